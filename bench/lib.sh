@@ -1,0 +1,34 @@
+# lib.sh: shared helpers for benchmarks, sourced by bench/* scripts.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CHARTVAULT="$ROOT/build/chartvault"
+BENCH_DATA="${BENCH_DATA:-$ROOT/build/bench-data}"
+mkdir -p "$BENCH_DATA"
+[ -x "$CHARTVAULT" ] || { echo "build first: make" >&2; exit 1; }
+
+# bench_hospital PATIENTS YEARS: path of a cached synth hospital (made on first use).
+bench_hospital() {
+    dir="$BENCH_DATA/hospital-$1p-$2y"
+    if [ ! -f "$dir.done" ]; then
+        rm -rf "$dir" "$dir.manifest.json"
+        echo "making a $1-patient, $2-year synth hospital in $dir ..." >&2
+        "$CHARTVAULT" synth --out "$dir" --patients "$1" --years "$2" --seed 1 \
+            --manifest "$dir.manifest.json" >&2
+        touch "$dir.done"
+    fi
+    echo "$dir"
+}
+
+# warm DIR: read every file so that the next run starts from the same warm page cache.
+warm() { find "$1" -type f -print0 | xargs -0 cat > /dev/null; }
+
+# drop_caches: cold cache when allowed (root); silently a no-op otherwise.
+drop_caches() { sync; [ -w /proc/sys/vm/drop_caches ] && echo 3 > /proc/sys/vm/drop_caches || true; }
+
+# measure NAME CMD...: run CMD under /usr/bin/time, print "NAME seconds peak_rss_kib".
+measure() {
+    name=$1; shift
+    /usr/bin/time -f "%e %M" -o "$BENCH_DATA/.time" "$@" > "$BENCH_DATA/.out" 2>&1 ||
+        { echo "$name: failed" >&2; tail -5 "$BENCH_DATA/.out" >&2; return 1; }
+    echo "$name $(cat "$BENCH_DATA/.time")"
+}
