@@ -299,13 +299,16 @@ char sy_lab_flag(const struct labtest *lt, int sex, int32_t v)
     return 0;
 }
 
+/* Forget the previous patient entirely, keeping only the memory of the lists. */
 void sy_patient_reset(struct patient *p)
 {
-    p->ev.n = p->demo.n = p->allergy.n = p->iam.n = p->diag.n = p->ppr.n = 0;
-    p->rx.n = p->lab.n = p->rad.n = p->diet.n = p->visit.n = 0;
-    p->nchronic = 0;
-    p->order_seq = 0;
-    p->err = CV_OK;
+    struct patient keep = *p;
+
+    memset(p, 0, sizeof(*p));
+#define KEEP(list) (p->list.v = keep.list.v, p->list.cap = keep.list.cap)
+    KEEP(ev), KEEP(demo), KEEP(allergy), KEEP(iam), KEEP(diag), KEEP(ppr);
+    KEEP(rx), KEEP(lab), KEEP(rad), KEEP(diet), KEEP(visit);
+#undef KEEP
 }
 
 void sy_patient_free(struct patient *p)

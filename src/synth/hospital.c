@@ -23,6 +23,7 @@ struct sim {
     int32_t *last_out; /* per patient: day of the last discharge */
     uint8_t *in;       /* per patient: admitted now */
     size_t occupied;
+    uint32_t *ward_in; /* per ward: beds taken */
     int target_pm;
     bool oom;
     int64_t *times;          /* scratch: admission times of a day */
@@ -113,6 +114,7 @@ static void occupy(struct sim *m, struct stay *st, int32_t bed, int64_t t)
 {
     struct seg *sg = &st->seg[st->nseg++];
 
+    m->ward_in[m->h->beds[bed].ward]++;
     sg->bed = bed;
     sg->from = t;
     m->h->beds[bed].stay = (int32_t)(st - m->h->stays);
@@ -120,6 +122,7 @@ static void occupy(struct sim *m, struct stay *st, int32_t bed, int64_t t)
 
 static void release(struct sim *m, int32_t bed, int64_t t)
 {
+    m->ward_in[m->h->beds[bed].ward]--;
     m->h->beds[bed].stay = -1;
     m->h->beds[bed].free_from = t;
 }
@@ -306,6 +309,22 @@ static void plan_movements(struct sim *m, struct stay *st, int32_t day, int los,
     }
 }
 
+/* The department's ward, unless it is nearly full: then the emptiest ward (as bed managers
+ * do, rather than filling one ward to the last bed while another stands half empty). */
+static size_t admission_ward(struct sim *m, int dept)
+{
+    const struct hospital *h = m->h;
+    size_t w = h->dept_ward[dept], best = w;
+
+    if (m->ward_in[w] * 100 < h->wards[w].nbeds * 90)
+        return w;
+    for (size_t i = 0; i < h->nwards; i++)
+        if (h->wards[i].kind != WK_ICU &&
+            m->ward_in[i] * h->wards[best].nbeds < m->ward_in[best] * h->wards[i].nbeds)
+            best = i;
+    return best;
+}
+
 static void admit(struct sim *m, int32_t day, int64_t t)
 {
     int32_t patient = pick_patient(m, day), icu = icu_ward(m->h), bed = -1;
@@ -324,7 +343,7 @@ static void admit(struct sim *m, int32_t day, int64_t t)
         in_icu = bed >= 0;
     }
     if (bed < 0)
-        bed = free_bed(m, m->h->dept_ward[rs->dept], t);
+        bed = free_bed(m, admission_ward(m, rs->dept), t);
     if (bed < 0 || !(st = stay_new(m)))
         return;
     st->patient = (uint32_t)patient;
@@ -384,6 +403,7 @@ static void sim_free(struct sim *m)
     cv_free(m->in);
     cv_free(m->times);
     cv_free(m->transfers);
+    cv_free(m->ward_in);
 }
 
 static enum cv_err sim_init(struct sim *m, struct synth *s)
@@ -399,7 +419,9 @@ static enum cv_err sim_init(struct sim *m, struct synth *s)
     m->in = cv_calloc(s->npatients, 1);
     m->times = cv_calloc(2 + s->h.nbeds / 5, sizeof(int64_t));
     m->transfers = cv_calloc(s->h.nbeds, sizeof(struct timed));
-    if (!m->dis_head || !m->tr_head || !m->last_out || !m->in || !m->times || !m->transfers)
+    m->ward_in = cv_calloc(s->h.nwards, sizeof(uint32_t));
+    if (!m->dis_head || !m->tr_head || !m->last_out || !m->in || !m->times || !m->transfers ||
+        !m->ward_in)
         return cv_fail(CV_ENOMEM, "out of memory for the bed simulation");
     for (size_t d = 0; d < m->ndays; d++)
         m->dis_head[d] = m->tr_head[d] = -1;
