@@ -276,7 +276,7 @@ static const char *const qualitative[] = {"（−）", "（±）", "（＋）", 
 
 void sy_lab_value_text(const struct labtest *lt, int32_t v, char *buf, size_t n)
 {
-    struct out o = {buf, 0, n - 1, false, false};
+    struct out o = {.p = buf, .cap = n - 1};
 
     if (lt->qualitative) {
         snprintf(buf, n, "%s", qualitative[v < 0 ? 0 : v > 3 ? 3 : v]);

@@ -469,7 +469,7 @@ static void put_labs(struct cv_json *j, const struct patient *p)
         if (lt->qualitative)
             cv_json_kv_string(j, "range", "（−）");
         else {
-            struct out o = {buf, 0, sizeof(buf) - 1, false, false};
+            struct out o = {.p = buf, .cap = sizeof(buf) - 1};
 
             sy_out_fix(&o, lt->lo[p->lite->sex == SEX_F], lt->dec);
             sy_out_c(&o, '-');

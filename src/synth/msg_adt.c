@@ -73,12 +73,12 @@ static void render_visit(struct rctx *c)
     sy_put_pid(c, true, APP_HIS);
     sy_seg(c, "PV1");
     sy_fld(c, 1);
-    sy_out_s(c->o, "0001");
+    OUT_LIT(c->o, "0001");
     sy_fld(c, 2);
     sy_out_c(c->o, 'O');
     sy_fld(c, 3);
     sy_out_s(c->o, sy_tab_dept[v->dept].code);
-    sy_out_s(c->o, "^^^^^C");
+    OUT_LIT(c->o, "^^^^^C");
     sy_fld(c, 7);
     sy_put_xcn(c, v->doctor);
     sy_fld(c, 10);
@@ -108,7 +108,7 @@ void sy_render_adt(struct rctx *c)
     sy_put_pid(c, true, APP_HIS);
     sy_seg(c, "PV1");
     sy_fld(c, 1);
-    sy_out_s(c->o, "0001");
+    OUT_LIT(c->o, "0001");
     sy_fld(c, 2);
     sy_out_c(c->o, 'I');
     sy_fld(c, 3);
@@ -133,7 +133,7 @@ void sy_render_adt(struct rctx *c)
     sy_seg(c, "PV2");
     sy_fld(c, 3);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, sy_tab_dx[sy_dx_find(sy_tab_reason[st->reason].icd10)].name);
+    sy_out_jc(c->o, sy_tab_dx[sy_dx_find(sy_tab_reason[st->reason].icd10)].name);
     sy_fld(c, 8);
     sy_out_date(c->o, day_of(st->admit));
     sy_seg_end(c);
@@ -153,18 +153,18 @@ static void put_nk1_contact(struct rctx *c, int n, const struct demo *d, const s
     sy_fld(c, 3);
     sy_out_s(c->o, r->code);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, r->name);
-    sy_out_s(c->o, "^HL70063");
+    sy_out_jc(c->o, r->name);
+    OUT_LIT(c->o, "^HL70063");
     if (k->same_address) {
         sy_fld(c, 4);
         sy_put_xad(c, d);
     }
     sy_fld(c, 5);
-    sy_out_s(c->o, "^PRN^CP^^^^^^^^^");
+    OUT_LIT(c->o, "^PRN^CP^^^^^^^^^");
     sy_out_s(c->o, k->phone);
     if (k->work[0]) {
         sy_fld(c, 6);
-        sy_out_s(c->o, "^WPN^PH^^^^^^^^^");
+        OUT_LIT(c->o, "^WPN^PH^^^^^^^^^");
         sy_out_s(c->o, k->work);
     }
     sy_seg_end(c);
@@ -175,28 +175,28 @@ static void put_nk1_self(struct rctx *c, const struct demo *d)
 {
     sy_seg(c, "NK1");
     sy_fld(c, 1);
-    sy_out_s(c->o, "1");
+    OUT_LIT(c->o, "1");
     sy_fld(c, 2);
     sy_put_name(c, d->family, d->given, false);
     sy_fld(c, 3);
-    sy_out_s(c->o, "SEL^");
-    sy_out_j(c->o, "本人");
-    sy_out_s(c->o, "^HL70063");
+    OUT_LIT(c->o, "SEL^");
+    sy_out_jc(c->o, "本人");
+    OUT_LIT(c->o, "^HL70063");
     sy_fld(c, 4);
     sy_put_xad(c, d);
     if (d->home[0]) {
         sy_fld(c, 5);
-        sy_out_s(c->o, "^PRN^PH^^^^^^^^^");
+        OUT_LIT(c->o, "^PRN^PH^^^^^^^^^");
         sy_out_s(c->o, d->home);
     }
     if (d->work[0]) {
         sy_fld(c, 6);
-        sy_out_s(c->o, "^WPN^PH^^^^^^^^^");
+        OUT_LIT(c->o, "^WPN^PH^^^^^^^^^");
         sy_out_s(c->o, d->work);
     }
     sy_fld(c, 13);
-    sy_out_j(c->o, sy_tab_employer[d->employer]);
-    sy_out_s(c->o, "^D");
+    sy_out_jc(c->o, sy_tab_employer[d->employer]);
+    OUT_LIT(c->o, "^D");
     sy_seg_end(c);
 }
 
@@ -208,41 +208,41 @@ static void put_obx_body(struct rctx *c, const struct demo *d, int *n)
         sy_seg(c, "OBX");
         sy_fld(c, 1);
         sy_out_u(c->o, (uint64_t)++ * n);
-        sy_out_s(c->o, "|NM|9N001000000000001^");
-        sy_out_j(c->o, "身長");
-        sy_out_s(c->o, "^JC10||");
+        OUT_LIT(c->o, "|NM|9N001000000000001^");
+        sy_out_jc(c->o, "身長");
+        OUT_LIT(c->o, "^JC10||");
         sy_out_fix(c->o, d->height10, 1);
-        sy_out_s(c->o, "|cm^cm^ISO+|||||F");
+        OUT_LIT(c->o, "|cm^cm^ISO+|||||F");
         sy_seg_end(c);
         sy_seg(c, "OBX");
         sy_out_c(c->o, '|');
         sy_out_u(c->o, (uint64_t)++ * n);
-        sy_out_s(c->o, "|NM|9N006000000000001^");
-        sy_out_j(c->o, "体重");
-        sy_out_s(c->o, "^JC10||");
+        OUT_LIT(c->o, "|NM|9N006000000000001^");
+        sy_out_jc(c->o, "体重");
+        OUT_LIT(c->o, "^JC10||");
         sy_out_fix(c->o, d->weight10, 1);
-        sy_out_s(c->o, "|kg^kg^ISO+|||||F");
+        OUT_LIT(c->o, "|kg^kg^ISO+|||||F");
         sy_seg_end(c);
     }
     if (c->p->blood < 4) {
         sy_seg(c, "OBX|");
         sy_out_u(c->o, (uint64_t)++ * n);
-        sy_out_s(c->o, "|CWE|5H010000009199911^");
-        sy_out_j(c->o, "血液型-ABO式");
-        sy_out_s(c->o, "^JC10||");
+        OUT_LIT(c->o, "|CWE|5H010000009199911^");
+        sy_out_jc(c->o, "血液型-ABO式");
+        OUT_LIT(c->o, "^JC10||");
         sy_out_s(c->o, abo[c->p->blood]);
         sy_out_c(c->o, '^');
         sy_out_s(c->o, abo[c->p->blood]);
-        sy_out_s(c->o, "^JSHR002||||||F");
+        OUT_LIT(c->o, "^JSHR002||||||F");
         sy_seg_end(c);
         sy_seg(c, "OBX|");
         sy_out_u(c->o, (uint64_t)++ * n);
-        sy_out_s(c->o, "|CWE|5H020000009199911^");
-        sy_out_j(c->o, "血液型-Rh式");
-        sy_out_s(c->o, "^JC10||");
+        OUT_LIT(c->o, "|CWE|5H020000009199911^");
+        sy_out_jc(c->o, "血液型-Rh式");
+        OUT_LIT(c->o, "^JC10||");
         sy_out_s(c->o, c->p->rh_neg ? "-^" : "+^");
-        sy_out_j(c->o, c->p->rh_neg ? "Rh(D)陰性" : "Rh(D)陽性");
-        sy_out_s(c->o, "^JSHR002||||||F");
+        sy_out_jc(c->o, c->p->rh_neg ? "Rh(D)陰性" : "Rh(D)陽性");
+        OUT_LIT(c->o, "^JSHR002||||||F");
         sy_seg_end(c);
     }
 }
@@ -253,44 +253,44 @@ static void put_allergy_fields(struct rctx *c, const struct allergy *a)
 
     sy_out_s(c->o, g->type);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, g->type_name);
-    sy_out_s(c->o, "^HL70127|");
+    sy_out_jc(c->o, g->type_name);
+    OUT_LIT(c->o, "^HL70127|");
     sy_out_s(c->o, g->code);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, g->name);
+    sy_out_jc(c->o, g->name);
     sy_out_c(c->o, '^');
     sy_out_s(c->o, g->system);
     sy_out_c(c->o, '|');
     sy_out_s(c->o, sy_tab_severity[a->severity].code);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, sy_tab_severity[a->severity].name);
-    sy_out_s(c->o, "^HL70128|");
-    sy_out_j(c->o, sy_tab_reaction[a->reaction]);
+    sy_out_jc(c->o, sy_tab_severity[a->severity].name);
+    OUT_LIT(c->o, "^HL70128|");
+    sy_out_jc(c->o, sy_tab_reaction[a->reaction]);
 }
 
 static void put_in1(struct rctx *c, int age)
 {
     sy_seg(c, "IN1");
     sy_fld(c, 1);
-    sy_out_s(c->o, "1");
+    OUT_LIT(c->o, "1");
     sy_fld(c, 2);
     if (age >= 75) {
-        sy_out_s(c->o, "39^");
-        sy_out_j(c->o, "後期高齢者医療");
+        OUT_LIT(c->o, "39^");
+        sy_out_jc(c->o, "後期高齢者医療");
     } else if (c->p->idx % 3 == 0) {
-        sy_out_s(c->o, "67^");
-        sy_out_j(c->o, "国民健康保険");
+        OUT_LIT(c->o, "67^");
+        sy_out_jc(c->o, "国民健康保険");
     } else {
-        sy_out_s(c->o, "01^");
-        sy_out_j(c->o, "全国健康保険協会管掌健康保険");
+        OUT_LIT(c->o, "01^");
+        sy_out_jc(c->o, "全国健康保険協会管掌健康保険");
     }
-    sy_out_s(c->o, "^JHSD0001");
+    OUT_LIT(c->o, "^JHSD0001");
     sy_fld(c, 3);
     sy_out_u0(c->o, 22000000u + c->p->idx % 1000, 8);
     sy_fld(c, 17);
-    sy_out_s(c->o, "SEL^");
-    sy_out_j(c->o, "本人");
-    sy_out_s(c->o, "^HL70063");
+    OUT_LIT(c->o, "SEL^");
+    sy_out_jc(c->o, "本人");
+    OUT_LIT(c->o, "^HL70063");
     sy_seg_end(c);
 }
 
@@ -344,8 +344,8 @@ void sy_render_a60(struct rctx *c)
         sy_out_c(c->o, '|');
         sy_out_c(c->o, op->action);
         sy_out_c(c->o, '^');
-        sy_out_j(c->o, action[a]);
-        sy_out_s(c->o, "^HL70323|||||");
+        sy_out_jc(c->o, action[a]);
+        OUT_LIT(c->o, "^HL70323|||||");
         sy_day_ymd(op->a.onset, &y, &mo, &dd);
         sy_out_u0(c->o, (uint64_t)y, 4);
         sy_out_u0(c->o, (uint64_t)mo, 2);
@@ -368,8 +368,8 @@ static void put_prb(struct rctx *c, const struct diag *g, int64_t t, bool main)
     sy_fld(c, 3);
     sy_out_s(c->o, x->medis);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, x->name);
-    sy_out_s(c->o, "^MDCDX2");
+    sy_out_jc(c->o, x->name);
+    OUT_LIT(c->o, "^MDCDX2");
     sy_fld(c, 4);
     sy_out_u0(c->o, g->instance, 15);
     sy_fld(c, 7);
@@ -380,28 +380,28 @@ static void put_prb(struct rctx *c, const struct diag *g, int64_t t, bool main)
     }
     sy_fld(c, 10);
     sy_out_s(c->o, x->icd10);
-    sy_out_s(c->o, "^^I10^");
+    OUT_LIT(c->o, "^^I10^");
     sy_out_c(c->o, (char)g->inout);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, g->inout == 'I' ? "入院時" : "外来時");
-    sy_out_s(c->o, "^JHSD0004");
+    sy_out_jc(c->o, g->inout == 'I' ? "入院時" : "外来時");
+    OUT_LIT(c->o, "^JHSD0004");
     if (resolved) {
         sy_fld(c, 14);
-        sy_out_s(c->o, "F^");
-        sy_out_j(c->o, "治癒");
-        sy_out_s(c->o, "^HL70241");
+        OUT_LIT(c->o, "F^");
+        sy_out_jc(c->o, "治癒");
+        OUT_LIT(c->o, "^HL70241");
         sy_fld(c, 15);
         sy_out_date(c->o, day_of(g->resolved));
     }
     sy_fld(c, 16);
     sy_out_date(c->o, g->onset);
     sy_fld(c, 17);
-    sy_out_j(c->o, x->name);
+    sy_out_jc(c->o, x->name);
     if (!resolved) {
         sy_fld(c, 18);
         sy_out_s(c->o, main ? "1^" : "2^");
-        sy_out_j(c->o, main ? "主診断" : "副診断");
-        sy_out_s(c->o, "^JHSD0007");
+        sy_out_jc(c->o, main ? "主診断" : "副診断");
+        OUT_LIT(c->o, "^JHSD0007");
     }
     sy_seg_end(c);
 }
@@ -424,17 +424,17 @@ void sy_render_zd1(struct rctx *c)
         sy_fld(c, 2);
         sy_out_s(c->o, x->medis);
         sy_out_c(c->o, '^');
-        sy_out_j(c->o, x->name);
-        sy_out_s(c->o, "^MDCDX2");
+        sy_out_jc(c->o, x->name);
+        OUT_LIT(c->o, "^MDCDX2");
         sy_fld(c, 5);
         sy_out_s(c->o, x->exch);
         sy_out_c(c->o, '^');
-        sy_out_j(c->o, x->name);
-        sy_out_s(c->o, "^MDCDX2");
+        sy_out_jc(c->o, x->name);
+        OUT_LIT(c->o, "^MDCDX2");
         sy_seg_end(c);
         sy_seg(c, "ORC");
         sy_fld(c, 1);
-        sy_out_s(c->o, "NW");
+        OUT_LIT(c->o, "NW");
         sy_fld(c, 2);
         sy_out_u0(c->o, g->instance, 15);
         sy_fld(c, 12);
@@ -444,8 +444,8 @@ void sy_render_zd1(struct rctx *c)
         sy_fld(c, 29);
         sy_out_c(c->o, (char)g->inout);
         sy_out_c(c->o, '^');
-        sy_out_j(c->o, g->inout == 'I' ? "入院患者オーダ" : "外来患者オーダ");
-        sy_out_s(c->o, "^HL70482");
+        sy_out_jc(c->o, g->inout == 'I' ? "入院患者オーダ" : "外来患者オーダ");
+        OUT_LIT(c->o, "^HL70482");
         sy_seg_end(c);
     }
 }

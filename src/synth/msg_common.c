@@ -92,9 +92,9 @@ void sy_put_msh(struct rctx *c, int app)
     sy_fld(c, 4);
     sy_out_s(c->o, c->s->facility);
     sy_fld(c, 5);
-    sy_out_s(c->o, "GW");
+    OUT_LIT(c->o, "GW");
     sy_fld(c, 6);
-    sy_out_s(c->o, "RCV");
+    OUT_LIT(c->o, "RCV");
     sy_fld(c, 7);
     put_msh7(c);
     sy_fld(c, 9);
@@ -103,15 +103,15 @@ void sy_put_msh(struct rctx *c, int app)
     sy_out_date(c->o, day_of(c->e->ms / 60000));
     sy_out_u0(c->o, (uint64_t)((c->p->idx * 997u + c->e->seq) % 1000000u), 6);
     sy_fld(c, 11);
-    sy_out_s(c->o, "P");
+    OUT_LIT(c->o, "P");
     sy_fld(c, 12);
-    sy_out_s(c->o, "2.5");
+    OUT_LIT(c->o, "2.5");
     sy_fld(c, 18);
     sy_out_s(c->o, app == APP_RIS ? "~ISOIR87" : "~ISO IR87");
     sy_fld(c, 20);
     sy_out_s(c->o, app == APP_LIS ? "ISO2022-1994" : "ISO 2022-1994");
     sy_fld(c, 21);
-    sy_out_s(c->o, "SS-MIX2_1.20^SS-MIX2^1.2.392.200250.2.1.100.1.2.120^ISO");
+    OUT_LIT(c->o, "SS-MIX2_1.20^SS-MIX2^1.2.392.200250.2.1.100.1.2.120^ISO");
     sy_seg_end(c);
 }
 
@@ -125,20 +125,20 @@ void sy_put_evn(struct rctx *c, int64_t recorded, int64_t occurred)
         sy_out_min(c->o, occurred);
     }
     sy_fld(c, 7);
-    sy_out_s(c->o, "SEND001");
+    OUT_LIT(c->o, "SEND001");
     sy_seg_end(c);
 }
 
 void sy_put_name(struct rctx *c, const struct family_name *f, const struct given_name *g,
                  bool early_l)
 {
-    sy_out_j(c->o, f->kanji);
+    sy_out_jc(c->o, f->kanji);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, g->kanji);
+    sy_out_jc(c->o, g->kanji);
     sy_out_s(c->o, early_l ? "^^^^L^I~" : "^^^^^L^I~");
-    sy_out_j(c->o, f->kana);
+    sy_out_jc(c->o, f->kana);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, g->kana);
+    sy_out_jc(c->o, g->kana);
     sy_out_s(c->o, early_l ? "^^^^L^P" : "^^^^^L^P");
 }
 
@@ -147,9 +147,9 @@ void sy_put_xad(struct rctx *c, const struct demo *d)
     char addr[256];
 
     sy_address_text(d, addr, sizeof(addr));
-    sy_out_s(c->o, "^^^^");
+    OUT_LIT(c->o, "^^^^");
     sy_out_s(c->o, sy_tab_town[d->town].post);
-    sy_out_s(c->o, "^JPN^H^");
+    OUT_LIT(c->o, "^JPN^H^");
     sy_out_j(c->o, addr);
 }
 
@@ -159,7 +159,7 @@ static void put_xtn(struct rctx *c, const char *use, const char *kind, const cha
     sy_out_s(c->o, use);
     sy_out_c(c->o, '^');
     sy_out_s(c->o, kind);
-    sy_out_s(c->o, "^^^^^^^^^");
+    OUT_LIT(c->o, "^^^^^^^^^");
     sy_out_s(c->o, number);
 }
 
@@ -176,7 +176,7 @@ static void put_pid3(struct rctx *c)
     if (c->e->pid3 == P3_OTHER)
         id = c->s->ids[(c->p->idx + 1) % c->s->npatients];
     sy_out_s(c->o, id);
-    sy_out_s(c->o, "^^^^PI");
+    OUT_LIT(c->o, "^^^^PI");
 }
 
 void sy_put_pid(struct rctx *c, bool full, int app)
@@ -185,7 +185,7 @@ void sy_put_pid(struct rctx *c, bool full, int app)
 
     sy_seg(c, "PID");
     sy_fld(c, 1);
-    sy_out_s(c->o, "0001");
+    OUT_LIT(c->o, "0001");
     sy_fld(c, 3);
     put_pid3(c);
     sy_fld(c, 5);
@@ -221,10 +221,10 @@ void sy_put_xcn(struct rctx *c, uint16_t doctor)
 
     sy_out_s(c->o, d->id);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, d->family->kanji);
+    sy_out_jc(c->o, d->family->kanji);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, d->given->kanji);
-    sy_out_s(c->o, "^^^^^^^L^^^^^I");
+    sy_out_jc(c->o, d->given->kanji);
+    OUT_LIT(c->o, "^^^^^^^L^^^^^I");
 }
 
 void sy_put_bed(struct rctx *c, int32_t bed)
@@ -236,15 +236,15 @@ void sy_put_bed(struct rctx *c, int32_t bed)
     sy_out_s(c->o, b->room);
     sy_out_c(c->o, '^');
     sy_out_s(c->o, b->label);
-    sy_out_s(c->o, "^^^N");
+    OUT_LIT(c->o, "^^^N");
 }
 
 void sy_put_dept(struct rctx *c, int dept)
 {
     sy_out_s(c->o, sy_tab_dept[dept].code);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, sy_tab_dept[dept].name);
-    sy_out_s(c->o, "^99XY1");
+    sy_out_jc(c->o, sy_tab_dept[dept].name);
+    OUT_LIT(c->o, "^99XY1");
 }
 
 void sy_put_pv1(struct rctx *c, int64_t t, uint16_t doctor, int dept)
@@ -253,7 +253,7 @@ void sy_put_pv1(struct rctx *c, int64_t t, uint16_t doctor, int dept)
 
     sy_seg(c, "PV1");
     sy_fld(c, 1);
-    sy_out_s(c->o, "0001");
+    OUT_LIT(c->o, "0001");
     sy_fld(c, 2);
     sy_out_c(c->o, bed >= 0 ? 'I' : 'O');
     sy_fld(c, 3);
@@ -261,7 +261,7 @@ void sy_put_pv1(struct rctx *c, int64_t t, uint16_t doctor, int dept)
         sy_put_bed(c, bed);
     else {
         sy_out_s(c->o, sy_tab_dept[dept].code);
-        sy_out_s(c->o, "^^^^^C");
+        OUT_LIT(c->o, "^^^^^C");
     }
     sy_fld(c, 7);
     sy_put_xcn(c, doctor);
@@ -276,14 +276,14 @@ void sy_put_hospital(struct rctx *c)
     int f = c->field;
 
     sy_fld(c, f + 1);
-    sy_out_j(c->o, h->name);
+    sy_out_jc(c->o, h->name);
     sy_fld(c, f + 2);
-    sy_out_s(c->o, "^^^^");
+    OUT_LIT(c->o, "^^^^");
     sy_out_s(c->o, h->post);
-    sy_out_s(c->o, "^JPN^^");
-    sy_out_j(c->o, h->address);
+    OUT_LIT(c->o, "^JPN^^");
+    sy_out_jc(c->o, h->address);
     sy_fld(c, f + 3);
-    sy_out_s(c->o, "^^^^^^^^^^^");
+    OUT_LIT(c->o, "^^^^^^^^^^^");
     sy_out_s(c->o, h->phone);
 }
 

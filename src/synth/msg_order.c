@@ -37,21 +37,21 @@ static void put_orc(struct rctx *c, const char *control, const char *order, int 
         sy_out_s(c->o, c->s->h.wards[b->ward].code);
         sy_out_c(c->o, '^');
         sy_out_s(c->o, b->room);
-        sy_out_s(c->o, "^^^^N");
+        OUT_LIT(c->o, "^^^^N");
     } else {
         sy_out_s(c->o, sy_tab_dept[dept].code);
-        sy_out_s(c->o, "^^^^^C");
+        OUT_LIT(c->o, "^^^^^C");
     }
     sy_fld(c, 17);
     sy_put_dept(c, dept);
     sy_fld(c, 18);
-    sy_out_s(c->o, "VMDOCX01^^99XY2");
+    OUT_LIT(c->o, "VMDOCX01^^99XY2");
     sy_fld(c, 20);
     sy_put_hospital(c);
     sy_fld(c, 29);
     sy_out_s(c->o, b ? "I^" : "O^");
-    sy_out_j(c->o, b ? "入院患者オーダ" : "外来患者オーダ");
-    sy_out_s(c->o, "^HL70482");
+    sy_out_jc(c->o, b ? "入院患者オーダ" : "外来患者オーダ");
+    OUT_LIT(c->o, "^HL70482");
     sy_seg_end(c);
 }
 
@@ -78,11 +78,11 @@ static void put_rxe21(struct rctx *c, int purpose)
 
     sy_out_s(c->o, kind[purpose][0]);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, kind[purpose][1]);
+    sy_out_jc(c->o, kind[purpose][1]);
     sy_out_s(c->o, purpose ? "^MR9P~" : "^MR9P~");
     sy_out_s(c->o, sub[purpose][0]);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, sub[purpose][1]);
+    sy_out_jc(c->o, sub[purpose][1]);
     sy_out_s(c->o, purpose ? "^99I01" : "^MR9P");
 }
 
@@ -90,9 +90,9 @@ static void put_unit(struct rctx *c, const char *code, const char *name, char se
 {
     sy_out_s(c->o, code);
     sy_out_c(c->o, sep);
-    sy_out_j(c->o, name);
+    sy_out_jc(c->o, name);
     sy_out_c(c->o, sep);
-    sy_out_s(c->o, "MR9P");
+    OUT_LIT(c->o, "MR9P");
 }
 
 static void put_prescription_line(struct rctx *c, const struct rx *rx, size_t i)
@@ -105,8 +105,8 @@ static void put_prescription_line(struct rctx *c, const struct rx *rx, size_t i)
     sy_fld(c, 2);
     sy_out_s(c->o, d->hot);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, d->name);
-    sy_out_s(c->o, "^HOT9");
+    sy_out_jc(c->o, d->name);
+    OUT_LIT(c->o, "^HOT9");
     sy_fld(c, 3);
     sy_put_dose(c, l->dose10);
     sy_fld(c, 5);
@@ -131,10 +131,10 @@ static void put_prescription_line(struct rctx *c, const struct rx *rx, size_t i)
     sy_seg(c, "TQ1|1||");
     sy_out_s(c->o, u->code);
     sy_out_c(c->o, '&');
-    sy_out_j(c->o, u->text);
-    sy_out_s(c->o, "&JAMISDP01|||");
+    sy_out_jc(c->o, u->text);
+    OUT_LIT(c->o, "&JAMISDP01|||");
     sy_out_u(c->o, rx->days);
-    sy_out_s(c->o, "^d|");
+    OUT_LIT(c->o, "^d|");
     if (rx->start_hour_only) {
         sy_out_date(c->o, day_of(rx->start));
         sy_out_u0(c->o, (uint64_t)((rx->start - (int64_t)day_of(rx->start) * MIN_PER_DAY) / 60), 2);
@@ -145,8 +145,8 @@ static void put_prescription_line(struct rctx *c, const struct rx *rx, size_t i)
     sy_seg(c, "RXR|");
     sy_out_s(c->o, sy_tab_route[d->route].code);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, sy_tab_route[d->route].name);
-    sy_out_s(c->o, "^HL70162");
+    sy_out_jc(c->o, sy_tab_route[d->route].name);
+    OUT_LIT(c->o, "^HL70162");
     sy_seg_end(c);
 }
 
@@ -154,14 +154,14 @@ static void put_instruction(struct rctx *c, int hours)
 {
     sy_out_c(c->o, '^');
     if (hours == 0) {
-        sy_out_j(c->o, "静注");
+        sy_out_jc(c->o, "静注");
     } else if (hours >= 24) {
-        sy_out_j(c->o, "２４時間持続");
+        sy_out_jc(c->o, "２４時間持続");
     } else {
         sy_put_wide(c, (unsigned)hours);
-        sy_out_j(c->o, "時間一定速度で");
+        sy_out_jc(c->o, "時間一定速度で");
     }
-    sy_out_s(c->o, "^99IC6");
+    OUT_LIT(c->o, "^99IC6");
 }
 
 static void put_injection(struct rctx *c, const struct rx *rx)
@@ -172,8 +172,8 @@ static void put_injection(struct rctx *c, const struct rx *rx)
     sy_fld(c, 2);
     sy_out_s(c->o, ij->hot);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, ij->name);
-    sy_out_s(c->o, "^HOT9");
+    sy_out_jc(c->o, ij->name);
+    OUT_LIT(c->o, "^HOT9");
     sy_fld(c, 3);
     sy_out_u(c->o, ij->amount);
     sy_fld(c, 5);
@@ -195,28 +195,28 @@ static void put_injection(struct rctx *c, const struct rx *rx)
     sy_seg(c, "RXR|");
     sy_out_s(c->o, sy_tab_route[ij->route].code);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, sy_tab_route[ij->route].name);
-    sy_out_s(c->o, "^HL70162");
+    sy_out_jc(c->o, sy_tab_route[ij->route].name);
+    OUT_LIT(c->o, "^HL70162");
     if (ij->hours) {
-        sy_out_s(c->o, "||IVP^");
-        sy_out_j(c->o, "点滴ポンプ");
-        sy_out_s(c->o, "^HL70164");
+        OUT_LIT(c->o, "||IVP^");
+        sy_out_jc(c->o, "点滴ポンプ");
+        OUT_LIT(c->o, "^HL70164");
     }
     sy_seg_end(c);
     if (ij->additive) {
         sy_seg(c, "RXC|B|");
         sy_out_s(c->o, ij->additive_hot);
         sy_out_c(c->o, '^');
-        sy_out_j(c->o, ij->additive);
-        sy_out_s(c->o, "^HOT9|1|HON^");
-        sy_out_j(c->o, "本");
-        sy_out_s(c->o, "^MR9P");
+        sy_out_jc(c->o, ij->additive);
+        OUT_LIT(c->o, "^HOT9|1|HON^");
+        sy_out_jc(c->o, "本");
+        OUT_LIT(c->o, "^MR9P");
         sy_seg_end(c);
         sy_seg(c, "RXC|A|");
         sy_out_s(c->o, ij->hot);
         sy_out_c(c->o, '^');
-        sy_out_j(c->o, ij->name);
-        sy_out_s(c->o, "^HOT9|");
+        sy_out_jc(c->o, ij->name);
+        OUT_LIT(c->o, "^HOT9|");
         sy_out_u(c->o, ij->amount);
         sy_out_c(c->o, '|');
         put_unit(c, ij->unit_code, ij->unit_name, '^');
@@ -271,8 +271,8 @@ static void put_spm(struct rctx *c, int n, int sp, const char *filler, int64_t d
     sy_fld(c, 4);
     sy_out_s(c->o, sy_tab_spec[sp].code);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, sy_tab_spec[sp].name);
-    sy_out_s(c->o, "^JC10");
+    sy_out_jc(c->o, sy_tab_spec[sp].name);
+    OUT_LIT(c->o, "^JC10");
     sy_fld(c, 17);
     sy_out_min(c->o, drawn);
     sy_seg_end(c);
@@ -293,8 +293,8 @@ static void put_obr(struct rctx *c, int n, int sp, const char *filler, const str
     sy_fld(c, 4);
     sy_out_s(c->o, spec_group[sp][0]);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, spec_group[sp][1]);
-    sy_out_s(c->o, "^99O03");
+    sy_out_jc(c->o, spec_group[sp][1]);
+    OUT_LIT(c->o, "^99O03");
     if (result) {
         sy_fld(c, 7);
         sy_out_date(c->o, day_of(lab->drawn));
@@ -334,15 +334,15 @@ void sy_render_oml(struct rctx *c)
                 continue;
             sy_seg(c, "OBX|");
             sy_out_u(c->o, (uint64_t)++j);
-            sy_out_s(c->o, "||");
+            OUT_LIT(c->o, "||");
             sy_out_s(c->o, lt->code);
             sy_out_c(c->o, '^');
-            sy_out_j(c->o, lt->name);
-            sy_out_s(c->o, "^JC10^");
+            sy_out_jc(c->o, lt->name);
+            OUT_LIT(c->o, "^JC10^");
             sy_out_s(c->o, lt->local);
             sy_out_c(c->o, '^');
-            sy_out_j(c->o, lt->name);
-            sy_out_s(c->o, "^99X03||||||||O");
+            sy_out_jc(c->o, lt->name);
+            OUT_LIT(c->o, "^99X03||||||||O");
             sy_seg_end(c);
         }
     }
@@ -362,20 +362,20 @@ static void put_result(struct rctx *c, int j, const struct lab *lab, size_t i, b
     sy_fld(c, 3);
     sy_out_s(c->o, lt->code);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, lt->name);
-    sy_out_s(c->o, "^JC10");
+    sy_out_jc(c->o, lt->name);
+    OUT_LIT(c->o, "^JC10");
     sy_fld(c, 5);
     sy_out_j(c->o, value);
     if (lt->unit) {
         sy_fld(c, 6);
-        sy_out_j(c->o, lt->unit);
+        sy_out_jc(c->o, lt->unit);
         sy_out_c(c->o, '^');
-        sy_out_j(c->o, lt->unit);
-        sy_out_s(c->o, "^99XYZ");
+        sy_out_jc(c->o, lt->unit);
+        OUT_LIT(c->o, "^99XYZ");
     }
     sy_fld(c, 7);
     if (lt->qualitative) {
-        sy_out_j(c->o, "（−）");
+        sy_out_jc(c->o, "（−）");
     } else {
         sy_out_fix(c->o, lt->lo[c->p->lite->sex == SEX_F], lt->dec);
         sy_out_c(c->o, '-');
@@ -426,9 +426,9 @@ static void put_exam_obr(struct rctx *c, const struct rad *rad, bool done)
 
     sy_seg(c, "TQ1");
     sy_fld(c, 1);
-    sy_out_s(c->o, "1");
+    OUT_LIT(c->o, "1");
     sy_fld(c, 9);
-    sy_out_s(c->o, "R^^HL70485");
+    OUT_LIT(c->o, "R^^HL70485");
     sy_seg_end(c);
     sy_seg(c, "OBR");
     sy_fld(c, 2);
@@ -436,8 +436,8 @@ static void put_exam_obr(struct rctx *c, const struct rad *rad, bool done)
     sy_fld(c, 4);
     sy_out_s(c->o, x->jj1017);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, x->name);
-    sy_out_s(c->o, "^JJ1017");
+    sy_out_jc(c->o, x->name);
+    OUT_LIT(c->o, "^JJ1017");
     if (done) {
         sy_fld(c, 7);
         sy_out_min(c->o, rad->done);
@@ -465,10 +465,10 @@ void sy_render_omg(struct rctx *c)
     put_exam_obr(c, rad, false);
     if (d->weight10) {
         sy_seg(c, "OBX||NM|9N006000000000001^");
-        sy_out_j(c->o, "体重");
-        sy_out_s(c->o, "^JC10||");
+        sy_out_jc(c->o, "体重");
+        OUT_LIT(c->o, "^JC10||");
         sy_out_fix(c->o, d->weight10, 1);
-        sy_out_s(c->o, "|kg^kg^ISO+|||||F");
+        OUT_LIT(c->o, "|kg^kg^ISO+|||||F");
         sy_seg_end(c);
     }
 }
@@ -485,21 +485,21 @@ void sy_render_omi(struct rctx *c)
     put_exam_obr(c, rad, true);
     sy_seg(c, "IPC|A");
     sy_out_s(c->o, rad->order13);
-    sy_out_s(c->o, "|P");
+    OUT_LIT(c->o, "|P");
     sy_out_u0(c->o, (uint64_t)(c->e->ref % 10000), 4);
-    sy_out_s(c->o, "|1.2.392.200036.9116.2.");
+    OUT_LIT(c->o, "|1.2.392.200036.9116.2.");
     sy_out_s(c->o, c->p->id);
     sy_out_c(c->o, '.');
     sy_out_s(c->o, rad->order13);
-    sy_out_s(c->o, "||");
+    OUT_LIT(c->o, "||");
     sy_out_s(c->o, x->modality);
-    sy_out_s(c->o, "^^DCM");
+    OUT_LIT(c->o, "^^DCM");
     sy_seg_end(c);
     sy_seg(c, "OBX|1|TX|18782-3^");
-    sy_out_j(c->o, "放射線検査所見");
-    sy_out_s(c->o, "^LN||");
-    sy_out_j(c->o, rad->finding);
-    sy_out_s(c->o, "||||||F|||");
+    sy_out_jc(c->o, "放射線検査所見");
+    OUT_LIT(c->o, "^LN||");
+    sy_out_jc(c->o, rad->finding);
+    OUT_LIT(c->o, "||||||F|||");
     sy_out_min(c->o, rad->done);
     sy_seg_end(c);
 }
@@ -525,20 +525,20 @@ void sy_render_omd(struct rctx *c)
     sy_put_pv1(c, d->ordered, d->doctor, d->dept);
     put_orc(c, control_of(c->e), c->e->order, 0, d->ordered, d->doctor, d->dept, d->ordered);
     sy_seg(c, "TQ1|1||TID&");
-    sy_out_j(c->o, "１日３回");
-    sy_out_s(c->o, "&HL70335||||");
+    sy_out_jc(c->o, "１日３回");
+    OUT_LIT(c->o, "&HL70335||||");
     sy_out_date(c->o, day_of(d->start));
     sy_out_u0(c->o, (uint64_t)((d->start - (int64_t)day_of(d->start) * MIN_PER_DAY) / 60), 2);
-    sy_out_s(c->o, "||R^");
-    sy_out_j(c->o, "ルーチン");
-    sy_out_s(c->o, "^HL70485");
+    OUT_LIT(c->o, "||R^");
+    sy_out_jc(c->o, "ルーチン");
+    OUT_LIT(c->o, "^HL70485");
     sy_seg_end(c);
     sy_diet_text(d, text, sizeof(text));
     sy_seg(c, "ODS|D||");
     sy_out_s(c->o, sy_tab_diet[d->diet].code);
     sy_out_c(c->o, '^');
-    sy_out_j(c->o, sy_tab_diet[d->diet].name);
-    sy_out_s(c->o, "^99XY3|");
+    sy_out_jc(c->o, sy_tab_diet[d->diet].name);
+    OUT_LIT(c->o, "^99XY3|");
     sy_out_j(c->o, text);
     sy_seg_end(c);
 }

@@ -79,20 +79,6 @@ static inline bool room(struct out *o, size_t n)
     return false;
 }
 
-void sy_out_c(struct out *o, char c)
-{
-    if (room(o, 1))
-        o->p[o->len++] = c;
-}
-
-void sy_out_n(struct out *o, const char *s, size_t n)
-{
-    if (room(o, n)) {
-        memcpy(o->p + o->len, s, n);
-        o->len += n;
-    }
-}
-
 void sy_out_s(struct out *o, const char *ascii)
 {
     sy_out_n(o, ascii, strlen(ascii));
@@ -163,6 +149,57 @@ void sy_out_j(struct out *o, const char *utf8)
     }
     if (kanji)
         sy_out_n(o, "\x1b(B", 3);
+}
+
+/* ---- encodings of constant strings, cached by address ------------------------------------ */
+
+#define JC_SLOTS 8192
+struct sy_jcache {
+    const char *key[JC_SLOTS];
+    uint32_t off[JC_SLOTS], len[JC_SLOTS];
+    size_t count, used;
+    char arena[1 << 20];
+};
+
+enum cv_err sy_jcache_new(struct sy_jcache **out)
+{
+    *out = cv_calloc(1, sizeof(**out));
+    return *out ? CV_OK : cv_fail(CV_ENOMEM, "out of memory");
+}
+
+void sy_jcache_free(struct sy_jcache *c)
+{
+    cv_free(c);
+}
+
+void sy_out_jc(struct out *o, const char *utf8)
+{
+    struct sy_jcache *c = o->cache;
+    size_t h, start, n;
+    bool unmapped = o->unmapped;
+
+    if (!c) {
+        sy_out_j(o, utf8);
+        return;
+    }
+    h = (size_t)(((uintptr_t)utf8 * 0x9E3779B97F4A7C15ULL) >> 51) & (JC_SLOTS - 1);
+    for (; c->key[h]; h = (h + 1) & (JC_SLOTS - 1))
+        if (c->key[h] == utf8) {
+            sy_out_n(o, c->arena + c->off[h], c->len[h]);
+            return;
+        }
+    start = o->len;
+    sy_out_j(o, utf8);
+    n = o->len - start;
+    if (o->full || o->unmapped != unmapped || c->count >= JC_SLOTS / 2 ||
+        n > sizeof(c->arena) - c->used)
+        return;
+    memcpy(c->arena + c->used, o->p + start, n);
+    c->key[h] = utf8;
+    c->off[h] = (uint32_t)c->used;
+    c->len[h] = (uint32_t)n;
+    c->used += n;
+    c->count++;
 }
 
 bool sy_jis_mappable(const char *utf8)
@@ -236,12 +273,15 @@ void sy_day_ymd(int32_t day, int *y, int *m, int *d)
 
 void sy_out_date(struct out *o, int32_t day)
 {
-    int y, m, d;
+    if (!o->day_ok || o->day != day) {
+        int y, m, d;
 
-    sy_day_ymd(day, &y, &m, &d);
-    sy_out_u0(o, (uint64_t)y, 4);
-    sy_out_u0(o, (uint64_t)m, 2);
-    sy_out_u0(o, (uint64_t)d, 2);
+        sy_day_ymd(day, &y, &m, &d);
+        snprintf(o->ymd, sizeof(o->ymd), "%04d%02d%02d", y, m, d);
+        o->day = day;
+        o->day_ok = true;
+    }
+    sy_out_n(o, o->ymd, 8);
 }
 
 void sy_out_min(struct out *o, int64_t tmin)

@@ -141,6 +141,7 @@ static void run_free(struct run *r)
     cv_free(r->s.ids);
     cv_free(r->s.bed_patient);
     cv_free(r->o.p);
+    sy_jcache_free(r->o.cache);
 }
 
 enum cv_err cv_synth_run(const struct cv_synth_options *opt, struct cv_synth_stats *stats)
@@ -162,7 +163,7 @@ enum cv_err cv_synth_run(const struct cv_synth_options *opt, struct cv_synth_sta
     window(&r.s, opt);
     r.o.p = cv_malloc(MSG_BUFFER);
     r.o.cap = MSG_BUFFER;
-    if (!r.o.p) {
+    if (!r.o.p || sy_jcache_new(&r.o.cache)) {
         err = cv_fail(CV_ENOMEM, "out of memory");
         goto out_free;
     }

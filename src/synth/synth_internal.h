@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MIN_PER_DAY  1440
 #define NO_TIME      INT64_MIN
@@ -46,18 +47,43 @@ size_t sy_rng_weighted(struct rng *r, const void *base, size_t n, size_t stride,
     sy_rng_weighted((r), (arr), (n), sizeof((arr)[0]), offsetof(__typeof__((arr)[0]), field))
 
 /* ---- out.c: a message buffer and the ISO-2022-JP encoder ------------------------------ */
+struct sy_jcache;
 struct out {
     char *p;
     size_t len, cap;
-    bool full;     /* something did not fit */
-    bool unmapped; /* a character had no JIS X 0208 form */
+    bool full;               /* something did not fit */
+    bool unmapped;           /* a character had no JIS X 0208 form */
+    struct sy_jcache *cache; /* encodings of constant strings, or NULL */
+    bool day_ok;             /* day_ymd caches the last day written */
+    int32_t day;
+    char ymd[9];
 };
 enum cv_err sy_jis_init(void); /* once per process; thread-safe */
+enum cv_err sy_jcache_new(struct sy_jcache **out);
+void sy_jcache_free(struct sy_jcache *c);
 void sy_out_reset(struct out *o);
-void sy_out_c(struct out *o, char c);
-void sy_out_n(struct out *o, const char *s, size_t n);
+static inline void sy_out_c(struct out *o, char c)
+{
+    if (o->len < o->cap)
+        o->p[o->len++] = c;
+    else
+        o->full = true;
+}
+static inline void sy_out_n(struct out *o, const char *s, size_t n)
+{
+    if (n <= o->cap - o->len) {
+        memcpy(o->p + o->len, s, n);
+        o->len += n;
+    } else {
+        o->full = true;
+    }
+}
+#define OUT_LIT(o, lit) sy_out_n((o), "" lit, sizeof(lit) - 1)
 void sy_out_s(struct out *o, const char *ascii);
 void sy_out_j(struct out *o, const char *utf8); /* ISO-2022-JP, ends in ASCII mode */
+/* The same for a string that lives as long as the run (a table entry or a literal): its
+ * encoding is cached by address. */
+void sy_out_jc(struct out *o, const char *utf8);
 void sy_out_u(struct out *o, uint64_t v);
 void sy_out_u0(struct out *o, uint64_t v, int width);
 void sy_out_fix(struct out *o, int64_t v, int decimals); /* 1234, 2 -> "12.34" */

@@ -42,7 +42,7 @@ void sy_mtime_of(int64_t ms, struct timespec ts[2])
 
 void sy_file_name(const struct patient *p, const struct ev *e, char *buf, size_t n)
 {
-    struct out o = {buf, 0, n - 1, false, false};
+    struct out o = {.p = buf, .cap = n - 1};
 
     sy_out_s(&o, p->id);
     sy_out_c(&o, '_');
@@ -215,6 +215,25 @@ struct folder {
     int fd;
 };
 
+/* "a/b/c" into buf (n > 0), truncated if it must be. */
+static void join3(char *buf, size_t n, const char *a, const char *b, const char *c)
+{
+    const char *part[3] = {a, b, c};
+    size_t len = 0;
+
+    for (int i = 0; i < 3; i++) {
+        size_t k = strlen(part[i]);
+
+        if (i && len + 1 < n)
+            buf[len++] = '/';
+        if (k > n - 1 - len)
+            k = n - 1 - len;
+        memcpy(buf + len, part[i], k);
+        len += k;
+    }
+    buf[len] = '\0';
+}
+
 static enum cv_err write_file(struct tree *t, struct synth *s, const struct patient *p,
                               const struct ev *e, struct out *o, const struct folder *f)
 {
@@ -229,7 +248,7 @@ static enum cv_err write_file(struct tree *t, struct synth *s, const struct pati
                        where(t, REL(t->l1.name, t->l2.name, f->pid, f->date)),
                        o->full ? "does not fit its buffer" : "has a character without a JIS form");
     sy_file_name(p, e, name, sizeof(name));
-    snprintf(rel, sizeof(rel), "%s/%s/%s", f->date, sy_dtype_name[e->type], name);
+    join3(rel, sizeof(rel), f->date, sy_dtype_name[e->type], name);
     fd = openat(f->fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return cv_fail_errno(CV_EIO, "cannot create '%s'",
@@ -331,7 +350,7 @@ enum cv_err sy_tree_write_patient(struct tree *t, struct synth *s, const struct 
         char date[12];
         int64_t dnewest;
         int32_t day = p->ev.v[t->order[i]].care_day;
-        struct out d = {date, 0, sizeof(date) - 1, false, false};
+        struct out d = {.p = date, .cap = sizeof(date) - 1};
 
         if (day < 0)
             sy_out_c(&d, '-');

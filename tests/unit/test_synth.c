@@ -165,7 +165,7 @@ static void test_rng(void **state)
 static void expect_bytes(const char *utf8, const char *want, size_t n)
 {
     char buf[64];
-    struct out o = {buf, 0, sizeof(buf), false, false};
+    struct out o = {.p = buf, .cap = sizeof(buf)};
 
     sy_out_j(&o, utf8);
     assert_false(o.unmapped);
