@@ -61,6 +61,7 @@ void sy_move_house(struct rng *r, struct demo *d)
         phone_fixed(r, t->area, d->home);
     else
         d->home[0] = '\0';
+    sy_address_text(d, d->address, sizeof(d->address));
 }
 
 static void body(struct rng *r, int sex, int age, struct demo *d)

@@ -176,8 +176,7 @@ static void put_demographics(struct cv_json *j, const struct patient *p, const s
         kv_null(j, "weight_kg");
     }
     cv_json_kv_string(j, "postcode", sy_tab_town[d->town].post);
-    sy_address_text(d, buf, sizeof(buf));
-    cv_json_kv_string(j, "address", buf);
+    cv_json_kv_string(j, "address", d->address);
     put_phones(j, d->home, d->mobile, d->work);
     put_contacts(j, d);
 }

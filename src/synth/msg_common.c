@@ -36,9 +36,13 @@ void sy_seg(struct rctx *c, const char *name)
 
 void sy_fld(struct rctx *c, int n)
 {
+    static const char pipes[] = "||||||||||||||||||||||||||||||||||||||||||||||||||||||||||||||||";
+
     while (c->field < n) {
-        sy_out_c(c->o, '|');
-        c->field++;
+        int k = n - c->field < 64 ? n - c->field : 64;
+
+        sy_out_n(c->o, pipes, (size_t)k);
+        c->field += k;
     }
 }
 
@@ -144,13 +148,10 @@ void sy_put_name(struct rctx *c, const struct family_name *f, const struct given
 
 void sy_put_xad(struct rctx *c, const struct demo *d)
 {
-    char addr[256];
-
-    sy_address_text(d, addr, sizeof(addr));
     OUT_LIT(c->o, "^^^^");
     sy_out_s(c->o, sy_tab_town[d->town].post);
     OUT_LIT(c->o, "^JPN^H^");
-    sy_out_j(c->o, addr);
+    sy_out_j(c->o, d->address);
 }
 
 static void put_xtn(struct rctx *c, const char *use, const char *kind, const char *number)
@@ -297,10 +298,14 @@ void sy_put_dose(struct rctx *c, unsigned dose10)
 
 void sy_dose_text(unsigned dose10, char *buf, size_t n)
 {
-    if (dose10 % 10)
-        snprintf(buf, n, "%u.%u", dose10 / 10, dose10 % 10);
-    else
-        snprintf(buf, n, "%u", dose10 / 10);
+    struct out o = {.p = buf, .cap = n - 1};
+
+    sy_out_u(&o, dose10 / 10);
+    if (dose10 % 10) {
+        sy_out_c(&o, '.');
+        sy_out_u(&o, dose10 % 10);
+    }
+    buf[o.len] = '\0';
 }
 
 void sy_put_wide(struct rctx *c, unsigned v)

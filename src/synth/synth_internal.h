@@ -482,6 +482,7 @@ struct demo { /* one version of the demographics, as one ADT-00 carries it */
     uint16_t town, banchi[3];
     int16_t building; /* -1 none */
     uint16_t room_no;
+    char address[160]; /* the full address as written in XAD.8, from the fields above */
     char home[16], mobile[16], work[16];
     uint16_t height10, weight10; /* 0: not measured */
     uint8_t ncontacts;
@@ -606,6 +607,7 @@ struct patient {
     enum cv_err err; /* first allocation failure while planning */
 };
 
+/* A new home (town, number, building, phone); fills d->address. */
 void sy_move_house(struct rng *r, struct demo *d);
 /* "静岡県静岡市駿河区登呂１−３−５　グランドハイツ３０２" */
 void sy_address_text(const struct demo *d, char *buf, size_t n);
