@@ -421,12 +421,10 @@ struct labrow {
     int64_t time, ms;
 };
 
-static void put_labs(struct cv_json *j, const struct patient *p)
+/* The newest current result of each test, indexed by test. */
+static void newest_results(const struct patient *p, struct labrow best[64])
 {
-    struct labrow best[64];
-    char buf[40];
-
-    for (size_t t = 0; t < sy_tab_lab_len && t < 64; t++)
+    for (size_t t = 0; t < 64; t++)
         best[t].test = -1;
     for (size_t i = 0; i < p->ev.n; i++) {
         const struct ev *e = &p->ev.v[i];
@@ -444,13 +442,46 @@ static void put_labs(struct cv_json *j, const struct patient *p)
                 *b = (struct labrow){lab->test[k], lab->value[k], lab->drawn, e->ms};
         }
     }
+}
+
+static void put_lab(struct cv_json *j, const struct patient *p, const struct labrow *r)
+{
+    const struct labtest *lt = &sy_tab_lab[r->test];
+    char buf[40], flag[2] = {0, 0};
+
+    cv_json_object_begin(j);
+    cv_json_kv_string(j, "code", lt->code);
+    cv_json_kv_string(j, "name", lt->name);
+    sy_lab_value_text(lt, r->value, buf, sizeof(buf));
+    cv_json_kv_string(j, "value", buf);
+    cv_json_kv_string(j, "unit", lt->unit);
+    if (lt->qualitative) {
+        cv_json_kv_string(j, "range", "（−）");
+    } else {
+        struct out o = {.p = buf, .cap = sizeof(buf) - 1};
+
+        sy_out_fix(&o, lt->lo[p->lite->sex == SEX_F], lt->dec);
+        sy_out_c(&o, '-');
+        sy_out_fix(&o, lt->hi[p->lite->sex == SEX_F], lt->dec);
+        buf[o.len] = '\0';
+        cv_json_kv_string(j, "range", buf);
+    }
+    flag[0] = sy_lab_flag(lt, p->lite->sex, r->value);
+    cv_json_kv_string(j, "flag", flag[0] ? flag : NULL);
+    sy_iso_min(buf, r->time);
+    cv_json_kv_string(j, "time", buf);
+    cv_json_object_end(j);
+}
+
+static void put_labs(struct cv_json *j, const struct patient *p)
+{
+    struct labrow best[64];
+
+    newest_results(p, best);
     cv_json_key(j, "labs");
     cv_json_array_begin(j);
-    /* sy_tab_lab is not in code order: walk the codes sorted */
-    for (;;) {
-        const struct labrow *next = NULL;
-        const struct labtest *lt;
-        char flag[2] = {0, 0};
+    for (;;) { /* the table is not in code order: take the smallest code left */
+        struct labrow *next = NULL;
 
         for (size_t t = 0; t < sy_tab_lab_len && t < 64; t++)
             if (best[t].test >= 0 &&
@@ -458,30 +489,8 @@ static void put_labs(struct cv_json *j, const struct patient *p)
                 next = &best[t];
         if (!next)
             break;
-        lt = &sy_tab_lab[next->test];
-        cv_json_object_begin(j);
-        cv_json_kv_string(j, "code", lt->code);
-        cv_json_kv_string(j, "name", lt->name);
-        sy_lab_value_text(lt, next->value, buf, sizeof(buf));
-        cv_json_kv_string(j, "value", buf);
-        cv_json_kv_string(j, "unit", lt->unit);
-        if (lt->qualitative)
-            cv_json_kv_string(j, "range", "（−）");
-        else {
-            struct out o = {.p = buf, .cap = sizeof(buf) - 1};
-
-            sy_out_fix(&o, lt->lo[p->lite->sex == SEX_F], lt->dec);
-            sy_out_c(&o, '-');
-            sy_out_fix(&o, lt->hi[p->lite->sex == SEX_F], lt->dec);
-            buf[o.len] = '\0';
-            cv_json_kv_string(j, "range", buf);
-        }
-        flag[0] = sy_lab_flag(lt, p->lite->sex, next->value);
-        cv_json_kv_string(j, "flag", flag[0] ? flag : NULL);
-        sy_iso_min(buf, next->time);
-        cv_json_kv_string(j, "time", buf);
-        cv_json_object_end(j);
-        best[next->test].test = -1;
+        put_lab(j, p, next);
+        next->test = -1;
     }
     cv_json_array_end(j);
 }

@@ -164,6 +164,8 @@ static void put_instruction(struct rctx *c, int hours)
     OUT_LIT(c->o, "^99IC6");
 }
 
+static void put_mix(struct rctx *c, const struct injection *ij);
+
 static void put_injection(struct rctx *c, const struct rx *rx)
 {
     const struct injection *ij = &sy_tab_inj[rx->inj];
@@ -203,6 +205,12 @@ static void put_injection(struct rctx *c, const struct rx *rx)
         OUT_LIT(c->o, "^HL70164");
     }
     sy_seg_end(c);
+    put_mix(c, ij);
+}
+
+/* The drug and the solution it is mixed into (RXC B base, A additive). */
+static void put_mix(struct rctx *c, const struct injection *ij)
+{
     if (ij->additive) {
         sy_seg(c, "RXC|B|");
         sy_out_s(c->o, ij->additive_hot);
