@@ -48,10 +48,11 @@ static enum cv_err check_options(const struct cv_synth_options *opt)
 }
 
 /* The output folder must be new or empty, so that nothing of the user's is mixed in. */
-static enum cv_err prepare_out(const char *out)
+static enum cv_err prepare_out(const char *out, bool *created)
 {
     struct stat st;
 
+    *created = false;
     if (stat(out, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
             return cv_fail(CV_EEXIST, "'%s' exists and is not a folder", out);
@@ -63,6 +64,7 @@ static enum cv_err prepare_out(const char *out)
     }
     if (errno != ENOENT)
         return cv_fail_errno(CV_EIO, "cannot use '%s'", out);
+    *created = true;
     return cv_mkdir_p(out, 0755);
 }
 
@@ -149,13 +151,19 @@ enum cv_err cv_synth_run(const struct cv_synth_options *opt, struct cv_synth_sta
     uint64_t t0 = cv_monotonic_ms();
     struct run r;
     enum cv_err err;
+    bool created;
 
     memset(&r, 0, sizeof(r));
     if (stats)
         memset(stats, 0, sizeof(*stats));
-    if ((err = check_options(opt)) || (err = sy_jis_init()) || (err = prepare_out(opt->out_dir)) ||
-        (err = check_manifest_path(opt->out_dir, opt->manifest_path)))
+    if ((err = check_options(opt)) || (err = sy_jis_init()) ||
+        (err = prepare_out(opt->out_dir, &created)))
         return err;
+    if ((err = check_manifest_path(opt->out_dir, opt->manifest_path))) {
+        if (created)
+            rmdir(opt->out_dir); /* refused: leave nothing behind */
+        return err;
+    }
     r.s.opt = opt;
     snprintf(r.s.facility, sizeof(r.s.facility), "%s",
              opt->facility ? opt->facility : CV_SYNTH_DEFAULT_FAC);

@@ -37,6 +37,7 @@ expect_status 1 cv synth --out "$W/busy/mine" --patients 5
 assert_contains "$T/err" "is not a folder"
 expect_status 1 cv synth --out "$W/in" --patients 5 --manifest "$W/in/m.json"
 assert_contains "$T/err" "must not be inside the output folder"
+[ ! -e "$W/in" ] || fail "a refused run left its output folder"
 expect_status 1 cv synth --out "$W/f" --patients 5 --facility 'AB|C'
 assert_contains "$T/err" "facility ID"
 pass "refusals"
