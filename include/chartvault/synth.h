@@ -18,12 +18,12 @@ struct cv_synth_options {
     const char *out_dir;       /* [in] storage root; must be missing or an empty folder */
     const char *manifest_path; /* [in] JSON ground truth, or NULL for none */
     const char *facility;      /* [in] facility ID for MSH-4, 1-20 letters/digits; NULL: default */
-    uint64_t seed;
-    long patients;           /* 1 .. CV_SYNTH_MAX_PATIENTS */
-    int years;               /* 1 .. CV_SYNTH_MAX_YEARS of care ending on end_date */
-    long end_date;           /* days since 1970-01-01 (cv_parse_date) */
-    bool sync;               /* syncfs() the tree before reporting success */
-    cv_progress_fn progress; /* optional; called after each patient */
+    uint64_t seed;             /* 0 .. 2^53 - 1 (so that the manifest's JSON keeps it exact) */
+    long patients;             /* 1 .. CV_SYNTH_MAX_PATIENTS */
+    int years;                 /* 1 .. CV_SYNTH_MAX_YEARS of care ending on end_date */
+    long end_date;             /* days since 1970-01-01 (cv_parse_date) */
+    bool sync;                 /* syncfs() the tree before reporting success */
+    cv_progress_fn progress;   /* optional; called after each patient */
     void *progress_arg;
 };
 

@@ -35,6 +35,8 @@ static enum cv_err check_options(const struct cv_synth_options *opt)
     if (opt->patients < 1 || opt->patients > CV_SYNTH_MAX_PATIENTS)
         return cv_fail(CV_EINVAL, "patients must be 1 to %ld, not %ld", CV_SYNTH_MAX_PATIENTS,
                        opt->patients);
+    if (opt->seed > 9007199254740991ULL) /* 2^53 - 1: exact in every JSON reader */
+        return cv_fail(CV_EINVAL, "seed must be at most 9007199254740991");
     if (opt->years < 1 || opt->years > CV_SYNTH_MAX_YEARS)
         return cv_fail(CV_EINVAL, "years must be 1 to %d, not %d", CV_SYNTH_MAX_YEARS, opt->years);
     if (opt->end_date < cv_ymd_to_days(2000, 1, 1) || opt->end_date > cv_ymd_to_days(2099, 12, 31))
