@@ -12,7 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "synth/synth_internal.h"
+#include "synth/care.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -253,6 +253,13 @@ static void test_tables_encode(void **state)
     }
     for (size_t i = 0; i < sy_tab_acute_len; i++)
         assert_true(sy_dx_find(sy_tab_acute[i].icd10) >= 0);
+    /* the care planner names lab tests by their place in the table */
+    assert_int_equal(sy_tab_lab_len, L_COUNT);
+    assert_int_equal(sy_lab_find("3A010000002327101"), L_TP);
+    assert_int_equal(sy_lab_find("5C070000002306101"), L_CRP);
+    assert_int_equal(sy_lab_find("3D046000001906202"), L_HBA1C);
+    assert_int_equal(sy_lab_find("2A010000001930101"), L_WBC);
+    assert_int_equal(sy_lab_find("1A020000000190111"), L_UGLU);
 }
 
 static void test_same_seed_same_tree(void **state)
