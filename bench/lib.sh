@@ -13,7 +13,7 @@ bench_hospital() {
         rm -rf "$dir" "$dir.manifest.json"
         echo "making a $1-patient, $2-year synth hospital in $dir ..." >&2
         "$CHARTVAULT" synth --out "$dir" --patients "$1" --years "$2" --seed 1 \
-            --manifest "$dir.manifest.json" >&2
+            --manifest "$dir.manifest.json" --no-sync >&2
         touch "$dir.done"
     fi
     echo "$dir"
