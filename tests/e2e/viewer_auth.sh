@@ -172,7 +172,7 @@ expect_status 0 cv audit verify --state "$S"
 assert_contains "$T/out" "audit log intact"
 expect_status 0 cv audit export --state "$S" --csv
 for what in ',login,ok,bob,' ',login,locked-now,alice,' ',login,locked,alice,' \
-            ',login,totp-fail,bob,' ',login,throttled,' ',logout,ok,bob,' ',view,ok,bob,'; do
+            ',login,totp-fail,bob,' ',login,throttled,' ',logout,ok,bob,' ',view,not-found,bob,'; do
     grep -q -- "$what" "$T/out" || fail "audit export lacks '$what'"
 done
 expect_status 0 cv audit export --state "$S" --since 2000-01-01
