@@ -191,27 +191,30 @@ out_unlock_mutex:
 enum cv_err cv_audit_sync(struct cv_audit *a)
 {
     char head[100];
-    enum cv_err err = CV_OK;
+    unsigned long long seq;
+    char hash[65];
+    bool dirty;
 
+    /* take a snapshot and let appends go on: the flush below holds no lock, so a slow disk
+     * does not stall the pages that are waiting to append */
     pthread_mutex_lock(&a->mu);
-    if (!a->dirty)
-        goto out_unlock_mutex;
-    err = audit_lock(a);
-    if (err)
-        goto out_unlock_mutex;
-    if (fdatasync(a->fd) != 0) {
-        err = cv_fail_errno(CV_EIO, "cannot sync audit log '%s'", a->path);
-        goto out_unlock_file;
-    }
-    snprintf(head, sizeof(head), "%llu %s\n", (unsigned long long)a->seq, a->hash);
-    err = cv_file_write_atomic(a->head_path, head, strlen(head), 0600);
-    if (!err)
-        a->dirty = false;
-out_unlock_file:
-    flock(a->fd, LOCK_UN);
-out_unlock_mutex:
+    dirty = a->dirty;
+    a->dirty = false;
+    seq = a->seq;
+    memcpy(hash, a->hash, sizeof(hash));
     pthread_mutex_unlock(&a->mu);
-    return err;
+    if (!dirty)
+        return CV_OK;
+    if (fdatasync(a->fd) != 0)
+        goto out_redo;
+    snprintf(head, sizeof(head), "%llu %s\n", seq, hash);
+    if (cv_file_write_atomic(a->head_path, head, strlen(head), 0600) == CV_OK)
+        return CV_OK;
+out_redo:
+    pthread_mutex_lock(&a->mu);
+    a->dirty = true;
+    pthread_mutex_unlock(&a->mu);
+    return cv_fail_errno(CV_EIO, "cannot flush audit log '%s'", a->path);
 }
 
 void cv_audit_close(struct cv_audit *a)
