@@ -39,6 +39,18 @@ static void usage(FILE *out)
             "  --threads N          worker threads (default: one per core)\n");
 }
 
+static void warn_no_accounts(const char *state)
+{
+    struct cv_account_info *v = NULL;
+    size_t n = 0;
+
+    if (cv_account_list(state, &v, &n) == CV_OK && n == 0)
+        printf("no accounts yet: add one with 'chartvault user add NAME --role admin --state "
+               "%s'\n",
+               state);
+    cv_free(v);
+}
+
 static int serve_loop(const struct cv_web_config *cfg)
 {
     struct cv_web *w;
@@ -51,6 +63,7 @@ static int serve_loop(const struct cv_web_config *cfg)
     printf("chartvault serve: https://%s/\n", cfg->listen ? cfg->listen : "127.0.0.1:8443");
     printf("certificate SHA-256 fingerprint: %s%s\n", fp,
            made ? " (self-signed, made now in the state folder's tls/)" : "");
+    warn_no_accounts(cfg->state_dir);
     fflush(stdout);
     cv_free(fp);
     while (!stop_requested) {
