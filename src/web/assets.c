@@ -16,7 +16,7 @@ static const char viewer_css[] =
     "body{margin:0;font-family:\"Hiragino Sans\",\"Noto Sans CJK JP\",\"IPAGothic\","
     "\"IPAPGothic\",\"Yu Gothic\",Meiryo,sans-serif;color:var(--ink);background:var(--bg);"
     "line-height:1.5}\n"
-    "main{padding:0.8rem 1rem 3rem;max-width:1100px;margin:0 auto}\n"
+    "main{padding:0.8rem 1rem 2rem;max-width:1100px;margin:0 auto}\n"
     "a{color:var(--accent)}\n"
     "h1{font-size:1.5rem;margin:0.6rem 0}h2{font-size:1.2rem;margin:1.2rem 0 0.4rem;"
     "border-bottom:2px solid var(--line);padding-bottom:0.2rem}\n"
@@ -91,8 +91,8 @@ static const char viewer_css[] =
     ".amark{display:inline-block;background:var(--alert);color:#fff;border-radius:6px;"
     "padding:0 0.4rem;font-size:0.9rem;font-weight:bold;margin-left:0.3rem}\n"
     ".amark.unk{background:#b26a00}\n"
-    ".foot{position:fixed;bottom:0;left:0;right:0;background:#eef2f6;"
-    "border-top:1px solid var(--line);padding:0.2rem 1rem;font-size:0.8rem;color:var(--muted)}\n"
+    ".foot{background:#eef2f6;border-top:1px solid var(--line);padding:0.2rem 1rem;"
+    "font-size:0.8rem;color:var(--muted)}\n"
     ".foot .who{float:right}\n"
     "@media (max-width:600px){html{font-size:17px}.banner .pname{font-size:1.5rem}}\n"
     "@media print{@page{size:A4;margin:12mm 10mm 16mm}\n"
@@ -103,7 +103,7 @@ static const char viewer_css[] =
     ".allergy{border-width:3px;-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
     "table{page-break-inside:auto}tr{page-break-inside:avoid}\n"
     "h2{page-break-after:avoid}\n"
-    ".foot{position:fixed;bottom:0;background:#fff;color:#000;font-size:8.5pt;"
+    ".foot{position:fixed;bottom:0;left:0;right:0;background:#fff;color:#000;font-size:8.5pt;"
     "border-top:1px solid #000}\n"
     ".bed,.room{page-break-inside:avoid}}\n";
 

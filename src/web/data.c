@@ -1,15 +1,41 @@
 /*
- * data.c: the reference index as the pages see it. (Placeholder until the index API lands:
- * it reports that no data is available and why.)
+ * data.c: the reference index as the pages see it. Each worker thread keeps its own
+ * read-only handle (the index API wants one per thread); a missing or unreadable index is
+ * retried at most once a second, and every page then says that no data is available and
+ * why. A newer index file renamed over the path is picked up by the handle itself.
  */
 #include "web_internal.h"
+
+#include <chartvault/index.h>
 
 #include <string.h>
 #include <sys/stat.h>
 
+#define RETRY_MS 1000
+#define INFO_MS  1000
+
 struct web_index {
     char *path;
+    pthread_key_t key;
 };
+
+struct web_data {
+    struct cv_index *idx;
+    uint64_t last_try_ms, info_ms;
+    struct cv_index_info info;
+    bool have_info;
+    char why[300];
+};
+
+static void data_free(void *p)
+{
+    struct web_data *d = p;
+
+    if (!d)
+        return;
+    cv_index_close(d->idx);
+    cv_free(d);
+}
 
 enum cv_err web_index_new(const char *db_path, struct web_index **out)
 {
@@ -20,6 +46,11 @@ enum cv_err web_index_new(const char *db_path, struct web_index **out)
         cv_free(ix);
         return cv_fail(CV_ENOMEM, "out of memory");
     }
+    if (pthread_key_create(&ix->key, data_free) != 0) {
+        cv_free(ix->path);
+        cv_free(ix);
+        return cv_fail(CV_ENOMEM, "cannot make a thread key");
+    }
     *out = ix;
     return CV_OK;
 }
@@ -28,32 +59,101 @@ void web_index_free(struct web_index *ix)
 {
     if (!ix)
         return;
+    data_free(pthread_getspecific(ix->key)); /* the calling thread's own, if any */
+    pthread_key_delete(ix->key);
     cv_free(ix->path);
     cv_free(ix);
 }
 
+/* Drop the handle after a failure; the next request (after RETRY_MS) opens it again. */
+void web_data_failed(struct web_req *r)
+{
+    struct web_data *d = r->data;
+
+    if (!d)
+        return;
+    log_warn("index: %s", cv_errmsg());
+    snprintf(d->why, sizeof(d->why), "%s", cv_errmsg());
+    cv_index_close(d->idx);
+    d->idx = NULL;
+    d->have_info = false;
+    d->last_try_ms = cv_monotonic_ms();
+}
+
+static void data_open(struct web_index *ix, struct web_data *d)
+{
+    struct stat st;
+    enum cv_err err;
+
+    d->last_try_ms = cv_monotonic_ms();
+    if (stat(ix->path, &st) != 0) {
+        snprintf(d->why, sizeof(d->why), "missing");
+        return;
+    }
+    err = cv_index_open(ix->path, CV_INDEX_READONLY, &d->idx);
+    if (err) {
+        snprintf(d->why, sizeof(d->why), "%s", cv_errmsg());
+        d->idx = NULL;
+    }
+}
+
 void web_data_attach(struct web_req *r)
 {
-    (void)r;
+    struct web_index *ix = r->w->index;
+    struct web_data *d = pthread_getspecific(ix->key);
+    uint64_t now = cv_monotonic_ms();
+
+    if (!d) {
+        d = cv_calloc(1, sizeof(*d));
+        if (!d || pthread_setspecific(ix->key, d) != 0) {
+            cv_free(d);
+            return;
+        }
+    }
+    r->data = d;
+    if (!d->idx && (d->last_try_ms == 0 || now - d->last_try_ms >= RETRY_MS))
+        data_open(ix, d);
+    if (d->idx && (!d->have_info || now - d->info_ms >= INFO_MS)) {
+        if (cv_index_info(d->idx, &d->info) != CV_OK) {
+            web_data_failed(r);
+            return;
+        }
+        d->have_info = true;
+        d->info_ms = now;
+    }
 }
 
 void web_data_detach(struct web_req *r)
 {
-    (void)r;
+    r->data = NULL; /* the handle stays with the thread */
+}
+
+struct cv_index *web_data_index(struct web_req *r)
+{
+    return r->data ? r->data->idx : NULL;
 }
 
 bool web_data_available(struct web_req *r, const char **why)
 {
-    struct stat st;
+    struct web_data *d = r->data;
 
-    *why = stat(r->w->index->path, &st) != 0 ? "the index file is missing"
-                                             : "this build cannot read the index yet";
+    *why = NULL;
+    if (d && d->idx && d->have_info)
+        return true;
+    if (d && strcmp(d->why, "missing") == 0)
+        *why = T(r, M_WHY_MISSING);
+    else
+        *why = d && d->why[0] ? d->why : T(r, M_WHY_UNREADABLE);
     return false;
 }
 
 bool web_data_time(struct web_req *r, time_t *t)
 {
-    (void)r;
+    struct web_data *d = r->data;
+
     *t = 0;
-    return false;
+    if (!d || !d->idx || !d->have_info || d->info.data_time_epoch <= 0)
+        return false;
+    *t = (time_t)d->info.data_time_epoch;
+    return true;
 }

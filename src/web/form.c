@@ -150,3 +150,26 @@ enum cv_err web_url_encode(struct cv_buf *b, const char *s)
     }
     return err;
 }
+
+enum cv_err web_url_path_encode(struct cv_buf *b, const char *path)
+{
+    enum cv_err err = CV_OK;
+
+    for (const char *p = path; *p && !err;) {
+        size_t n = strcspn(p, "/");
+        char seg[1024];
+
+        if (*p == '/') {
+            err = cv_buf_putc(b, '/');
+            p++;
+            continue;
+        }
+        if (n >= sizeof(seg))
+            return cv_fail(CV_ETOOBIG, "path segment too long");
+        memcpy(seg, p, n);
+        seg[n] = '\0';
+        err = web_url_encode(b, seg);
+        p += n;
+    }
+    return err;
+}

@@ -100,15 +100,32 @@ void html_csrf_field(struct web_req *r, const char *token)
     html(r, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", token);
 }
 
+/* This page's path and query, to come back to after switching language. */
+static void back_field(struct web_req *r)
+{
+    struct cv_buf back = CV_BUF_INIT(4096);
+    enum cv_err err = web_url_path_encode(&back, r->path);
+
+    for (size_t i = 0; !err && i < r->query.n; i++) {
+        err = cv_buf_putc(&back, i ? '&' : '?');
+        if (!err)
+            err = web_url_encode(&back, r->query.name[i]);
+        if (!err)
+            err = cv_buf_putc(&back, '=');
+        if (!err)
+            err = web_url_encode(&back, r->query.value[i]);
+    }
+    html(r, "<input type=\"hidden\" name=\"back\" value=\"%s\">", err ? "/" : cv_buf_str(&back));
+    cv_buf_free(&back);
+}
+
 static void lang_switch(struct web_req *r)
 {
     html(r, "<form class=\"inline\" method=\"post\" action=\"/lang\">");
     html_csrf_field(r, r->session_state == SESSION_OK ? r->session.csrf : web_pre_token(r));
-    html(r,
-         "<input type=\"hidden\" name=\"lang\" value=\"%s\">"
-         "<input type=\"hidden\" name=\"back\" value=\"%s\">"
-         "<button class=\"link\" type=\"submit\">%s</button></form>",
-         r->lang == LANG_JA ? "en" : "ja", r->path, T(r, M_LANG_OTHER));
+    html(r, "<input type=\"hidden\" name=\"lang\" value=\"%s\">", r->lang == LANG_JA ? "en" : "ja");
+    back_field(r);
+    html(r, "<button class=\"link\" type=\"submit\">%s</button></form>", T(r, M_LANG_OTHER));
 }
 
 static void header_bar(struct web_req *r)
@@ -134,18 +151,25 @@ static void freshness(struct web_req *r, char *data_time, size_t n)
     time_t t;
 
     snprintf(data_time, n, "-");
-    if (!web_data_available(r, &why) || !web_data_time(r, &t)) {
-        html(r, "<div class=\"fresh nodata\" role=\"alert\">%s: %s</div>", T(r, M_NO_DATA),
-             why ? why : "");
+    if (!web_data_available(r, &why)) {
+        html(r, "<div class=\"fresh nodata\" role=\"alert\">%s: %s</div>", T(r, M_NO_DATA), why);
+        return;
+    }
+    if (!web_data_time(r, &t)) {
+        html(r, "<div class=\"fresh stale\" role=\"alert\">%s: %s</div>", T(r, M_DATA_TIME),
+             T(r, M_WHY_NO_INGEST));
         return;
     }
     long mins = (long)(cv_now() - t) / 60;
     bool stale = mins > r->w->cfg.stale_minutes;
 
     cv_time_format_minutes(t, data_time, n);
-    html(r, "<div class=\"fresh%s\" role=\"status\">%s %s%s%ld%s%s%s</div>", stale ? " stale" : "",
-         T(r, M_DATA_TIME), data_time, r->lang == LANG_JA ? "（" : " (", mins < 0 ? 0 : mins,
-         T(r, M_MIN_AGO), r->lang == LANG_JA ? "）" : ")", stale ? T(r, M_STALE) : "");
+    html(r, "<div class=\"fresh%s\" role=\"%s\">%s %s%s%ld%s%s", stale ? " stale" : "",
+         stale ? "alert" : "status", T(r, M_DATA_TIME), data_time, r->lang == LANG_JA ? "（" : " (",
+         mins < 0 ? 0 : mins, T(r, M_MIN_AGO), r->lang == LANG_JA ? "）" : ")");
+    if (stale)
+        html(r, " <strong>%s</strong>", T(r, M_STALE));
+    html(r, "</div>");
 }
 
 void html_page_begin(struct web_req *r, const char *title)
@@ -182,4 +206,15 @@ void html_message_page(struct web_req *r, unsigned status, enum web_msg title, c
     html(r, "<h1>%s</h1><p class=\"message\">%s</p>", T(r, title), text ? text : "");
     html(r, "<p><a class=\"button\" href=\"/\">%s</a></p>", T(r, M_HOME));
     html_page_end(r);
+}
+
+const char *web_when(const char *s, char buf[32])
+{
+    char *t;
+
+    cv_strlcpy(buf, s && *s ? s : "-", 32);
+    t = strchr(buf, 'T');
+    if (t && t - buf == 10)
+        *t = ' ';
+    return buf;
 }

@@ -270,6 +270,11 @@ static void route(struct web_req *r)
             html_message_page(r, MHD_HTTP_NOT_FOUND, M_NOT_FOUND, r->path);
         return;
     }
+    if (strcmp(r->path, "/favicon.ico") == 0) {
+        r->status = MHD_HTTP_NO_CONTENT; /* no icon: nothing to load, nothing to leak */
+        r->cacheable = true;
+        return;
+    }
     web_data_attach(r);
     if (strcmp(r->path, "/health") == 0)
         web_page_health(r);

@@ -43,6 +43,8 @@ void web_form_free(struct web_form *f);
 bool web_utf8_valid(const char *s, size_t n);
 /* Percent-encode everything but unreserved characters (for a path segment or a query). */
 enum cv_err web_url_encode(struct cv_buf *b, const char *s);
+/* A whole path: each segment percent-encoded, the slashes kept. */
+enum cv_err web_url_path_encode(struct cv_buf *b, const char *path);
 
 /* ---- translations (i18n.c) --------------------------------------------------------------- */
 enum web_lang { LANG_JA, LANG_EN };
@@ -158,6 +160,8 @@ void html_message_page(struct web_req *r, unsigned status, enum web_msg title, c
 /* The CSRF field of the session (or of the login form). */
 void html_csrf_field(struct web_req *r, const char *token);
 #define T(r, id) web_tr((r)->lang, (id))
+/* "YYYY-MM-DDTHH:MM" as people write it, "YYYY-MM-DD HH:MM", in `buf`; "-" when absent. */
+const char *web_when(const char *s, char buf[32]);
 
 /* ---- handlers ---------------------------------------------------------------------------- */
 void web_page_login(struct web_req *r);
@@ -171,6 +175,10 @@ void web_page_wards(struct web_req *r);
 void web_page_ward(struct web_req *r, const char *ward, bool beds);
 bool web_page_static(struct web_req *r, const char *name);
 void web_search_form(struct web_req *r, const char *q);
+bool web_patient_id_ok(const char *id);
+const char *web_sex_text(struct web_req *r, const char *sex);
+/* Whole years from a birth date "YYYY-MM-DD" to today (test clock), -1 when unknown. */
+int web_age(const char *birth);
 /* Each ward with its census and bed map buttons (page_ward.c). */
 void web_ward_buttons(struct web_req *r);
 void web_add_cookie(struct web_req *r, const char *name, const char *value, long max_age);
@@ -194,5 +202,9 @@ void web_data_detach(struct web_req *r);
 /* Data time and availability for the banner. */
 bool web_data_available(struct web_req *r, const char **why);
 bool web_data_time(struct web_req *r, time_t *t);
+/* The thread's read-only index handle, or NULL when there is no data. */
+struct cv_index *web_data_index(struct web_req *r);
+/* After a query failed: drop the handle (reopened on a later request) and log why. */
+void web_data_failed(struct web_req *r);
 
 #endif

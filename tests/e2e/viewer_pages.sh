@@ -22,6 +22,7 @@ data = open(src, "rb").read().replace(b"9999013", pid.encode())
 start = data.index(b"PID|0001||" + pid.encode() + b"||") + len(b"PID|0001||" + pid.encode() + b"||")
 end = data.index(b"^", start)
 data = data[:start] + name.encode() + data[end:]
+data = b"\r".join(s for s in data.split(b"\r") if not s.lstrip(b"\n").startswith(b"AL1|"))
 d = f"{tree}/{pid[0:3]}/{pid[3:6]}/{pid}/-/ADT-00"
 os.makedirs(d, exist_ok=True)
 open(f"{d}/{os.path.basename(src).replace('9999013', pid)}", "wb").write(data)
