@@ -21,6 +21,7 @@ struct web_index {
 
 struct web_data {
     struct cv_index *idx;
+    bool in_snapshot;
     uint64_t last_try_ms, info_ms;
     struct cv_index_info info;
     bool have_info;
@@ -74,6 +75,7 @@ void web_data_failed(struct web_req *r)
         return;
     log_warn("index: %s", cv_errmsg());
     snprintf(d->why, sizeof(d->why), "%s", cv_errmsg());
+    d->in_snapshot = false; /* closing the handle ends it */
     cv_index_close(d->idx);
     d->idx = NULL;
     d->have_info = false;
@@ -125,12 +127,25 @@ void web_data_attach(struct web_req *r)
 
 void web_data_detach(struct web_req *r)
 {
+    struct web_data *d = r->data;
+
+    if (d && d->idx && d->in_snapshot)
+        cv_index_snapshot_end(d->idx, true);
+    if (d)
+        d->in_snapshot = false;
     r->data = NULL; /* the handle stays with the thread */
 }
 
 struct cv_index *web_data_index(struct web_req *r)
 {
-    return r->data ? r->data->idx : NULL;
+    struct web_data *d = r->data;
+
+    if (!d || !d->idx)
+        return NULL;
+    /* the first query of a page opens one read snapshot for all of them (ended at detach) */
+    if (!d->in_snapshot && cv_index_snapshot_begin(d->idx, &d->in_snapshot) != CV_OK)
+        log_warn("index: %s", cv_errmsg());
+    return d->idx;
 }
 
 bool web_data_available(struct web_req *r, const char **why)

@@ -11,28 +11,38 @@
 
 static void put_escaped(struct cv_buf *b, const char *s)
 {
+    const char *run = s;
+
     if (!s)
         return;
-    for (; *s; s++) {
+    for (;; s++) {
+        const char *ent;
+
         switch (*s) {
         case '&':
-            cv_buf_append(b, "&amp;", 5);
+            ent = "&amp;";
             break;
         case '<':
-            cv_buf_append(b, "&lt;", 4);
+            ent = "&lt;";
             break;
         case '>':
-            cv_buf_append(b, "&gt;", 4);
+            ent = "&gt;";
             break;
         case '"':
-            cv_buf_append(b, "&quot;", 6);
+            ent = "&quot;";
             break;
         case '\'':
-            cv_buf_append(b, "&#39;", 5);
+            ent = "&#39;";
             break;
+        case '\0':
+            cv_buf_append(b, run, (size_t)(s - run));
+            return;
         default:
-            cv_buf_putc(b, *s);
+            continue;
         }
+        cv_buf_append(b, run, (size_t)(s - run));
+        cv_buf_puts(b, ent);
+        run = s + 1;
     }
 }
 

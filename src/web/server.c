@@ -450,7 +450,7 @@ static enum cv_err start_daemon(struct cv_web *w)
 {
     struct sockaddr_storage ss;
     unsigned threads = w->cfg.threads;
-    unsigned flags = MHD_USE_TLS | MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_TLS | MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     struct MHD_OptionItem trust[] = {
         {w->tls.ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, w->tls.ca_pem},
         {MHD_OPTION_END, 0, NULL},

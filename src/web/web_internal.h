@@ -192,7 +192,12 @@ bool web_csrf_ok(struct web_req *r, const char *want);
 bool web_audit(struct web_req *r, const char *event, const char *result, const char *patient,
                const char *detail);
 
-/* ---- the index, as pages see it (data.c) ------------------------------------------------- */
+/* ---- the index, as pages see it (data.c) -------------------------------------------------
+ * One read snapshot per page (src/index/viewer_snapshot.c, proposed for index.h). */
+struct cv_index;
+enum cv_err cv_index_snapshot_begin(struct cv_index *idx, bool *began);
+void cv_index_snapshot_end(struct cv_index *idx, bool began);
+
 struct web_index;
 enum cv_err web_index_new(const char *db_path, struct web_index **out);
 void web_index_free(struct web_index *ix);
