@@ -282,6 +282,8 @@ static bool emit_simple(struct walk *w, enum item_kind kind, const char *dir, in
         count_state(w, it);
     } else if (kind == IT_VANISHED) {
         w->stats->vanished++;
+    } else if (kind == IT_TOUCHED) {
+        w->stats->unchanged++;
     }
     return true;
 }
