@@ -127,10 +127,10 @@ static enum cv_err grow_segments(struct cv_hl7_msg *m)
     size_t cap = m->segcap ? m->segcap * 2 : 64;
     struct hl7_seg *s;
 
-    if (m->nseg < m->segcap)
-        return CV_OK;
     if (m->nseg >= m->lim.max_segments)
         return cv_fail(CV_ETOOBIG, "more than %zu segments", m->lim.max_segments);
+    if (m->nseg < m->segcap)
+        return CV_OK;
     s = cv_reallocarray(m->segs, cap, sizeof(*s));
     if (!s)
         return cv_fail(CV_ENOMEM, "out of memory for %zu segments", cap);

@@ -36,7 +36,7 @@ static int count_digits(const char *s)
     int n = 0;
     const char *rest;
 
-    while (s[n] >= '0' && s[n] <= '9' && n < 15)
+    while (s[n] >= '0' && s[n] <= '9' && n < 18)
         n++;
     rest = s + n;
     if (*rest == '.') {
@@ -62,9 +62,12 @@ enum cv_err cv_hl7_ts_parse(const char *s, struct cv_hl7_ts *out)
     int n;
 
     memset(out, 0, sizeof(*out));
-    if (!s || (n = count_digits(s)) < 0 ||
-        (n != 4 && n != 6 && n != 8 && n != 10 && n != 12 && n != 14))
+    /* 15..17 digits: seconds followed by an undotted fraction (SS-MIX2 event times) */
+    if (!s || (n = count_digits(s)) < 0 || n > 17 ||
+        (n < 14 && n != 4 && n != 6 && n != 8 && n != 10 && n != 12))
         return cv_fail(CV_EPARSE, "not an HL7 timestamp");
+    if (n > 14)
+        n = 14;
     t.precision = n;
     t.year = digits(s, 4);
     t.month = n >= 6 ? digits(s + 4, 2) : 1;

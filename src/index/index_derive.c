@@ -189,7 +189,8 @@ static enum cv_err derive_allergies(struct deriver *d, const char *id, sqlite3_i
     sqlite3_bind_text(d->st[D_IAM], 1, id, -1, SQLITE_STATIC);
     if (!err)
         err = step_all(d, d->st[D_IAM], &l);
-    qsort(l.a, l.n, sizeof(*l.a), cmp_al);
+    if (l.n > 1)
+        qsort(l.a, l.n, sizeof(*l.a), cmp_al);
     st = d->st[D_CA_DEL];
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (!err && sqlite3_step(st) != SQLITE_DONE)

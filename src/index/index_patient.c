@@ -241,7 +241,8 @@ static enum cv_err load_diagnoses(struct cv_index *idx, struct patient_box *b,
                                    sqlite3_column_int(st, 4) != 0};
     }
     sqlite3_reset(st);
-    qsort(b->p.diagnoses, b->p.ndiagnoses, sizeof(*b->p.diagnoses), cmp_diag);
+    if (b->p.ndiagnoses > 1)
+        qsort(b->p.diagnoses, b->p.ndiagnoses, sizeof(*b->p.diagnoses), cmp_diag);
     return CV_OK;
 }
 
@@ -292,7 +293,8 @@ static enum cv_err load_medications(struct cv_index *idx, struct patient_box *b)
             *slot = m;
     }
     sqlite3_reset(st);
-    qsort(b->p.medications, b->p.nmedications, sizeof(*b->p.medications), cmp_med);
+    if (b->p.nmedications > 1)
+        qsort(b->p.medications, b->p.nmedications, sizeof(*b->p.medications), cmp_med);
     return CV_OK;
 }
 

@@ -282,6 +282,8 @@ static bool emit_simple(struct walk *w, enum item_kind kind, const char *dir, in
         count_state(w, it);
     } else if (kind == IT_VANISHED) {
         w->stats->vanished++;
+    } else if (kind == IT_TOUCHED) {
+        w->stats->unchanged++;
     }
     return true;
 }
@@ -408,7 +410,8 @@ static void diff_dir(struct walk *w, const char *dir, int64_t dir_id, struct ent
         w->err = cv_fail(CV_ENOMEM, "out of memory");
         return;
     }
-    qsort(ents, n, sizeof(*ents), cmp_entry);
+    if (n > 1)
+        qsort(ents, n, sizeof(*ents), cmp_entry);
     while (!w->err && (i < n || k < nrows)) {
         int c = i == n ? 1 : k == nrows ? -1 : strcmp(ents[i].name, rows[k].name);
 
@@ -460,11 +463,15 @@ static void process_dir(struct walk *w, const char *dir, struct entry *ents, siz
     struct dirinfo *d = dir_slot(w, dir);
     struct dbrow *rows = NULL;
     size_t nrows = 0;
-    int64_t sig = (int64_t)n, id;
+    uint64_t sum = n;
+    int64_t sig, id;
     bool known = d && d->path, incomplete = false;
 
     for (size_t i = 0; i < n; i++)
-        sig += entry_sig(&ents[i]);
+        sum += (uint64_t)entry_sig(&ents[i]);
+    sig = (int64_t)(sum & INT64_MAX); /* never 0 ("look again") or INT64_MIN ("gone") */
+    if (sig == 0)
+        sig = 1;
     w->stats->seen += n;
     w->files_done += n;
     if (known) {
