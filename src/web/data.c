@@ -11,8 +11,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define RETRY_MS 1000
-#define INFO_MS  1000
+#define RETRY_MS       1000
+#define INFO_MS        1000
+#define CACHE_ENTRIES  64
+#define CACHE_KEY_MAX  256
+#define CACHE_BODY_MAX (256u << 10)
+
+struct cache_entry {
+    char key[CACHE_KEY_MAX];
+    struct cv_index_version v;
+    char *title, *body;
+    size_t n;
+    uint64_t used;
+};
 
 struct web_index {
     char *path;
@@ -22,11 +33,23 @@ struct web_index {
 struct web_data {
     struct cv_index *idx;
     bool in_snapshot;
+    struct cv_index_version version; /* of this request's snapshot */
+    struct cache_entry cache[CACHE_ENTRIES];
+    uint64_t tick;
     uint64_t last_try_ms, info_ms;
     struct cv_index_info info;
     bool have_info;
     char why[300];
 };
+
+static void cache_clear(struct web_data *d)
+{
+    for (size_t i = 0; i < CACHE_ENTRIES; i++) {
+        cv_free(d->cache[i].title);
+        cv_free(d->cache[i].body);
+        memset(&d->cache[i], 0, sizeof(d->cache[i]));
+    }
+}
 
 static void data_free(void *p)
 {
@@ -34,6 +57,7 @@ static void data_free(void *p)
 
     if (!d)
         return;
+    cache_clear(d);
     cv_index_close(d->idx);
     cv_free(d);
 }
@@ -76,6 +100,8 @@ void web_data_failed(struct web_req *r)
     log_warn("index: %s", cv_errmsg());
     snprintf(d->why, sizeof(d->why), "%s", cv_errmsg());
     d->in_snapshot = false; /* closing the handle ends it */
+    d->version.valid = false;
+    cache_clear(d);
     cv_index_close(d->idx);
     d->idx = NULL;
     d->have_info = false;
@@ -131,8 +157,10 @@ void web_data_detach(struct web_req *r)
 
     if (d && d->idx && d->in_snapshot)
         cv_index_snapshot_end(d->idx, true);
-    if (d)
+    if (d) {
         d->in_snapshot = false;
+        d->version.valid = false;
+    }
     r->data = NULL; /* the handle stays with the thread */
 }
 
@@ -143,9 +171,86 @@ struct cv_index *web_data_index(struct web_req *r)
     if (!d || !d->idx)
         return NULL;
     /* the first query of a page opens one read snapshot for all of them (ended at detach) */
-    if (!d->in_snapshot && cv_index_snapshot_begin(d->idx, &d->in_snapshot) != CV_OK)
+    if (!d->in_snapshot && cv_index_snapshot_begin(d->idx, &d->in_snapshot, &d->version) != CV_OK)
         log_warn("index: %s", cv_errmsg());
     return d->idx;
+}
+
+/* "<lang>|<today>|<key>": a fragment holds ages and current medications of one day. */
+static bool cache_key(struct web_req *r, const char *key, char *out)
+{
+    time_t now = cv_now();
+    struct tm tm;
+
+    localtime_r(&now, &tm);
+    return (size_t)snprintf(out, CACHE_KEY_MAX, "%d|%04d-%02d-%02d|%s", (int)r->lang,
+                            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, key) < CACHE_KEY_MAX;
+}
+
+static bool same_version(const struct cv_index_version *a, const struct cv_index_version *b)
+{
+    return a->valid && b->valid && a->dev == b->dev && a->ino == b->ino && a->data == b->data;
+}
+
+bool web_cache_find(struct web_req *r, const char *key, struct web_fragment *f)
+{
+    struct web_data *d = r->data;
+    char full[CACHE_KEY_MAX];
+
+    memset(f, 0, sizeof(*f));
+    if (!d || !d->version.valid || !cache_key(r, key, full))
+        return false;
+    for (size_t i = 0; i < CACHE_ENTRIES; i++) {
+        struct cache_entry *e = &d->cache[i];
+
+        if (!e->body || strcmp(e->key, full) != 0 || !same_version(&e->v, &d->version))
+            continue;
+        f->title = e->title;
+        f->body = e->body;
+        f->n = e->n;
+        e->used = ++d->tick;
+        return true;
+    }
+    return false;
+}
+
+void web_cache_put(struct web_req *r, const char *key, const char *title, size_t from)
+{
+    struct web_data *d = r->data;
+    struct cache_entry *e;
+    char full[CACHE_KEY_MAX];
+    size_t n = r->out.len - from;
+
+    if (!d || !d->version.valid || from > r->out.len || n > CACHE_BODY_MAX ||
+        !cache_key(r, key, full))
+        return;
+    e = &d->cache[0];
+    for (size_t i = 0; i < CACHE_ENTRIES; i++) { /* the same key, an empty slot, or the LRU */
+        struct cache_entry *c = &d->cache[i];
+
+        if (strcmp(c->key, full) == 0 || !c->body) {
+            e = c;
+            break;
+        }
+        if (c->used < e->used)
+            e = c;
+    }
+    cv_free(e->title);
+    cv_free(e->body);
+    memset(e, 0, sizeof(*e));
+    e->body = cv_malloc(n ? n : 1);
+    e->title = cv_strdup(title ? title : "");
+    if (!e->body || !e->title) {
+        cv_free(e->body);
+        cv_free(e->title);
+        memset(e, 0, sizeof(*e));
+        return;
+    }
+    memcpy(e->body, r->out.data + from, n);
+    e->n = n;
+    memcpy(e->key, full, sizeof(full));
+    e->v = d->version;
+    e->used = ++d->tick;
 }
 
 bool web_data_available(struct web_req *r, const char **why)

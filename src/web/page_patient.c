@@ -306,13 +306,9 @@ static void stays(struct web_req *r, const struct cv_patient *p)
     html(r, "</table>");
 }
 
-static void summary(struct web_req *r, const struct cv_patient *p, bool print)
+/* Everything below the page frame; the part that is cached. */
+static void summary_body(struct web_req *r, const struct cv_patient *p, bool print)
 {
-    char title[200];
-
-    snprintf(title, sizeof(title), "%s %s", dash(p->name.family),
-             p->name.given ? p->name.given : "");
-    html_page_begin(r, title);
     banner(r, p);
     allergies(r, p);
     html(r, "<p class=\"actions\">");
@@ -331,6 +327,19 @@ static void summary(struct web_req *r, const struct cv_patient *p, bool print)
     lab_table(r, p);
     diet_and_reports(r, p);
     stays(r, p);
+}
+
+static void summary(struct web_req *r, const struct cv_patient *p, bool print, const char *key)
+{
+    char title[200];
+    size_t from;
+
+    snprintf(title, sizeof(title), "%s %s", dash(p->name.family),
+             p->name.given ? p->name.given : "");
+    html_page_begin(r, title);
+    from = r->out.len;
+    summary_body(r, p, print);
+    web_cache_put(r, key, title, from);
     html_page_end(r);
 }
 
@@ -338,12 +347,16 @@ void web_page_patient(struct web_req *r, const char *id, bool print)
 {
     struct cv_index *idx = web_data_index(r);
     struct cv_patient *p = NULL;
+    struct web_fragment f = {0};
     enum cv_err err = CV_ENOENT;
+    char key[120];
 
+    snprintf(key, sizeof(key), "%s|%s", print ? "print" : "patient", id);
     if (web_patient_id_ok(id) && idx)
-        err = cv_index_patient(idx, id, NULL, &p);
+        err = web_cache_find(r, key, &f) ? CV_OK : cv_index_patient(idx, id, NULL, &p);
     if (err && err != CV_ENOENT)
         web_data_failed(r);
+    /* the audit record is written before anything is shown, cached or not */
     if (!web_audit(r, print ? "print" : "view", err ? "not-found" : "ok", id, NULL)) {
         cv_patient_free(p);
         return;
@@ -355,6 +368,12 @@ void web_page_patient(struct web_req *r, const char *id, bool print)
                           web_data_available(r, &why) ? M_NO_PATIENT : M_NO_DATA, id);
         return;
     }
-    summary(r, p, print);
+    if (f.body) {
+        html_page_begin(r, f.title);
+        cv_buf_append(&r->out, f.body, f.n);
+        html_page_end(r);
+    } else {
+        summary(r, p, print, key);
+    }
     cv_patient_free(p);
 }

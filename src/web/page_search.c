@@ -43,6 +43,8 @@ void web_page_search(struct web_req *r)
     const char *q = web_form_get(&r->query, "q");
     struct cv_index *idx = web_data_index(r);
     struct hits s = {r, 0};
+    struct web_fragment f;
+    char key[QUERY_MAX + 16];
     size_t mark;
     enum cv_err err = CV_OK;
 
@@ -60,6 +62,12 @@ void web_page_search(struct web_req *r)
     web_search_form(r, q);
     html(r, "<h1>%s: %s</h1>", T(r, M_RESULTS), q);
     mark = r->out.len;
+    snprintf(key, sizeof(key), "search|%s", q);
+    if (idx && web_cache_find(r, key, &f)) {
+        cv_buf_append(&r->out, f.body, f.n);
+        html_page_end(r);
+        return;
+    }
     if (idx)
         err = cv_index_search(idx, q, SEARCH_LIMIT, one_hit, &s);
     if (err) {
@@ -73,5 +81,7 @@ void web_page_search(struct web_req *r)
         if (s.n >= SEARCH_LIMIT)
             html(r, "<p class=\"warn\">%d%s</p>", SEARCH_LIMIT, T(r, M_MANY_RESULTS));
     }
+    if (!err && idx)
+        web_cache_put(r, key, NULL, mark);
     html_page_end(r);
 }

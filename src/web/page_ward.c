@@ -41,10 +41,15 @@ void web_ward_buttons(struct web_req *r)
 {
     struct cv_index *idx = web_data_index(r);
     struct ctx c = {r, 0, false, NULL, ""};
+    struct web_fragment f;
     size_t mark = r->out.len;
 
     if (!idx) {
         html(r, "<p>%s</p>", T(r, M_NO_DATA));
+        return;
+    }
+    if (web_cache_find(r, "wards", &f)) {
+        cv_buf_append(&r->out, f.body, f.n);
         return;
     }
     if (cv_index_wards(idx, ward_item, &c) != CV_OK) {
@@ -57,6 +62,7 @@ void web_ward_buttons(struct web_req *r)
         html(r, "</ul>");
     else
         html(r, "<p>%s</p>", T(r, M_NO_WARDS));
+    web_cache_put(r, "wards", NULL, mark);
 }
 
 void web_page_wards(struct web_req *r)
@@ -160,11 +166,18 @@ void web_page_ward(struct web_req *r, const char *ward, bool beds)
 {
     struct cv_index *idx = web_data_index(r);
     struct ctx c = {r, 0, false, ward, ""};
+    struct web_fragment f = {0};
     enum cv_err err = CV_OK;
+    char key[WARD_MAX + 16];
     size_t mark;
 
-    if (idx && strlen(ward) <= WARD_MAX && web_utf8_valid(ward, strlen(ward)))
-        err = cv_index_wards(idx, find_ward, &c);
+    snprintf(key, sizeof(key), "%s|%s", beds ? "beds" : "ward", ward);
+    if (idx && strlen(ward) <= WARD_MAX && web_utf8_valid(ward, strlen(ward))) {
+        if (web_cache_find(r, key, &f))
+            c.found = true;
+        else
+            err = cv_index_wards(idx, find_ward, &c);
+    }
     if (err)
         web_data_failed(r);
     if (!web_audit(r, beds ? "beds" : "ward", c.found ? "ok" : "not-found", NULL, ward))
@@ -179,6 +192,11 @@ void web_page_ward(struct web_req *r, const char *ward, bool beds)
     html_page_begin(r, T(r, beds ? M_BEDMAP : M_CENSUS));
     ward_heading(r, ward, beds);
     mark = r->out.len;
+    if (f.body) {
+        cv_buf_append(&r->out, f.body, f.n);
+        html_page_end(r);
+        return;
+    }
     c.n = 0;
     if (beds) {
         html(r, "<div class=\"bedmap\">");
@@ -198,6 +216,8 @@ void web_page_ward(struct web_req *r, const char *ward, bool beds)
         r->out.len = mark;
         web_data_failed(r);
         html(r, "<p class=\"error\">%s</p>", T(r, M_WHY_UNREADABLE));
+    } else {
+        web_cache_put(r, key, NULL, mark);
     }
     html_page_end(r);
 }

@@ -16,7 +16,7 @@
 #define URL_MAX        2048
 #define BODY_MAX       (16u << 10)
 #define PAGE_MAX       (8u << 20)
-#define CONN_MEMORY    (64u << 10)
+#define CONN_MEMORY    (16u << 10)
 #define SESSION_COOKIE "__Host-cv_session"
 #define PRE_COOKIE     "__Host-cv_pre"
 #define LANG_COOKIE    "cv_lang"

@@ -8,6 +8,8 @@
 
 #include <chartvault/web.h>
 
+#include "index/viewer_snapshot.h"
+
 #include <pthread.h>
 #include <sodium.h>
 
@@ -194,9 +196,6 @@ bool web_audit(struct web_req *r, const char *event, const char *result, const c
 
 /* ---- the index, as pages see it (data.c) -------------------------------------------------
  * One read snapshot per page (src/index/viewer_snapshot.c, proposed for index.h). */
-struct cv_index;
-enum cv_err cv_index_snapshot_begin(struct cv_index *idx, bool *began);
-void cv_index_snapshot_end(struct cv_index *idx, bool began);
 
 struct web_index;
 enum cv_err web_index_new(const char *db_path, struct web_index **out);
@@ -211,5 +210,16 @@ bool web_data_time(struct web_req *r, time_t *t);
 struct cv_index *web_data_index(struct web_req *r);
 /* After a query failed: drop the handle (reopened on a later request) and log why. */
 void web_data_failed(struct web_req *r);
+/* Rendered fragments of pages, per thread, valid for one version of the index's data (see
+ * cv_index_snapshot_begin), one language and one day (ages, current medications).
+ * web_cache_find finds the fragment for `key` (valid until this thread's next
+ * web_cache_put); web_cache_put keeps r->out from `from` to its end. Call web_data_index()
+ * first: the version is that of the request's snapshot. */
+struct web_fragment {
+    const char *title, *body;
+    size_t n;
+};
+bool web_cache_find(struct web_req *r, const char *key, struct web_fragment *f);
+void web_cache_put(struct web_req *r, const char *key, const char *title, size_t from);
 
 #endif

@@ -101,6 +101,18 @@ for _ in $(seq 1 30); do
 done
 [ -n "$ok" ] || fail "the replaced index was not picked up"
 pass "an index replaced underneath is read without a restart"
+
+# ---- pages are cached per version of the data: an update in place shows at once
+for _ in 1 2 3; do get /patient/9999066 "$T/jar" > /dev/null; get '/search?q=9999' "$T/jar" > /dev/null; done
+assert_contains "$T/body" "&lt;script&gt;"
+make_patient 9999066 'Renamed'
+expect_status 0 cv index --source "$TREE" --db "$T/index.db"
+[ "$(get /patient/9999066 "$T/jar")" = 200 ] || fail "9999066 after the update"
+assert_contains "$T/body" "Renamed 太郎"
+assert_not_contains "$T/body" "&lt;script&gt;"
+get '/search?q=9999' "$T/jar" > /dev/null
+assert_contains "$T/body" "Renamed"
+pass "an index updated in place is shown at once (no stale cached page)"
 stop_server
 
 # ---- every look is in the audit log
