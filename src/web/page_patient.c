@@ -94,6 +94,24 @@ static void banner(struct web_req *r, const struct cv_patient *p)
         html(r, "<p class=\"warn\">%s</p>", T(r, M_PID3));
 }
 
+/* HL7 tables 0127 (allergen type) and 0128 (severity) in words; unknown codes as they are. */
+static const char *allergy_code_text(struct web_req *r, const char *code)
+{
+    static const struct {
+        const char *code;
+        enum web_msg msg;
+    } words[] = {
+        {"DA", M_AL_DRUG},   {"FA", M_AL_FOOD},     {"EA", M_AL_ENV},   {"AA", M_AL_ANIMAL},
+        {"PA", M_AL_PLANT},  {"LA", M_AL_POLLEN},   {"MA", M_AL_OTHER}, {"MC", M_AL_CONTRA},
+        {"SV", M_AL_SEVERE}, {"MO", M_AL_MODERATE}, {"MI", M_AL_MILD},
+    };
+
+    for (size_t i = 0; code && i < CV_ARRAY_LEN(words); i++)
+        if (strcmp(code, words[i].code) == 0)
+            return T(r, words[i].msg);
+    return code;
+}
+
 static void allergies(struct web_req *r, const struct cv_patient *p)
 {
     if (!p->allergies_recorded || p->nallergies == 0) {
@@ -109,9 +127,9 @@ static void allergies(struct web_req *r, const struct cv_patient *p)
 
         html(r, "<li>%s", dash(a->allergen));
         if (a->type)
-            html(r, " <small>(%s)</small>", a->type);
+            html(r, " <small>(%s)</small>", allergy_code_text(r, a->type));
         if (a->severity)
-            html(r, " <small>%s</small>", a->severity);
+            html(r, " <small>%s</small>", allergy_code_text(r, a->severity));
         if (a->reaction)
             html(r, " — %s", a->reaction);
         html(r, "</li>");
