@@ -70,7 +70,10 @@ async function run(page, problems) {
         await page.emulateMedia({ media: 'print' });
         assert.ok(!(await page.locator('header.top').isVisible()), 'no navigation in print');
         assert.match(await page.locator('footer.foot').innerText(), /印刷日時.*データ時点/s);
-        await shot(page, 'patient-print.png');
+        // the first A4 page as it prints (96 dpi), footer at its foot
+        await page.setViewportSize({ width: 794, height: 1123 });
+        await shot(page, 'patient-print.png', false);
+        await page.setViewportSize({ width: 900, height: 1200 });
         await page.pdf({ path: path.join(shots, 'patient-print.pdf'), format: 'A4' });
         await page.emulateMedia({ media: 'screen' });
     });

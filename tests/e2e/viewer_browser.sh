@@ -16,7 +16,8 @@ fi
 
 # a small hospital with wards when synth is there, else the public samples
 if cv --help | grep -q '^  synth '; then
-    expect_status 0 cv synth --out "$T/tree" --patients 120 --years 1 --seed 7
+    expect_status 0 cv synth --out "$T/tree" --patients 120 --years 1 --seed 7 --no-sync \
+        --end-date "$(date +%Y-%m-%d)"
     export CV_EXPECT_CENSUS=1
     query=$($PY - "$T/tree" <<'PYEOF'
 import os, sys
