@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "usage: chartvault index --source DIR --db FILE [--json] [--reread] [--settle SECONDS]\n"
-    "                        [--max-file-size BYTES]\n"
+    "                        [--max-file-size BYTES] [--verbose]\n"
     "\n"
     "Build or update the reference index of an SS-MIX2 tree. The first run reads every file;\n"
     "later runs read only new, renamed, changed and vanished ones.\n"
@@ -25,6 +25,7 @@ static const char usage[] =
     "  --settle SECONDS      leave files changed this recently that do not parse for the\n"
     "                        next run, as the EHR may still be writing them (default 0)\n"
     "  --max-file-size BYTES reject files above this size (default 16777216)\n"
+    "  --verbose             say what takes the time\n"
     "\n"
     "Exit 0 when the run completed (even with rejected files), 1 when it could not run.\n";
 
@@ -74,10 +75,15 @@ static int print_json(const struct cv_index_stats *s)
 static int run_index(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'}, {"db", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},         {"reread", no_argument, NULL, 'r'},
-        {"settle", required_argument, NULL, 'S'}, {"max-file-size", required_argument, NULL, 'M'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"source", required_argument, NULL, 's'},
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"reread", no_argument, NULL, 'r'},
+        {"settle", required_argument, NULL, 'S'},
+        {"max-file-size", required_argument, NULL, 'M'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct cv_index_options opt = {.progress = cli_progress};
     const char *source = NULL, *dbpath = NULL;
@@ -112,6 +118,9 @@ static int run_index(int argc, char **argv)
             if (cli_parse_long("--max-file-size", optarg, 1024, 1L << 30, &v))
                 return cli_usage_error("index", "%s", cv_errmsg());
             opt.max_file_bytes = (size_t)v;
+            break;
+        case 'v':
+            cli_log_to_stderr(true);
             break;
         case 'h':
             fputs(usage, stdout);

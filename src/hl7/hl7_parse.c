@@ -292,17 +292,49 @@ static enum cv_err step_byte(struct tok *t, unsigned char c)
     return CV_OK;
 }
 
+/* Skip the bytes that need no decision: printable ASCII other than the field separator in
+ * single-byte state, JIS X 0208 byte pairs in double-byte state. Most of a message. */
+static void skip_plain(struct tok *t, const bool *plain)
+{
+    const unsigned char *p = (const unsigned char *)t->m->data + t->i;
+    const unsigned char *e = (const unsigned char *)t->m->data + t->end;
+
+    if (t->state == 0) {
+        while (p < e && plain[*p])
+            p++;
+    } else if (t->state == 1) {
+        const unsigned char *start = p;
+
+        while (p < e && *p >= 0x21 && *p <= 0x7E)
+            p++;
+        t->dbl_bytes += (size_t)(p - start);
+    }
+    t->i = (size_t)(p - (const unsigned char *)t->m->data);
+}
+
 /* Walk [start, end): segments, fields, shift states. With `first_only`, stop after MSH. */
 static enum cv_err tokenize(struct cv_hl7_msg *m, size_t start, size_t end, bool first_only)
 {
     struct tok t = {.m = m, .i = start, .end = end};
     enum cv_err err = CV_OK;
+    bool plain[256] = {false};
 
+    for (int c = 0x20; c < 0x7F; c++)
+        plain[c] = true;
+    plain['\t'] = true;
+    plain[(unsigned char)m->delims[D_FIELD]] = false;
     m->nseg = 0;
     m->nf = 0;
     m->has_esc = false;
     while (t.i < t.end && !err) {
-        unsigned char c = (unsigned char)m->data[t.i];
+        unsigned char c;
+
+        if (t.in_seg) {
+            skip_plain(&t, plain);
+            if (t.i >= t.end)
+                break;
+        }
+        c = (unsigned char)m->data[t.i];
 
         if (c == '\r' || c == '\n') {
             if (t.in_seg) {
