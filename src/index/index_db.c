@@ -281,8 +281,8 @@ enum cv_err index_refresh(struct cv_index *idx)
         return idx->db ? CV_OK : index_reopen(idx);
     }
     now = cv_monotonic_ms();
-    if (idx->db && now - idx->checked_ms < 200)
-        return CV_OK;
+    if (idx->db && (now - idx->checked_ms < 200 || !sqlite3_get_autocommit(idx->db)))
+        return CV_OK; /* not within a snapshot: the page finishes on the file it began on */
     idx->checked_ms = now;
     if (stat(idx->path, &st) != 0)
         return idx->db ? CV_OK : cv_fail_errno(CV_ENOENT, "cannot open index '%s'", idx->path);

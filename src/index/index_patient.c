@@ -419,16 +419,19 @@ enum cv_err cv_index_patient(struct cv_index *idx, const char *id, const char *a
     struct patient_box *b;
     sqlite3_int64 demo_file = 0, ppr_file = 0;
     enum cv_err err;
+    bool began;
     long days;
 
     *out = NULL;
     if (as_of && cv_parse_date(as_of, &days))
         return cv_fail(CV_EINVAL, "'%s' is not a date (YYYY-MM-DD)", as_of);
-    err = index_refresh(idx);
+    err = cv_index_snapshot_begin(idx, &began); /* a dozen queries, one state of the index */
     if (err)
         return err;
-    if (!(b = cv_calloc(1, sizeof(*b))))
+    if (!(b = cv_calloc(1, sizeof(*b)))) {
+        cv_index_snapshot_end(idx, began);
         return cv_fail(CV_ENOMEM, "out of memory");
+    }
     if (as_of)
         cv_strlcpy(b->p.as_of, as_of, sizeof(b->p.as_of));
     else
@@ -450,6 +453,7 @@ enum cv_err cv_index_patient(struct cv_index *idx, const char *id, const char *a
         err = load_stays(idx, b);
     if (!err && b->oom)
         err = cv_fail(CV_ENOMEM, "out of memory reading a patient");
+    cv_index_snapshot_end(idx, began);
     if (err) {
         cv_patient_free(&b->p);
         return err;
