@@ -35,8 +35,8 @@ static int cmp_double(const void *a, const void *b)
 static void report(const char *what, double *ms, size_t n, size_t hits)
 {
     qsort(ms, n, sizeof(*ms), cmp_double);
-    printf("%-8s n=%zu p50=%.3f ms p99=%.3f ms max=%.3f ms (hits %zu)\n", what, n,
-           ms[n / 2], ms[(size_t)((double)n * 0.99)], ms[n - 1], hits);
+    printf("%-8s n=%zu p50=%.3f ms p99=%.3f ms max=%.3f ms (hits %zu)\n", what, n, ms[n / 2],
+           ms[(size_t)((double)n * 0.99)], ms[n - 1], hits);
 }
 
 static void count_hit(const struct cv_index_hit *h, void *arg)
@@ -101,7 +101,8 @@ int main(int argc, char **argv)
     size_t npeople, n, hits = 0, found = 0;
     double *ms;
 
-    if (argc != 4 || (npeople = load(argv[2], &people)) == 0 || (n = strtoul(argv[3], 0, 10)) == 0) {
+    if (argc != 4 || (npeople = load(argv[2], &people)) == 0 ||
+        (n = strtoul(argv[3], 0, 10)) == 0) {
         fprintf(stderr, "usage: index_latency DB PATIENTS.tsv N\n");
         return 2;
     }

@@ -404,7 +404,7 @@ static void pick_charset(struct cv_hl7_msg *m)
         m->charset = CV_HL7_CHARSET_UTF8;
     else if (!strstr(norm, "IR87") && !strstr(norm, "2022") && !strstr(norm, "IR6") &&
              !strstr(norm, "ASCII") && !strstr(norm, "IR159"))
-        hl7_warn(m, "MSH-18 names a character set chartvault does not know; read as ISO-2022-JP");
+        m->charset_unknown = true;
 }
 
 /* Trim MLLP framing and line ends around the message. */
@@ -444,6 +444,7 @@ enum cv_err cv_hl7_msg_parse(struct cv_hl7_msg *m, const void *data, size_t len)
     m->len = len;
     m->nseg = m->nf = m->nwarn = 0;
     m->oom = false;
+    m->charset_unknown = false;
     m->charset = CV_HL7_CHARSET_ISO2022JP;
     hl7_arena_reset(m);
     if (len > m->lim.max_bytes) {
@@ -473,6 +474,9 @@ enum cv_err cv_hl7_msg_parse(struct cv_hl7_msg *m, const void *data, size_t len)
 
         if (!cv_hl7_raw(m, 0, 18, 0, 0, 0, &f))
             hl7_warn(m, "MSH-18 is empty but the text uses ISO-2022-JP");
+        else if (m->charset_unknown)
+            hl7_warn(m, "MSH-18 names a character set chartvault does not know; read as "
+                        "ISO-2022-JP");
     }
     return CV_OK;
 
