@@ -204,6 +204,9 @@ struct cv_diet {
 struct cv_report {
     char *kind, *text, *time; /* kind: "radiology" | "endoscopy" | "physiology" */
 };
+struct cv_order { /* a lab, radiology, endoscopy or physiology order (OML-01, OMG-01/02/03) */
+    char *kind, *order_no, *code, *name, *time;
+};
 struct cv_stay { /* one admission, newest first */
     char *admitted, *discharged, *ward, *room, *bed, *attending;
 };
@@ -235,6 +238,8 @@ struct cv_patient {
     size_t nreports;
     struct cv_stay *stays; /* admission history, newest first */
     size_t nstays;
+    struct cv_order *orders; /* the latest 100 orders, newest first (viewer) */
+    size_t norders;
     bool pid3_mismatch;
     char as_of[11]; /* the date medications were judged current on */
 };

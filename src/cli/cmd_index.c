@@ -72,7 +72,14 @@ static int print_json(const struct cv_index_stats *s)
     return rc;
 }
 
-static int run_index(int argc, char **argv)
+struct args {
+    const char *source, *db;
+    bool json;
+    struct cv_index_options opt;
+};
+
+/* Returns -1 when the run should go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option longopts[] = {
         {"source", required_argument, NULL, 's'},
@@ -85,65 +92,59 @@ static int run_index(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct cv_index_options opt = {.progress = cli_progress};
-    const char *source = NULL, *dbpath = NULL;
-    struct cv_index_stats stats;
-    struct cv_index *idx;
-    bool json = false;
-    enum cv_err err;
     long v;
     int c;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            source = optarg;
-            break;
-        case 'd':
-            dbpath = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'r':
-            opt.reread = true;
-            break;
-        case 'S':
-            if (cli_parse_long("--settle", optarg, 0, 86400, &v))
-                return cli_usage_error("index", "%s", cv_errmsg());
-            opt.settle_seconds = (unsigned)v;
-            break;
-        case 'M':
-            if (cli_parse_long("--max-file-size", optarg, 1024, 1L << 30, &v))
-                return cli_usage_error("index", "%s", cv_errmsg());
-            opt.max_file_bytes = (size_t)v;
-            break;
-        case 'v':
+        if (c == 's')
+            a->source = optarg;
+        else if (c == 'd')
+            a->db = optarg;
+        else if (c == 'j')
+            a->json = true;
+        else if (c == 'r')
+            a->opt.reread = true;
+        else if (c == 'v')
             cli_log_to_stderr(true);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_usage_error("index", "unknown option");
-        }
+        else if (c == 'S' && !cli_parse_long("--settle", optarg, 0, 86400, &v))
+            a->opt.settle_seconds = (unsigned)v;
+        else if (c == 'M' && !cli_parse_long("--max-file-size", optarg, 1024, 1L << 30, &v))
+            a->opt.max_file_bytes = (size_t)v;
+        else if (c == 'h')
+            return fputs(usage, stdout), CLI_EXIT_OK;
+        else
+            return cli_usage_error("index", "%s",
+                                   c == 'S' || c == 'M' ? cv_errmsg() : "unknown option");
     }
     if (optind < argc)
         return cli_usage_error("index", "unexpected argument '%s'", argv[optind]);
-    if (!source || !dbpath)
+    if (!a->source || !a->db)
         return cli_usage_error("index", "--source and --db are required");
-    err = cv_index_open(dbpath, 0, &idx);
+    return -1;
+}
+
+static int run_index(int argc, char **argv)
+{
+    struct args a = {.opt = {.progress = cli_progress}};
+    struct cv_index_stats stats;
+    struct cv_index *idx;
+    enum cv_err err;
+    int rc = parse_args(argc, argv, &a);
+
+    if (rc >= 0)
+        return rc;
+    err = cv_index_open(a.db, 0, &idx);
     if (err)
         return cli_fail("index", err);
-    err = cv_index_update(idx, source, &opt, &stats);
+    err = cv_index_update(idx, a.source, &a.opt, &stats);
     cli_progress_done();
     cv_index_close(idx);
     if (err)
         return cli_fail("index", err);
-    if (json)
+    if (a.json)
         return print_json(&stats);
-    print_summary(source, dbpath, &stats);
+    print_summary(a.source, a.db, &stats);
     return CLI_EXIT_OK;
 }
 

@@ -178,6 +178,9 @@ static void print_orders(const struct cv_patient *p)
     for (size_t i = 0; i < p->nreports; i++)
         printf("%-12s%s %s  %s\n", i ? "" : "reports", or_dash(p->reports[i].time),
                p->reports[i].kind, or_dash(p->reports[i].text));
+    for (size_t i = 0; i < p->norders && i < 5; i++)
+        printf("%-12s%s %s %s\n", i ? "" : "orders", or_dash(p->orders[i].time), p->orders[i].kind,
+               or_dash(p->orders[i].name));
     if (p->pid3_mismatch)
         printf("%-12s%s\n", "note", "some messages carry another patient ID in PID-3");
 }

@@ -78,6 +78,9 @@ struct x_diet {
 struct x_report {
     const char *kind, *text, *time;
 };
+struct x_order {
+    const char *kind, *order_no, *control, *code, *name, *time;
+};
 
 #define X_ARRAY(type, name)                                                                        \
     type *name;                                                                                    \
@@ -93,6 +96,7 @@ struct x_rows {
     X_ARRAY(struct x_lab, labs);
     X_ARRAY(struct x_diet, diets);
     X_ARRAY(struct x_report, reports);
+    X_ARRAY(struct x_order, orders);
 };
 
 /* Fill `rows` from a parsed message stored in a folder of data type `type`. Strings are

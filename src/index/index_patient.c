@@ -11,7 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { P_PAT = 16, P_CONTACTS, P_ALLERGIES, P_DIAG, P_MEDS, P_LABS, P_DIET, P_REPORTS, P_ADT };
+enum {
+    P_PAT = 16,
+    P_CONTACTS,
+    P_ALLERGIES,
+    P_DIAG,
+    P_MEDS,
+    P_LABS,
+    P_DIET,
+    P_REPORTS,
+    P_ADT,
+    P_ORDERS
+};
 
 #define MAX_HISTORY    200 /* medications kept in the history */
 #define MAX_LAB_SERIES 20  /* results kept per test */
@@ -47,6 +58,9 @@ static const char *const psql[] = {
                       " ON f.id = e.file_id WHERE e.patient_id = ?1 AND f.flag = 1"
                       " AND e.cancel = 0 AND e.kind IN ('admit', 'transfer', 'discharge')"
                       " ORDER BY e.clinical_time, f.event_time, f.name",
+    [P_ORDERS - P_PAT] = "SELECT o.kind, o.order_no, o.code, o.name, o.time FROM orders o"
+                         " JOIN files f ON f.id = o.file_id WHERE o.patient_id = ?1"
+                         " AND f.flag = 1 ORDER BY o.time DESC, o.kind, o.seq LIMIT 100",
 };
 
 struct patient_box {
@@ -362,6 +376,24 @@ static enum cv_err load_lists(struct cv_index *idx, struct patient_box *b)
     return CV_OK;
 }
 
+static enum cv_err load_orders(struct cv_index *idx, struct patient_box *b)
+{
+    sqlite3_stmt *st = pstmt(idx, P_ORDERS, b->p.id, 0);
+    size_t cap = 0;
+
+    if (!st)
+        return CV_EDB;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct cv_order *o = push(b, (void **)&b->p.orders, &b->p.norders, &cap, sizeof(*o));
+
+        if (o)
+            *o = (struct cv_order){col(b, st, 0), col(b, st, 1), col(b, st, 2), col(b, st, 3),
+                                   col(b, st, 4)};
+    }
+    sqlite3_reset(st);
+    return CV_OK;
+}
+
 /* Admission history: admit opens a stay, transfers move it, discharge closes it. */
 static enum cv_err load_stays(struct cv_index *idx, struct patient_box *b)
 {
@@ -451,6 +483,8 @@ enum cv_err cv_index_patient(struct cv_index *idx, const char *id, const char *a
         err = load_lists(idx, b);
     if (!err)
         err = load_stays(idx, b);
+    if (!err)
+        err = load_orders(idx, b);
     if (!err && b->oom)
         err = cv_fail(CV_ENOMEM, "out of memory reading a patient");
     cv_index_snapshot_end(idx, began);

@@ -27,8 +27,9 @@ enum {
     W_DIET,
     W_REPORT,
     W_BED,
+    W_ORDER,
     W_DEL_FIRST, /* deletes of content rows by file id, one per content table */
-    W_COUNT = W_DEL_FIRST + 9
+    W_COUNT = W_DEL_FIRST + 10
 };
 
 static const char *const sql[W_DEL_FIRST] = {
@@ -59,11 +60,12 @@ static const char *const sql[W_DEL_FIRST] = {
     [W_DIET] = "INSERT OR REPLACE INTO diets VALUES(?1, ?2, ?3, ?4, ?5)",
     [W_REPORT] = "INSERT OR REPLACE INTO reports VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [W_BED] = "INSERT OR IGNORE INTO beds(ward, room, bed) VALUES(?1, ?2, ?3)",
+    [W_ORDER] = "INSERT OR REPLACE INTO orders VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
-static const char *const content_tables[9] = {
+static const char *const content_tables[W_COUNT - W_DEL_FIRST] = {
     "demographics", "contacts",    "allergy_rows", "diagnosis_rows", "adt_events",
-    "medications",  "lab_results", "diets",        "reports",
+    "medications",  "lab_results", "diets",        "reports",        "orders",
 };
 
 /* A set of patient IDs (open addressing). */
@@ -364,6 +366,12 @@ static enum cv_err put_lists(struct writer *w, const struct item *it, const stru
         const char *v[] = {r->reports[i].kind, r->reports[i].text, r->reports[i].time};
 
         err = put_row(w, W_REPORT, it, i, v, 3, true);
+    }
+    for (size_t i = 0; !err && i < r->n_orders; i++) {
+        const struct x_order *o = &r->orders[i];
+        const char *v[] = {o->kind, o->order_no, o->control, o->code, o->name, o->time};
+
+        err = put_row(w, W_ORDER, it, i, v, 6, true);
     }
     return err;
 }
