@@ -53,15 +53,18 @@ struct shared {
     bool extract; /* parse new and changed files now (update), or classify only (scan) */
     bool reread;
     int rootfd;
-    struct dirinfo *dirs; /* open addressing on path; only `seen` changes during the walk */
-    size_t dircap, ndirs;
     _Atomic int64_t next_dir_id, next_file_id;
+    _Atomic uint64_t dirs_matched; /* folders of the index met during the walk */
     _Atomic uint64_t files_done, bytes;
     uint64_t files_total;
     pthread_mutex_t mu; /* guards what follows, and calls to the sink */
     pthread_cond_t cv;
-    char **jobs; /* patient folders waiting for a thread */
+    char **jobs; /* patient folders, walked by whichever thread takes them */
     size_t njobs, capjobs, nextjob;
+    char **shallow; /* folders above patient level that the index holds and the walk saw */
+    size_t nshallow, capshallow;
+    char **kept; /* folders above patient level that could not be listed */
+    size_t nkept, capkept;
     bool listing_done;
     enum cv_err err; /* the first failure of any thread */
     char errmsg[1024];
@@ -78,6 +81,11 @@ struct walk {
     bool enumerating; /* the main thread, handing out patient folders as jobs */
     bool main_thread; /* the caller's thread: the only one that reports progress */
     char *dents;      /* getdents64 buffer */
+    /* the folders the index holds under the patient folder being walked (open addressing) */
+    struct dirinfo *dirs;
+    size_t dircap, ndirs;
+    struct xarena dir_arena;
+    sqlite3_stmt *dirs_stmt, *dir_stmt;
     enum cv_err err;
 };
 
@@ -96,31 +104,25 @@ static struct dirinfo *dir_slot(struct walk *w, const char *path)
 {
     size_t i;
 
-    if (!w->s->dircap)
+    if (!w->dircap)
         return NULL;
-    for (i = hash_str(path) & (w->s->dircap - 1); w->s->dirs[i].path;
-         i = (i + 1) & (w->s->dircap - 1))
-        if (strcmp(w->s->dirs[i].path, path) == 0)
-            return &w->s->dirs[i];
-    return &w->s->dirs[i];
+    for (i = hash_str(path) & (w->dircap - 1); w->dirs[i].path; i = (i + 1) & (w->dircap - 1))
+        if (strcmp(w->dirs[i].path, path) == 0)
+            return &w->dirs[i];
+    return &w->dirs[i];
 }
 
-static enum cv_err dir_map_grow(struct walk *w, size_t want)
+static enum cv_err dir_map_grow(struct walk *w)
 {
-    size_t cap = 1024;
-    struct dirinfo *old = w->s->dirs;
-    size_t oldcap = w->s->dircap;
+    struct dirinfo *old = w->dirs;
+    size_t oldcap = w->dircap, cap = oldcap ? oldcap * 2 : 64;
 
-    while (cap < want * 2)
-        cap *= 2;
-    if (cap <= w->s->dircap)
-        return CV_OK;
-    w->s->dirs = cv_calloc(cap, sizeof(*w->s->dirs));
-    if (!w->s->dirs) {
-        w->s->dirs = old;
-        return cv_fail(CV_ENOMEM, "out of memory for %zu folders", want);
+    w->dirs = cv_calloc(cap, sizeof(*w->dirs));
+    if (!w->dirs) {
+        w->dirs = old;
+        return cv_fail(CV_ENOMEM, "out of memory for %zu folders", w->ndirs);
     }
-    w->s->dircap = cap;
+    w->dircap = cap;
     for (size_t i = 0; i < oldcap; i++)
         if (old[i].path)
             *dir_slot(w, old[i].path) = old[i];
@@ -128,37 +130,70 @@ static enum cv_err dir_map_grow(struct walk *w, size_t want)
     return CV_OK;
 }
 
-static enum cv_err load_dirs(struct walk *w)
+static enum cv_err dir_map_add(struct walk *w, sqlite3_stmt *st)
 {
-    sqlite3_stmt *st;
+    struct dirinfo *d;
+
+    if ((w->ndirs + 1) * 4 >= w->dircap * 3) {
+        enum cv_err err = dir_map_grow(w);
+
+        if (err)
+            return err;
+    }
+    d = dir_slot(w, index_col(st, 1));
+    if (d->path)
+        return CV_OK;
+    if (!(d->path = xa_dup(&w->dir_arena, index_col(st, 1))))
+        return cv_fail(CV_ENOMEM, "out of memory");
+    d->id = sqlite3_column_int64(st, 0);
+    d->sig = sqlite3_column_int64(st, 2);
+    d->seen = false;
+    w->ndirs++;
+    atomic_fetch_add(&w->s->dirs_matched, 1);
+    return CV_OK;
+}
+
+/* Forget the folders of the previous patient folder; keep the memory. */
+static void dir_map_clear(struct walk *w)
+{
+    if (w->dircap)
+        memset(w->dirs, 0, w->dircap * sizeof(*w->dirs));
+    w->ndirs = 0;
+    xa_free(&w->dir_arena);
+}
+
+static enum cv_err step_into_map(struct walk *w, sqlite3_stmt *st)
+{
     enum cv_err err = CV_OK;
     int rc;
 
-    if (!w->db)
-        return dir_map_grow(w, 16);
-    if (sqlite3_prepare_v2(w->db, "SELECT id, path, sig FROM dirs", -1, &st, NULL) != SQLITE_OK)
-        return index_db_error(w->db, "reading folders");
-    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct dirinfo *d;
-
-        if (w->s->ndirs * 2 >= w->s->dircap && (err = dir_map_grow(w, w->s->ndirs * 2 + 16)))
-            break;
-        d = dir_slot(w, index_col(st, 1));
-        d->path = cv_strdup(index_col(st, 1));
-        if (!d->path) {
-            err = cv_fail(CV_ENOMEM, "out of memory");
-            break;
-        }
-        d->id = sqlite3_column_int64(st, 0);
-        d->sig = sqlite3_column_int64(st, 2);
-        w->s->ndirs++;
-        if (d->id >= w->s->next_dir_id)
-            w->s->next_dir_id = d->id + 1;
-    }
-    sqlite3_finalize(st);
-    if (!err && w->s->ndirs == 0)
-        err = dir_map_grow(w, 16);
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        err = dir_map_add(w, st);
+    sqlite3_reset(st);
+    if (!err && rc != SQLITE_DONE)
+        err = index_db_error(w->db, "reading folders");
     return err;
+}
+
+/* What the index holds for folder `path` itself and, with `subtree`, everything under it. */
+static enum cv_err load_dirs(struct walk *w, const char *path, bool subtree)
+{
+    char lo[4200], hi[4200];
+    enum cv_err err;
+
+    dir_map_clear(w);
+    if (!w->db)
+        return CV_OK;
+    sqlite3_bind_text(w->dir_stmt, 1, path, -1, SQLITE_TRANSIENT);
+    err = step_into_map(w, w->dir_stmt);
+    if (err || !subtree)
+        return err;
+    /* '/' + 1 == '0': [path/, path0) is exactly the subtree in byte order */
+    snprintf(lo, sizeof(lo), "%s/", path);
+    snprintf(hi, sizeof(hi), "%s0", path);
+    sqlite3_bind_text(w->dirs_stmt, 1, lo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(w->dirs_stmt, 2, hi, -1, SQLITE_TRANSIENT);
+    return step_into_map(w, w->dirs_stmt);
 }
 
 /* ---- batches ------------------------------------------------------------------------------ */
@@ -669,17 +704,47 @@ static enum cv_err list_dir(struct walk *w, int fd, struct listing *l)
     }
 }
 
+static enum cv_err remember(struct walk *w, char ***list, size_t *n, size_t *cap, const char *path)
+{
+    char *copy = cv_strdup(path);
+    enum cv_err err = CV_OK;
+
+    pthread_mutex_lock(&w->s->mu);
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        char **grown = cv_reallocarray(*list, ncap, sizeof(*grown));
+
+        if (grown) {
+            *list = grown;
+            *cap = ncap;
+        }
+    }
+    if (!copy || *n == *cap) {
+        cv_free(copy);
+        err = cv_fail(CV_ENOMEM, "out of memory");
+    } else {
+        (*list)[(*n)++] = copy;
+    }
+    pthread_mutex_unlock(&w->s->mu);
+    return err;
+}
+
 /* A folder we could not list keeps what the index holds under it. */
 static void keep_subtree(struct walk *w, const char *dir)
 {
     size_t n = strlen(dir);
 
     log_warn("cannot list '%s' under the source; keeping what the index holds there", dir);
-    for (size_t i = 0; i < w->s->dircap; i++) {
-        const char *p = w->s->dirs[i].path;
+    if (w->enumerating) { /* above patient level: remembered for the final check */
+        if (!w->err)
+            w->err = remember(w, &w->s->kept, &w->s->nkept, &w->s->capkept, dir);
+        return;
+    }
+    for (size_t i = 0; i < w->dircap; i++) {
+        const char *p = w->dirs[i].path;
 
         if (p && (strncmp(p, dir, n) == 0 && (p[n] == '/' || p[n] == '\0')))
-            w->s->dirs[i].seen = true;
+            w->dirs[i].seen = true;
     }
 }
 
@@ -720,10 +785,8 @@ static char *take_job(struct shared *s)
     pthread_mutex_lock(&s->mu);
     while (s->nextjob == s->njobs && !s->listing_done && !s->err)
         pthread_cond_wait(&s->cv, &s->mu);
-    if (s->nextjob < s->njobs && !s->err) {
-        job = s->jobs[s->nextjob];
-        s->jobs[s->nextjob++] = NULL;
-    }
+    if (s->nextjob < s->njobs && !s->err)
+        job = s->jobs[s->nextjob++]; /* kept in the list: the final check looks them up */
     pthread_mutex_unlock(&s->mu);
     return job;
 }
@@ -748,9 +811,14 @@ static void walk_dir(struct walk *w, int parent_fd, const char *dir, const char 
         keep_subtree(w, path);
         goto out_close;
     }
+    if (w->enumerating) /* above patient level: just this folder */
+        w->err = load_dirs(w, path, false);
     w->rd->dirfd = fd;
-    process_dir(w, path, l.ents, l.n);
+    if (!w->err)
+        process_dir(w, path, l.ents, l.n);
     w->rd->dirfd = -1;
+    if (w->enumerating && w->ndirs && !w->err)
+        w->err = remember(w, &w->s->shallow, &w->s->nshallow, &w->s->capshallow, path);
     if (atomic_load(&w->s->files_done) / 2000 != (atomic_load(&w->s->files_done) - l.n) / 2000 ||
         l.n > 2000)
         progress(w);
@@ -762,23 +830,89 @@ out_close:
     free_listing(&l);
 }
 
-/* Folders the index knows that the walk did not see: all their files vanished. */
-static void vanished_dirs(struct walk *w)
+/* A folder the index holds that the walk did not see: all its files vanished. */
+static void vanished_dir(struct walk *w, const char *path, int64_t id)
 {
-    for (size_t i = 0; !w->err && i < w->s->dircap; i++) {
-        struct dirinfo *d = &w->s->dirs[i];
-        struct dbrow *rows = NULL;
-        size_t nrows = 0;
+    struct dbrow *rows = NULL;
+    size_t nrows = 0;
 
-        if (!d->path || d->seen)
-            continue;
-        w->err = load_rows(w, d->id, &rows, &nrows);
-        for (size_t k = 0; !w->err && k < nrows; k++)
-            emit_simple(w, IT_VANISHED, d->path, d->id, &rows[k], NULL);
-        free_rows(rows, nrows);
-        if (!w->err)
-            emit_dir(w, d->path, d->id, INT64_MIN, false);
+    w->err = load_rows(w, id, &rows, &nrows);
+    for (size_t k = 0; !w->err && k < nrows; k++)
+        emit_simple(w, IT_VANISHED, path, id, &rows[k], NULL);
+    free_rows(rows, nrows);
+    if (!w->err)
+        emit_dir(w, path, id, INT64_MIN, false);
+}
+
+/* After a patient folder: what the index held under it that was not seen. */
+static void job_vanished(struct walk *w)
+{
+    for (size_t i = 0; !w->err && i < w->dircap; i++)
+        if (w->dirs[i].path && !w->dirs[i].seen)
+            vanished_dir(w, w->dirs[i].path, w->dirs[i].id);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool listed(char **v, size_t n, const char *key)
+{
+    return n && bsearch(&key, v, n, sizeof(*v), cmp_str) != NULL;
+}
+
+/* Was the folder at `path` walked (under a patient folder handed out, listed above patient
+ * level, or kept because it could not be listed)? Lists are sorted. */
+static bool walked(const struct shared *s, const char *path)
+{
+    char job[4096];
+    const char *p = path;
+
+    for (int slashes = 0; (p = strchr(p, '/')) != NULL && slashes < JOB_DEPTH - 1; p++)
+        slashes++;
+    snprintf(job, sizeof(job), "%.*s", p ? (int)(p - path) : (int)strlen(path), path);
+    if ((p || strchr(path, '/')) && listed(s->jobs, s->njobs, job))
+        return true;
+    if (listed(s->shallow, s->nshallow, path))
+        return true;
+    for (size_t i = 0; i < s->nkept; i++) {
+        size_t n = strlen(s->kept[i]);
+
+        if (strncmp(path, s->kept[i], n) == 0 && (path[n] == '/' || path[n] == '\0' || !n))
+            return true;
     }
+    return false;
+}
+
+/* Folders of the index under no folder the walk met (a whole patient folder gone): found by
+ * one pass over `dirs`, only when the count says some were not met. */
+static void vanished_elsewhere(struct walk *w)
+{
+    struct shared *s = w->s;
+    sqlite3_stmt *st;
+    int64_t total = 0;
+    int rc;
+
+    if (!w->db || sqlite3_prepare_v2(w->db, "SELECT count(*) FROM dirs", -1, &st, NULL))
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if ((uint64_t)total == atomic_load(&s->dirs_matched))
+        return;
+    qsort(s->jobs, s->njobs, sizeof(*s->jobs), cmp_str);
+    qsort(s->shallow, s->nshallow, sizeof(*s->shallow), cmp_str);
+    if (sqlite3_prepare_v2(w->db, "SELECT id, path FROM dirs", -1, &st, NULL) != SQLITE_OK) {
+        w->err = index_db_error(w->db, "reading folders");
+        return;
+    }
+    while (!w->err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (!walked(s, index_col(st, 1)))
+            vanished_dir(w, index_col(st, 1), sqlite3_column_int64(st, 0));
+    if (!w->err && rc != SQLITE_DONE)
+        w->err = index_db_error(w->db, "reading folders");
+    sqlite3_finalize(st);
 }
 
 /* ---- threads ------------------------------------------------------------------------------ */
@@ -803,8 +937,12 @@ static enum cv_err walk_open(struct walk *w, struct shared *s, struct cv_index_s
     if (sqlite3_prepare_v2(w->db,
                            "SELECT id, name, size, mtime_ns, hash, state FROM files"
                            " WHERE dir_id = ?1 ORDER BY name",
-                           -1, &w->rows_stmt, NULL) != SQLITE_OK)
-        return index_db_error(w->db, "reading files");
+                           -1, &w->rows_stmt, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, "SELECT id, path, sig FROM dirs WHERE path = ?1", -1,
+                           &w->dir_stmt, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, "SELECT id, path, sig FROM dirs WHERE path >= ?1 AND path < ?2",
+                           -1, &w->dirs_stmt, NULL) != SQLITE_OK)
+        return index_db_error(w->db, "reading the index");
     return CV_OK;
 }
 
@@ -814,7 +952,11 @@ static void walk_close(struct walk *w)
     batch_free(w->batch);
     w->batch = NULL;
     sqlite3_finalize(w->rows_stmt);
+    sqlite3_finalize(w->dir_stmt);
+    sqlite3_finalize(w->dirs_stmt);
     sqlite3_close(w->db);
+    cv_free(w->dirs);
+    xa_free(&w->dir_arena);
     if (w->rd) {
         atomic_fetch_add(&w->s->bytes, w->rd->bytes);
         reader_free(w->rd);
@@ -828,8 +970,13 @@ static void work(struct walk *w)
     char *job;
 
     while (!failed(w) && (job = take_job(w->s)) != NULL) {
-        walk_dir(w, w->s->rootfd, "", job, JOB_DEPTH);
-        cv_free(job);
+        w->err = load_dirs(w, job, true);
+        if (!w->err)
+            walk_dir(w, w->s->rootfd, "", job, JOB_DEPTH);
+        if (!w->err)
+            job_vanished(w);
+        if (w->err)
+            break;
     }
     if (!w->err)
         w->err = flush(w);
@@ -860,22 +1007,25 @@ static int thread_count(void)
     return n < 1 ? 1 : n > 8 ? 8 : (int)n;
 }
 
-/* Counts, ids and folders the index holds, read once by the main thread. */
+/* Counts and next ids, read once by the main thread. */
 static enum cv_err walk_prepare(struct walk *w)
 {
     sqlite3_stmt *st;
 
     if (!w->db)
-        return load_dirs(w);
-    if (sqlite3_prepare_v2(w->db, "SELECT max(id), count(*) FROM files", -1, &st, NULL) !=
-        SQLITE_OK)
+        return CV_OK;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT (SELECT max(id) FROM files), count(*),"
+                           " (SELECT max(id) FROM dirs) FROM files",
+                           -1, &st, NULL) != SQLITE_OK)
         return index_db_error(w->db, "reading files");
     if (sqlite3_step(st) == SQLITE_ROW) {
         w->s->next_file_id = sqlite3_column_int64(st, 0) + 1;
         w->s->files_total = (uint64_t)sqlite3_column_int64(st, 1);
+        w->s->next_dir_id = sqlite3_column_int64(st, 2) + 1;
     }
     sqlite3_finalize(st);
-    return load_dirs(w);
+    return CV_OK;
 }
 
 static void sum_stats(struct cv_index_stats *into, const struct cv_index_stats *from)
@@ -927,14 +1077,18 @@ static void run_threads(struct walk *main, struct helper *helpers, int nhelpers)
     }
 }
 
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cv_free(v[i]);
+    cv_free(v);
+}
+
 static void free_shared(struct shared *s)
 {
-    for (size_t i = 0; i < s->dircap; i++)
-        cv_free(s->dirs[i].path);
-    cv_free(s->dirs);
-    for (size_t i = s->nextjob; i < s->njobs; i++)
-        cv_free(s->jobs[i]);
-    cv_free(s->jobs);
+    free_list(s->jobs, s->njobs);
+    free_list(s->shallow, s->nshallow);
+    free_list(s->kept, s->nkept);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     if (s->rootfd >= 0)
@@ -982,7 +1136,7 @@ enum cv_err index_walk(const char *view_path, const char *root, const struct cv_
                       root, (unsigned long long)s.files_total);
     w.err = err;
     if (!err)
-        vanished_dirs(&w);
+        vanished_elsewhere(&w);
     if (!w.err)
         w.err = flush(&w);
     if (!w.err)
