@@ -39,28 +39,24 @@ static const char *const psql[] = {
                             " FROM current_allergies WHERE patient_id = ?1 ORDER BY seq",
     [P_DIAG - P_PAT] = "SELECT name, code, icd10, onset, main, outcome, resolved, action"
                        " FROM diagnosis_rows WHERE file_id = ?1 ORDER BY seq",
-    [P_MEDS - P_PAT] = "SELECT m.kind, m.drug, m.drug_code, m.dose, m.unit, m.usage, m.route,"
-                       " m.start, m.end, m.days, m.components FROM medications m"
-                       " JOIN files f ON f.id = m.file_id WHERE m.patient_id = ?1 AND f.flag = 1"
-                       " ORDER BY m.start DESC, f.event_time DESC, m.seq",
-    [P_LABS - P_PAT] = "SELECT l.code, l.name, l.value, l.unit, l.range, l.flag, l.time"
-                       " FROM lab_results l JOIN files f ON f.id = l.file_id"
-                       " WHERE l.patient_id = ?1 AND f.flag = 1"
-                       " ORDER BY l.code, l.time DESC, f.event_time DESC, l.seq",
-    [P_DIET - P_PAT] = "SELECT d.text, d.start FROM diets d JOIN files f ON f.id = d.file_id"
-                       " WHERE d.patient_id = ?1 AND f.flag = 1"
-                       " ORDER BY d.start DESC, f.event_time DESC, d.seq",
-    [P_REPORTS - P_PAT] = "SELECT r.kind, r.text, r.time FROM reports r"
-                          " JOIN files f ON f.id = r.file_id WHERE r.patient_id = ?1"
-                          " AND f.flag = 1 ORDER BY r.time DESC, r.kind, r.text",
+    [P_MEDS - P_PAT] = "SELECT kind, drug, drug_code, dose, unit, usage, route, start, end,"
+                       " days, components FROM medications WHERE patient_id = ?1 AND flag = 1"
+                       " ORDER BY start DESC, file_id DESC, seq",
+    [P_LABS - P_PAT] = "SELECT code, name, value, unit, range, abnormal, time FROM lab_results"
+                       " WHERE patient_id = ?1 AND flag = 1"
+                       " ORDER BY code, time DESC, file_id DESC, seq",
+    [P_DIET - P_PAT] = "SELECT text, start FROM diets WHERE patient_id = ?1 AND flag = 1"
+                       " ORDER BY start DESC, file_id DESC, seq",
+    [P_REPORTS - P_PAT] = "SELECT kind, text, time FROM reports WHERE patient_id = ?1"
+                          " AND flag = 1 ORDER BY time DESC, kind, text",
     [P_ADT - P_PAT] = "SELECT e.kind, e.clinical_time, e.ward, e.room, e.bed, e.admitted,"
                       " e.discharged, e.attending FROM adt_events e JOIN files f"
                       " ON f.id = e.file_id WHERE e.patient_id = ?1 AND f.flag = 1"
                       " AND e.cancel = 0 AND e.kind IN ('admit', 'transfer', 'discharge')"
                       " ORDER BY e.clinical_time, f.event_time, f.name",
-    [P_ORDERS - P_PAT] = "SELECT o.kind, o.order_no, o.code, o.name, o.time FROM orders o"
-                         " JOIN files f ON f.id = o.file_id WHERE o.patient_id = ?1"
-                         " AND f.flag = 1 ORDER BY o.time DESC, o.kind, o.seq LIMIT 100",
+    [P_ORDERS - P_PAT] = "SELECT kind, order_no, code, name, time FROM orders"
+                         " WHERE patient_id = ?1 AND flag = 1 ORDER BY time DESC, kind, seq"
+                         " LIMIT 100",
 };
 
 struct patient_box {
