@@ -33,10 +33,10 @@ INSERT INTO medications SELECT file_id+$off, seq, $nid, kind, order_no, drug_cod
   unit, usage, start, end, days, route, components, flag FROM medications
   WHERE file_id < 100000000;
 INSERT INTO lab_results SELECT file_id+$off, seq, $nid, code, name, value, unit, range, abnormal,
-  time, status, flag FROM lab_results WHERE file_id < 100000000;
-INSERT INTO diets SELECT file_id+$off, seq, $nid, text, start, flag FROM diets
+  time, status, flag, event_time FROM lab_results WHERE file_id < 100000000;
+INSERT INTO diets SELECT file_id+$off, seq, $nid, text, start, flag, event_time FROM diets
   WHERE file_id < 100000000;
-INSERT INTO reports SELECT file_id+$off, seq, $nid, kind, text, time, flag FROM reports
+INSERT INTO reports SELECT file_id+$off, seq, $nid, kind, text, time, flag, event_time FROM reports
   WHERE file_id < 100000000;
 INSERT INTO orders SELECT file_id+$off, seq, $nid, kind, order_no, control, code, name, time, flag
   FROM orders WHERE file_id < 100000000;

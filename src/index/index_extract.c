@@ -354,9 +354,7 @@ static void extract_adt(struct ex *e, const struct cv_ssmix2_type *type, struct 
         x->prior_bed = text(e, pv1, 6, 1, 3, 0);
         x->admitted = minutes_of(e, ts_field(e, pv1, 44));
         x->discharged = minutes_of(e, ts_field(e, pv1, 45));
-        x->attending = doctor(e, pv1, 8);
-        if (!x->attending)
-            x->attending = doctor(e, pv1, 7);
+        x->attending = doctor(e, pv1, 7); /* PV1-7 attending; PV1-8 is the referring doctor */
     }
     when = evn >= 0 ? ts_field(e, evn, 6) : NULL;
     x->clinical_time = minutes_of(e, when);

@@ -44,11 +44,11 @@ static const char *const psql[] = {
                        " ORDER BY start DESC, file_id DESC, seq",
     [P_LABS - P_PAT] = "SELECT code, name, value, unit, range, abnormal, time FROM lab_results"
                        " WHERE patient_id = ?1 AND flag = 1"
-                       " ORDER BY code, time DESC, file_id DESC, seq",
+                       " ORDER BY code, time DESC, event_time DESC, file_id DESC, seq",
     [P_DIET - P_PAT] = "SELECT text, start FROM diets WHERE patient_id = ?1 AND flag = 1"
-                       " ORDER BY start DESC, file_id DESC, seq",
+                       " ORDER BY start DESC, event_time DESC, file_id DESC, seq",
     [P_REPORTS - P_PAT] = "SELECT kind, text, time FROM reports WHERE patient_id = ?1"
-                          " AND flag = 1 ORDER BY time DESC, kind, text",
+                          " AND flag = 1 ORDER BY time DESC, event_time DESC, file_id, seq",
     [P_ADT - P_PAT] = "SELECT e.kind, e.clinical_time, e.ward, e.room, e.bed, e.admitted,"
                       " e.discharged, e.attending FROM adt_events e JOIN files f"
                       " ON f.id = e.file_id WHERE e.patient_id = ?1 AND f.flag = 1"
@@ -210,13 +210,15 @@ static enum cv_err load_allergies(struct cv_index *idx, struct patient_box *b)
     return CV_OK;
 }
 
-/* Resolved: outcome R (recovered) or D (died); or a resolution date (PRB-9) with an outcome
- * that does not say it goes on (N not recovered, P partly, S serious, U unknown, W worse). */
+/* Resolved: outcome F (治癒), R (recovered) or D (died); or a resolution date (PRB-9) with an
+ * outcome that does not say it goes on (N not recovered, P partly, S serious, U unknown,
+ * W worse): the public sample has PRB-9 set with N, and its 胃炎 is active. */
 static bool diagnosis_active(const char *outcome, const char *resolved, const char *action)
 {
     if (action && strcmp(action, "DE") == 0)
         return false;
-    if (outcome && (strcmp(outcome, "R") == 0 || strcmp(outcome, "D") == 0))
+    if (outcome &&
+        (strcmp(outcome, "F") == 0 || strcmp(outcome, "R") == 0 || strcmp(outcome, "D") == 0))
         return false;
     if (resolved && !(outcome && strchr("NPSUW", outcome[0]) && outcome[1] == '\0'))
         return false;

@@ -57,9 +57,9 @@ static const char *const sql[W_FLAG_FIRST] = {
     [W_MED] = "INSERT OR REPLACE INTO medications VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
               " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [W_LAB] = "INSERT OR REPLACE INTO lab_results VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-              " ?10, ?11, ?12)",
-    [W_DIET] = "INSERT OR REPLACE INTO diets VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-    [W_REPORT] = "INSERT OR REPLACE INTO reports VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+              " ?10, ?11, ?12, ?13)",
+    [W_DIET] = "INSERT OR REPLACE INTO diets VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [W_REPORT] = "INSERT OR REPLACE INTO reports VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [W_BED] = "INSERT OR IGNORE INTO beds(ward, room, bed) VALUES(?1, ?2, ?3)",
     [W_ORDER] = "INSERT OR REPLACE INTO orders VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 };
@@ -334,7 +334,9 @@ static enum cv_err put_row(struct writer *w, int which, const struct item *it, s
     for (size_t i = 0; i < n; i++)
         bt(st, col++, v[i]);
     if (with_flag)
-        sqlite3_bind_int(st, col, it->path.name.flag);
+        sqlite3_bind_int(st, col++, it->path.name.flag);
+    if (which == W_LAB || which == W_DIET || which == W_REPORT) /* ties go to the newer file */
+        bt(st, col, it->path.name.event_time);
     return run(w, st);
 }
 
