@@ -140,6 +140,14 @@ void cv_index_scan_free(struct cv_index_scan *scan);
  * Strings handed to callbacks are valid only during the callback; copy what you keep.
  * Dates are "YYYY-MM-DD", times "YYYY-MM-DDTHH:MM" (local, no zone); absent values are NULL. */
 
+/* One read snapshot across several queries (a viewer page: summary, then census...): inside
+ * it every query sees the same state of the index while the daemon writes, and the WAL read
+ * lock is taken once. [out] *began says whether this call began it; pass it to
+ * cv_index_snapshot_end(). Failure is not fatal: queries then run each on its own.
+ * (src/index/viewer_snapshot.c, contributed by the viewer.) */
+enum cv_err cv_index_snapshot_begin(struct cv_index *idx, bool *began);
+void cv_index_snapshot_end(struct cv_index *idx, bool began);
+
 struct cv_index_info {
     char data_time[32];        /* ISO 8601 time of the last completed ingest, "" if none */
     long long data_time_epoch; /* the same as seconds since 1970, 0 if none */
@@ -196,6 +204,9 @@ struct cv_diet {
 struct cv_report {
     char *kind, *text, *time; /* kind: "radiology" | "endoscopy" | "physiology" */
 };
+struct cv_order { /* a lab, radiology, endoscopy or physiology order (OML-01, OMG-01/02/03) */
+    char *kind, *order_no, *code, *name, *time;
+};
 struct cv_stay { /* one admission, newest first */
     char *admitted, *discharged, *ward, *room, *bed, *attending;
 };
@@ -227,6 +238,8 @@ struct cv_patient {
     size_t nreports;
     struct cv_stay *stays; /* admission history, newest first */
     size_t nstays;
+    struct cv_order *orders; /* the latest 100 orders, newest first (viewer) */
+    size_t norders;
     bool pid3_mismatch;
     char as_of[11]; /* the date medications were judged current on */
 };

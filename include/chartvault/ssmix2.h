@@ -97,6 +97,8 @@ enum {
     CV_SSMIX2_P_PID_LONG = 1 << 4,  /* PID-3 over 15 characters or not letters/digits */
     CV_SSMIX2_P_ORDER = 1 << 5,     /* ORC-2 over 15 characters or not letters/digits */
     CV_SSMIX2_P_CARE_DATE = 1 << 6, /* a dated event without a readable care date */
+    CV_SSMIX2_P_CHARSET = 1 << 7,   /* MSH-18 names neither ISO IR87 nor UNICODE UTF-8 while
+                                       the text is not plain ASCII */
 };
 
 struct cv_ssmix2_msginfo {

@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "usage: chartvault index --source DIR --db FILE [--json] [--reread] [--settle SECONDS]\n"
-    "                        [--max-file-size BYTES]\n"
+    "                        [--max-file-size BYTES] [--verbose]\n"
     "\n"
     "Build or update the reference index of an SS-MIX2 tree. The first run reads every file;\n"
     "later runs read only new, renamed, changed and vanished ones.\n"
@@ -25,6 +25,7 @@ static const char usage[] =
     "  --settle SECONDS      leave files changed this recently that do not parse for the\n"
     "                        next run, as the EHR may still be writing them (default 0)\n"
     "  --max-file-size BYTES reject files above this size (default 16777216)\n"
+    "  --verbose             say what takes the time\n"
     "\n"
     "Exit 0 when the run completed (even with rejected files), 1 when it could not run.\n";
 
@@ -71,70 +72,79 @@ static int print_json(const struct cv_index_stats *s)
     return rc;
 }
 
-static int run_index(int argc, char **argv)
+struct args {
+    const char *source, *db;
+    bool json;
+    struct cv_index_options opt;
+};
+
+/* Returns -1 when the run should go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'}, {"db", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},         {"reread", no_argument, NULL, 'r'},
-        {"settle", required_argument, NULL, 'S'}, {"max-file-size", required_argument, NULL, 'M'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"source", required_argument, NULL, 's'},
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"reread", no_argument, NULL, 'r'},
+        {"settle", required_argument, NULL, 'S'},
+        {"max-file-size", required_argument, NULL, 'M'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    struct cv_index_options opt = {.progress = cli_progress};
-    const char *source = NULL, *dbpath = NULL;
-    struct cv_index_stats stats;
-    struct cv_index *idx;
-    bool json = false;
-    enum cv_err err;
     long v;
     int c;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            source = optarg;
-            break;
-        case 'd':
-            dbpath = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'r':
-            opt.reread = true;
-            break;
-        case 'S':
-            if (cli_parse_long("--settle", optarg, 0, 86400, &v))
-                return cli_usage_error("index", "%s", cv_errmsg());
-            opt.settle_seconds = (unsigned)v;
-            break;
-        case 'M':
-            if (cli_parse_long("--max-file-size", optarg, 1024, 1L << 30, &v))
-                return cli_usage_error("index", "%s", cv_errmsg());
-            opt.max_file_bytes = (size_t)v;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_usage_error("index", "unknown option");
-        }
+        if (c == 's')
+            a->source = optarg;
+        else if (c == 'd')
+            a->db = optarg;
+        else if (c == 'j')
+            a->json = true;
+        else if (c == 'r')
+            a->opt.reread = true;
+        else if (c == 'v')
+            cli_log_to_stderr(true);
+        else if (c == 'S' && !cli_parse_long("--settle", optarg, 0, 86400, &v))
+            a->opt.settle_seconds = (unsigned)v;
+        else if (c == 'M' && !cli_parse_long("--max-file-size", optarg, 1024, 1L << 30, &v))
+            a->opt.max_file_bytes = (size_t)v;
+        else if (c == 'h')
+            return fputs(usage, stdout), CLI_EXIT_OK;
+        else
+            return cli_usage_error("index", "%s",
+                                   c == 'S' || c == 'M' ? cv_errmsg() : "unknown option");
     }
     if (optind < argc)
         return cli_usage_error("index", "unexpected argument '%s'", argv[optind]);
-    if (!source || !dbpath)
+    if (!a->source || !a->db)
         return cli_usage_error("index", "--source and --db are required");
-    err = cv_index_open(dbpath, 0, &idx);
+    return -1;
+}
+
+static int run_index(int argc, char **argv)
+{
+    struct args a = {.opt = {.progress = cli_progress}};
+    struct cv_index_stats stats;
+    struct cv_index *idx;
+    enum cv_err err;
+    int rc = parse_args(argc, argv, &a);
+
+    if (rc >= 0)
+        return rc;
+    err = cv_index_open(a.db, 0, &idx);
     if (err)
         return cli_fail("index", err);
-    err = cv_index_update(idx, source, &opt, &stats);
+    err = cv_index_update(idx, a.source, &a.opt, &stats);
     cli_progress_done();
     cv_index_close(idx);
     if (err)
         return cli_fail("index", err);
-    if (json)
+    if (a.json)
         return print_json(&stats);
-    print_summary(source, dbpath, &stats);
+    print_summary(a.source, a.db, &stats);
     return CLI_EXIT_OK;
 }
 

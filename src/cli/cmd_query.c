@@ -14,7 +14,8 @@ static const char usage[] =
     "usage: chartvault query --db FILE [--json] [--as-of YYYY-MM-DD] QUERY\n"
     "\n"
     "QUERY is one of:\n"
-    "  patient ID            one patient's summary (unknown patient: exit 1)\n"
+    "  patient ID [ID...]    one patient's summary (unknown patient: exit 1); with several\n"
+    "                        IDs, one JSON object per line\n"
     "  search TEXT [--limit N]\n"
     "                        patients by ID prefix, kanji or kana name (full or half width,\n"
     "                        with or without the space) or birth date (YYYY-MM-DD, YYYYMMDD)\n"
@@ -177,6 +178,9 @@ static void print_orders(const struct cv_patient *p)
     for (size_t i = 0; i < p->nreports; i++)
         printf("%-12s%s %s  %s\n", i ? "" : "reports", or_dash(p->reports[i].time),
                p->reports[i].kind, or_dash(p->reports[i].text));
+    for (size_t i = 0; i < p->norders && i < 5; i++)
+        printf("%-12s%s %s %s\n", i ? "" : "orders", or_dash(p->orders[i].time), p->orders[i].kind,
+               or_dash(p->orders[i].name));
     if (p->pid3_mismatch)
         printf("%-12s%s\n", "note", "some messages carry another patient ID in PID-3");
 }
@@ -190,6 +194,8 @@ static int query_patient(struct query *q, const char *id)
     if (err)
         return cli_fail("query", err);
     if (q->json) {
+        cv_buf_reset(&q->out);
+        cv_json_init(&q->j, &q->out, false);
         cv_patient_to_json(p, &q->j);
         rc = cli_print_json("query", &q->j);
     } else {
@@ -198,6 +204,20 @@ static int query_patient(struct query *q, const char *id)
         print_orders(p);
     }
     cv_patient_free(p);
+    return rc;
+}
+
+/* Several patients: one JSON object per line (or one text block each). */
+static int query_patients(struct query *q, int n, char **ids)
+{
+    int rc = CLI_EXIT_OK;
+
+    for (int i = 0; i < n; i++) {
+        if (!q->json && i)
+            putchar('\n');
+        if (query_patient(q, ids[i]) != CLI_EXIT_OK)
+            rc = CLI_EXIT_FAIL;
+    }
     return rc;
 }
 
@@ -436,8 +456,8 @@ static int dispatch(struct query *q, int n, char **args)
     const char *what = args[0];
 
     arg1 = n > 1 ? args[1] : NULL;
-    if (strcmp(what, "patient") == 0 && n == 2)
-        return query_patient(q, args[1]);
+    if (strcmp(what, "patient") == 0 && n >= 2)
+        return query_patients(q, n - 1, args + 1);
     if (strcmp(what, "search") == 0 && n == 2)
         return list_query(q, do_search);
     if (strcmp(what, "ward") == 0 && n <= 2)

@@ -33,21 +33,19 @@ int cv_hl7_field_count(const struct cv_hl7_msg *m, size_t seg)
 size_t hl7_find_delim(const struct cv_hl7_msg *m, const char *p, size_t n, char delim)
 {
     int state = 0;
-    const char *hit;
+    size_t i = 0;
 
-    if (!m->has_esc) {
-        hit = memchr(p, delim, n);
-        return hit ? (size_t)(hit - p) : n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == HL7_ESC) {
-            size_t len = hl7_escape_len(p + i, n - i, &state);
+    while (i < n) {
+        const char *esc = m->has_esc ? memchr(p + i, HL7_ESC, n - i) : NULL;
+        size_t stop = esc ? (size_t)(esc - p) : n, len;
+        const char *hit = state == 0 ? memchr(p + i, delim, stop - i) : NULL;
 
-            if (len)
-                i += len - 1;
-        } else if (state == 0 && p[i] == delim) {
-            return i;
-        }
+        if (hit)
+            return (size_t)(hit - p);
+        if (!esc)
+            return n;
+        len = hl7_escape_len(esc, n - stop, &state);
+        i = stop + (len ? len : 1);
     }
     return n;
 }

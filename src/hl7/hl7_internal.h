@@ -33,7 +33,8 @@ struct cv_hl7_msg {
     size_t len;
     struct cv_hl7_limits lim;
     enum cv_hl7_charset charset;
-    bool has_esc; /* any ESC byte: splitting must track shift states */
+    bool has_esc;         /* any ESC byte: splitting must track shift states */
+    bool charset_unknown; /* MSH-18 names something else than ISO IR87 / UTF-8 / ASCII */
     char delims[6];
 
     struct hl7_seg *segs;

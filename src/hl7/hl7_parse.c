@@ -292,17 +292,49 @@ static enum cv_err step_byte(struct tok *t, unsigned char c)
     return CV_OK;
 }
 
+/* Skip the bytes that need no decision: printable ASCII other than the field separator in
+ * single-byte state, JIS X 0208 byte pairs in double-byte state. Most of a message. */
+static void skip_plain(struct tok *t, const bool *plain)
+{
+    const unsigned char *p = (const unsigned char *)t->m->data + t->i;
+    const unsigned char *e = (const unsigned char *)t->m->data + t->end;
+
+    if (t->state == 0) {
+        while (p < e && plain[*p])
+            p++;
+    } else if (t->state == 1) {
+        const unsigned char *start = p;
+
+        while (p < e && *p >= 0x21 && *p <= 0x7E)
+            p++;
+        t->dbl_bytes += (size_t)(p - start);
+    }
+    t->i = (size_t)(p - (const unsigned char *)t->m->data);
+}
+
 /* Walk [start, end): segments, fields, shift states. With `first_only`, stop after MSH. */
 static enum cv_err tokenize(struct cv_hl7_msg *m, size_t start, size_t end, bool first_only)
 {
     struct tok t = {.m = m, .i = start, .end = end};
     enum cv_err err = CV_OK;
+    bool plain[256] = {false};
 
+    for (int c = 0x20; c < 0x7F; c++)
+        plain[c] = true;
+    plain['\t'] = true;
+    plain[(unsigned char)m->delims[D_FIELD]] = false;
     m->nseg = 0;
     m->nf = 0;
     m->has_esc = false;
     while (t.i < t.end && !err) {
-        unsigned char c = (unsigned char)m->data[t.i];
+        unsigned char c;
+
+        if (t.in_seg) {
+            skip_plain(&t, plain);
+            if (t.i >= t.end)
+                break;
+        }
+        c = (unsigned char)m->data[t.i];
 
         if (c == '\r' || c == '\n') {
             if (t.in_seg) {
@@ -372,7 +404,7 @@ static void pick_charset(struct cv_hl7_msg *m)
         m->charset = CV_HL7_CHARSET_UTF8;
     else if (!strstr(norm, "IR87") && !strstr(norm, "2022") && !strstr(norm, "IR6") &&
              !strstr(norm, "ASCII") && !strstr(norm, "IR159"))
-        hl7_warn(m, "MSH-18 names a character set chartvault does not know; read as ISO-2022-JP");
+        m->charset_unknown = true;
 }
 
 /* Trim MLLP framing and line ends around the message. */
@@ -412,6 +444,7 @@ enum cv_err cv_hl7_msg_parse(struct cv_hl7_msg *m, const void *data, size_t len)
     m->len = len;
     m->nseg = m->nf = m->nwarn = 0;
     m->oom = false;
+    m->charset_unknown = false;
     m->charset = CV_HL7_CHARSET_ISO2022JP;
     hl7_arena_reset(m);
     if (len > m->lim.max_bytes) {
@@ -441,6 +474,9 @@ enum cv_err cv_hl7_msg_parse(struct cv_hl7_msg *m, const void *data, size_t len)
 
         if (!cv_hl7_raw(m, 0, 18, 0, 0, 0, &f))
             hl7_warn(m, "MSH-18 is empty but the text uses ISO-2022-JP");
+        else if (m->charset_unknown)
+            hl7_warn(m, "MSH-18 names a character set chartvault does not know; read as "
+                        "ISO-2022-JP");
     }
     return CV_OK;
 

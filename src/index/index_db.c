@@ -37,15 +37,23 @@ static const char schema_tables[] =
     " admitted TEXT, discharged TEXT, attending TEXT);"
     "CREATE TABLE IF NOT EXISTS medications(file_id INTEGER, seq INTEGER, patient_id TEXT,"
     " kind TEXT, order_no TEXT, drug_code TEXT, drug TEXT, dose TEXT, unit TEXT, usage TEXT,"
-    " start TEXT, end TEXT, days INTEGER, route TEXT, components TEXT,"
-    " PRIMARY KEY(file_id, seq)) WITHOUT ROWID;"
+    " start TEXT, end TEXT, days INTEGER, route TEXT, components TEXT, flag INTEGER,"
+    " PRIMARY KEY(patient_id, file_id, seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS lab_results(file_id INTEGER, seq INTEGER, patient_id TEXT,"
-    " code TEXT, name TEXT, value TEXT, unit TEXT, range TEXT, flag TEXT, time TEXT,"
-    " status TEXT, PRIMARY KEY(file_id, seq)) WITHOUT ROWID;"
+    " code TEXT, name TEXT, value TEXT, unit TEXT, range TEXT, abnormal TEXT, time TEXT,"
+    " status TEXT, flag INTEGER, event_time TEXT, PRIMARY KEY(patient_id, file_id, seq))"
+    " WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS diets(file_id INTEGER, seq INTEGER, patient_id TEXT,"
-    " text TEXT, start TEXT, PRIMARY KEY(file_id, seq)) WITHOUT ROWID;"
+    " text TEXT, start TEXT, flag INTEGER, event_time TEXT,"
+    " PRIMARY KEY(patient_id, file_id, seq))"
+    " WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS reports(file_id INTEGER, seq INTEGER, patient_id TEXT,"
-    " kind TEXT, text TEXT, time TEXT, PRIMARY KEY(file_id, seq)) WITHOUT ROWID;"
+    " kind TEXT, text TEXT, time TEXT, flag INTEGER, event_time TEXT,"
+    " PRIMARY KEY(patient_id, file_id, seq))"
+    " WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS orders(file_id INTEGER, seq INTEGER, patient_id TEXT,"
+    " kind TEXT, order_no TEXT, control TEXT, code TEXT, name TEXT, time TEXT, flag INTEGER,"
+    " PRIMARY KEY(patient_id, file_id, seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS patients(id TEXT PRIMARY KEY, demo_file INTEGER,"
     " ppr_file INTEGER, family TEXT, given TEXT, kana_family TEXT, kana_given TEXT,"
     " birth_date TEXT, sex TEXT, blood_type TEXT, rh TEXT, height_cm REAL, weight_kg REAL,"
@@ -67,10 +75,12 @@ static const char schema_indexes[] =
     "CREATE INDEX IF NOT EXISTS demographics_by_patient ON demographics(patient_id);"
     "CREATE INDEX IF NOT EXISTS allergy_rows_by_patient ON allergy_rows(patient_id);"
     "CREATE INDEX IF NOT EXISTS adt_events_by_patient ON adt_events(patient_id);"
-    "CREATE INDEX IF NOT EXISTS medications_by_patient ON medications(patient_id);"
-    "CREATE INDEX IF NOT EXISTS lab_results_by_patient ON lab_results(patient_id, code);"
-    "CREATE INDEX IF NOT EXISTS diets_by_patient ON diets(patient_id);"
-    "CREATE INDEX IF NOT EXISTS reports_by_patient ON reports(patient_id);"
+    /* stored by patient (read together), found by file (deleted and re-flagged together) */
+    "CREATE INDEX IF NOT EXISTS medications_by_file ON medications(file_id);"
+    "CREATE INDEX IF NOT EXISTS lab_results_by_file ON lab_results(file_id);"
+    "CREATE INDEX IF NOT EXISTS diets_by_file ON diets(file_id);"
+    "CREATE INDEX IF NOT EXISTS reports_by_file ON reports(file_id);"
+    "CREATE INDEX IF NOT EXISTS orders_by_file ON orders(file_id);"
     "CREATE INDEX IF NOT EXISTS patients_by_kana ON patients(kana_key);"
     "CREATE INDEX IF NOT EXISTS patients_by_name ON patients(name_key);"
     "CREATE INDEX IF NOT EXISTS patients_by_birth ON patients(birth_date);"
@@ -281,8 +291,8 @@ enum cv_err index_refresh(struct cv_index *idx)
         return idx->db ? CV_OK : index_reopen(idx);
     }
     now = cv_monotonic_ms();
-    if (idx->db && now - idx->checked_ms < 200)
-        return CV_OK;
+    if (idx->db && (now - idx->checked_ms < 200 || !sqlite3_get_autocommit(idx->db)))
+        return CV_OK; /* not within a snapshot: the page finishes on the file it began on */
     idx->checked_ms = now;
     if (stat(idx->path, &st) != 0)
         return idx->db ? CV_OK : cv_fail_errno(CV_ENOENT, "cannot open index '%s'", idx->path);

@@ -354,9 +354,7 @@ static void extract_adt(struct ex *e, const struct cv_ssmix2_type *type, struct 
         x->prior_bed = text(e, pv1, 6, 1, 3, 0);
         x->admitted = minutes_of(e, ts_field(e, pv1, 44));
         x->discharged = minutes_of(e, ts_field(e, pv1, 45));
-        x->attending = doctor(e, pv1, 8);
-        if (!x->attending)
-            x->attending = doctor(e, pv1, 7);
+        x->attending = doctor(e, pv1, 7); /* PV1-7 attending; PV1-8 is the referring doctor */
     }
     when = evn >= 0 ? ts_field(e, evn, 6) : NULL;
     x->clinical_time = minutes_of(e, when);
@@ -633,6 +631,37 @@ static void extract_reports(struct ex *e, const char *kind, struct x_rows *rows)
     }
 }
 
+/* Lab, radiology, endoscopy and physiology orders: one row per OBR (what was asked, when). */
+static void extract_orders(struct ex *e, const char *kind, struct x_rows *rows)
+{
+    long orc = -1;
+
+    for (size_t i = 0; i < cv_hl7_segment_count(e->m); i++) {
+        const char *id = cv_hl7_segment_id(e->m, i), *when;
+        struct x_order *x;
+        long s = (long)i;
+
+        if (strcmp(id, "ORC") == 0)
+            orc = s;
+        if (strcmp(id, "OBR") != 0)
+            continue;
+        x = xa_push(e->a, (void **)&rows->orders, &rows->n_orders, &rows->cap_orders, sizeof(*x));
+        if (!x) {
+            e->oom = true;
+            return;
+        }
+        x->kind = kind;
+        x->order_no = text(e, s, 2, 1, 1, 0);
+        x->control = orc >= 0 ? text(e, orc, 1, 1, 1, 0) : NULL;
+        x->code = text(e, s, 4, 1, 1, 0);
+        x->name = text(e, s, 4, 1, 2, 0);
+        when = orc >= 0 ? ts_field(e, orc, 9) : NULL;
+        if (!when)
+            when = ts_field(e, s, 7);
+        x->time = minutes_of(e, when ? when : e->file_time);
+    }
+}
+
 enum cv_err index_extract(struct cv_hl7_msg *m, const struct cv_ssmix2_type *type,
                           const char *file_event_time, struct xarena *a, struct x_rows *rows)
 {
@@ -660,6 +689,14 @@ enum cv_err index_extract(struct cv_hl7_msg *m, const struct cv_ssmix2_type *typ
         extract_reports(&e, "endoscopy", rows);
     else if (strcmp(code, "OMG-13") == 0)
         extract_reports(&e, "physiology", rows);
+    else if (strcmp(code, "OML-01") == 0)
+        extract_orders(&e, "lab", rows);
+    else if (strcmp(code, "OMG-01") == 0)
+        extract_orders(&e, "radiology", rows);
+    else if (strcmp(code, "OMG-02") == 0)
+        extract_orders(&e, "endoscopy", rows);
+    else if (strcmp(code, "OMG-03") == 0)
+        extract_orders(&e, "physiology", rows);
     if (e.oom || cv_hl7_oom(m))
         return cv_fail(CV_ENOMEM, "out of memory extracting a message");
     return CV_OK;

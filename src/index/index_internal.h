@@ -78,6 +78,9 @@ struct x_diet {
 struct x_report {
     const char *kind, *text, *time;
 };
+struct x_order {
+    const char *kind, *order_no, *control, *code, *name, *time;
+};
 
 #define X_ARRAY(type, name)                                                                        \
     type *name;                                                                                    \
@@ -93,6 +96,7 @@ struct x_rows {
     X_ARRAY(struct x_lab, labs);
     X_ARRAY(struct x_diet, diets);
     X_ARRAY(struct x_report, reports);
+    X_ARRAY(struct x_order, orders);
 };
 
 /* Fill `rows` from a parsed message stored in a folder of data type `type`. Strings are
@@ -143,6 +147,7 @@ struct reader {
     unsigned settle_seconds;
     time_t now;
     uint64_t bytes;
+    int dirfd; /* when >= 0, files are opened relative to it (the walk's current folder) */
 };
 enum cv_err reader_init(struct reader *r, const struct cv_index_options *opt);
 void reader_free(struct reader *r);
@@ -183,21 +188,19 @@ void index_close_db(struct cv_index *idx);
 sqlite3_stmt *index_stmt(struct cv_index *idx, int which, const char *sql);
 const char *index_col(sqlite3_stmt *st, int col); /* NULL for SQL NULL */
 
-/* ---- walking ------------------------------------------------------------------------------ */
-struct walk;
-typedef enum cv_err (*walk_emit_fn)(struct item *it, void *arg);
-/* Walk `root` comparing with the index's dirs/files tables through `db` (reads only), and
- * call `emit` for every change and for every folder whose signature must be stored. Items
- * are allocated in batches handed to `emit_batch` when full. */
+/* ---- walking ------------------------------------------------------------------------------
+ * Walk `root` comparing it with the index at `view_path` (read through each thread's own
+ * read-only connection; NULL for a first build, when there is nothing to compare with), and
+ * hand batches of work items to `sink` (called under a lock; it takes ownership). Patient
+ * folders are shared out between threads (one per core, $CV_INDEX_THREADS to override).
+ * With `extract`, new and changed files are parsed and their rows extracted; without it
+ * (a daemon's scan) changed files are only read and classified. */
 struct walk_sink {
-    enum cv_err (*batch_ready)(struct batch *b, void *arg); /* takes ownership */
+    enum cv_err (*batch_ready)(struct batch *b, void *arg);
     void *arg;
 };
-enum cv_err index_walk(sqlite3 *db, const char *root, const struct cv_index_options *opt,
-                       struct reader *rd, struct walk_sink *sink, struct cv_index_stats *stats,
-                       bool full_build);
-
-int index_age(const char *birth, long on_days);
+enum cv_err index_walk(const char *view_path, const char *root, const struct cv_index_options *opt,
+                       struct walk_sink *sink, struct cv_index_stats *stats, bool extract);
 
 /* ---- runs -------------------------------------------------------------------------------- */
 /* Derive touched (or all) patients and record the run in meta; inside the run's transaction.

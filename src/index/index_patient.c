@@ -11,7 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { P_PAT = 16, P_CONTACTS, P_ALLERGIES, P_DIAG, P_MEDS, P_LABS, P_DIET, P_REPORTS, P_ADT };
+enum {
+    P_PAT = 16,
+    P_CONTACTS,
+    P_ALLERGIES,
+    P_DIAG,
+    P_MEDS,
+    P_LABS,
+    P_DIET,
+    P_REPORTS,
+    P_ADT,
+    P_ORDERS
+};
 
 #define MAX_HISTORY    200 /* medications kept in the history */
 #define MAX_LAB_SERIES 20  /* results kept per test */
@@ -28,25 +39,24 @@ static const char *const psql[] = {
                             " FROM current_allergies WHERE patient_id = ?1 ORDER BY seq",
     [P_DIAG - P_PAT] = "SELECT name, code, icd10, onset, main, outcome, resolved, action"
                        " FROM diagnosis_rows WHERE file_id = ?1 ORDER BY seq",
-    [P_MEDS - P_PAT] = "SELECT m.kind, m.drug, m.drug_code, m.dose, m.unit, m.usage, m.route,"
-                       " m.start, m.end, m.days, m.components FROM medications m"
-                       " JOIN files f ON f.id = m.file_id WHERE m.patient_id = ?1 AND f.flag = 1"
-                       " ORDER BY m.start DESC, f.event_time DESC, m.seq",
-    [P_LABS - P_PAT] = "SELECT l.code, l.name, l.value, l.unit, l.range, l.flag, l.time"
-                       " FROM lab_results l JOIN files f ON f.id = l.file_id"
-                       " WHERE l.patient_id = ?1 AND f.flag = 1"
-                       " ORDER BY l.code, l.time DESC, f.event_time DESC, l.seq",
-    [P_DIET - P_PAT] = "SELECT d.text, d.start FROM diets d JOIN files f ON f.id = d.file_id"
-                       " WHERE d.patient_id = ?1 AND f.flag = 1"
-                       " ORDER BY d.start DESC, f.event_time DESC, d.seq",
-    [P_REPORTS - P_PAT] = "SELECT r.kind, r.text, r.time FROM reports r"
-                          " JOIN files f ON f.id = r.file_id WHERE r.patient_id = ?1"
-                          " AND f.flag = 1 ORDER BY r.time DESC, r.kind, r.text",
+    [P_MEDS - P_PAT] = "SELECT kind, drug, drug_code, dose, unit, usage, route, start, end,"
+                       " days, components FROM medications WHERE patient_id = ?1 AND flag = 1"
+                       " ORDER BY start DESC, file_id DESC, seq",
+    [P_LABS - P_PAT] = "SELECT code, name, value, unit, range, abnormal, time FROM lab_results"
+                       " WHERE patient_id = ?1 AND flag = 1"
+                       " ORDER BY code, time DESC, event_time DESC, file_id DESC, seq",
+    [P_DIET - P_PAT] = "SELECT text, start FROM diets WHERE patient_id = ?1 AND flag = 1"
+                       " ORDER BY start DESC, event_time DESC, file_id DESC, seq",
+    [P_REPORTS - P_PAT] = "SELECT kind, text, time FROM reports WHERE patient_id = ?1"
+                          " AND flag = 1 ORDER BY time DESC, event_time DESC, file_id, seq",
     [P_ADT - P_PAT] = "SELECT e.kind, e.clinical_time, e.ward, e.room, e.bed, e.admitted,"
                       " e.discharged, e.attending FROM adt_events e JOIN files f"
                       " ON f.id = e.file_id WHERE e.patient_id = ?1 AND f.flag = 1"
                       " AND e.cancel = 0 AND e.kind IN ('admit', 'transfer', 'discharge')"
                       " ORDER BY e.clinical_time, f.event_time, f.name",
+    [P_ORDERS - P_PAT] = "SELECT kind, order_no, code, name, time FROM orders"
+                         " WHERE patient_id = ?1 AND flag = 1 ORDER BY time DESC, kind, seq"
+                         " LIMIT 100",
 };
 
 struct patient_box {
@@ -200,13 +210,15 @@ static enum cv_err load_allergies(struct cv_index *idx, struct patient_box *b)
     return CV_OK;
 }
 
-/* Resolved: outcome R (recovered) or D (died); or a resolution date (PRB-9) with an outcome
- * that does not say it goes on (N not recovered, P partly, S serious, U unknown, W worse). */
+/* Resolved: outcome F (治癒), R (recovered) or D (died); or a resolution date (PRB-9) with an
+ * outcome that does not say it goes on (N not recovered, P partly, S serious, U unknown,
+ * W worse): the public sample has PRB-9 set with N, and its 胃炎 is active. */
 static bool diagnosis_active(const char *outcome, const char *resolved, const char *action)
 {
     if (action && strcmp(action, "DE") == 0)
         return false;
-    if (outcome && (strcmp(outcome, "R") == 0 || strcmp(outcome, "D") == 0))
+    if (outcome &&
+        (strcmp(outcome, "F") == 0 || strcmp(outcome, "R") == 0 || strcmp(outcome, "D") == 0))
         return false;
     if (resolved && !(outcome && strchr("NPSUW", outcome[0]) && outcome[1] == '\0'))
         return false;
@@ -362,6 +374,24 @@ static enum cv_err load_lists(struct cv_index *idx, struct patient_box *b)
     return CV_OK;
 }
 
+static enum cv_err load_orders(struct cv_index *idx, struct patient_box *b)
+{
+    sqlite3_stmt *st = pstmt(idx, P_ORDERS, b->p.id, 0);
+    size_t cap = 0;
+
+    if (!st)
+        return CV_EDB;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct cv_order *o = push(b, (void **)&b->p.orders, &b->p.norders, &cap, sizeof(*o));
+
+        if (o)
+            *o = (struct cv_order){col(b, st, 0), col(b, st, 1), col(b, st, 2), col(b, st, 3),
+                                   col(b, st, 4)};
+    }
+    sqlite3_reset(st);
+    return CV_OK;
+}
+
 /* Admission history: admit opens a stay, transfers move it, discharge closes it. */
 static enum cv_err load_stays(struct cv_index *idx, struct patient_box *b)
 {
@@ -419,16 +449,19 @@ enum cv_err cv_index_patient(struct cv_index *idx, const char *id, const char *a
     struct patient_box *b;
     sqlite3_int64 demo_file = 0, ppr_file = 0;
     enum cv_err err;
+    bool began;
     long days;
 
     *out = NULL;
     if (as_of && cv_parse_date(as_of, &days))
         return cv_fail(CV_EINVAL, "'%s' is not a date (YYYY-MM-DD)", as_of);
-    err = index_refresh(idx);
+    err = cv_index_snapshot_begin(idx, &began); /* a dozen queries, one state of the index */
     if (err)
         return err;
-    if (!(b = cv_calloc(1, sizeof(*b))))
+    if (!(b = cv_calloc(1, sizeof(*b)))) {
+        cv_index_snapshot_end(idx, began);
         return cv_fail(CV_ENOMEM, "out of memory");
+    }
     if (as_of)
         cv_strlcpy(b->p.as_of, as_of, sizeof(b->p.as_of));
     else
@@ -448,8 +481,11 @@ enum cv_err cv_index_patient(struct cv_index *idx, const char *id, const char *a
         err = load_lists(idx, b);
     if (!err)
         err = load_stays(idx, b);
+    if (!err)
+        err = load_orders(idx, b);
     if (!err && b->oom)
         err = cv_fail(CV_ENOMEM, "out of memory reading a patient");
+    cv_index_snapshot_end(idx, began);
     if (err) {
         cv_patient_free(&b->p);
         return err;

@@ -30,6 +30,7 @@ enum cv_err reader_init(struct reader *r, const struct cv_index_options *opt)
     enum cv_err err;
 
     memset(r, 0, sizeof(*r));
+    r->dirfd = -1;
     if (sodium_init() < 0)
         return cv_fail(CV_ECRYPTO, "cannot initialise libsodium");
     r->max_bytes = opt && opt->max_file_bytes ? opt->max_file_bytes : CV_HL7_DEFAULT_MAX_BYTES;
@@ -51,63 +52,72 @@ void reader_free(struct reader *r)
     r->msg = NULL;
 }
 
-/* Read the file into r->buf. CV_ENOENT when it vanished, CV_ETOOBIG over the cap. */
-static enum cv_err read_file(struct reader *r, const char *root, const char *rel)
+static int open_file(struct reader *r, const char *root, const char *rel, const char *name)
 {
+    const int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
     char path[8192];
-    struct stat st;
-    enum cv_err err = CV_OK;
-    int fd;
 
+    if (r->dirfd >= 0) /* inside the walk: no path lookup from the root for every file */
+        return openat(r->dirfd, name, flags);
     snprintf(path, sizeof(path), "%s/%s", root, rel);
-    cv_buf_reset(&r->buf);
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return errno == ENOENT ? CV_ENOENT : cv_fail(CV_EIO, "cannot read: %s", strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return cv_fail(CV_EIO, "not a regular file");
-    }
-    if ((uint64_t)st.st_size > r->max_bytes) {
-        close(fd);
-        return cv_fail(CV_ETOOBIG, "over size cap (%lld bytes, cap %zu)", (long long)st.st_size,
-                       r->max_bytes);
-    }
-    if (cv_buf_reserve(&r->buf, (size_t)st.st_size + 1)) {
-        close(fd);
-        return CV_ENOMEM;
-    }
+    return open(path, flags);
+}
+
+/* Until end of file; a short read of a regular file is its end. */
+static enum cv_err read_all(struct reader *r, int fd)
+{
     for (;;) {
         size_t room = r->buf.cap - r->buf.len - 1;
         ssize_t got;
 
         if (room == 0) {
-            if (r->buf.len >= r->max_bytes) {
-                char extra;
+            char extra;
 
-                if (read(fd, &extra, 1) > 0)
-                    err = cv_fail(CV_ETOOBIG, "over size cap (grew past %zu bytes)", r->max_bytes);
-                break;
-            }
+            if (r->buf.len >= r->max_bytes)
+                return read(fd, &extra, 1) > 0 ? cv_fail(CV_ETOOBIG,
+                                                         "over size cap (grew past "
+                                                         "%zu bytes)",
+                                                         r->max_bytes)
+                                               : CV_OK;
             if (cv_buf_reserve(&r->buf, 65536 < r->max_bytes - r->buf.len
                                             ? 65536
-                                            : r->max_bytes - r->buf.len + 1)) {
-                err = CV_ENOMEM;
-                break;
-            }
+                                            : r->max_bytes - r->buf.len + 1))
+                return CV_ENOMEM;
             continue;
         }
         got = read(fd, r->buf.data + r->buf.len, room);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got < 0) {
-            err = cv_fail(CV_EIO, "cannot read: %s", strerror(errno));
-            break;
-        }
-        if (got == 0)
-            break;
+        if (got < 0)
+            return cv_fail(CV_EIO, "cannot read: %s", strerror(errno));
         r->buf.len += (size_t)got;
+        if ((size_t)got < room)
+            return CV_OK;
     }
+}
+
+/* Read the file into r->buf, its size and time into *st. CV_ENOENT when it vanished,
+ * CV_ETOOBIG over the cap. */
+static enum cv_err read_file(struct reader *r, const char *root, const char *rel, const char *name,
+                             struct stat *st)
+{
+    enum cv_err err;
+    int fd;
+
+    cv_buf_reset(&r->buf);
+    fd = open_file(r, root, rel, name);
+    if (fd < 0)
+        return errno == ENOENT ? CV_ENOENT : cv_fail(CV_EIO, "cannot read: %s", strerror(errno));
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        return cv_fail(CV_EIO, "not a regular file");
+    }
+    if ((uint64_t)st->st_size > r->max_bytes) {
+        close(fd);
+        return cv_fail(CV_ETOOBIG, "over size cap (%lld bytes, cap %zu)", (long long)st->st_size,
+                       r->max_bytes);
+    }
+    err = cv_buf_reserve(&r->buf, (size_t)st->st_size + 1) ? CV_ENOMEM : read_all(r, fd);
     close(fd);
     if (!err && r->buf.len > r->max_bytes)
         err = cv_fail(CV_ETOOBIG, "over size cap (grew past %zu bytes)", r->max_bytes);
@@ -145,9 +155,10 @@ bool reader_hash(struct reader *r, const char *root, const char *dir, const char
                  uint8_t hash[INDEX_HASH_LEN])
 {
     char rel[4096];
+    struct stat st;
 
     index_join(rel, sizeof(rel), dir, name);
-    if (read_file(r, root, rel))
+    if (read_file(r, root, rel, name, &st))
         return false;
     hash_bytes(r->buf.data ? r->buf.data : "", r->buf.len, hash);
     return true;
@@ -209,6 +220,7 @@ enum cv_err reader_process(struct reader *r, const char *root, struct item *it, 
                            bool extract)
 {
     char rel[4096], path_reason[512] = "";
+    struct stat st;
     enum cv_err err;
 
     index_join(rel, sizeof(rel), it->dir, it->name);
@@ -217,7 +229,7 @@ enum cv_err reader_process(struct reader *r, const char *root, struct item *it, 
     it->path_ok = cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
     if (!it->path_ok)
         cv_strlcpy(path_reason, cv_errmsg(), sizeof(path_reason));
-    err = read_file(r, root, rel);
+    err = read_file(r, root, rel, it->name, &st);
     if (err == CV_ENOENT) {
         it->deferred = true; /* gone while we looked: the next run sees what happened */
         return CV_OK;
@@ -229,6 +241,8 @@ enum cv_err reader_process(struct reader *r, const char *root, struct item *it, 
         it->parses = false;
         return it->reason ? CV_OK : CV_ENOMEM;
     }
+    it->size = st.st_size; /* what was read, not what a stat before it said */
+    it->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     hash_bytes(r->buf.data ? r->buf.data : "", r->buf.len, it->hash);
     it->have_hash = true;
     if (it->kind == IT_CONTENT) {

@@ -330,43 +330,37 @@ static enum cv_err full_build(struct cv_index *idx, const char *root,
     char tmp[PATH_MAX];
     struct pipeline p;
     struct walk_sink sink = {pipeline_push, &p};
-    struct reader rd;
     sqlite3 *db = NULL;
     enum cv_err err, werr;
+    uint64_t t0 = cv_monotonic_ms();
 
     if (snprintf(tmp, sizeof(tmp), "%s.new", idx->path) >= (int)sizeof(tmp))
         return cv_fail(CV_EINVAL, "index path is too long");
-    err = reader_init(&rd, opt);
-    if (err)
-        return err;
     err = open_bulk(tmp, &db);
     if (err)
-        goto out_reader;
+        return err;
     err = pipeline_start(&p, db, true);
     if (err)
         goto out_db;
-    err = index_walk(NULL, root, opt, &rd, &sink, stats, true);
+    err = index_walk(NULL, root, opt, &sink, stats, true);
     werr = pipeline_finish(&p);
     if (!err)
         err = werr;
-    stats->bytes = rd.bytes;
+    log_debug("full build: walk and load done after %.2f s", cv_seconds_since(t0));
     if (!err)
         err = index_create_indexes(db);
+    log_debug("full build: indexes done after %.2f s", cv_seconds_since(t0));
     if (!err)
         err = index_finish_run(db, p.w, true, root, stats, FINISH_TIME | FINISH_COUNTS);
+    log_debug("full build: patients derived after %.2f s", cv_seconds_since(t0));
     if (!err)
         err = index_exec(db, "COMMIT");
     writer_free(p.w);
-    if (!err) {
-        err = install(idx, db, tmp);
-        reader_free(&rd);
-        return err;
-    }
+    if (!err)
+        return install(idx, db, tmp);
 out_db:
     sqlite3_close(db);
     remove_db_files(tmp);
-out_reader:
-    reader_free(&rd);
     return err;
 }
 
@@ -392,28 +386,20 @@ static enum cv_err incremental(struct cv_index *idx, const char *root,
 {
     struct pipeline p;
     struct walk_sink sink = {pipeline_push, &p};
-    struct reader rd;
-    sqlite3 *view;
     enum cv_err err, werr;
 
-    err = reader_init(&rd, opt);
+    err = index_exec(idx->db, "BEGIN IMMEDIATE");
     if (err)
         return err;
-    err = index_open_view(idx, &view);
-    if (!err)
-        err = index_exec(idx->db, "BEGIN IMMEDIATE");
-    if (err)
-        goto out_view;
     err = pipeline_start(&p, idx->db, false);
     if (err) {
         index_exec(idx->db, "ROLLBACK");
-        goto out_view;
+        return err;
     }
-    err = index_walk(view, root, opt, &rd, &sink, stats, true);
+    err = index_walk(idx->path, root, opt, &sink, stats, true);
     werr = pipeline_finish(&p);
     if (!err)
         err = werr;
-    stats->bytes = rd.bytes;
     if (!err)
         err = index_finish_run(idx->db, p.w, false, root, stats, FINISH_TIME | FINISH_COUNTS);
     if (!err)
@@ -421,9 +407,6 @@ static enum cv_err incremental(struct cv_index *idx, const char *root,
     if (err)
         index_exec(idx->db, "ROLLBACK");
     writer_free(p.w);
-out_view:
-    sqlite3_close(view);
-    reader_free(&rd);
     return err;
 }
 

@@ -81,7 +81,6 @@ enum cv_err cv_index_scan(struct cv_index *idx, const char *root,
     struct cv_index_scan *scan = cv_calloc(1, sizeof(*scan));
     struct walk_sink sink = {keep_batch, scan};
     struct cv_index_stats stats = {0};
-    struct reader rd;
     sqlite3 *view = NULL;
     long long existing = 0;
     enum cv_err err;
@@ -93,18 +92,12 @@ enum cv_err cv_index_scan(struct cv_index *idx, const char *root,
     }
     err = index_refresh(idx);
     if (!err)
-        err = reader_init(&rd, opt);
-    if (err) {
-        cv_index_scan_free(scan);
-        return err;
-    }
-    err = index_open_view(idx, &view);
+        err = index_open_view(idx, &view);
     if (!err)
         err = index_files_count(view, &existing);
-    if (!err)
-        err = index_walk(view, root, opt, &rd, &sink, &stats, false);
     sqlite3_close(view);
-    reader_free(&rd);
+    if (!err)
+        err = index_walk(idx->path, root, opt, &sink, &stats, false);
     if (err) {
         cv_index_scan_free(scan);
         return err;

@@ -27,11 +27,13 @@ enum {
     W_DIET,
     W_REPORT,
     W_BED,
-    W_DEL_FIRST, /* deletes of content rows by file id, one per content table */
-    W_COUNT = W_DEL_FIRST + 9
+    W_ORDER,
+    W_FLAG_FIRST, /* flag updates on a rename, one per table that carries the flag */
+    W_DEL_FIRST = W_FLAG_FIRST + 5, /* deletes of content rows by file id, one per content table */
+    W_COUNT = W_DEL_FIRST + 10
 };
 
-static const char *const sql[W_DEL_FIRST] = {
+static const char *const sql[W_FLAG_FIRST] = {
     [W_DIR_PUT] = "INSERT OR REPLACE INTO dirs(id, path, sig) VALUES(?1, ?2, ?3)",
     [W_DIR_DEL] = "DELETE FROM dirs WHERE id = ?1",
     [W_DIR_FILES_DEL] = "DELETE FROM files WHERE dir_id = ?1",
@@ -53,17 +55,22 @@ static const char *const sql[W_DEL_FIRST] = {
     [W_ADT] = "INSERT OR REPLACE INTO adt_events VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
               " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [W_MED] = "INSERT OR REPLACE INTO medications VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-              " ?10, ?11, ?12, ?13, ?14, ?15)",
+              " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [W_LAB] = "INSERT OR REPLACE INTO lab_results VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-              " ?10, ?11)",
-    [W_DIET] = "INSERT OR REPLACE INTO diets VALUES(?1, ?2, ?3, ?4, ?5)",
-    [W_REPORT] = "INSERT OR REPLACE INTO reports VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+              " ?10, ?11, ?12, ?13)",
+    [W_DIET] = "INSERT OR REPLACE INTO diets VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [W_REPORT] = "INSERT OR REPLACE INTO reports VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [W_BED] = "INSERT OR IGNORE INTO beds(ward, room, bed) VALUES(?1, ?2, ?3)",
+    [W_ORDER] = "INSERT OR REPLACE INTO orders VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 };
 
-static const char *const content_tables[9] = {
+static const char *const flagged_tables[W_DEL_FIRST - W_FLAG_FIRST] = {
+    "medications", "lab_results", "diets", "reports", "orders",
+};
+
+static const char *const content_tables[W_COUNT - W_DEL_FIRST] = {
     "demographics", "contacts",    "allergy_rows", "diagnosis_rows", "adt_events",
-    "medications",  "lab_results", "diets",        "reports",
+    "medications",  "lab_results", "diets",        "reports",        "orders",
 };
 
 /* A set of patient IDs (open addressing). */
@@ -128,11 +135,14 @@ enum cv_err writer_new(sqlite3 *db, struct writer **out)
         return cv_fail(CV_ENOMEM, "out of memory");
     w->db = db;
     for (int i = 0; i < W_COUNT; i++) {
-        const char *q = i < W_DEL_FIRST ? sql[i] : del;
+        const char *q = i < W_FLAG_FIRST ? sql[i] : del;
 
         if (i >= W_DEL_FIRST)
             snprintf(del, sizeof(del), "DELETE FROM %s WHERE file_id = ?1",
                      content_tables[i - W_DEL_FIRST]);
+        else if (i >= W_FLAG_FIRST)
+            snprintf(del, sizeof(del), "UPDATE %s SET flag = ?2 WHERE file_id = ?1",
+                     flagged_tables[i - W_FLAG_FIRST]);
         if (sqlite3_prepare_v3(db, q, -1, SQLITE_PREPARE_PERSISTENT, &w->st[i], NULL) !=
             SQLITE_OK) {
             enum cv_err err = index_db_error(db, "prepare");
@@ -309,8 +319,10 @@ static enum cv_err put_adt(struct writer *w, const struct item *it, const struct
 }
 
 /* One row of a content table: file id, seq, patient, then `n` strings. */
+/* One row of a content table: file id, seq, patient, `n` strings, and for the tables read
+ * by patient without a join, the file's condition flag (kept equal to files.flag). */
 static enum cv_err put_row(struct writer *w, int which, const struct item *it, size_t seq,
-                           const char *const *v, size_t n, bool with_patient)
+                           const char *const *v, size_t n, bool with_patient, bool with_flag)
 {
     sqlite3_stmt *st = w->st[which];
     int col = 3;
@@ -321,6 +333,10 @@ static enum cv_err put_row(struct writer *w, int which, const struct item *it, s
         bt(st, col++, it->path.folder_id);
     for (size_t i = 0; i < n; i++)
         bt(st, col++, v[i]);
+    if (with_flag)
+        sqlite3_bind_int(st, col++, it->path.name.flag);
+    if (which == W_LAB || which == W_DIET || which == W_REPORT) /* ties go to the newer file */
+        bt(st, col, it->path.name.event_time);
     return run(w, st);
 }
 
@@ -332,38 +348,44 @@ static enum cv_err put_lists(struct writer *w, const struct item *it, const stru
         const struct x_contact *c = &r->contacts[i];
         const char *v[] = {c->name, c->relationship, c->phones};
 
-        err = put_row(w, W_CONTACT, it, i, v, 3, false);
+        err = put_row(w, W_CONTACT, it, i, v, 3, false, false);
     }
     for (size_t i = 0; !err && i < r->n_allergies; i++) {
         const struct x_allergy *a = &r->allergies[i];
         const char *v[] = {a->source,   a->type,     a->code,   a->allergen,
                            a->severity, a->reaction, a->action, a->onset};
 
-        err = put_row(w, W_ALLERGY, it, i, v, 8, true);
+        err = put_row(w, W_ALLERGY, it, i, v, 8, true, false);
     }
     for (size_t i = 0; !err && i < r->n_diags; i++) {
         const struct x_diag *d = &r->diags[i];
         const char *v[] = {d->action,           d->name,    d->code,    d->icd10, d->onset,
                            d->main ? "1" : "0", d->outcome, d->resolved};
 
-        err = put_row(w, W_DIAG, it, i, v, 8, true);
+        err = put_row(w, W_DIAG, it, i, v, 8, true, false);
     }
     for (size_t i = 0; !err && i < r->n_labs; i++) {
         const struct x_lab *l = &r->labs[i];
         const char *v[] = {l->code,  l->name, l->value, l->unit,
                            l->range, l->flag, l->time,  l->status};
 
-        err = put_row(w, W_LAB, it, i, v, 8, true);
+        err = put_row(w, W_LAB, it, i, v, 8, true, true);
     }
     for (size_t i = 0; !err && i < r->n_diets; i++) {
         const char *v[] = {r->diets[i].text, r->diets[i].start};
 
-        err = put_row(w, W_DIET, it, i, v, 2, true);
+        err = put_row(w, W_DIET, it, i, v, 2, true, true);
     }
     for (size_t i = 0; !err && i < r->n_reports; i++) {
         const char *v[] = {r->reports[i].kind, r->reports[i].text, r->reports[i].time};
 
-        err = put_row(w, W_REPORT, it, i, v, 3, true);
+        err = put_row(w, W_REPORT, it, i, v, 3, true, true);
+    }
+    for (size_t i = 0; !err && i < r->n_orders; i++) {
+        const struct x_order *o = &r->orders[i];
+        const char *v[] = {o->kind, o->order_no, o->control, o->code, o->name, o->time};
+
+        err = put_row(w, W_ORDER, it, i, v, 6, true, true);
     }
     return err;
 }
@@ -387,6 +409,7 @@ static enum cv_err put_meds(struct writer *w, const struct item *it, const struc
             sqlite3_bind_int(st, 13, m->days);
         bt(st, 14, m->route);
         bt(st, 15, m->components);
+        sqlite3_bind_int(st, 16, it->path.name.flag);
         err = run(w, st);
     }
     return err;
@@ -423,6 +446,7 @@ static enum cv_err rename_file(struct writer *w, const struct item *it)
 {
     sqlite3_stmt *st = w->st[W_FILE_RENAME];
     const struct cv_ssmix2_name *n = &it->path.name;
+    enum cv_err err;
 
     sqlite3_bind_int64(st, 1, it->file_id);
     bt(st, 2, it->name);
@@ -433,7 +457,13 @@ static enum cv_err rename_file(struct writer *w, const struct item *it)
     bt(st, 7, state_name(n->flag));
     sqlite3_bind_int64(st, 8, it->size);
     sqlite3_bind_int64(st, 9, it->mtime_ns);
-    return run(w, st);
+    err = run(w, st);
+    for (int i = W_FLAG_FIRST; !err && i < W_DEL_FIRST; i++) {
+        sqlite3_bind_int64(w->st[i], 1, it->file_id);
+        sqlite3_bind_int(w->st[i], 2, n->flag);
+        err = run(w, w->st[i]);
+    }
+    return err;
 }
 
 static enum cv_err apply_dir(struct writer *w, const struct item *it)

@@ -116,7 +116,29 @@ static const char *const problem_reasons[] = {
     "PID-3 patient ID is not 1 to 15 letters or digits",
     "ORC-2 order number is not 1 to 15 letters or digits",
     "the care date field is empty or not a date",
+    "MSH-18 does not name the character set of the text (~ISO IR87 or UNICODE UTF-8)",
 };
+
+/* Does MSH-18 name what the text uses? Plain ASCII needs no name. */
+static bool charset_named(struct cv_hl7_msg *m)
+{
+    const char *declared = cv_hl7_text(m, 0, 18, 0, 0, 0);
+    char norm[64];
+    size_t k = 0;
+
+    for (const char *p = declared ? declared : ""; *p && k + 1 < sizeof(norm); p++)
+        if (*p != ' ' && *p != '_' && *p != '~')
+            norm[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    norm[k] = '\0';
+    if (cv_hl7_charset(m) == CV_HL7_CHARSET_UTF8)
+        return true; /* only MSH-18 makes the reader take UTF-8 */
+    if (strstr(norm, "IR87") || strstr(norm, "2022"))
+        return true;
+    for (size_t i = 0; i < cv_hl7_warning_count(m); i++)
+        if (strstr(cv_hl7_warning(m, i), "MSH-18"))
+            return false;
+    return true;
+}
 
 enum cv_err cv_ssmix2_msginfo_get(struct cv_hl7_msg *m, struct cv_ssmix2_msginfo *out)
 {
@@ -150,6 +172,8 @@ enum cv_err cv_ssmix2_msginfo_get(struct cv_hl7_msg *m, struct cv_ssmix2_msginfo
         read_care_date(m, out->care_date_field, out->care_date);
     if (out->type && out->type->dated && !out->care_date[0])
         out->problems |= CV_SSMIX2_P_CARE_DATE;
+    if (!charset_named(m))
+        out->problems |= CV_SSMIX2_P_CHARSET;
     for (size_t i = 0; i < CV_ARRAY_LEN(problem_reasons); i++)
         if (out->problems & (1u << i))
             return cv_fail(CV_EPARSE, "%s", problem_reasons[i]);

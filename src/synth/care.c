@@ -360,9 +360,12 @@ static void pid3_traps(struct synth *s, struct patient *p)
             if (p->ev.v[i].type == T_OML11)
                 p->ev.v[i].pid3 = P3_UNPADDED;
     }
-    if (s->npatients > 1 && p->ev.n > 1 && rng_pm(&p->rng, 8)) {
+    /* at least one in every 50 patients, so that small test hospitals have some */
+    if (s->npatients > 1 && p->ev.n > 1 && (rng_pm(&p->rng, 8) || p->idx % 50 == 1)) {
         size_t i = 1 + rng_below(&p->rng, (uint32_t)p->ev.n - 1);
 
+        while (p->ev.v[i].type == T_ADT00 && i + 1 < p->ev.n)
+            i++;
         if (p->ev.v[i].type != T_ADT00)
             p->ev.v[i].pid3 = P3_OTHER;
     }

@@ -344,8 +344,8 @@ static int cmp_medrow(const void *a, const void *b)
 {
     const struct medrow *x = a, *y = b;
 
-    if (x->injection != y->injection)
-        return x->injection ? 1 : -1;
+    if (x->injection != y->injection) /* "injection" < "prescription" */
+        return x->injection ? -1 : 1;
     if (x->start != y->start)
         return x->start < y->start ? -1 : 1;
     return strcmp(x->drug, y->drug);

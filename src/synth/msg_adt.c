@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+static void put_in1(struct rctx *c, int age);
+
 int32_t adt_bed(const struct synth *s, const struct patient *p, const struct ev *e, int32_t *prior)
 {
     const struct stay *st = &p->stays[e->ref];
@@ -83,6 +85,7 @@ static void render_visit(struct rctx *c)
     fld(c, 44);
     out_min(c->o, v->t);
     seg_end(c);
+    put_in1(c, age_at(c->p->lite->birth, day_of(v->t)));
 }
 
 void render_adt(struct rctx *c)
@@ -126,6 +129,15 @@ void render_adt(struct rctx *c)
         out_min(c->o, when);
     }
     seg_end(c);
+    seg(c, "PV2");
+    fld(c, 3);
+    out_c(c->o, '^');
+    out_j(c->o, tab_dx[dx_find(tab_reason[st->reason].icd10)].name);
+    fld(c, 8);
+    out_date(c->o, day_of(st->admit));
+    seg_end(c);
+    if (e->msg == M_A01 || e->msg == M_A03)
+        put_in1(c, age_at(c->p->lite->birth, day_of(when)));
 }
 
 static void put_nk1_contact(struct rctx *c, int n, const struct demo *d, const struct contact *k)
@@ -284,6 +296,7 @@ static void put_in1(struct rctx *c, int age)
 void render_a08(struct rctx *c)
 {
     const struct demo *d = &c->p->demo.v[c->e->ref];
+    int32_t stay;
     int n = 0, k = 0;
 
     put_msh(c, APP_HIS);
@@ -293,8 +306,12 @@ void render_a08(struct rctx *c)
         put_nk1_self(c, d), k++;
     for (size_t i = 0; i < d->ncontacts; i++)
         put_nk1_contact(c, ++k, d, &d->contacts[i]);
-    put_pv1(c, d->t, c->p->nchronic ? c->p->chronic_doctor : c->s->h.dept_doctors[D_IM][0],
-            c->p->nchronic ? c->p->chronic_dept : D_IM);
+    if (patient_bed_at(c->s, c->p, d->t, &stay) >= 0)
+        put_pv1(c, d->t, c->p->stays[stay].doctor, c->p->stays[stay].dept);
+    else if (c->p->nchronic)
+        put_pv1(c, d->t, c->p->chronic_doctor, c->p->chronic_dept);
+    else
+        put_pv1(c, d->t, c->s->h.dept_doctors[D_IM][0], D_IM);
     put_obx_body(c, d, &n);
     for (size_t i = 0; i < d->nallergies; i++) {
         seg(c, "AL1|");

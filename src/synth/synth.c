@@ -66,14 +66,18 @@ static enum cv_err prepare_out(const char *out)
     return cv_mkdir_p(out, 0755);
 }
 
-/* A manifest inside the storage would be a stray non-HL7 file in it. */
+/* The manifest replaces a regular file at most (never /dev/null or a folder), and is not
+ * inside the storage, where it would be a stray non-HL7 file. */
 static enum cv_err check_manifest_path(const char *out, const char *manifest)
 {
     char rout[PATH_MAX], rdir[PATH_MAX], copy[PATH_MAX];
+    struct stat st;
     size_t n;
 
     if (!manifest)
         return CV_OK;
+    if (lstat(manifest, &st) == 0 && !S_ISREG(st.st_mode))
+        return cv_fail(CV_EEXIST, "manifest '%s' exists and is not a regular file", manifest);
     if (cv_strlcpy(copy, manifest, sizeof(copy)) >= sizeof(copy))
         return cv_fail(CV_EINVAL, "manifest path too long");
     if (!realpath(out, rout))

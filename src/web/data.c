@@ -171,8 +171,11 @@ struct cv_index *web_data_index(struct web_req *r)
     if (!d || !d->idx)
         return NULL;
     /* the first query of a page opens one read snapshot for all of them (ended at detach) */
-    if (!d->in_snapshot && cv_index_snapshot_begin(d->idx, &d->in_snapshot, &d->version) != CV_OK)
-        log_warn("index: %s", cv_errmsg());
+    if (!d->in_snapshot) {
+        if (cv_index_snapshot_begin(d->idx, &d->in_snapshot) != CV_OK)
+            log_warn("index: %s", cv_errmsg());
+        cv_index_data_version(d->idx, &d->version);
+    }
     return d->idx;
 }
 

@@ -8,7 +8,7 @@
 
 #include <chartvault/web.h>
 
-#include "index/viewer_snapshot.h"
+#include "index/viewer_version.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -195,7 +195,8 @@ bool web_audit(struct web_req *r, const char *event, const char *result, const c
                const char *detail);
 
 /* ---- the index, as pages see it (data.c) -------------------------------------------------
- * One read snapshot per page (src/index/viewer_snapshot.c, proposed for index.h). */
+ * One read snapshot per page (cv_index_snapshot_begin), and its data version for the
+ * fragment cache (src/index/viewer_version.c). */
 
 struct web_index;
 enum cv_err web_index_new(const char *db_path, struct web_index **out);

@@ -60,6 +60,7 @@ expect_status 0 cv query --db "$db" patient 9999013
 assert_contains "$T/out" "患者 太郎 (カンジャ タロウ)"
 assert_contains "$T/out" "ペニシリン"
 assert_contains "$T/out" "ダーゼン錠"
+assert_contains "$T/out" "lab 生化学的検査"
 expect_status 0 cv query --db "$db" --json patient 9999013
 "$PY" -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["medications"] == []' "$T/out"
 pass "text summary; prescriptions of 2011 are not current today"

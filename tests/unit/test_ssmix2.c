@@ -236,6 +236,17 @@ static void test_msginfo_problems(void **state)
     assert_string_equal(info.patient_id, "");
     assert_string_equal(info.message_time, "20110101000000000");
     assert_string_equal(info.type->code, "OMD");
+    {
+        static const char sjis[] = "MSH|^~\\&|A|B|C|D|2011||OMD^O03|1|P|2.5||||||SHIFT_JIS\r"
+                                   "PID|1||1234567\rNTE|1|\x1b$B4A;z\x1b(B\r";
+
+        assert_int_equal(cv_hl7_msg_parse(m, sjis, sizeof(sjis) - 1), CV_OK);
+        cv_ssmix2_msginfo_get(m, &info);
+        assert_true(info.problems & CV_SSMIX2_P_CHARSET);
+        assert_int_equal(cv_hl7_msg_parse(m, sjis, 69), CV_OK); /* ASCII only: no problem */
+        cv_ssmix2_msginfo_get(m, &info);
+        assert_false(info.problems & CV_SSMIX2_P_CHARSET);
+    }
     assert_int_equal(cv_hl7_msg_parse(m, "MSH|^~\\&|A|B|C|D|2011||XYZ^Q01|1\r", 33), CV_OK);
     assert_int_equal(cv_ssmix2_msginfo_get(m, &info), CV_EPARSE);
     assert_string_equal(cv_errmsg(), "MSH-9 names no event that SS-MIX2 stores");
