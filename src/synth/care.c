@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *push_(void **v, size_t *n, size_t *cap, size_t size, enum cv_err *err)
+void *sy_push_(void **v, size_t *n, size_t *cap, size_t size, enum cv_err *err)
 {
     void *e;
 
@@ -33,18 +33,18 @@ void *push_(void **v, size_t *n, size_t *cap, size_t size, enum cv_err *err)
     return e;
 }
 
-int64_t last_minute(const struct synth *s)
+int64_t sy_last_minute(const struct synth *s)
 {
     return s->end_min - 5;
 }
 
-int ev_add(struct synth *s, struct patient *p, int64_t t, int type, int msg, int dept, int32_t ref,
-           int32_t care_day)
+int sy_ev_add(struct synth *s, struct patient *p, int64_t t, int type, int msg, int dept,
+              int32_t ref, int32_t care_day)
 {
     struct ev *e;
     unsigned u;
 
-    if (t > last_minute(s) || t < (int64_t)s->start_day * MIN_PER_DAY)
+    if (t > sy_last_minute(s) || t < (int64_t)s->start_day * MIN_PER_DAY)
         return -1;
     e = PUSH(p, p->ev);
     if (!e)
@@ -59,20 +59,20 @@ int ev_add(struct synth *s, struct patient *p, int64_t t, int type, int msg, int
     e->flag = '1';
     e->act = A_NEW;
     memcpy(e->order, "999999999999999", 16);
-    u = rng_below(&p->rng, 1000);
+    u = sy_rng_below(&p->rng, 1000);
     e->msh7 = u < 550 ? 0 : u < 800 ? 1 : u < 920 ? 2 : u < 985 ? 3 : 4;
-    u = rng_below(&p->rng, 1000);
+    u = sy_rng_below(&p->rng, 1000);
     e->ending = u < 880 ? 0 : u < 975 ? 1 : 2;
     return (int)(p->ev.n - 1);
 }
 
-void ev_supersede(struct patient *p, int older, int newer)
+void sy_ev_supersede(struct patient *p, int older, int newer)
 {
     if (older >= 0 && newer >= 0)
         p->ev.v[older].flag = '2';
 }
 
-void ev_cancel(struct patient *p, int orig, int cancel)
+void sy_ev_cancel(struct patient *p, int orig, int cancel)
 {
     if (orig >= 0 && cancel >= 0) {
         p->ev.v[orig].flag = '0';
@@ -83,31 +83,31 @@ void ev_cancel(struct patient *p, int orig, int cancel)
 }
 
 /* 15 digits: the order date (YYMMDD), the patient's sequence number, a counter. */
-void order_number(struct patient *p, int32_t day, char out[16])
+void sy_order_number(struct patient *p, int32_t day, char out[16])
 {
     int y, m, d;
 
-    day_ymd(day, &y, &m, &d);
+    sy_day_ymd(day, &y, &m, &d);
     snprintf(out, 16, "%02d%02d%02d%06u%03u", y % 100, m, d, (unsigned)(p->idx % 1000000),
              (unsigned)(p->order_seq++ % 1000));
 }
 
-uint16_t dept_doctor(const struct synth *s, struct patient *p, int dept)
+uint16_t sy_dept_doctor(const struct synth *s, struct patient *p, int dept)
 {
-    return s->h.dept_doctors[dept][rng_below(&p->rng, s->h.dept_ndoctors[dept])];
+    return s->h.dept_doctors[dept][sy_rng_below(&p->rng, s->h.dept_ndoctors[dept])];
 }
 
-bool has_condition(const struct patient *p, const char *icd10)
+bool sy_has_condition(const struct patient *p, const char *icd10)
 {
     for (size_t i = 0; i < p->nchronic; i++)
-        if (strcmp(tab_condition[p->chronic[i]].icd10, icd10) == 0)
+        if (strcmp(sy_tab_condition[p->chronic[i]].icd10, icd10) == 0)
             return true;
     return false;
 }
 
 /* ---- orders ------------------------------------------------------------------------------ */
 
-int rx_add(struct synth *s, struct patient *p, struct rx *proto, int *ev_out)
+int sy_rx_add(struct synth *s, struct patient *p, struct rx *proto, int *ev_out)
 {
     struct rx *rx = PUSH(p, p->rx);
     int32_t idx, day = day_of(proto->ordered);
@@ -118,29 +118,30 @@ int rx_add(struct synth *s, struct patient *p, struct rx *proto, int *ev_out)
         return -1;
     *rx = *proto;
     idx = (int32_t)(p->rx.n - 1);
-    e = ev_add(s, p, proto->ordered, proto->kind ? T_OMP02 : T_OMP01, M_O11, proto->dept, idx, day);
+    e = sy_ev_add(s, p, proto->ordered, proto->kind ? T_OMP02 : T_OMP01, M_O11, proto->dept, idx,
+                  day);
     if (e >= 0)
-        order_number(p, day, p->ev.v[e].order);
+        sy_order_number(p, day, p->ev.v[e].order);
     *ev_out = e;
     return idx;
 }
 
 static int32_t lab_value(struct patient *p, int test, int acute)
 {
-    const struct labtest *lt = &tab_lab[test];
+    const struct labtest *lt = &sy_tab_lab[test];
     int32_t v = p->baseline[test];
 
     if (lt->qualitative) {
-        v += rng_pm(&p->rng, 100) ? 1 : 0;
+        v += sy_rng_pm(&p->rng, 100) ? 1 : 0;
         return v > 3 ? 3 : v;
     }
-    v = rng_gauss(&p->rng, v, lt->sd / 3 + 1) + acute;
+    v = sy_rng_gauss(&p->rng, v, lt->sd / 3 + 1) + acute;
     return v < 0 ? 0 : v;
 }
 
 /* Order `tests` for drawing at proto->drawn; the result comes at proto->resulted. */
-int lab_add(struct synth *s, struct patient *p, struct lab *proto, const uint8_t *tests,
-            size_t ntests, int acute_crp, int acute_wbc)
+int sy_lab_add(struct synth *s, struct patient *p, struct lab *proto, const uint8_t *tests,
+               size_t ntests, int acute_crp, int acute_wbc)
 {
     struct lab *lab = PUSH(p, p->lab);
     int32_t idx;
@@ -159,39 +160,40 @@ int lab_add(struct synth *s, struct patient *p, struct lab *proto, const uint8_t
                                             t == L_CRP   ? acute_crp
                                             : t == L_WBC ? acute_wbc
                                                          : 0);
-        lab->prelim_missing[lab->ntests] = t == L_CRP || rng_pm(&p->rng, 300);
+        lab->prelim_missing[lab->ntests] = t == L_CRP || sy_rng_pm(&p->rng, 300);
         lab->ntests++;
     }
     if (lab->ntests)
         lab->prelim_missing[lab->ntests - 1] = false; /* a preliminary report has something */
-    order = ev_add(s, p, lab->ordered, T_OML01, M_O33, lab->dept, idx, day_of(lab->ordered));
+    order = sy_ev_add(s, p, lab->ordered, T_OML01, M_O33, lab->dept, idx, day_of(lab->ordered));
     if (order < 0)
         return idx;
-    order_number(p, day_of(lab->ordered), p->ev.v[order].order);
-    if (rng_pm(&p->rng, 10)) { /* cancelled before drawing */
-        int c = ev_add(s, p, lab->ordered + 5 + rng_below(&p->rng, 60), T_OML01, M_O33, lab->dept,
-                       idx, day_of(lab->ordered));
+    sy_order_number(p, day_of(lab->ordered), p->ev.v[order].order);
+    if (sy_rng_pm(&p->rng, 10)) { /* cancelled before drawing */
+        int c = sy_ev_add(s, p, lab->ordered + 5 + sy_rng_below(&p->rng, 60), T_OML01, M_O33,
+                          lab->dept, idx, day_of(lab->ordered));
 
-        ev_cancel(p, order, c);
+        sy_ev_cancel(p, order, c);
         return idx;
     }
-    if (rng_pm(&p->rng, 60)) {
-        prelim = ev_add(s, p, lab->drawn + 60, T_OML11, M_R22, lab->dept, idx, day_of(lab->drawn));
+    if (sy_rng_pm(&p->rng, 60)) {
+        prelim =
+            sy_ev_add(s, p, lab->drawn + 60, T_OML11, M_R22, lab->dept, idx, day_of(lab->drawn));
         if (prelim >= 0) {
             p->ev.v[prelim].act = A_PRELIM;
             memcpy(p->ev.v[prelim].order, p->ev.v[order].order, 16);
         }
     }
-    fin = ev_add(s, p, lab->resulted, T_OML11, M_R22, lab->dept, idx, day_of(lab->drawn));
+    fin = sy_ev_add(s, p, lab->resulted, T_OML11, M_R22, lab->dept, idx, day_of(lab->drawn));
     if (fin >= 0) {
         p->ev.v[fin].act = A_FINAL;
         memcpy(p->ev.v[fin].order, p->ev.v[order].order, 16);
-        ev_supersede(p, prelim, fin);
+        sy_ev_supersede(p, prelim, fin);
     }
     return idx;
 }
 
-int rad_add(struct synth *s, struct patient *p, struct rad *proto, int64_t reported)
+int sy_rad_add(struct synth *s, struct patient *p, struct rad *proto, int64_t reported)
 {
     struct rad *rad = PUSH(p, p->rad);
     int32_t idx;
@@ -202,11 +204,11 @@ int rad_add(struct synth *s, struct patient *p, struct rad *proto, int64_t repor
         return -1;
     *rad = *proto;
     idx = (int32_t)(p->rad.n - 1);
-    day_ymd(day_of(rad->ordered), &y, &m, &d);
+    sy_day_ymd(day_of(rad->ordered), &y, &m, &d);
     snprintf(rad->order13, sizeof(rad->order13), "%04d%02d%02d%05u", y, m, d,
              (unsigned)((p->idx * 37 + p->order_seq++) % 100000));
-    o = ev_add(s, p, rad->ordered, T_OMG01, M_O19, rad->dept, idx, day_of(rad->ordered));
-    r = ev_add(s, p, reported, T_OMG11, M_Z23, rad->dept, idx, day_of(rad->done));
+    o = sy_ev_add(s, p, rad->ordered, T_OMG01, M_O19, rad->dept, idx, day_of(rad->ordered));
+    r = sy_ev_add(s, p, reported, T_OMG11, M_Z23, rad->dept, idx, day_of(rad->done));
     if (o >= 0)
         snprintf(p->ev.v[o].order, 16, "%s", rad->order13);
     if (r >= 0)
@@ -214,8 +216,8 @@ int rad_add(struct synth *s, struct patient *p, struct rad *proto, int64_t repor
     return idx;
 }
 
-int diag_add(struct synth *s, struct patient *p, int dx, int dept, char inout, int64_t t,
-             int32_t onset, uint16_t doctor)
+int sy_diag_add(struct synth *s, struct patient *p, int dx, int dept, char inout, int64_t t,
+                int32_t onset, uint16_t doctor)
 {
     struct diag *g;
 
@@ -241,7 +243,7 @@ int diag_add(struct synth *s, struct patient *p, int dx, int dept, char inout, i
 
 /* ---- reading the plan back ------------------------------------------------------------- */
 
-int32_t patient_bed_at(const struct synth *s, const struct patient *p, int64_t t, int32_t *stay)
+int32_t sy_patient_bed_at(const struct synth *s, const struct patient *p, int64_t t, int32_t *stay)
 {
     (void)s;
     for (size_t k = 0; k < p->nstays; k++) {
@@ -261,7 +263,7 @@ int32_t patient_bed_at(const struct synth *s, const struct patient *p, int64_t t
     return -1;
 }
 
-const struct demo *demo_at(const struct patient *p, int64_t t)
+const struct demo *sy_demo_at(const struct patient *p, int64_t t)
 {
     size_t i = p->demo.n;
 
@@ -272,7 +274,7 @@ const struct demo *demo_at(const struct patient *p, int64_t t)
 
 static const char *const qualitative[] = {"（−）", "（±）", "（＋）", "（２＋）"};
 
-void lab_value_text(const struct labtest *lt, int32_t v, char *buf, size_t n)
+void sy_lab_value_text(const struct labtest *lt, int32_t v, char *buf, size_t n)
 {
     struct out o = {buf, 0, n - 1, false, false};
 
@@ -280,11 +282,11 @@ void lab_value_text(const struct labtest *lt, int32_t v, char *buf, size_t n)
         snprintf(buf, n, "%s", qualitative[v < 0 ? 0 : v > 3 ? 3 : v]);
         return;
     }
-    out_fix(&o, v, lt->dec);
+    sy_out_fix(&o, v, lt->dec);
     buf[o.len] = '\0';
 }
 
-char lab_flag(const struct labtest *lt, int sex, int32_t v)
+char sy_lab_flag(const struct labtest *lt, int sex, int32_t v)
 {
     int k = sex == SEX_F;
 
@@ -297,7 +299,7 @@ char lab_flag(const struct labtest *lt, int sex, int32_t v)
     return 0;
 }
 
-void patient_reset(struct patient *p)
+void sy_patient_reset(struct patient *p)
 {
     p->ev.n = p->demo.n = p->allergy.n = p->iam.n = p->diag.n = p->ppr.n = 0;
     p->rx.n = p->lab.n = p->rad.n = p->diet.n = p->visit.n = 0;
@@ -306,7 +308,7 @@ void patient_reset(struct patient *p)
     p->err = CV_OK;
 }
 
-void patient_free(struct patient *p)
+void sy_patient_free(struct patient *p)
 {
     cv_free(p->ev.v);
     cv_free(p->demo.v);
@@ -341,10 +343,10 @@ static void assign_times(struct synth *s, struct patient *p)
     qsort(p->ev.v, p->ev.n, sizeof(struct ev), cmp_ev);
     for (size_t i = 0; i < p->ev.n; i++) {
         struct ev *e = &p->ev.v[i];
-        int64_t ms = e->t * 60000 + 1000 + rng_below(&p->rng, 120000);
+        int64_t ms = e->t * 60000 + 1000 + sy_rng_below(&p->rng, 120000);
 
         if (ms <= last)
-            ms = last + 1 + rng_below(&p->rng, 900);
+            ms = last + 1 + sy_rng_below(&p->rng, 900);
         if (ms > s->end_min * 60000 + 59999)
             ms = last + 1;
         e->ms = last = ms;
@@ -355,14 +357,14 @@ static void assign_times(struct synth *s, struct patient *p)
  * patient: PID-3 that does not match the folder. */
 static void pid3_traps(struct synth *s, struct patient *p)
 {
-    if (rng_pm(&p->rng, 15)) {
+    if (sy_rng_pm(&p->rng, 15)) {
         for (size_t i = 0; i < p->ev.n; i++)
             if (p->ev.v[i].type == T_OML11)
                 p->ev.v[i].pid3 = P3_UNPADDED;
     }
     /* at least one in every 50 patients, so that small test hospitals have some */
-    if (s->npatients > 1 && p->ev.n > 1 && (rng_pm(&p->rng, 8) || p->idx % 50 == 1)) {
-        size_t i = 1 + rng_below(&p->rng, (uint32_t)p->ev.n - 1);
+    if (s->npatients > 1 && p->ev.n > 1 && (sy_rng_pm(&p->rng, 8) || p->idx % 50 == 1)) {
+        size_t i = 1 + sy_rng_below(&p->rng, (uint32_t)p->ev.n - 1);
 
         while (p->ev.v[i].type == T_ADT00 && i + 1 < p->ev.n)
             i++;
@@ -371,19 +373,19 @@ static void pid3_traps(struct synth *s, struct patient *p)
     }
 }
 
-enum cv_err care_plan(struct synth *s, struct patient *p, uint32_t idx)
+enum cv_err sy_care_plan(struct synth *s, struct patient *p, uint32_t idx)
 {
-    patient_reset(p);
+    sy_patient_reset(p);
     p->idx = idx;
     p->id = s->ids[idx];
     p->lite = &s->people[idx];
-    rng_init(&p->rng, s->opt->seed, RS_CARE, idx);
-    p->stays = patient_stays(s, idx, &p->nstays);
-    plan_person(s, p);
-    plan_stays(s, p);
-    plan_visits(s, p);
-    plan_registration(s, p);
-    plan_diagnosis_list(s, p);
+    sy_rng_init(&p->rng, s->opt->seed, RS_CARE, idx);
+    p->stays = sy_patient_stays(s, idx, &p->nstays);
+    sy_plan_person(s, p);
+    sy_plan_stays(s, p);
+    sy_plan_visits(s, p);
+    sy_plan_registration(s, p);
+    sy_plan_diagnosis_list(s, p);
     if (p->err)
         return p->err;
     pid3_traps(s, p);

@@ -15,14 +15,14 @@ static const uint8_t panel_ward[] = {L_TP,  L_ALB, L_TBIL, L_AST, L_ALT, L_LD, L
 
 static int64_t stop_of(const struct synth *s, const struct stay *st)
 {
-    return st->discharge != NO_TIME ? st->discharge : last_minute(s);
+    return st->discharge != NO_TIME ? st->discharge : sy_last_minute(s);
 }
 
 /* A movement message at t whose care date (PV1-44, EVN-6 or PV1-45) is the day of `care`. */
 static void movement(struct synth *s, struct patient *p, int32_t k, int64_t t, int64_t care,
                      int type, int msg, int32_t aux, char flag)
 {
-    int e = ev_add(s, p, t, type, msg, p->stays[k].dept, k, day_of(care));
+    int e = sy_ev_add(s, p, t, type, msg, p->stays[k].dept, k, day_of(care));
 
     if (e >= 0) {
         p->ev.v[e].aux = aux;
@@ -89,15 +89,15 @@ static int diet_add(struct synth *s, struct patient *p, int32_t k, uint8_t diet,
     d->dept = st->dept;
     d->ordered = t;
     d->start = next_meal(t);
-    e = ev_add(s, p, t, T_OMD, M_O03, st->dept, (int32_t)(p->diet.n - 1), day_of(t));
+    e = sy_ev_add(s, p, t, T_OMD, M_O03, st->dept, (int32_t)(p->diet.n - 1), day_of(t));
     if (e < 0)
         return -1;
     if (prev >= 0) {
         memcpy(p->ev.v[e].order, p->ev.v[prev].order, 16);
         p->ev.v[e].act = A_CHANGE;
-        ev_supersede(p, prev, e);
+        sy_ev_supersede(p, prev, e);
     } else {
-        order_number(p, day_of(t), p->ev.v[e].order);
+        sy_order_number(p, day_of(t), p->ev.v[e].order);
     }
     return e;
 }
@@ -105,35 +105,35 @@ static int diet_add(struct synth *s, struct patient *p, int32_t k, uint8_t diet,
 static void plan_diet(struct synth *s, struct patient *p, int32_t k)
 {
     const struct stay *st = &p->stays[k];
-    const struct reason *rs = &tab_reason[st->reason];
+    const struct reason *rs = &sy_tab_reason[st->reason];
     uint8_t d0 = rs->diet0, d1 = rs->diet1;
-    int64_t change = st->admit + (2 + rng_below(&p->rng, 3)) * MIN_PER_DAY;
+    int64_t change = st->admit + (2 + sy_rng_below(&p->rng, 3)) * MIN_PER_DAY;
     int e;
 
-    if (has_condition(p, "E119") && (d1 == DI_REG || d1 == DI_SOFT))
+    if (sy_has_condition(p, "E119") && (d1 == DI_REG || d1 == DI_SOFT))
         d1 = DI_DM;
-    else if (has_condition(p, "N189") && d1 == DI_REG)
+    else if (sy_has_condition(p, "N189") && d1 == DI_REG)
         d1 = DI_RENAL;
     e = diet_add(s, p, k, d0, 0, st->admit + 40, -1);
-    change = day_of(change) * (int64_t)MIN_PER_DAY + 10 * 60 + rng_below(&p->rng, 300);
+    change = day_of(change) * (int64_t)MIN_PER_DAY + 10 * 60 + sy_rng_below(&p->rng, 300);
     if (e < 0 || change >= stop_of(s, st))
         return;
     if (d1 != d0)
         diet_add(s, p, k, d1, 0, change, e);
-    else if (rng_pm(&p->rng, 300))
-        diet_add(s, p, k, d0, (uint8_t)(1 + rng_below(&p->rng, 4)), change, e);
+    else if (sy_rng_pm(&p->rng, 300))
+        diet_add(s, p, k, d0, (uint8_t)(1 + sy_rng_below(&p->rng, 4)), change, e);
 }
 
 static void plan_injections(struct synth *s, struct patient *p, int32_t k)
 {
     const struct stay *st = &p->stays[k];
-    const struct reason *rs = &tab_reason[st->reason];
+    const struct reason *rs = &sy_tab_reason[st->reason];
     int32_t day0 = day_of(st->admit);
 
     if (rs->iv == 0xff)
         return;
     for (int d = 0; d < rs->iv_days; d++) {
-        const struct injection *ij = &tab_inj[rs->iv];
+        const struct injection *ij = &sy_tab_inj[rs->iv];
         struct rx rx = {0};
         int ev;
 
@@ -146,12 +146,12 @@ static void plan_injections(struct synth *s, struct patient *p, int32_t k)
         rx.inj = rs->iv;
         rx.ordered =
             d == 0 ? st->admit + 30
-                   : (int64_t)(day0 + d - 1) * MIN_PER_DAY + 16 * 60 + rng_below(&p->rng, 120);
+                   : (int64_t)(day0 + d - 1) * MIN_PER_DAY + 16 * 60 + sy_rng_below(&p->rng, 120);
         rx.start = d == 0 ? st->admit + 60 : (int64_t)(day0 + d) * MIN_PER_DAY + 10 * 60;
         rx.end = rx.start + (ij->hours ? ij->hours : 1) * 60 - (ij->hours >= 24 ? 1 : 0);
         if (rx.start >= stop_of(s, st))
             break;
-        rx_add(s, p, &rx, &ev);
+        sy_rx_add(s, p, &rx, &ev);
     }
 }
 
@@ -162,17 +162,17 @@ static void stay_lines(struct patient *p, const struct reason *rs, bool discharg
     rx->nlines = 0;
     for (size_t i = 0; i < nchronic && rx->nlines < MAX_RX_DRUGS; i++) {
         rx->line[rx->nlines].drug = (uint16_t)chronic_drugs[i];
-        rx->line[rx->nlines++].dose10 = tab_drug[chronic_drugs[i]].dose10;
+        rx->line[rx->nlines++].dose10 = sy_tab_drug[chronic_drugs[i]].dose10;
     }
     if (rs->drug && (!discharge || !rs->resolves) && rx->nlines < MAX_RX_DRUGS) {
-        int d = drug_find(rs->drug);
+        int d = sy_drug_find(rs->drug);
         bool dup = false;
 
         for (size_t i = 0; i < rx->nlines; i++)
             dup |= rx->line[i].drug == d;
         if (d >= 0 && !dup) {
             rx->line[rx->nlines].drug = (uint16_t)d;
-            rx->line[rx->nlines++].dose10 = tab_drug[d].dose10;
+            rx->line[rx->nlines++].dose10 = sy_tab_drug[d].dose10;
         }
     }
     (void)p;
@@ -183,7 +183,7 @@ static void plan_ward_rx(struct synth *s, struct patient *p, int32_t k)
     const int16_t *drugs = p->chronic_drug;
     size_t ndrugs = p->nchronic_drug;
     const struct stay *st = &p->stays[k];
-    const struct reason *rs = &tab_reason[st->reason];
+    const struct reason *rs = &sy_tab_reason[st->reason];
     int32_t day0 = day_of(st->admit);
     struct rx rx = {0};
     int ev;
@@ -198,15 +198,15 @@ static void plan_ward_rx(struct synth *s, struct patient *p, int32_t k)
         return;
     for (int w = 0;; w++) {
         int32_t start = day0 + 1 + 7 * w;
-        int64_t ordered = (int64_t)(start - 1) * MIN_PER_DAY + 14 * 60 + rng_below(&p->rng, 180);
+        int64_t ordered = (int64_t)(start - 1) * MIN_PER_DAY + 14 * 60 + sy_rng_below(&p->rng, 180);
 
         if ((int64_t)start * MIN_PER_DAY >= stop_of(s, st))
             break;
         rx.ordered = ordered < st->admit + 90 ? st->admit + 90 : ordered;
         rx.start = (int64_t)start * MIN_PER_DAY + 7 * 60;
         rx.days = 7;
-        rx.start_hour_only = rng_pm(&p->rng, 500);
-        rx_add(s, p, &rx, &ev);
+        rx.start_hour_only = sy_rng_pm(&p->rng, 500);
+        sy_rx_add(s, p, &rx, &ev);
     }
     if (st->discharge == NO_TIME)
         return;
@@ -217,22 +217,22 @@ static void plan_ward_rx(struct synth *s, struct patient *p, int32_t k)
     rx.ordered = st->discharge - 120 > st->admit ? st->discharge - 120 : st->admit + 1;
     rx.start = (int64_t)(day_of(st->discharge) + 1) * MIN_PER_DAY + 7 * 60;
     rx.days = ndrugs ? 28 : 14;
-    rx_add(s, p, &rx, &ev);
+    sy_rx_add(s, p, &rx, &ev);
 }
 
 static void plan_ward_labs(struct synth *s, struct patient *p, int32_t k)
 {
     const struct stay *st = &p->stays[k];
-    const struct reason *rs = &tab_reason[st->reason];
+    const struct reason *rs = &sy_tab_reason[st->reason];
     uint8_t tests[MAX_TESTS];
     size_t n = CV_ARRAY_LEN(panel_ward);
     int64_t stop = stop_of(s, st);
     int32_t day0 = day_of(st->admit);
 
     memcpy(tests, panel_ward, n);
-    if (has_condition(p, "I500") || strcmp(rs->icd10, "I509") == 0)
+    if (sy_has_condition(p, "I500") || strcmp(rs->icd10, "I509") == 0)
         tests[n++] = L_NTBNP;
-    for (int d = 0;; d += 3 + (int)rng_below(&p->rng, 2)) {
+    for (int d = 0;; d += 3 + (int)sy_rng_below(&p->rng, 2)) {
         struct lab lab = {0};
         int acute = rs->acute_labs ? (10 - d > 0 ? 10 - d : 0) : 0;
 
@@ -241,20 +241,20 @@ static void plan_ward_labs(struct synth *s, struct patient *p, int32_t k)
         lab.doctor = st->doctor;
         lab.stay = k;
         lab.drawn = d == 0 ? st->admit + 30
-                           : (int64_t)(day0 + d) * MIN_PER_DAY + 6 * 60 + rng_below(&p->rng, 40);
+                           : (int64_t)(day0 + d) * MIN_PER_DAY + 6 * 60 + sy_rng_below(&p->rng, 40);
         if (lab.drawn >= stop)
             break;
-        lab.ordered = d == 0 ? st->admit + 20 : lab.drawn - 600 - rng_below(&p->rng, 300);
-        lab.resulted = lab.drawn + 90 + rng_below(&p->rng, 150);
-        lab_add(s, p, &lab, tests, n, acute * (90 + (int)rng_below(&p->rng, 60)),
-                acute * (500 + (int)rng_below(&p->rng, 400)));
+        lab.ordered = d == 0 ? st->admit + 20 : lab.drawn - 600 - sy_rng_below(&p->rng, 300);
+        lab.resulted = lab.drawn + 90 + sy_rng_below(&p->rng, 150);
+        sy_lab_add(s, p, &lab, tests, n, acute * (90 + (int)sy_rng_below(&p->rng, 60)),
+                   acute * (500 + (int)sy_rng_below(&p->rng, 400)));
     }
 }
 
 static void plan_ward_imaging(struct synth *s, struct patient *p, int32_t k)
 {
     const struct stay *st = &p->stays[k];
-    const struct reason *rs = &tab_reason[st->reason];
+    const struct reason *rs = &sy_tab_reason[st->reason];
     struct rad rad = {0};
 
     if (rs->exam == 0xff)
@@ -265,28 +265,28 @@ static void plan_ward_imaging(struct synth *s, struct patient *p, int32_t k)
     rad.doctor = st->doctor;
     rad.stay = k;
     rad.ordered = st->admit + 20;
-    rad.done = st->admit + 60 + rng_below(&p->rng, 120);
+    rad.done = st->admit + 60 + sy_rng_below(&p->rng, 120);
     rad.finding = rs->finding;
-    rad_add(s, p, &rad, rad.done + 30 + rng_below(&p->rng, 200));
+    sy_rad_add(s, p, &rad, rad.done + 30 + sy_rng_below(&p->rng, 200));
     if (rs->exam == EX_CXR && rs->acute_labs) {
-        rad.ordered = st->admit + 6 * MIN_PER_DAY + rng_below(&p->rng, 600);
-        rad.done = rad.ordered + 60 + rng_below(&p->rng, 120);
+        rad.ordered = st->admit + 6 * MIN_PER_DAY + sy_rng_below(&p->rng, 600);
+        rad.done = rad.ordered + 60 + sy_rng_below(&p->rng, 120);
         rad.finding = "浸潤影は前回と比較して改善している。";
         if (rad.done + 240 < stop_of(s, st))
-            rad_add(s, p, &rad, rad.done + 30 + rng_below(&p->rng, 200));
+            sy_rad_add(s, p, &rad, rad.done + 30 + sy_rng_below(&p->rng, 200));
     }
 }
 
-void plan_stays(struct synth *s, struct patient *p)
+void sy_plan_stays(struct synth *s, struct patient *p)
 {
     for (size_t k = 0; k < p->nstays; k++) {
         const struct stay *st = &p->stays[k];
-        const struct reason *rs = &tab_reason[st->reason];
+        const struct reason *rs = &sy_tab_reason[st->reason];
         int g;
 
         plan_movements(s, p, (int32_t)k);
-        g = diag_add(s, p, dx_find(rs->icd10), st->dept, 'I', st->admit + 60, day_of(st->admit),
-                     st->doctor);
+        g = sy_diag_add(s, p, sy_dx_find(rs->icd10), st->dept, 'I', st->admit + 60,
+                        day_of(st->admit), st->doctor);
         if (g >= 0 && rs->resolves && st->discharge != NO_TIME)
             p->diag.v[g].resolved = st->discharge + 30;
         plan_diet(s, p, (int32_t)k);

@@ -53,7 +53,7 @@ static void visit_add(struct synth *s, struct patient *p, int32_t day, int acute
             return;
     if (!(v = PUSH(p, p->visit)))
         return;
-    v->t = (int64_t)day * MIN_PER_DAY + 8 * 60 + 30 + rng_below(&p->rng, 420);
+    v->t = (int64_t)day * MIN_PER_DAY + 8 * 60 + 30 + sy_rng_below(&p->rng, 420);
     v->acute = (int16_t)acute;
     v->diag = -1;
     if (acute < 0) {
@@ -61,26 +61,26 @@ static void visit_add(struct synth *s, struct patient *p, int32_t day, int acute
         v->doctor = p->chronic_doctor;
         return;
     }
-    dept = tab_dx[dx_find(tab_acute[acute].icd10)].dept;
-    if (dept == D_IM && age_at(p->lite->birth, day) < 15)
+    dept = sy_tab_dx[sy_dx_find(sy_tab_acute[acute].icd10)].dept;
+    if (dept == D_IM && sy_age_at(p->lite->birth, day) < 15)
         dept = D_PED;
     v->dept = (uint8_t)dept;
-    v->doctor = dept_doctor(s, p, dept);
+    v->doctor = sy_dept_doctor(s, p, dept);
 }
 
 static int pick_acute(struct patient *p, int age)
 {
     uint32_t total = 0, pick;
 
-    for (size_t i = 0; i < tab_acute_len; i++)
-        if (age >= tab_acute[i].age_lo && age <= tab_acute[i].age_hi)
-            total += tab_acute[i].w;
-    pick = rng_below(&p->rng, total);
-    for (size_t i = 0; i < tab_acute_len; i++)
-        if (age >= tab_acute[i].age_lo && age <= tab_acute[i].age_hi) {
-            if (pick < tab_acute[i].w)
+    for (size_t i = 0; i < sy_tab_acute_len; i++)
+        if (age >= sy_tab_acute[i].age_lo && age <= sy_tab_acute[i].age_hi)
+            total += sy_tab_acute[i].w;
+    pick = sy_rng_below(&p->rng, total);
+    for (size_t i = 0; i < sy_tab_acute_len; i++)
+        if (age >= sy_tab_acute[i].age_lo && age <= sy_tab_acute[i].age_hi) {
+            if (pick < sy_tab_acute[i].w)
                 return (int)i;
-            pick -= tab_acute[i].w;
+            pick -= sy_tab_acute[i].w;
         }
     return 0;
 }
@@ -100,20 +100,20 @@ static void schedule_visits(struct synth *s, struct patient *p)
 
     if (p->nchronic)
         for (int32_t d = first; d <= s->end_day;
-             d += p->chronic_interval + rng_range(&p->rng, -3, 3))
+             d += p->chronic_interval + sy_rng_range(&p->rng, -3, 3))
             visit_add(s, p, d, -1);
     if (p->lite->profile == PR_RARE)
-        n = 1 + rng_pm(&p->rng, 300);
+        n = 1 + sy_rng_pm(&p->rng, 300);
     else
         n = (unsigned)((int64_t)span * (p->lite->profile == PR_OCCASIONAL ? 15 : 4) / 3650) +
-            rng_pm(&p->rng, 500);
+            sy_rng_pm(&p->rng, 500);
     for (unsigned i = 0; i < n; i++) {
-        int32_t day = first + (int32_t)rng_below(&p->rng, (uint32_t)span);
+        int32_t day = first + (int32_t)sy_rng_below(&p->rng, (uint32_t)span);
 
-        visit_add(s, p, day, pick_acute(p, age_at(p->lite->birth, day)));
+        visit_add(s, p, day, pick_acute(p, sy_age_at(p->lite->birth, day)));
     }
     if (!p->visit.n && !p->nstays)
-        visit_add(s, p, first, pick_acute(p, age_at(p->lite->birth, first)));
+        visit_add(s, p, first, pick_acute(p, sy_age_at(p->lite->birth, first)));
     if (p->visit.n)
         qsort(p->visit.v, p->visit.n, sizeof(struct visit), cmp_visit);
 }
@@ -123,44 +123,44 @@ static void clinic_rx(struct synth *s, struct patient *p, struct rx *rx)
 {
     int e, c;
 
-    rx_add(s, p, rx, &e);
+    sy_rx_add(s, p, rx, &e);
     if (e < 0)
         return;
-    if (rng_pm(&p->rng, 15)) {
+    if (sy_rng_pm(&p->rng, 15)) {
         struct rx cancel = *rx;
 
-        cancel.ordered += 5 + rng_below(&p->rng, 55);
-        c = ev_add(s, p, cancel.ordered, T_OMP01, M_O11, rx->dept, p->ev.v[e].ref,
-                   p->ev.v[e].care_day);
-        ev_cancel(p, e, c);
-    } else if (rng_pm(&p->rng, 20)) {
+        cancel.ordered += 5 + sy_rng_below(&p->rng, 55);
+        c = sy_ev_add(s, p, cancel.ordered, T_OMP01, M_O11, rx->dept, p->ev.v[e].ref,
+                      p->ev.v[e].care_day);
+        sy_ev_cancel(p, e, c);
+    } else if (sy_rng_pm(&p->rng, 20)) {
         struct rx change = *rx;
         int idx;
 
-        change.ordered += 5 + rng_below(&p->rng, 25);
+        change.ordered += 5 + sy_rng_below(&p->rng, 25);
         change.line[0].dose10 = (uint16_t)(change.line[0].dose10 * 2);
-        idx = rx_add(s, p, &change, &c);
+        idx = sy_rx_add(s, p, &change, &c);
         if (c >= 0 && idx >= 0) {
             memcpy(p->ev.v[c].order, p->ev.v[e].order, 16);
             p->ev.v[c].act = A_CHANGE;
-            ev_supersede(p, e, c);
+            sy_ev_supersede(p, e, c);
         }
     }
 }
 
 static void add_line(struct rx *rx, const char *name, int age)
 {
-    int d = name ? drug_find(name) : -1;
+    int d = name ? sy_drug_find(name) : -1;
 
     if (d < 0 || rx->nlines >= MAX_RX_DRUGS)
         return;
-    if (age < 12 && tab_drug[d].route == RT_PO && !tab_drug[d].form_code)
+    if (age < 12 && sy_tab_drug[d].route == RT_PO && !sy_tab_drug[d].form_code)
         return; /* children get powders */
     for (size_t i = 0; i < rx->nlines; i++)
         if (rx->line[i].drug == d)
             return;
     rx->line[rx->nlines].drug = (uint16_t)d;
-    rx->line[rx->nlines++].dose10 = tab_drug[d].dose10;
+    rx->line[rx->nlines++].dose10 = sy_tab_drug[d].dose10;
 }
 
 static void clinic_labs(struct synth *s, struct patient *p, const struct visit *v, bool chronic)
@@ -172,19 +172,19 @@ static void clinic_labs(struct synth *s, struct patient *p, const struct visit *
     if (chronic) {
         memcpy(tests, panel_clinic, sizeof(panel_clinic));
         n = sizeof(panel_clinic);
-        if (has_condition(p, "E785")) {
+        if (sy_has_condition(p, "E785")) {
             tests[n++] = L_TC;
             tests[n++] = L_TG;
             tests[n++] = L_HDL;
             tests[n++] = L_LDL;
         }
-        if (has_condition(p, "E119")) {
+        if (sy_has_condition(p, "E119")) {
             tests[n++] = L_GLU;
             tests[n++] = L_HBA1C;
         }
-        if (has_condition(p, "I500"))
+        if (sy_has_condition(p, "I500"))
             tests[n++] = L_NTBNP;
-        if (has_condition(p, "E119") || has_condition(p, "N189")) {
+        if (sy_has_condition(p, "E119") || sy_has_condition(p, "N189")) {
             tests[n++] = L_UPRO;
             tests[n++] = L_UGLU;
         }
@@ -199,10 +199,10 @@ static void clinic_labs(struct synth *s, struct patient *p, const struct visit *
     lab.doctor = v->doctor;
     lab.stay = -1;
     lab.ordered = v->t - 50;
-    lab.drawn = v->t - 40 + rng_below(&p->rng, 15);
-    lab.resulted = v->t + 20 + rng_below(&p->rng, 60);
-    lab_add(s, p, &lab, tests, n, chronic ? 0 : 150 + (int)rng_below(&p->rng, 400),
-            chronic ? 0 : 2000 + (int)rng_below(&p->rng, 3000));
+    lab.drawn = v->t - 40 + sy_rng_below(&p->rng, 15);
+    lab.resulted = v->t + 20 + sy_rng_below(&p->rng, 60);
+    sy_lab_add(s, p, &lab, tests, n, chronic ? 0 : 150 + (int)sy_rng_below(&p->rng, 400),
+               chronic ? 0 : 2000 + (int)sy_rng_below(&p->rng, 3000));
 }
 
 static void clinic_imaging(struct synth *s, struct patient *p, const struct visit *v, int exam,
@@ -216,69 +216,69 @@ static void clinic_imaging(struct synth *s, struct patient *p, const struct visi
     rad.doctor = v->doctor;
     rad.stay = -1;
     rad.ordered = v->t + 5;
-    rad.done = v->t + 20 + rng_below(&p->rng, 60);
-    rad.finding = finding ? finding : tab_exam[exam].normal;
-    rad_add(s, p, &rad, rad.done + 20 + rng_below(&p->rng, 180));
+    rad.done = v->t + 20 + sy_rng_below(&p->rng, 60);
+    rad.finding = finding ? finding : sy_tab_exam[exam].normal;
+    sy_rad_add(s, p, &rad, rad.done + 20 + sy_rng_below(&p->rng, 180));
 }
 
 static void chronic_visit(struct synth *s, struct patient *p, size_t vi)
 {
     const struct visit *v = &p->visit.v[vi];
     struct rx rx = {0};
-    int days = p->chronic_interval + rng_range(&p->rng, 0, 7);
+    int days = p->chronic_interval + sy_rng_range(&p->rng, 0, 7);
 
     rx.dept = v->dept;
     rx.inout = 'O';
     rx.doctor = v->doctor;
     rx.stay = -1;
-    rx.ordered = v->t + 15 + rng_below(&p->rng, 25);
+    rx.ordered = v->t + 15 + sy_rng_below(&p->rng, 25);
     rx.start = (int64_t)day_of(v->t) * MIN_PER_DAY;
     rx.days = (uint16_t)(days > 90 ? 90 : days);
-    rx.start_hour_only = rng_pm(&p->rng, 500);
+    rx.start_hour_only = sy_rng_pm(&p->rng, 500);
     for (size_t i = 0; i < p->nchronic_drug; i++) {
         rx.line[rx.nlines].drug = (uint16_t)p->chronic_drug[i];
-        rx.line[rx.nlines++].dose10 = tab_drug[p->chronic_drug[i]].dose10;
+        rx.line[rx.nlines++].dose10 = sy_tab_drug[p->chronic_drug[i]].dose10;
     }
     if (rx.nlines)
         clinic_rx(s, p, &rx);
-    if (rng_pm(&p->rng, vi == 0 ? 800 : 400))
+    if (sy_rng_pm(&p->rng, vi == 0 ? 800 : 400))
         clinic_labs(s, p, v, true);
-    if (rng_pm(&p->rng, 100))
+    if (sy_rng_pm(&p->rng, 100))
         clinic_imaging(s, p, v, EX_CXR, NULL);
-    else if (has_condition(p, "M179") && rng_pm(&p->rng, 50))
+    else if (sy_has_condition(p, "M179") && sy_rng_pm(&p->rng, 50))
         clinic_imaging(s, p, v, EX_KNEEXR, NULL);
-    else if (has_condition(p, "M819") && rng_pm(&p->rng, 80))
+    else if (sy_has_condition(p, "M819") && sy_rng_pm(&p->rng, 80))
         clinic_imaging(s, p, v, EX_DXA, NULL);
 }
 
 static void acute_visit(struct synth *s, struct patient *p, size_t vi)
 {
     struct visit *v = &p->visit.v[vi];
-    const struct acute *a = &tab_acute[v->acute];
-    int age = age_at(p->lite->birth, day_of(v->t));
+    const struct acute *a = &sy_tab_acute[v->acute];
+    int age = sy_age_at(p->lite->birth, day_of(v->t));
     struct rx rx = {0};
 
-    v->diag = (int16_t)diag_add(s, p, dx_find(a->icd10), v->dept, 'O', v->t + 20, day_of(v->t),
-                                v->doctor);
+    v->diag = (int16_t)sy_diag_add(s, p, sy_dx_find(a->icd10), v->dept, 'O', v->t + 20,
+                                   day_of(v->t), v->doctor);
     rx.dept = v->dept;
     rx.inout = 'O';
     rx.doctor = v->doctor;
     rx.stay = -1;
-    rx.ordered = v->t + 15 + rng_below(&p->rng, 25);
+    rx.ordered = v->t + 15 + sy_rng_below(&p->rng, 25);
     rx.start = (int64_t)day_of(v->t) * MIN_PER_DAY;
     rx.days = a->days;
-    rx.start_hour_only = rng_pm(&p->rng, 500);
+    rx.start_hour_only = sy_rng_pm(&p->rng, 500);
     add_line(&rx, a->drug1, age);
     add_line(&rx, a->drug2, age);
     if (!rx.nlines && age < 12)
         add_line(&rx, "カルボシステインＤＳ", age);
     if (rx.nlines)
         clinic_rx(s, p, &rx);
-    if (a->labs && rng_pm(&p->rng, 500))
+    if (a->labs && sy_rng_pm(&p->rng, 500))
         clinic_labs(s, p, v, false);
-    if (a->xray && rng_pm(&p->rng, 300))
+    if (a->xray && sy_rng_pm(&p->rng, 300))
         clinic_imaging(s, p, v, EX_CXR,
-                       rng_pm(&p->rng, 400) ? "気管支壁の肥厚を認める。浸潤影なし。" : NULL);
+                       sy_rng_pm(&p->rng, 400) ? "気管支壁の肥厚を認める。浸潤影なし。" : NULL);
 }
 
 /* An illness is closed at the first visit after it should be over, or by a doctor tidying
@@ -295,21 +295,21 @@ static void close_acute(struct patient *p)
         g = &p->diag.v[v->diag];
         if (g->resolved != NO_TIME || g->added != v->t + 20)
             continue;
-        over = day_of(v->t) + tab_acute[v->acute].days;
+        over = day_of(v->t) + sy_tab_acute[v->acute].days;
         for (size_t j = i + 1; j < p->visit.n && g->resolved == NO_TIME; j++)
             if (day_of(p->visit.v[j].t) >= over)
                 g->resolved = p->visit.v[j].t + 25;
-        if (g->resolved == NO_TIME && rng_pm(&p->rng, 500))
+        if (g->resolved == NO_TIME && sy_rng_pm(&p->rng, 500))
             g->resolved = (int64_t)(over + 30) * MIN_PER_DAY + 17 * 60;
     }
 }
 
-void plan_visits(struct synth *s, struct patient *p)
+void sy_plan_visits(struct synth *s, struct patient *p)
 {
     schedule_visits(s, p);
     for (size_t i = 0; i < p->visit.n; i++) {
-        ev_add(s, p, p->visit.v[i].t, T_ADT12, M_A04, p->visit.v[i].dept, (int32_t)i,
-               day_of(p->visit.v[i].t));
+        sy_ev_add(s, p, p->visit.v[i].t, T_ADT12, M_A04, p->visit.v[i].dept, (int32_t)i,
+                  day_of(p->visit.v[i].t));
         if (p->visit.v[i].acute < 0)
             chronic_visit(s, p, i);
         else

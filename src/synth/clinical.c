@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-const struct dept tab_dept[D_COUNT] = {
+const struct dept sy_tab_dept[D_COUNT] = {
     [D_IM] = {"01", "内科"},        [D_DM] = {"01A", "糖尿病内科"}, [D_NEU] = {"04", "神経内科"},
     [D_RES] = {"05", "呼吸器内科"}, [D_GI] = {"06", "消化器内科"},  [D_CAR] = {"08", "循環器内科"},
     [D_PED] = {"09", "小児科"},     [D_SUR] = {"10", "外科"},       [D_ORT] = {"11", "整形外科"},
@@ -21,7 +21,7 @@ const struct dept tab_dept[D_COUNT] = {
     [D_OBG] = {"23", "産婦人科"},   [D_OPH] = {"26", "眼科"},       [D_ENT] = {"27", "耳鼻咽喉科"},
 };
 
-const struct dx tab_dx[] = {
+const struct dx sy_tab_dx[] = {
     /* chronic */
     {"I10", "20057614", "KBDJ", "本態性高血圧症", D_IM, DXK_CHRONIC},
     {"E119", "20054233", "GHN8", "２型糖尿病", D_DM, DXK_CHRONIC},
@@ -78,18 +78,18 @@ const struct dx tab_dx[] = {
     {"K567", "20105169", "M7DW", "腸閉塞", D_SUR, DXK_INPT},
     {"J441", "20106472", "Z2HT", "慢性閉塞性肺疾患の急性増悪", D_RES, DXK_INPT},
 };
-const size_t tab_dx_len = CV_ARRAY_LEN(tab_dx);
+const size_t sy_tab_dx_len = CV_ARRAY_LEN(sy_tab_dx);
 
-int dx_find(const char *icd10)
+int sy_dx_find(const char *icd10)
 {
-    for (size_t i = 0; i < tab_dx_len; i++)
-        if (strcmp(tab_dx[i].icd10, icd10) == 0)
+    for (size_t i = 0; i < sy_tab_dx_len; i++)
+        if (strcmp(sy_tab_dx[i].icd10, icd10) == 0)
             return (int)i;
     return -1;
 }
 
 enum { U_TID, U_BID, U_QDM, U_QDE, U_HS, U_TIDAC, U_PATCH, U_OINT, U_INH2, U_INH1 };
-const struct usage tab_usage[] = {
+const struct usage sy_tab_usage[] = {
     [U_TID] = {"1013044400000000", "内服・経口・１日３回朝昼夕食後", 3},
     [U_BID] = {"1012040400000000", "内服・経口・１日２回朝夕食後", 2},
     [U_QDM] = {"1011000400000000", "内服・経口・１日１回朝食後", 1},
@@ -102,7 +102,7 @@ const struct usage tab_usage[] = {
     [U_INH1] = {"2C11000000000000", "外用・吸入・１日１回", 1},
 };
 
-const struct route tab_route[] = {
+const struct route sy_tab_route[] = {
     [RT_PO] = {"PO", "口"},     [RT_AP] = {"AP", "外用"},   [RT_IH] = {"IH", "吸入"},
     [RT_RE] = {"RE", "直腸"},   [RT_IV] = {"IV", "静脈内"}, [RT_SC] = {"SC", "皮下"},
     [RT_IM] = {"IM", "筋肉内"}, [RT_OPH] = {"OP", "眼"},
@@ -113,7 +113,7 @@ const struct route tab_route[] = {
 #define GRAM   "G", "ｇ"
 #define PWD    "PWD", "散剤"
 #define NOFORM NULL, NULL
-const struct drug tab_drug[] = {
+const struct drug sy_tab_drug[] = {
     {"116327101", "アムロジピンＯＤ錠５ｍｇ「トーワ」", TAB, NOFORM, 10, U_QDM, RT_PO},
     {"117841001", "カンデサルタン錠８ｍｇ「あすか」", TAB, NOFORM, 10, U_QDM, RT_PO},
     {"121046501", "オルメサルタンＯＤ錠２０ｍｇ「ＤＳＥＰ」", TAB, NOFORM, 10, U_QDM, RT_PO},
@@ -166,19 +166,19 @@ const struct drug tab_drug[] = {
     {"104965102", "メコバラミン錠５００μｇ「トーワ」", TAB, NOFORM, 10, U_TID, RT_PO},
     {"109421302", "ブロチゾラムＯＤ錠０．２５ｍｇ「サワイ」", TAB, NOFORM, 10, U_HS, RT_PO},
 };
-const size_t tab_drug_len = CV_ARRAY_LEN(tab_drug);
+const size_t sy_tab_drug_len = CV_ARRAY_LEN(sy_tab_drug);
 
-int drug_find(const char *prefix)
+int sy_drug_find(const char *prefix)
 {
     size_t n = strlen(prefix);
 
-    for (size_t i = 0; i < tab_drug_len; i++)
-        if (strncmp(tab_drug[i].name, prefix, n) == 0)
+    for (size_t i = 0; i < sy_tab_drug_len; i++)
+        if (strncmp(sy_tab_drug[i].name, prefix, n) == 0)
             return (int)i;
     return -1;
 }
 
-const struct injection tab_inj[] = {
+const struct injection sy_tab_inj[] = {
     {"620007346", "セフトリアキソンナトリウム静注用１ｇ「日医工」", "V", "バイアル", 1, RT_IV, 1,
      "生理食塩液１００ｍＬ", "620000213"},
     {"620007329", "ソリタ−Ｔ３号輸液５００ｍＬ", "ML", "ｍＬ", 500, RT_IV, 5, NULL, NULL},
@@ -199,7 +199,7 @@ const struct injection tab_inj[] = {
     {"620008975", "アセトアミノフェン静注液１０００ｍｇ「ＮＰ」", "BAG", "袋", 1, RT_IV, 1, NULL,
      NULL},
 };
-const size_t tab_inj_len = CV_ARRAY_LEN(tab_inj);
+const size_t sy_tab_inj_len = CV_ARRAY_LEN(sy_tab_inj);
 enum {
     IJ_CTRX,
     IJ_SOLT3,
@@ -216,7 +216,7 @@ enum {
     IJ_NONE = 0xff
 };
 
-const struct spec_info tab_spec[SP_COUNT] = {
+const struct spec_info sy_tab_spec[SP_COUNT] = {
     [SP_SERUM] = {"023", "血清"},
     [SP_BLOOD] = {"019", "全血"},
     [SP_PLASMA] = {"022", "血漿"},
@@ -224,7 +224,7 @@ const struct spec_info tab_spec[SP_COUNT] = {
 };
 
 /* code, name, local code, unit, specimen, decimals, lo{M,F}, hi{M,F}, mean{M,F}, sd */
-const struct labtest tab_lab[] = {
+const struct labtest sy_tab_lab[] = {
     {"3A010000002327101",
      "総蛋白",
      "10222",
@@ -536,17 +536,17 @@ const struct labtest tab_lab[] = {
     {"1A010000000190111", "尿蛋白", "40001", NULL, SP_URINE, 0, {0, 0}, {0, 0}, {0, 0}, 0, true},
     {"1A020000000190111", "尿糖", "40002", NULL, SP_URINE, 0, {0, 0}, {0, 0}, {0, 0}, 0, true},
 };
-const size_t tab_lab_len = CV_ARRAY_LEN(tab_lab);
+const size_t sy_tab_lab_len = CV_ARRAY_LEN(sy_tab_lab);
 
-int lab_find(const char *code)
+int sy_lab_find(const char *code)
 {
-    for (size_t i = 0; i < tab_lab_len; i++)
-        if (strcmp(tab_lab[i].code, code) == 0)
+    for (size_t i = 0; i < sy_tab_lab_len; i++)
+        if (strcmp(sy_tab_lab[i].code, code) == 0)
             return (int)i;
     return -1;
 }
 
-const struct diet tab_diet[] = {
+const struct diet sy_tab_diet[] = {
     [DI_REG] = {"001", "常食"},
     [DI_SOFT] = {"002", "軟菜食"},
     [DI_PORRIDGE] = {"003", "全粥食"},
@@ -561,10 +561,10 @@ const struct diet tab_diet[] = {
     [DI_CHILD] = {"021", "幼児食"},
     [DI_OBST] = {"031", "産科食"},
 };
-const size_t tab_diet_len = CV_ARRAY_LEN(tab_diet);
-const char *const tab_diet_comment[5] = {"", "きざみ", "米飯少なめ", "牛乳禁", "魚禁"};
+const size_t sy_tab_diet_len = CV_ARRAY_LEN(sy_tab_diet);
+const char *const sy_tab_diet_comment[5] = {"", "きざみ", "米飯少なめ", "牛乳禁", "魚禁"};
 
-const struct exam tab_exam[] = {
+const struct exam sy_tab_exam[] = {
     [EX_CXR] = {"10000002000102000000010000000000", "胸部.Ｘ線単純撮影.立位正面(A→P)", "CR",
                 "両肺野に明らかな浸潤影を認めない。心胸郭比４８％。肋骨横隔膜角は鋭。"},
     [EX_AXR] = {"10000002500102000000010000000000", "腹部.Ｘ線単純撮影.立位正面(A→P)", "CR",
@@ -586,9 +586,9 @@ const struct exam tab_exam[] = {
     [EX_DXA] = {"12000000900100000000010000000000", "腰椎.骨塩定量.ＤＸＡ", "DX",
                 "腰椎骨密度はＹＡＭ比７２％。"},
 };
-const size_t tab_exam_len = CV_ARRAY_LEN(tab_exam);
+const size_t sy_tab_exam_len = CV_ARRAY_LEN(sy_tab_exam);
 
-const struct allergen tab_allergen[] = {
+const struct allergen sy_tab_allergen[] = {
     {"DA", "薬剤アレルギー", "A001", "99XYZ", "ペニシリン系抗菌薬", 30},
     {"DA", "薬剤アレルギー", "A002", "99XYZ", "セフェム系抗菌薬", 15},
     {"DA", "薬剤アレルギー", "A003", "99XYZ", "ＮＳＡＩＤｓ", 10},
@@ -611,17 +611,17 @@ const struct allergen tab_allergen[] = {
     {"MA", "その他のアレルギー", "M001", "99XYZ", "ラテックス", 3},
     {"MA", "その他のアレルギー", "M002", "99XYZ", "金属", 3},
 };
-const size_t tab_allergen_len = CV_ARRAY_LEN(tab_allergen);
+const size_t sy_tab_allergen_len = CV_ARRAY_LEN(sy_tab_allergen);
 
-const char *const tab_reaction[] = {
+const char *const sy_tab_reaction[] = {
     "発疹", "じんましん", "かゆみ",     "呼吸困難", "アナフィラキシー", "嘔吐", "下痢",
     "鼻水", "くしゃみ",   "目のかゆみ", "喘鳴",     "顔面の腫れ",       "湿疹", "のどの違和感",
 };
-const size_t tab_reaction_len = CV_ARRAY_LEN(tab_reaction);
+const size_t sy_tab_reaction_len = CV_ARRAY_LEN(sy_tab_reaction);
 
-const struct severity tab_severity[3] = {{"MI", "軽度"}, {"MO", "中等度"}, {"SV", "重度"}};
+const struct severity sy_tab_severity[3] = {{"MI", "軽度"}, {"MO", "中等度"}, {"SV", "重度"}};
 
-const struct condition tab_condition[] = {
+const struct condition sy_tab_condition[] = {
     {"I10", 35, 0, 450, 150, "アムロジピン", "カンデサルタン", NULL},
     {"E119", 35, 0, 180, 60, "メトホルミン", "シタグリプチン", "3D046000001906202"},
     {"E785", 35, 0, 250, 120, "ロスバスタチン", "アトルバスタチン", "lipid"},
@@ -644,9 +644,9 @@ const struct condition tab_condition[] = {
     {"G470", 40, 0, 100, 40, "ゾルピデム", "ブロチゾラム", NULL},
     {"E790", 30, 1, 60, 60, "フェブキソスタット", NULL, NULL},
 };
-const size_t tab_condition_len = CV_ARRAY_LEN(tab_condition);
+const size_t sy_tab_condition_len = CV_ARRAY_LEN(sy_tab_condition);
 
-const struct acute tab_acute[] = {
+const struct acute sy_tab_acute[] = {
     {"J069", 0, 100, 200, "カルボシステイン錠", "アセトアミノフェン", 5, false, false},
     {"A090", 0, 100, 80, "ビオフェルミン", NULL, 5, false, false},
     {"J209", 15, 100, 60, "カルボシステイン錠", "レボフロキサシン", 5, true, true},
@@ -661,10 +661,10 @@ const struct acute tab_acute[] = {
     {"B029", 40, 95, 25, "バラシクロビル", "アセトアミノフェン", 7, false, false},
     {"J111", 0, 100, 50, "オセルタミビル", "アセトアミノフェン", 5, true, false},
 };
-const size_t tab_acute_len = CV_ARRAY_LEN(tab_acute);
+const size_t sy_tab_acute_len = CV_ARRAY_LEN(sy_tab_acute);
 
 #define NOEX 0xff
-const struct reason tab_reason[] = {
+const struct reason sy_tab_reason[] = {
     {"J189", D_RES, 15, 100, 0, 120, 7, 21, 30, 700, IJ_CTRX, 7, DI_PORRIDGE, DI_REG, EX_CXR,
      "右下肺野に浸潤影を認める。肺炎として矛盾しない。", "カルボシステイン錠", true, true},
     {"J189", D_PED, 0, 14, 0, 30, 4, 8, 0, 800, IJ_SOLT1, 4, DI_CHILD, DI_CHILD, EX_CXR,
@@ -713,4 +713,4 @@ const struct reason tab_reason[] = {
     {"N40", D_URO, 55, 95, 1, 20, 5, 8, 0, 50, IJ_CEZ, 2, DI_REG, DI_REG, NOEX, NULL,
      "タムスロシン", false, false},
 };
-const size_t tab_reason_len = CV_ARRAY_LEN(tab_reason);
+const size_t sy_tab_reason_len = CV_ARRAY_LEN(sy_tab_reason);

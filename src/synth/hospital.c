@@ -84,7 +84,7 @@ static int32_t free_bed_in(struct sim *m, size_t w, int64_t t, int32_t avoid_roo
         nfree += bed_free(m, b, t, avoid_room_of);
     if (!nfree)
         return -1;
-    pick = rng_below(&m->r, nfree);
+    pick = sy_rng_below(&m->r, nfree);
     for (uint32_t b = wd->first_bed; b < wd->first_bed + wd->nbeds; b++)
         if (bed_free(m, b, t, avoid_room_of) && pick-- == 0)
             return (int32_t)b;
@@ -99,7 +99,7 @@ static int32_t free_bed(struct sim *m, size_t w, int64_t t)
 
     if (b >= 0)
         return b;
-    start = rng_below(&m->r, (uint32_t)nw);
+    start = sy_rng_below(&m->r, (uint32_t)nw);
     for (size_t k = 0; k < nw && b < 0; k++) {
         size_t i = (start + k) % nw;
 
@@ -142,11 +142,11 @@ static void discharge_day(struct sim *m, int32_t day)
 
     for (; i >= 0; i = m->next_dis[i]) {
         struct stay *st = &m->h->stays[i];
-        int64_t t = (int64_t)day * MIN_PER_DAY + 9 * 60 + rng_below(&m->r, 150);
+        int64_t t = (int64_t)day * MIN_PER_DAY + 9 * 60 + sy_rng_below(&m->r, 150);
 
         st->discharge = t;
-        if (rng_pm(&m->r, 25))
-            st->cancel_discharge = t - 30 - rng_below(&m->r, 60);
+        if (sy_rng_pm(&m->r, 25))
+            st->cancel_discharge = t - 30 - sy_rng_below(&m->r, 60);
         release(m, st->seg[st->nseg - 1].bed, t);
         m->in[st->patient] = 0;
         m->last_out[st->patient] = day;
@@ -179,9 +179,9 @@ static int32_t transfer_target(struct sim *m, const struct stay *st, int64_t t)
 
     if (m->h->wards[w].kind == WK_ICU)
         return free_bed(m, m->h->dept_ward[st->dept], t);
-    if (rng_pm(&m->r, 500) || m->h->nwards == 1)
+    if (sy_rng_pm(&m->r, 500) || m->h->nwards == 1)
         return free_bed_in(m, w, t, cur);
-    return free_bed_in(m, rng_below(&m->r, (uint32_t)m->h->nwards), t, cur);
+    return free_bed_in(m, sy_rng_below(&m->r, (uint32_t)m->h->nwards), t, cur);
 }
 
 static void transfer_day(struct sim *m, int32_t day)
@@ -192,7 +192,7 @@ static void transfer_day(struct sim *m, int32_t day)
     /* time each transfer, then do them in time order */
     for (int32_t i = m->tr_head[day - m->s->start_day]; i >= 0 && n < m->h->nbeds;
          i = m->next_tr[i]) {
-        order[n].t = (int64_t)day * MIN_PER_DAY + 11 * 60 + rng_below(&m->r, 120);
+        order[n].t = (int64_t)day * MIN_PER_DAY + 11 * 60 + sy_rng_below(&m->r, 120);
         order[n++].stay = i;
     }
     qsort(order, n, sizeof(order[0]), cmp_timed);
@@ -206,8 +206,9 @@ static void transfer_day(struct sim *m, int32_t day)
         to = transfer_target(m, st, t);
         if (to < 0 || m->h->wards[m->h->beds[to].ward].kind == WK_ICU)
             continue;
-        if (rng_pm(&m->r, 40) && st->cancel_transfer == NO_TIME) {
-            int32_t wrong = free_bed_in(m, rng_below(&m->r, (uint32_t)m->h->nwards), t - 90, from);
+        if (sy_rng_pm(&m->r, 40) && st->cancel_transfer == NO_TIME) {
+            int32_t wrong =
+                free_bed_in(m, sy_rng_below(&m->r, (uint32_t)m->h->nwards), t - 90, from);
 
             if (wrong >= 0 && wrong != to) {
                 st->cancel_transfer = t - 90;
@@ -232,10 +233,10 @@ static int admit_weight(struct sim *m, size_t i, int32_t day)
 static int32_t pick_patient(struct sim *m, int32_t day)
 {
     for (int tries = 0; tries < 400; tries++) {
-        size_t i = rng_below(&m->r, (uint32_t)m->s->npatients);
+        size_t i = sy_rng_below(&m->r, (uint32_t)m->s->npatients);
         int w = admit_weight(m, i, day);
 
-        if (w && (int)rng_below(&m->r, 20) < w)
+        if (w && (int)sy_rng_below(&m->r, 20) < w)
             return (int32_t)i;
     }
     return -1;
@@ -244,11 +245,11 @@ static int32_t pick_patient(struct sim *m, int32_t day)
 static int pick_reason(struct sim *m, size_t patient, int32_t day)
 {
     const struct person_lite *p = &m->s->people[patient];
-    int age = age_at(p->birth, day);
+    int age = sy_age_at(p->birth, day);
     uint32_t total = 0, pick;
 
-    for (size_t k = 0; k < tab_reason_len; k++) {
-        const struct reason *r = &tab_reason[k];
+    for (size_t k = 0; k < sy_tab_reason_len; k++) {
+        const struct reason *r = &sy_tab_reason[k];
 
         if (age >= r->age_lo && age <= r->age_hi &&
             (r->sex == 0 || r->sex == (p->sex == SEX_M ? 1 : 2)))
@@ -256,9 +257,9 @@ static int pick_reason(struct sim *m, size_t patient, int32_t day)
     }
     if (!total)
         return 0;
-    pick = rng_below(&m->r, total);
-    for (size_t k = 0; k < tab_reason_len; k++) {
-        const struct reason *r = &tab_reason[k];
+    pick = sy_rng_below(&m->r, total);
+    for (size_t k = 0; k < sy_tab_reason_len; k++) {
+        const struct reason *r = &sy_tab_reason[k];
 
         if (age >= r->age_lo && age <= r->age_hi &&
             (r->sex == 0 || r->sex == (p->sex == SEX_M ? 1 : 2))) {
@@ -285,22 +286,22 @@ static void plan_movements(struct sim *m, struct stay *st, int32_t day, int los,
 
     schedule(m, m->dis_head, m->next_dis, day + los, id);
     if (in_icu)
-        tr_day = day + 1 + (int32_t)rng_below(&m->r, 3);
-    else if (los >= 4 && rng_pm(&m->r, 200))
-        tr_day = day + 1 + (int32_t)rng_below(&m->r, (uint32_t)los - 2);
+        tr_day = day + 1 + (int32_t)sy_rng_below(&m->r, 3);
+    else if (los >= 4 && sy_rng_pm(&m->r, 200))
+        tr_day = day + 1 + (int32_t)sy_rng_below(&m->r, (uint32_t)los - 2);
     if (tr_day > day && tr_day < day + los)
         schedule(m, m->tr_head, m->next_tr, tr_day, id);
     else
         tr_day = -1;
-    if (tr_day < 0 && los >= 10 && rng_pm(&m->r, 150)) {
-        int32_t out = day + 3 + (int32_t)rng_below(&m->r, (uint32_t)los - 6);
-        int32_t back = out + 1 + (int32_t)rng_below(&m->r, 2);
+    if (tr_day < 0 && los >= 10 && sy_rng_pm(&m->r, 150)) {
+        int32_t out = day + 3 + (int32_t)sy_rng_below(&m->r, (uint32_t)los - 6);
+        int32_t back = out + 1 + (int32_t)sy_rng_below(&m->r, 2);
 
         if (back < day + los && out <= m->s->end_day) {
-            st->leave_out = (int64_t)out * MIN_PER_DAY + 10 * 60 + rng_below(&m->r, 240);
+            st->leave_out = (int64_t)out * MIN_PER_DAY + 10 * 60 + sy_rng_below(&m->r, 240);
             st->leave_in = back > m->s->end_day
                                ? NO_TIME
-                               : (int64_t)back * MIN_PER_DAY + 15 * 60 + rng_below(&m->r, 180);
+                               : (int64_t)back * MIN_PER_DAY + 15 * 60 + sy_rng_below(&m->r, 180);
         }
     }
 }
@@ -316,9 +317,9 @@ static void admit(struct sim *m, int32_t day, int64_t t)
     if (patient < 0)
         return;
     reason = pick_reason(m, (size_t)patient, day);
-    rs = &tab_reason[reason];
-    los = rng_range(&m->r, rs->los_lo, rs->los_hi);
-    if (icu >= 0 && los >= 4 && rng_pm(&m->r, rs->icu_pm)) {
+    rs = &sy_tab_reason[reason];
+    los = sy_rng_range(&m->r, rs->los_lo, rs->los_hi);
+    if (icu >= 0 && los >= 4 && sy_rng_pm(&m->r, rs->icu_pm)) {
         bed = free_bed_in(m, (size_t)icu, t, -1);
         in_icu = bed >= 0;
     }
@@ -329,14 +330,14 @@ static void admit(struct sim *m, int32_t day, int64_t t)
     st->patient = (uint32_t)patient;
     st->reason = (uint8_t)reason;
     st->dept = rs->dept;
-    st->emergency = rng_pm(&m->r, rs->emergency_pm);
-    st->doctor = m->h->dept_doctors[rs->dept][rng_below(&m->r, m->h->dept_ndoctors[rs->dept])];
+    st->emergency = sy_rng_pm(&m->r, rs->emergency_pm);
+    st->doctor = m->h->dept_doctors[rs->dept][sy_rng_below(&m->r, m->h->dept_ndoctors[rs->dept])];
     st->admit = t;
     st->discharge = st->leave_out = st->leave_in = NO_TIME;
     st->cancel_admit = st->cancel_discharge = st->cancel_transfer = NO_TIME;
     st->cancel_admit_bed = st->cancel_transfer_bed = -1;
-    if (rng_pm(&m->r, 20)) {
-        int32_t wrong = free_bed(m, rng_below(&m->r, (uint32_t)m->h->nwards), t - 45);
+    if (sy_rng_pm(&m->r, 20)) {
+        int32_t wrong = free_bed(m, sy_rng_below(&m->r, (uint32_t)m->h->nwards), t - 45);
 
         if (wrong >= 0 && wrong != bed) {
             st->cancel_admit = t - 45;
@@ -355,17 +356,17 @@ static void admission_day(struct sim *m, int32_t day)
     size_t beds = m->h->nbeds, n, cap = 2 + beds / 5;
     long want;
 
-    m->target_pm += rng_range(&m->r, -8, 8);
+    m->target_pm += sy_rng_range(&m->r, -8, 8);
     if (m->target_pm < 830 || m->target_pm > 920)
         m->target_pm = 875;
     if (day == m->s->end_day)
-        m->target_pm = rng_range(&m->r, 830, 920);
+        m->target_pm = sy_rng_range(&m->r, 830, 920);
     want = (long)((beds * (size_t)m->target_pm + 500) / 1000) - (long)m->occupied;
     n = want < 0 ? 0 : (size_t)want;
     if (n > cap)
         n = cap;
     for (size_t k = 0; k < n; k++)
-        times[k] = (int64_t)day * MIN_PER_DAY + 13 * 60 + rng_below(&m->r, 630);
+        times[k] = (int64_t)day * MIN_PER_DAY + 13 * 60 + sy_rng_below(&m->r, 630);
     qsort(times, n, sizeof(times[0]), cmp_i64);
     for (size_t k = 0; k < n; k++)
         admit(m, day, times[k]);
@@ -390,7 +391,7 @@ static enum cv_err sim_init(struct sim *m, struct synth *s)
     memset(m, 0, sizeof(*m));
     m->s = s;
     m->h = &s->h;
-    rng_init(&m->r, s->opt->seed, RS_SIM, 0);
+    sy_rng_init(&m->r, s->opt->seed, RS_SIM, 0);
     m->ndays = (size_t)(s->end_day - s->start_day + 1);
     m->dis_head = cv_calloc(m->ndays, sizeof(int32_t));
     m->tr_head = cv_calloc(m->ndays, sizeof(int32_t));
@@ -441,15 +442,15 @@ static enum cv_err sort_stays(struct synth *s)
     return CV_OK;
 }
 
-enum cv_err hospital_make(struct synth *s)
+enum cv_err sy_hospital_make(struct synth *s)
 {
     struct rng r;
     struct sim m;
     enum cv_err err;
 
-    rng_init(&r, s->opt->seed, RS_HOSPITAL, 0);
-    s->h.name = &tab_hospital[rng_below(&r, (uint32_t)tab_hospital_len)];
-    if ((err = make_wards(s)) || (err = make_doctors(s, &r)))
+    sy_rng_init(&r, s->opt->seed, RS_HOSPITAL, 0);
+    s->h.name = &sy_tab_hospital[sy_rng_below(&r, (uint32_t)sy_tab_hospital_len)];
+    if ((err = sy_make_wards(s)) || (err = sy_make_doctors(s, &r)))
         return err;
     if ((err = sim_init(&m, s)))
         goto out_free_sim;
@@ -467,7 +468,7 @@ out_free_sim:
     return err;
 }
 
-const struct stay *patient_stays(const struct synth *s, uint32_t patient, size_t *n)
+const struct stay *sy_patient_stays(const struct synth *s, uint32_t patient, size_t *n)
 {
     const struct hospital *h = &s->h;
 

@@ -23,7 +23,7 @@ struct manifest {
     size_t count;
 };
 
-enum cv_err manifest_open(struct synth *s, const char *path, struct manifest **out)
+enum cv_err sy_manifest_open(struct synth *s, const char *path, struct manifest **out)
 {
     struct manifest *m = cv_calloc(1, sizeof(*m));
 
@@ -46,7 +46,7 @@ enum cv_err manifest_open(struct synth *s, const char *path, struct manifest **o
     }
     s->bed_patient = cv_calloc(s->h.nbeds, sizeof(int32_t));
     if (!s->bed_patient) {
-        manifest_free(m);
+        sy_manifest_free(m);
         return cv_fail(CV_ENOMEM, "out of memory");
     }
     for (size_t b = 0; b < s->h.nbeds; b++)
@@ -55,7 +55,7 @@ enum cv_err manifest_open(struct synth *s, const char *path, struct manifest **o
     return CV_OK;
 }
 
-void manifest_free(struct manifest *m)
+void sy_manifest_free(struct manifest *m)
 {
     if (!m)
         return;
@@ -82,7 +82,7 @@ static const struct ev *newest_current(const struct patient *p, int type)
     return best;
 }
 
-int32_t final_bed(const struct synth *s, const struct patient *p, const struct ev **set_by)
+int32_t sy_final_bed(const struct synth *s, const struct patient *p, const struct ev **set_by)
 {
     const struct ev *last = NULL;
     int32_t bed = -1, prior;
@@ -95,7 +95,7 @@ int32_t final_bed(const struct synth *s, const struct patient *p, const struct e
         if (e->flag != '1' || e->type < T_ADT22 || e->type > T_ADT52)
             continue;
         last = e;
-        bed = e->type == T_ADT52 ? -1 : adt_bed(s, p, e, &prior);
+        bed = e->type == T_ADT52 ? -1 : sy_adt_bed(s, p, e, &prior);
     }
     *set_by = bed >= 0 ? last : NULL;
     return bed;
@@ -149,7 +149,7 @@ static void put_contacts(struct cv_json *j, const struct demo *d)
         cv_json_object_begin(j);
         snprintf(name, sizeof(name), "%s %s", c->family->kanji, c->given->kanji);
         cv_json_kv_string(j, "name", name);
-        cv_json_kv_string(j, "relationship", tab_relation[c->rel].name);
+        cv_json_kv_string(j, "relationship", sy_tab_relation[c->rel].name);
         put_phones(j, c->phone, c->work, NULL);
         cv_json_object_end(j);
     }
@@ -163,7 +163,7 @@ static void put_demographics(struct cv_json *j, const struct patient *p, const s
 
     put_person_name(j, "name", d->family->kanji, d->given->kanji);
     put_person_name(j, "kana", d->family->kana, d->given->kana);
-    iso_date(buf, p->lite->birth);
+    sy_iso_date(buf, p->lite->birth);
     cv_json_kv_string(j, "birth_date", buf);
     cv_json_kv_string(j, "sex", p->lite->sex == SEX_F ? "F" : "M");
     cv_json_kv_string(j, "blood_type", p->blood < 4 ? abo[p->blood] : NULL);
@@ -175,8 +175,8 @@ static void put_demographics(struct cv_json *j, const struct patient *p, const s
         kv_null(j, "height_cm");
         kv_null(j, "weight_kg");
     }
-    cv_json_kv_string(j, "postcode", tab_town[d->town].post);
-    address_text(d, buf, sizeof(buf));
+    cv_json_kv_string(j, "postcode", sy_tab_town[d->town].post);
+    sy_address_text(d, buf, sizeof(buf));
     cv_json_kv_string(j, "address", buf);
     put_phones(j, d->home, d->mobile, d->work);
     put_contacts(j, d);
@@ -189,15 +189,15 @@ static void put_demographics(struct cv_json *j, const struct patient *p, const s
 static int find_allergen(const struct allergy *list, size_t n, const char *code)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(tab_allergen[list[i].allergen].code, code) == 0)
+        if (strcmp(sy_tab_allergen[list[i].allergen].code, code) == 0)
             return (int)i;
     return -1;
 }
 
 static int cmp_allergy(const void *a, const void *b)
 {
-    const struct allergen *x = &tab_allergen[((const struct allergy *)a)->allergen];
-    const struct allergen *y = &tab_allergen[((const struct allergy *)b)->allergen];
+    const struct allergen *x = &sy_tab_allergen[((const struct allergy *)a)->allergen];
+    const struct allergen *y = &sy_tab_allergen[((const struct allergy *)b)->allergen];
     int c = strcmp(x->type, y->type);
 
     return c ? c : strcmp(x->name, y->name);
@@ -219,7 +219,7 @@ static void put_allergies(struct cv_json *j, const struct patient *p, const stru
         m = &p->iam.v[e->ref];
         for (size_t k = 0; k < m->nops; k++) {
             const struct iam_op *op = &m->ops[k];
-            int at = find_allergen(list, n, tab_allergen[op->a.allergen].code);
+            int at = find_allergen(list, n, sy_tab_allergen[op->a.allergen].code);
 
             if (op->action == 'D') {
                 if (at >= 0)
@@ -236,13 +236,13 @@ static void put_allergies(struct cv_json *j, const struct patient *p, const stru
     cv_json_key(j, "allergies");
     cv_json_array_begin(j);
     for (size_t i = 0; i < n; i++) {
-        const struct allergen *g = &tab_allergen[list[i].allergen];
+        const struct allergen *g = &sy_tab_allergen[list[i].allergen];
 
         cv_json_object_begin(j);
         cv_json_kv_string(j, "type", g->type);
         cv_json_kv_string(j, "allergen", g->name);
-        cv_json_kv_string(j, "severity", tab_severity[list[i].severity].code);
-        cv_json_kv_string(j, "reaction", tab_reaction[list[i].reaction]);
+        cv_json_kv_string(j, "severity", sy_tab_severity[list[i].severity].code);
+        cv_json_kv_string(j, "reaction", sy_tab_reaction[list[i].reaction]);
         cv_json_object_end(j);
     }
     cv_json_array_end(j);
@@ -274,13 +274,13 @@ static void put_diagnoses(struct cv_json *j, const struct synth *s, const struct
 
     if (e) {
         int64_t t = p->ppr.v[e->ref].t;
-        int main = diag_main(s, p, t);
+        int main = sy_diag_main(s, p, t);
 
         for (size_t i = 0; i < p->diag.n && n < MAX_LIST; i++) {
             const struct diag *g = &p->diag.v[i];
 
-            if (diag_listed(g, t) && diag_active(g, t))
-                rows[n++] = (struct dxrow){g->onset, tab_dx[g->dx].icd10, tab_dx[g->dx].name,
+            if (sy_diag_listed(g, t) && sy_diag_active(g, t))
+                rows[n++] = (struct dxrow){g->onset, sy_tab_dx[g->dx].icd10, sy_tab_dx[g->dx].name,
                                            (int)i == main};
         }
     }
@@ -291,7 +291,7 @@ static void put_diagnoses(struct cv_json *j, const struct synth *s, const struct
         cv_json_object_begin(j);
         cv_json_kv_string(j, "name", rows[i].name);
         cv_json_kv_string(j, "icd10", rows[i].icd10);
-        iso_date(date, rows[i].onset);
+        sy_iso_date(date, rows[i].onset);
         cv_json_kv_string(j, "onset", date);
         cv_json_kv_bool(j, "main", rows[i].main);
         cv_json_object_end(j);
@@ -304,7 +304,7 @@ static void put_diagnoses(struct cv_json *j, const struct synth *s, const struct
 static enum cv_err put_location(struct cv_json *j, struct synth *s, const struct patient *p)
 {
     const struct ev *by;
-    int32_t bed = final_bed(s, p, &by);
+    int32_t bed = sy_final_bed(s, p, &by);
     char buf[96];
 
     cv_json_key(j, "location");
@@ -322,10 +322,10 @@ static enum cv_err put_location(struct cv_json *j, struct synth *s, const struct
     cv_json_kv_string(j, "ward", s->h.wards[s->h.beds[bed].ward].code);
     cv_json_kv_string(j, "room", s->h.beds[bed].room);
     cv_json_kv_string(j, "bed", s->h.beds[bed].label);
-    iso_min(buf, p->stays[by->ref].admit);
+    sy_iso_min(buf, p->stays[by->ref].admit);
     cv_json_kv_string(j, "admitted", buf);
     cv_json_object_end(j);
-    doctor_name(s, p->stays[by->ref].doctor, buf, sizeof(buf));
+    sy_doctor_name(s, p->stays[by->ref].doctor, buf, sizeof(buf));
     cv_json_kv_string(j, "attending", buf);
     return CV_OK;
 }
@@ -364,7 +364,7 @@ static size_t collect_meds(const struct synth *s, const struct patient *p, struc
             continue;
         rx = &p->rx.v[e->ref];
         if (rx->kind) {
-            const struct injection *ij = &tab_inj[rx->inj];
+            const struct injection *ij = &sy_tab_inj[rx->inj];
 
             if (day_of(rx->start) > s->end_day || day_of(rx->end) < s->end_day || n >= cap)
                 continue;
@@ -376,12 +376,12 @@ static size_t collect_meds(const struct synth *s, const struct patient *p, struc
         if (day_of(rx->start) > s->end_day || day_of(rx->start) + rx->days - 1 < s->end_day)
             continue;
         for (size_t k = 0; k < rx->nlines && n < cap; k++) {
-            const struct drug *d = &tab_drug[rx->line[k].drug];
+            const struct drug *d = &sy_tab_drug[rx->line[k].drug];
 
-            rows[n] = (struct medrow){false,        day_of(rx->start),        d->name,
-                                      d->unit_name, tab_usage[d->usage].text, "",
+            rows[n] = (struct medrow){false,        day_of(rx->start),           d->name,
+                                      d->unit_name, sy_tab_usage[d->usage].text, "",
                                       rx->days};
-            dose_text(rx->line[k].dose10, rows[n++].dose, sizeof(rows[0].dose));
+            sy_dose_text(rx->line[k].dose10, rows[n++].dose, sizeof(rows[0].dose));
         }
     }
     return n;
@@ -403,7 +403,7 @@ static void put_medications(struct cv_json *j, const struct synth *s, const stru
         cv_json_kv_string(j, "dose", rows[i].dose);
         cv_json_kv_string(j, "unit", rows[i].unit);
         cv_json_kv_string(j, "usage", rows[i].usage);
-        iso_date(date, rows[i].start);
+        sy_iso_date(date, rows[i].start);
         cv_json_kv_string(j, "start", date);
         if (rows[i].days >= 0)
             cv_json_kv_int(j, "days", rows[i].days);
@@ -427,7 +427,7 @@ static void put_labs(struct cv_json *j, const struct patient *p)
     struct labrow best[64];
     char buf[40];
 
-    for (size_t t = 0; t < tab_lab_len && t < 64; t++)
+    for (size_t t = 0; t < sy_tab_lab_len && t < 64; t++)
         best[t].test = -1;
     for (size_t i = 0; i < p->ev.n; i++) {
         const struct ev *e = &p->ev.v[i];
@@ -447,23 +447,23 @@ static void put_labs(struct cv_json *j, const struct patient *p)
     }
     cv_json_key(j, "labs");
     cv_json_array_begin(j);
-    /* tab_lab is not in code order: walk the codes sorted */
+    /* sy_tab_lab is not in code order: walk the codes sorted */
     for (;;) {
         const struct labrow *next = NULL;
         const struct labtest *lt;
         char flag[2] = {0, 0};
 
-        for (size_t t = 0; t < tab_lab_len && t < 64; t++)
+        for (size_t t = 0; t < sy_tab_lab_len && t < 64; t++)
             if (best[t].test >= 0 &&
-                (!next || strcmp(tab_lab[t].code, tab_lab[next->test].code) < 0))
+                (!next || strcmp(sy_tab_lab[t].code, sy_tab_lab[next->test].code) < 0))
                 next = &best[t];
         if (!next)
             break;
-        lt = &tab_lab[next->test];
+        lt = &sy_tab_lab[next->test];
         cv_json_object_begin(j);
         cv_json_kv_string(j, "code", lt->code);
         cv_json_kv_string(j, "name", lt->name);
-        lab_value_text(lt, next->value, buf, sizeof(buf));
+        sy_lab_value_text(lt, next->value, buf, sizeof(buf));
         cv_json_kv_string(j, "value", buf);
         cv_json_kv_string(j, "unit", lt->unit);
         if (lt->qualitative)
@@ -471,15 +471,15 @@ static void put_labs(struct cv_json *j, const struct patient *p)
         else {
             struct out o = {buf, 0, sizeof(buf) - 1, false, false};
 
-            out_fix(&o, lt->lo[p->lite->sex == SEX_F], lt->dec);
-            out_c(&o, '-');
-            out_fix(&o, lt->hi[p->lite->sex == SEX_F], lt->dec);
+            sy_out_fix(&o, lt->lo[p->lite->sex == SEX_F], lt->dec);
+            sy_out_c(&o, '-');
+            sy_out_fix(&o, lt->hi[p->lite->sex == SEX_F], lt->dec);
             buf[o.len] = '\0';
             cv_json_kv_string(j, "range", buf);
         }
-        flag[0] = lab_flag(lt, p->lite->sex, next->value);
+        flag[0] = sy_lab_flag(lt, p->lite->sex, next->value);
         cv_json_kv_string(j, "flag", flag[0] ? flag : NULL);
-        iso_min(buf, next->time);
+        sy_iso_min(buf, next->time);
         cv_json_kv_string(j, "time", buf);
         cv_json_object_end(j);
         best[next->test].test = -1;
@@ -502,8 +502,8 @@ static void put_diet(struct cv_json *j, const struct patient *p)
         if (e->type != T_OMD || e->flag != '1')
             continue;
         d = &p->diet.v[e->ref];
-        diet_text(d, text, sizeof(text));
-        iso_date(date, day_of(d->start));
+        sy_diet_text(d, text, sizeof(text));
+        sy_iso_date(date, day_of(d->start));
         cv_json_object_begin(j);
         cv_json_kv_string(j, "text", text);
         cv_json_kv_string(j, "start", date);
@@ -525,7 +525,7 @@ static void put_reports(struct cv_json *j, const struct patient *p)
         if (e->type != T_OMG11 || e->flag != '1')
             continue;
         r = &p->rad.v[e->ref];
-        iso_min(time, r->done);
+        sy_iso_min(time, r->done);
         cv_json_object_begin(j);
         cv_json_kv_string(j, "kind", "radiology");
         cv_json_kv_string(j, "text", r->finding);
@@ -543,7 +543,7 @@ static bool pid3_mismatch(const struct patient *p)
     return false;
 }
 
-enum cv_err manifest_patient(struct manifest *m, struct synth *s, const struct patient *p)
+enum cv_err sy_manifest_patient(struct manifest *m, struct synth *s, const struct patient *p)
 {
     const struct ev *a08 = newest_current(p, T_ADT00);
     const struct demo *d = a08 ? &p->demo.v[a08->ref] : &p->demo.v[0];
@@ -641,7 +641,7 @@ static enum cv_err put_header(struct cv_buf *b, const struct synth *s)
     struct cv_json j;
     char date[11];
 
-    iso_date(date, s->end_day);
+    sy_iso_date(date, s->end_day);
     cv_json_init(&j, b, false);
     cv_json_object_begin(&j);
     cv_json_kv_string(&j, "generator", "chartvault synth " CV_VERSION);
@@ -671,7 +671,7 @@ static enum cv_err copy_side(struct manifest *m, FILE *out)
 }
 
 /* Header, patients, census into a temporary file; then sync and rename into place. */
-enum cv_err manifest_finish(struct manifest *m, struct synth *s)
+enum cv_err sy_manifest_finish(struct manifest *m, struct synth *s)
 {
     FILE *out = fopen(m->tmp, "w");
     enum cv_err err;

@@ -11,7 +11,8 @@
 
 static void put_in1(struct rctx *c, int age);
 
-int32_t adt_bed(const struct synth *s, const struct patient *p, const struct ev *e, int32_t *prior)
+int32_t sy_adt_bed(const struct synth *s, const struct patient *p, const struct ev *e,
+                   int32_t *prior)
 {
     const struct stay *st = &p->stays[e->ref];
     int32_t at;
@@ -23,24 +24,24 @@ int32_t adt_bed(const struct synth *s, const struct patient *p, const struct ev 
         return e->aux ? st->cancel_admit_bed : st->seg[0].bed;
     case M_A02:
         if (e->aux < 0) {
-            *prior = patient_bed_at(s, p, st->cancel_transfer, NULL);
+            *prior = sy_patient_bed_at(s, p, st->cancel_transfer, NULL);
             return st->cancel_transfer_bed;
         }
         *prior = st->seg[e->aux - 1].bed;
         return st->seg[e->aux].bed;
     case M_A12:
         *prior = st->cancel_transfer_bed;
-        return patient_bed_at(s, p, st->cancel_transfer, NULL);
+        return sy_patient_bed_at(s, p, st->cancel_transfer, NULL);
     case M_A03:
     case M_A13:
-        at = patient_bed_at(s, p, e->aux ? st->cancel_discharge : st->discharge - 1, NULL);
+        at = sy_patient_bed_at(s, p, e->aux ? st->cancel_discharge : st->discharge - 1, NULL);
         return at >= 0 ? at : st->seg[st->nseg - 1].bed;
     default:
-        return patient_bed_at(s, p, adt_time(p, e), NULL);
+        return sy_patient_bed_at(s, p, sy_adt_time(p, e), NULL);
     }
 }
 
-int64_t adt_time(const struct patient *p, const struct ev *e)
+int64_t sy_adt_time(const struct patient *p, const struct ev *e)
 {
     const struct stay *st = e->type == T_ADT12 ? NULL : &p->stays[e->ref];
 
@@ -67,28 +68,28 @@ static void render_visit(struct rctx *c)
 {
     const struct visit *v = &c->p->visit.v[c->e->ref];
 
-    put_msh(c, APP_HIS);
-    put_evn(c, c->e->t, v->t);
-    put_pid(c, true, APP_HIS);
-    seg(c, "PV1");
-    fld(c, 1);
-    out_s(c->o, "0001");
-    fld(c, 2);
-    out_c(c->o, 'O');
-    fld(c, 3);
-    out_s(c->o, tab_dept[v->dept].code);
-    out_s(c->o, "^^^^^C");
-    fld(c, 7);
-    put_xcn(c, v->doctor);
-    fld(c, 10);
-    out_s(c->o, tab_dept[v->dept].code);
-    fld(c, 44);
-    out_min(c->o, v->t);
-    seg_end(c);
-    put_in1(c, age_at(c->p->lite->birth, day_of(v->t)));
+    sy_put_msh(c, APP_HIS);
+    sy_put_evn(c, c->e->t, v->t);
+    sy_put_pid(c, true, APP_HIS);
+    sy_seg(c, "PV1");
+    sy_fld(c, 1);
+    sy_out_s(c->o, "0001");
+    sy_fld(c, 2);
+    sy_out_c(c->o, 'O');
+    sy_fld(c, 3);
+    sy_out_s(c->o, sy_tab_dept[v->dept].code);
+    sy_out_s(c->o, "^^^^^C");
+    sy_fld(c, 7);
+    sy_put_xcn(c, v->doctor);
+    sy_fld(c, 10);
+    sy_out_s(c->o, sy_tab_dept[v->dept].code);
+    sy_fld(c, 44);
+    sy_out_min(c->o, v->t);
+    sy_seg_end(c);
+    put_in1(c, sy_age_at(c->p->lite->birth, day_of(v->t)));
 }
 
-void render_adt(struct rctx *c)
+void sy_render_adt(struct rctx *c)
 {
     const struct ev *e = c->e;
     const struct stay *st;
@@ -100,103 +101,103 @@ void render_adt(struct rctx *c)
         return;
     }
     st = &c->p->stays[e->ref];
-    when = adt_time(c->p, e);
-    bed = adt_bed(c->s, c->p, e, &prior);
-    put_msh(c, APP_HIS);
-    put_evn(c, e->t, when);
-    put_pid(c, true, APP_HIS);
-    seg(c, "PV1");
-    fld(c, 1);
-    out_s(c->o, "0001");
-    fld(c, 2);
-    out_c(c->o, 'I');
-    fld(c, 3);
-    put_bed(c, bed);
+    when = sy_adt_time(c->p, e);
+    bed = sy_adt_bed(c->s, c->p, e, &prior);
+    sy_put_msh(c, APP_HIS);
+    sy_put_evn(c, e->t, when);
+    sy_put_pid(c, true, APP_HIS);
+    sy_seg(c, "PV1");
+    sy_fld(c, 1);
+    sy_out_s(c->o, "0001");
+    sy_fld(c, 2);
+    sy_out_c(c->o, 'I');
+    sy_fld(c, 3);
+    sy_put_bed(c, bed);
     if (prior >= 0) {
-        fld(c, 6);
-        put_bed(c, prior);
+        sy_fld(c, 6);
+        sy_put_bed(c, prior);
     }
-    fld(c, 7);
-    put_xcn(c, st->doctor);
-    fld(c, 10);
-    out_s(c->o, tab_dept[st->dept].code);
-    fld(c, 17);
-    put_xcn(c, st->doctor);
-    fld(c, 44);
-    out_min(c->o, e->msg == M_A01 || e->msg == M_A11 ? when : st->admit);
+    sy_fld(c, 7);
+    sy_put_xcn(c, st->doctor);
+    sy_fld(c, 10);
+    sy_out_s(c->o, sy_tab_dept[st->dept].code);
+    sy_fld(c, 17);
+    sy_put_xcn(c, st->doctor);
+    sy_fld(c, 44);
+    sy_out_min(c->o, e->msg == M_A01 || e->msg == M_A11 ? when : st->admit);
     if (e->msg == M_A03 || e->msg == M_A13) {
-        fld(c, 45);
-        out_min(c->o, when);
+        sy_fld(c, 45);
+        sy_out_min(c->o, when);
     }
-    seg_end(c);
-    seg(c, "PV2");
-    fld(c, 3);
-    out_c(c->o, '^');
-    out_j(c->o, tab_dx[dx_find(tab_reason[st->reason].icd10)].name);
-    fld(c, 8);
-    out_date(c->o, day_of(st->admit));
-    seg_end(c);
+    sy_seg_end(c);
+    sy_seg(c, "PV2");
+    sy_fld(c, 3);
+    sy_out_c(c->o, '^');
+    sy_out_j(c->o, sy_tab_dx[sy_dx_find(sy_tab_reason[st->reason].icd10)].name);
+    sy_fld(c, 8);
+    sy_out_date(c->o, day_of(st->admit));
+    sy_seg_end(c);
     if (e->msg == M_A01 || e->msg == M_A03)
-        put_in1(c, age_at(c->p->lite->birth, day_of(when)));
+        put_in1(c, sy_age_at(c->p->lite->birth, day_of(when)));
 }
 
 static void put_nk1_contact(struct rctx *c, int n, const struct demo *d, const struct contact *k)
 {
-    const struct relation *r = &tab_relation[k->rel];
+    const struct relation *r = &sy_tab_relation[k->rel];
 
-    seg(c, "NK1");
-    fld(c, 1);
-    out_u(c->o, (uint64_t)n);
-    fld(c, 2);
-    put_name(c, k->family, k->given, false);
-    fld(c, 3);
-    out_s(c->o, r->code);
-    out_c(c->o, '^');
-    out_j(c->o, r->name);
-    out_s(c->o, "^HL70063");
+    sy_seg(c, "NK1");
+    sy_fld(c, 1);
+    sy_out_u(c->o, (uint64_t)n);
+    sy_fld(c, 2);
+    sy_put_name(c, k->family, k->given, false);
+    sy_fld(c, 3);
+    sy_out_s(c->o, r->code);
+    sy_out_c(c->o, '^');
+    sy_out_j(c->o, r->name);
+    sy_out_s(c->o, "^HL70063");
     if (k->same_address) {
-        fld(c, 4);
-        put_xad(c, d);
+        sy_fld(c, 4);
+        sy_put_xad(c, d);
     }
-    fld(c, 5);
-    out_s(c->o, "^PRN^CP^^^^^^^^^");
-    out_s(c->o, k->phone);
+    sy_fld(c, 5);
+    sy_out_s(c->o, "^PRN^CP^^^^^^^^^");
+    sy_out_s(c->o, k->phone);
     if (k->work[0]) {
-        fld(c, 6);
-        out_s(c->o, "^WPN^PH^^^^^^^^^");
-        out_s(c->o, k->work);
+        sy_fld(c, 6);
+        sy_out_s(c->o, "^WPN^PH^^^^^^^^^");
+        sy_out_s(c->o, k->work);
     }
-    seg_end(c);
+    sy_seg_end(c);
 }
 
 /* The patient as their own next of kin, with the employer, as in the guideline sample. */
 static void put_nk1_self(struct rctx *c, const struct demo *d)
 {
-    seg(c, "NK1");
-    fld(c, 1);
-    out_s(c->o, "1");
-    fld(c, 2);
-    put_name(c, d->family, d->given, false);
-    fld(c, 3);
-    out_s(c->o, "SEL^");
-    out_j(c->o, "本人");
-    out_s(c->o, "^HL70063");
-    fld(c, 4);
-    put_xad(c, d);
+    sy_seg(c, "NK1");
+    sy_fld(c, 1);
+    sy_out_s(c->o, "1");
+    sy_fld(c, 2);
+    sy_put_name(c, d->family, d->given, false);
+    sy_fld(c, 3);
+    sy_out_s(c->o, "SEL^");
+    sy_out_j(c->o, "本人");
+    sy_out_s(c->o, "^HL70063");
+    sy_fld(c, 4);
+    sy_put_xad(c, d);
     if (d->home[0]) {
-        fld(c, 5);
-        out_s(c->o, "^PRN^PH^^^^^^^^^");
-        out_s(c->o, d->home);
+        sy_fld(c, 5);
+        sy_out_s(c->o, "^PRN^PH^^^^^^^^^");
+        sy_out_s(c->o, d->home);
     }
     if (d->work[0]) {
-        fld(c, 6);
-        out_s(c->o, "^WPN^PH^^^^^^^^^");
-        out_s(c->o, d->work);
+        sy_fld(c, 6);
+        sy_out_s(c->o, "^WPN^PH^^^^^^^^^");
+        sy_out_s(c->o, d->work);
     }
-    fld(c, 13);
-    out_j(c->o, tab_employer[d->employer]);
-    out_s(c->o, "^D");
-    seg_end(c);
+    sy_fld(c, 13);
+    sy_out_j(c->o, sy_tab_employer[d->employer]);
+    sy_out_s(c->o, "^D");
+    sy_seg_end(c);
 }
 
 static void put_obx_body(struct rctx *c, const struct demo *d, int *n)
@@ -204,247 +205,247 @@ static void put_obx_body(struct rctx *c, const struct demo *d, int *n)
     static const char *const abo[] = {"A", "B", "O", "AB"};
 
     if (d->height10) {
-        seg(c, "OBX");
-        fld(c, 1);
-        out_u(c->o, (uint64_t)++ * n);
-        out_s(c->o, "|NM|9N001000000000001^");
-        out_j(c->o, "身長");
-        out_s(c->o, "^JC10||");
-        out_fix(c->o, d->height10, 1);
-        out_s(c->o, "|cm^cm^ISO+|||||F");
-        seg_end(c);
-        seg(c, "OBX");
-        out_c(c->o, '|');
-        out_u(c->o, (uint64_t)++ * n);
-        out_s(c->o, "|NM|9N006000000000001^");
-        out_j(c->o, "体重");
-        out_s(c->o, "^JC10||");
-        out_fix(c->o, d->weight10, 1);
-        out_s(c->o, "|kg^kg^ISO+|||||F");
-        seg_end(c);
+        sy_seg(c, "OBX");
+        sy_fld(c, 1);
+        sy_out_u(c->o, (uint64_t)++ * n);
+        sy_out_s(c->o, "|NM|9N001000000000001^");
+        sy_out_j(c->o, "身長");
+        sy_out_s(c->o, "^JC10||");
+        sy_out_fix(c->o, d->height10, 1);
+        sy_out_s(c->o, "|cm^cm^ISO+|||||F");
+        sy_seg_end(c);
+        sy_seg(c, "OBX");
+        sy_out_c(c->o, '|');
+        sy_out_u(c->o, (uint64_t)++ * n);
+        sy_out_s(c->o, "|NM|9N006000000000001^");
+        sy_out_j(c->o, "体重");
+        sy_out_s(c->o, "^JC10||");
+        sy_out_fix(c->o, d->weight10, 1);
+        sy_out_s(c->o, "|kg^kg^ISO+|||||F");
+        sy_seg_end(c);
     }
     if (c->p->blood < 4) {
-        seg(c, "OBX|");
-        out_u(c->o, (uint64_t)++ * n);
-        out_s(c->o, "|CWE|5H010000009199911^");
-        out_j(c->o, "血液型-ABO式");
-        out_s(c->o, "^JC10||");
-        out_s(c->o, abo[c->p->blood]);
-        out_c(c->o, '^');
-        out_s(c->o, abo[c->p->blood]);
-        out_s(c->o, "^JSHR002||||||F");
-        seg_end(c);
-        seg(c, "OBX|");
-        out_u(c->o, (uint64_t)++ * n);
-        out_s(c->o, "|CWE|5H020000009199911^");
-        out_j(c->o, "血液型-Rh式");
-        out_s(c->o, "^JC10||");
-        out_s(c->o, c->p->rh_neg ? "-^" : "+^");
-        out_j(c->o, c->p->rh_neg ? "Rh(D)陰性" : "Rh(D)陽性");
-        out_s(c->o, "^JSHR002||||||F");
-        seg_end(c);
+        sy_seg(c, "OBX|");
+        sy_out_u(c->o, (uint64_t)++ * n);
+        sy_out_s(c->o, "|CWE|5H010000009199911^");
+        sy_out_j(c->o, "血液型-ABO式");
+        sy_out_s(c->o, "^JC10||");
+        sy_out_s(c->o, abo[c->p->blood]);
+        sy_out_c(c->o, '^');
+        sy_out_s(c->o, abo[c->p->blood]);
+        sy_out_s(c->o, "^JSHR002||||||F");
+        sy_seg_end(c);
+        sy_seg(c, "OBX|");
+        sy_out_u(c->o, (uint64_t)++ * n);
+        sy_out_s(c->o, "|CWE|5H020000009199911^");
+        sy_out_j(c->o, "血液型-Rh式");
+        sy_out_s(c->o, "^JC10||");
+        sy_out_s(c->o, c->p->rh_neg ? "-^" : "+^");
+        sy_out_j(c->o, c->p->rh_neg ? "Rh(D)陰性" : "Rh(D)陽性");
+        sy_out_s(c->o, "^JSHR002||||||F");
+        sy_seg_end(c);
     }
 }
 
 static void put_allergy_fields(struct rctx *c, const struct allergy *a)
 {
-    const struct allergen *g = &tab_allergen[a->allergen];
+    const struct allergen *g = &sy_tab_allergen[a->allergen];
 
-    out_s(c->o, g->type);
-    out_c(c->o, '^');
-    out_j(c->o, g->type_name);
-    out_s(c->o, "^HL70127|");
-    out_s(c->o, g->code);
-    out_c(c->o, '^');
-    out_j(c->o, g->name);
-    out_c(c->o, '^');
-    out_s(c->o, g->system);
-    out_c(c->o, '|');
-    out_s(c->o, tab_severity[a->severity].code);
-    out_c(c->o, '^');
-    out_j(c->o, tab_severity[a->severity].name);
-    out_s(c->o, "^HL70128|");
-    out_j(c->o, tab_reaction[a->reaction]);
+    sy_out_s(c->o, g->type);
+    sy_out_c(c->o, '^');
+    sy_out_j(c->o, g->type_name);
+    sy_out_s(c->o, "^HL70127|");
+    sy_out_s(c->o, g->code);
+    sy_out_c(c->o, '^');
+    sy_out_j(c->o, g->name);
+    sy_out_c(c->o, '^');
+    sy_out_s(c->o, g->system);
+    sy_out_c(c->o, '|');
+    sy_out_s(c->o, sy_tab_severity[a->severity].code);
+    sy_out_c(c->o, '^');
+    sy_out_j(c->o, sy_tab_severity[a->severity].name);
+    sy_out_s(c->o, "^HL70128|");
+    sy_out_j(c->o, sy_tab_reaction[a->reaction]);
 }
 
 static void put_in1(struct rctx *c, int age)
 {
-    seg(c, "IN1");
-    fld(c, 1);
-    out_s(c->o, "1");
-    fld(c, 2);
+    sy_seg(c, "IN1");
+    sy_fld(c, 1);
+    sy_out_s(c->o, "1");
+    sy_fld(c, 2);
     if (age >= 75) {
-        out_s(c->o, "39^");
-        out_j(c->o, "後期高齢者医療");
+        sy_out_s(c->o, "39^");
+        sy_out_j(c->o, "後期高齢者医療");
     } else if (c->p->idx % 3 == 0) {
-        out_s(c->o, "67^");
-        out_j(c->o, "国民健康保険");
+        sy_out_s(c->o, "67^");
+        sy_out_j(c->o, "国民健康保険");
     } else {
-        out_s(c->o, "01^");
-        out_j(c->o, "全国健康保険協会管掌健康保険");
+        sy_out_s(c->o, "01^");
+        sy_out_j(c->o, "全国健康保険協会管掌健康保険");
     }
-    out_s(c->o, "^JHSD0001");
-    fld(c, 3);
-    out_u0(c->o, 22000000u + c->p->idx % 1000, 8);
-    fld(c, 17);
-    out_s(c->o, "SEL^");
-    out_j(c->o, "本人");
-    out_s(c->o, "^HL70063");
-    seg_end(c);
+    sy_out_s(c->o, "^JHSD0001");
+    sy_fld(c, 3);
+    sy_out_u0(c->o, 22000000u + c->p->idx % 1000, 8);
+    sy_fld(c, 17);
+    sy_out_s(c->o, "SEL^");
+    sy_out_j(c->o, "本人");
+    sy_out_s(c->o, "^HL70063");
+    sy_seg_end(c);
 }
 
-void render_a08(struct rctx *c)
+void sy_render_a08(struct rctx *c)
 {
     const struct demo *d = &c->p->demo.v[c->e->ref];
     int32_t stay;
     int n = 0, k = 0;
 
-    put_msh(c, APP_HIS);
-    put_evn(c, d->t, NO_TIME);
-    put_pid(c, true, APP_HIS);
+    sy_put_msh(c, APP_HIS);
+    sy_put_evn(c, d->t, NO_TIME);
+    sy_put_pid(c, true, APP_HIS);
     if (d->employer >= 0)
         put_nk1_self(c, d), k++;
     for (size_t i = 0; i < d->ncontacts; i++)
         put_nk1_contact(c, ++k, d, &d->contacts[i]);
-    if (patient_bed_at(c->s, c->p, d->t, &stay) >= 0)
-        put_pv1(c, d->t, c->p->stays[stay].doctor, c->p->stays[stay].dept);
+    if (sy_patient_bed_at(c->s, c->p, d->t, &stay) >= 0)
+        sy_put_pv1(c, d->t, c->p->stays[stay].doctor, c->p->stays[stay].dept);
     else if (c->p->nchronic)
-        put_pv1(c, d->t, c->p->chronic_doctor, c->p->chronic_dept);
+        sy_put_pv1(c, d->t, c->p->chronic_doctor, c->p->chronic_dept);
     else
-        put_pv1(c, d->t, c->s->h.dept_doctors[D_IM][0], D_IM);
+        sy_put_pv1(c, d->t, c->s->h.dept_doctors[D_IM][0], D_IM);
     put_obx_body(c, d, &n);
     for (size_t i = 0; i < d->nallergies; i++) {
-        seg(c, "AL1|");
-        out_u(c->o, (uint64_t)i + 1);
-        out_c(c->o, '|');
+        sy_seg(c, "AL1|");
+        sy_out_u(c->o, (uint64_t)i + 1);
+        sy_out_c(c->o, '|');
         put_allergy_fields(c, &c->p->allergy.v[d->allergies[i]]);
-        seg_end(c);
+        sy_seg_end(c);
     }
-    put_in1(c, age_at(c->p->lite->birth, day_of(d->t)));
+    put_in1(c, sy_age_at(c->p->lite->birth, day_of(d->t)));
 }
 
-void render_a60(struct rctx *c)
+void sy_render_a60(struct rctx *c)
 {
     static const char *const action[] = {"追加", "更新", "削除"};
     const struct iam_msg *m = &c->p->iam.v[c->e->ref];
 
-    put_msh(c, APP_HIS);
-    put_evn(c, c->e->t, NO_TIME);
-    put_pid(c, false, APP_HIS);
+    sy_put_msh(c, APP_HIS);
+    sy_put_evn(c, c->e->t, NO_TIME);
+    sy_put_pid(c, false, APP_HIS);
     for (size_t i = 0; i < m->nops; i++) {
         const struct iam_op *op = &m->ops[i];
         int a = op->action == 'A' ? 0 : op->action == 'U' ? 1 : 2;
         int y, mo, dd;
 
-        seg(c, "IAM|");
-        out_u(c->o, (uint64_t)i + 1);
-        out_c(c->o, '|');
+        sy_seg(c, "IAM|");
+        sy_out_u(c->o, (uint64_t)i + 1);
+        sy_out_c(c->o, '|');
         put_allergy_fields(c, &op->a);
-        out_c(c->o, '|');
-        out_c(c->o, op->action);
-        out_c(c->o, '^');
-        out_j(c->o, action[a]);
-        out_s(c->o, "^HL70323|||||");
-        day_ymd(op->a.onset, &y, &mo, &dd);
-        out_u0(c->o, (uint64_t)y, 4);
-        out_u0(c->o, (uint64_t)mo, 2);
+        sy_out_c(c->o, '|');
+        sy_out_c(c->o, op->action);
+        sy_out_c(c->o, '^');
+        sy_out_j(c->o, action[a]);
+        sy_out_s(c->o, "^HL70323|||||");
+        sy_day_ymd(op->a.onset, &y, &mo, &dd);
+        sy_out_u0(c->o, (uint64_t)y, 4);
+        sy_out_u0(c->o, (uint64_t)mo, 2);
         if (op->a.onset % 3)
-            out_u0(c->o, (uint64_t)dd, 2);
-        seg_end(c);
+            sy_out_u0(c->o, (uint64_t)dd, 2);
+        sy_seg_end(c);
     }
 }
 
 static void put_prb(struct rctx *c, const struct diag *g, int64_t t, bool main)
 {
-    const struct dx *x = &tab_dx[g->dx];
+    const struct dx *x = &sy_tab_dx[g->dx];
     bool resolved = g->resolved != NO_TIME && g->resolved <= t;
 
-    seg(c, "PRB");
-    fld(c, 1);
-    out_s(c->o, g->added == t ? "AD" : resolved && g->resolved == t ? "UP" : "UC");
-    fld(c, 2);
-    out_date(c->o, day_of(t));
-    fld(c, 3);
-    out_s(c->o, x->medis);
-    out_c(c->o, '^');
-    out_j(c->o, x->name);
-    out_s(c->o, "^MDCDX2");
-    fld(c, 4);
-    out_u0(c->o, g->instance, 15);
-    fld(c, 7);
-    out_date(c->o, day_of(g->added));
+    sy_seg(c, "PRB");
+    sy_fld(c, 1);
+    sy_out_s(c->o, g->added == t ? "AD" : resolved && g->resolved == t ? "UP" : "UC");
+    sy_fld(c, 2);
+    sy_out_date(c->o, day_of(t));
+    sy_fld(c, 3);
+    sy_out_s(c->o, x->medis);
+    sy_out_c(c->o, '^');
+    sy_out_j(c->o, x->name);
+    sy_out_s(c->o, "^MDCDX2");
+    sy_fld(c, 4);
+    sy_out_u0(c->o, g->instance, 15);
+    sy_fld(c, 7);
+    sy_out_date(c->o, day_of(g->added));
     if (resolved) {
-        fld(c, 9);
-        out_date(c->o, day_of(g->resolved));
+        sy_fld(c, 9);
+        sy_out_date(c->o, day_of(g->resolved));
     }
-    fld(c, 10);
-    out_s(c->o, x->icd10);
-    out_s(c->o, "^^I10^");
-    out_c(c->o, (char)g->inout);
-    out_c(c->o, '^');
-    out_j(c->o, g->inout == 'I' ? "入院時" : "外来時");
-    out_s(c->o, "^JHSD0004");
+    sy_fld(c, 10);
+    sy_out_s(c->o, x->icd10);
+    sy_out_s(c->o, "^^I10^");
+    sy_out_c(c->o, (char)g->inout);
+    sy_out_c(c->o, '^');
+    sy_out_j(c->o, g->inout == 'I' ? "入院時" : "外来時");
+    sy_out_s(c->o, "^JHSD0004");
     if (resolved) {
-        fld(c, 14);
-        out_s(c->o, "F^");
-        out_j(c->o, "治癒");
-        out_s(c->o, "^HL70241");
-        fld(c, 15);
-        out_date(c->o, day_of(g->resolved));
+        sy_fld(c, 14);
+        sy_out_s(c->o, "F^");
+        sy_out_j(c->o, "治癒");
+        sy_out_s(c->o, "^HL70241");
+        sy_fld(c, 15);
+        sy_out_date(c->o, day_of(g->resolved));
     }
-    fld(c, 16);
-    out_date(c->o, g->onset);
-    fld(c, 17);
-    out_j(c->o, x->name);
+    sy_fld(c, 16);
+    sy_out_date(c->o, g->onset);
+    sy_fld(c, 17);
+    sy_out_j(c->o, x->name);
     if (!resolved) {
-        fld(c, 18);
-        out_s(c->o, main ? "1^" : "2^");
-        out_j(c->o, main ? "主診断" : "副診断");
-        out_s(c->o, "^JHSD0007");
+        sy_fld(c, 18);
+        sy_out_s(c->o, main ? "1^" : "2^");
+        sy_out_j(c->o, main ? "主診断" : "副診断");
+        sy_out_s(c->o, "^JHSD0007");
     }
-    seg_end(c);
+    sy_seg_end(c);
 }
 
-void render_zd1(struct rctx *c)
+void sy_render_zd1(struct rctx *c)
 {
     int64_t t = c->p->ppr.v[c->e->ref].t;
-    int main = diag_main(c->s, c->p, t);
+    int main = sy_diag_main(c->s, c->p, t);
 
-    put_msh(c, APP_HIS);
-    put_pid(c, false, APP_HIS);
+    sy_put_msh(c, APP_HIS);
+    sy_put_pid(c, false, APP_HIS);
     for (size_t i = 0; i < c->p->diag.n; i++) {
         const struct diag *g = &c->p->diag.v[i];
-        const struct dx *x = &tab_dx[g->dx];
+        const struct dx *x = &sy_tab_dx[g->dx];
 
-        if (!diag_listed(g, t))
+        if (!sy_diag_listed(g, t))
             continue;
         put_prb(c, g, t, (int)i == main);
-        seg(c, "ZPR");
-        fld(c, 2);
-        out_s(c->o, x->medis);
-        out_c(c->o, '^');
-        out_j(c->o, x->name);
-        out_s(c->o, "^MDCDX2");
-        fld(c, 5);
-        out_s(c->o, x->exch);
-        out_c(c->o, '^');
-        out_j(c->o, x->name);
-        out_s(c->o, "^MDCDX2");
-        seg_end(c);
-        seg(c, "ORC");
-        fld(c, 1);
-        out_s(c->o, "NW");
-        fld(c, 2);
-        out_u0(c->o, g->instance, 15);
-        fld(c, 12);
-        put_xcn(c, g->doctor);
-        fld(c, 17);
-        put_dept(c, g->dept);
-        fld(c, 29);
-        out_c(c->o, (char)g->inout);
-        out_c(c->o, '^');
-        out_j(c->o, g->inout == 'I' ? "入院患者オーダ" : "外来患者オーダ");
-        out_s(c->o, "^HL70482");
-        seg_end(c);
+        sy_seg(c, "ZPR");
+        sy_fld(c, 2);
+        sy_out_s(c->o, x->medis);
+        sy_out_c(c->o, '^');
+        sy_out_j(c->o, x->name);
+        sy_out_s(c->o, "^MDCDX2");
+        sy_fld(c, 5);
+        sy_out_s(c->o, x->exch);
+        sy_out_c(c->o, '^');
+        sy_out_j(c->o, x->name);
+        sy_out_s(c->o, "^MDCDX2");
+        sy_seg_end(c);
+        sy_seg(c, "ORC");
+        sy_fld(c, 1);
+        sy_out_s(c->o, "NW");
+        sy_fld(c, 2);
+        sy_out_u0(c->o, g->instance, 15);
+        sy_fld(c, 12);
+        sy_put_xcn(c, g->doctor);
+        sy_fld(c, 17);
+        sy_put_dept(c, g->dept);
+        sy_fld(c, 29);
+        sy_out_c(c->o, (char)g->inout);
+        sy_out_c(c->o, '^');
+        sy_out_j(c->o, g->inout == 'I' ? "入院患者オーダ" : "外来患者オーダ");
+        sy_out_s(c->o, "^HL70482");
+        sy_seg_end(c);
     }
 }

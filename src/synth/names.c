@@ -10,7 +10,7 @@
  */
 #include "synth_internal.h"
 
-const struct family_name tab_family[] = {
+const struct family_name sy_tab_family[] = {
     {"佐藤", "サトウ", 1870},    {"鈴木", "スズキ", 1790},    {"高橋", "タカハシ", 1410},
     {"田中", "タナカ", 1340},    {"伊藤", "イトウ", 1080},    {"渡辺", "ワタナベ", 1070},
     {"山本", "ヤマモト", 1070},  {"中村", "ナカムラ", 1050},  {"小林", "コバヤシ", 1020},
@@ -65,7 +65,7 @@ const struct family_name tab_family[] = {
     {"日野", "ヒノ", 50},        {"入江", "イリエ", 30},      {"春日", "カスガ", 20},
     {"朝日", "アサヒ", 10},      {"■橋", "タカハシ", 20},     {"山■", "ヤマザキ", 10},
 };
-const size_t tab_family_len = CV_ARRAY_LEN(tab_family);
+const size_t sy_tab_family_len = CV_ARRAY_LEN(sy_tab_family);
 
 static const struct given_name m1920[] = {
     {"清", "キヨシ", 90},     {"茂", "シゲル", 80},   {"勇", "イサム", 70},
@@ -174,7 +174,7 @@ static const struct {
      {f2005, CV_ARRAY_LEN(f2005)}},
 };
 
-const struct given_name *given_names(int sex, int era, size_t *n)
+const struct given_name *sy_given_names(int sex, int era, size_t *n)
 {
     sex = sex == SEX_F;
     if (era < 0 || era >= ERA_COUNT)
@@ -183,7 +183,7 @@ const struct given_name *given_names(int sex, int era, size_t *n)
     return given[sex][era].v;
 }
 
-int era_of_year(int year)
+int sy_era_of_year(int year)
 {
     if (year < 1945)
         return ERA_1920;

@@ -56,7 +56,7 @@ static void jis_build(void)
     }
 }
 
-enum cv_err jis_init(void)
+enum cv_err sy_jis_init(void)
 {
     pthread_once(&jis_once, jis_build);
     if (jis_status)
@@ -64,7 +64,7 @@ enum cv_err jis_init(void)
     return CV_OK;
 }
 
-void out_reset(struct out *o)
+void sy_out_reset(struct out *o)
 {
     o->len = 0;
     o->full = false;
@@ -79,13 +79,13 @@ static inline bool room(struct out *o, size_t n)
     return false;
 }
 
-void out_c(struct out *o, char c)
+void sy_out_c(struct out *o, char c)
 {
     if (room(o, 1))
         o->p[o->len++] = c;
 }
 
-void out_n(struct out *o, const char *s, size_t n)
+void sy_out_n(struct out *o, const char *s, size_t n)
 {
     if (room(o, n)) {
         memcpy(o->p + o->len, s, n);
@@ -93,9 +93,9 @@ void out_n(struct out *o, const char *s, size_t n)
     }
 }
 
-void out_s(struct out *o, const char *ascii)
+void sy_out_s(struct out *o, const char *ascii)
 {
-    out_n(o, ascii, strlen(ascii));
+    sy_out_n(o, ascii, strlen(ascii));
 }
 
 /* Next code point of UTF-8 text, or 0xFFFD for a bad sequence; advances *s. */
@@ -130,7 +130,7 @@ static uint32_t utf8_next(const unsigned char **s)
     return cp;
 }
 
-void out_j(struct out *o, const char *utf8)
+void sy_out_j(struct out *o, const char *utf8)
 {
     const unsigned char *s = (const unsigned char *)utf8;
     bool kanji = false;
@@ -141,10 +141,10 @@ void out_j(struct out *o, const char *utf8)
 
         if (cp < 0x80) {
             if (kanji) {
-                out_n(o, "\x1b(B", 3);
+                sy_out_n(o, "\x1b(B", 3);
                 kanji = false;
             }
-            out_c(o, (char)cp);
+            sy_out_c(o, (char)cp);
             continue;
         }
         jis = cp < 65536 ? ucs_to_jis[cp] : 0;
@@ -153,7 +153,7 @@ void out_j(struct out *o, const char *utf8)
             jis = 0x2223; /* ■, as conforming writers substitute */
         }
         if (!kanji) {
-            out_n(o, "\x1b$B", 3);
+            sy_out_n(o, "\x1b$B", 3);
             kanji = true;
         }
         if (room(o, 2)) {
@@ -162,14 +162,14 @@ void out_j(struct out *o, const char *utf8)
         }
     }
     if (kanji)
-        out_n(o, "\x1b(B", 3);
+        sy_out_n(o, "\x1b(B", 3);
 }
 
-bool jis_mappable(const char *utf8)
+bool sy_jis_mappable(const char *utf8)
 {
     const unsigned char *s = (const unsigned char *)utf8;
 
-    if (jis_init())
+    if (sy_jis_init())
         return false;
     while (*s) {
         uint32_t cp = utf8_next(&s);
@@ -184,7 +184,7 @@ bool jis_mappable(const char *utf8)
     return true;
 }
 
-void out_u(struct out *o, uint64_t v)
+void sy_out_u(struct out *o, uint64_t v)
 {
     char tmp[24];
     int n = 0;
@@ -199,7 +199,7 @@ void out_u(struct out *o, uint64_t v)
         o->p[o->len++] = tmp[--n];
 }
 
-void out_u0(struct out *o, uint64_t v, int width)
+void sy_out_u0(struct out *o, uint64_t v, int width)
 {
     if (!room(o, (size_t)width))
         return;
@@ -210,79 +210,79 @@ void out_u0(struct out *o, uint64_t v, int width)
     o->len += (size_t)width;
 }
 
-void out_fix(struct out *o, int64_t v, int decimals)
+void sy_out_fix(struct out *o, int64_t v, int decimals)
 {
     int64_t scale = 1;
 
     for (int i = 0; i < decimals; i++)
         scale *= 10;
     if (v < 0) {
-        out_c(o, '-');
+        sy_out_c(o, '-');
         v = -v;
     }
-    out_u(o, (uint64_t)(v / scale));
+    sy_out_u(o, (uint64_t)(v / scale));
     if (decimals) {
-        out_c(o, '.');
-        out_u0(o, (uint64_t)(v % scale), decimals);
+        sy_out_c(o, '.');
+        sy_out_u0(o, (uint64_t)(v % scale), decimals);
     }
 }
 
 /* ---- dates ------------------------------------------------------------------------------ */
 
-void day_ymd(int32_t day, int *y, int *m, int *d)
+void sy_day_ymd(int32_t day, int *y, int *m, int *d)
 {
     cv_days_to_ymd(day, y, m, d);
 }
 
-void out_date(struct out *o, int32_t day)
+void sy_out_date(struct out *o, int32_t day)
 {
     int y, m, d;
 
-    day_ymd(day, &y, &m, &d);
-    out_u0(o, (uint64_t)y, 4);
-    out_u0(o, (uint64_t)m, 2);
-    out_u0(o, (uint64_t)d, 2);
+    sy_day_ymd(day, &y, &m, &d);
+    sy_out_u0(o, (uint64_t)y, 4);
+    sy_out_u0(o, (uint64_t)m, 2);
+    sy_out_u0(o, (uint64_t)d, 2);
 }
 
-void out_min(struct out *o, int64_t tmin)
+void sy_out_min(struct out *o, int64_t tmin)
 {
     int32_t day = day_of(tmin);
     int64_t mod = tmin - (int64_t)day * MIN_PER_DAY;
 
-    out_date(o, day);
-    out_u0(o, (uint64_t)(mod / 60), 2);
-    out_u0(o, (uint64_t)(mod % 60), 2);
+    sy_out_date(o, day);
+    sy_out_u0(o, (uint64_t)(mod / 60), 2);
+    sy_out_u0(o, (uint64_t)(mod % 60), 2);
 }
 
-void out_sec(struct out *o, int64_t tmin, int s)
+void sy_out_sec(struct out *o, int64_t tmin, int s)
 {
-    out_min(o, tmin);
-    out_u0(o, (uint64_t)s, 2);
+    sy_out_min(o, tmin);
+    sy_out_u0(o, (uint64_t)s, 2);
 }
 
-void out_ms17(struct out *o, int64_t ms)
+void sy_out_ms17(struct out *o, int64_t ms)
 {
     int64_t tmin = ms / 60000;
     int64_t rest = ms % 60000;
 
-    out_min(o, tmin);
-    out_u0(o, (uint64_t)(rest / 1000), 2);
-    out_u0(o, (uint64_t)(rest % 1000), 3);
+    sy_out_min(o, tmin);
+    sy_out_u0(o, (uint64_t)(rest / 1000), 2);
+    sy_out_u0(o, (uint64_t)(rest % 1000), 3);
 }
 
-void iso_date(char *buf, int32_t day)
+void sy_iso_date(char *buf, int32_t day)
 {
     int y, m, d;
 
-    day_ymd(day, &y, &m, &d);
+    sy_day_ymd(day, &y, &m, &d);
     snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
 }
 
-void iso_min(char *buf, int64_t tmin)
+void sy_iso_min(char *buf, int64_t tmin)
 {
     int32_t day = day_of(tmin);
     int64_t mod = tmin - (int64_t)day * MIN_PER_DAY;
 
-    iso_date(buf, day);
+    sy_iso_date(buf, day);
     snprintf(buf + 10, 7, "T%02d:%02d", (int)(mod / 60), (int)(mod % 60));
 }

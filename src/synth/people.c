@@ -6,12 +6,12 @@
  */
 #include "synth_internal.h"
 
-int age_at(int32_t birth, int32_t day)
+int sy_age_at(int32_t birth, int32_t day)
 {
     int by, bm, bd, y, m, d, age;
 
-    day_ymd(birth, &by, &bm, &bd);
-    day_ymd(day, &y, &m, &d);
+    sy_day_ymd(birth, &by, &bm, &bd);
+    sy_day_ymd(day, &y, &m, &d);
     age = y - by;
     if (m < bm || (m == bm && d < bd))
         age--;
@@ -21,54 +21,54 @@ int age_at(int32_t birth, int32_t day)
 /* Age at the end date: a hospital's mix, 0..100. */
 static int draw_age(struct rng *r)
 {
-    unsigned u = rng_below(r, 1000);
+    unsigned u = sy_rng_below(r, 1000);
 
     if (u < 100)
-        return rng_range(r, 0, 14);
+        return sy_rng_range(r, 0, 14);
     if (u < 250)
-        return rng_range(r, 15, 39);
+        return sy_rng_range(r, 15, 39);
     if (u < 530)
-        return rng_range(r, 40, 64);
+        return sy_rng_range(r, 40, 64);
     if (u < 900)
-        return rng_range(r, 65, 84);
-    return rng_range(r, 85, 100);
+        return sy_rng_range(r, 65, 84);
+    return sy_rng_range(r, 85, 100);
 }
 
 static uint8_t draw_profile(struct rng *r, int age)
 {
     unsigned chronic_pm = age < 15 ? 100 : age < 40 ? 200 : age < 65 ? 450 : 700;
 
-    if (rng_pm(r, chronic_pm))
+    if (sy_rng_pm(r, chronic_pm))
         return PR_CHRONIC;
-    return rng_pm(r, 650) ? PR_OCCASIONAL : PR_RARE;
+    return sy_rng_pm(r, 650) ? PR_OCCASIONAL : PR_RARE;
 }
 
 static void person_make(struct synth *s, struct person_lite *pl, struct rng *r)
 {
     int age = draw_age(r);
-    int32_t birth = s->end_day - age * 365 - age / 4 - (int32_t)rng_below(r, 365);
+    int32_t birth = s->end_day - age * 365 - age / 4 - (int32_t)sy_rng_below(r, 365);
     int32_t span = s->end_day - s->start_day;
 
     if (birth > s->end_day)
         birth = s->end_day;
-    if (age_at(birth, s->end_day) > 100)
+    if (sy_age_at(birth, s->end_day) > 100)
         birth += 366;
     pl->birth = birth;
-    pl->sex = rng_pm(r, 470) ? SEX_M : SEX_F;
+    pl->sex = sy_rng_pm(r, 470) ? SEX_M : SEX_F;
     pl->profile = draw_profile(r, age);
     /* most are already patients when the window opens; the rest come later */
-    if (rng_pm(r, 550))
-        pl->first = s->start_day + (int32_t)rng_below(r, span < 90 ? (uint32_t)span + 1 : 90);
+    if (sy_rng_pm(r, 550))
+        pl->first = s->start_day + (int32_t)sy_rng_below(r, span < 90 ? (uint32_t)span + 1 : 90);
     else
-        pl->first = s->start_day + (int32_t)rng_below(r, (uint32_t)span + 1);
+        pl->first = s->start_day + (int32_t)sy_rng_below(r, (uint32_t)span + 1);
     if (pl->first < birth)
-        pl->first = birth + (int32_t)rng_below(r, 30);
+        pl->first = birth + (int32_t)sy_rng_below(r, 30);
     if (pl->first > s->end_day)
         pl->first = s->end_day;
     pl->frailty = (uint8_t)(1 + age / 8 + (pl->profile == PR_CHRONIC ? 4 : 0) + (age < 4 ? 3 : 0));
 }
 
-enum cv_err people_make(struct synth *s)
+enum cv_err sy_people_make(struct synth *s)
 {
     struct rng ids;
     uint64_t next;
@@ -78,15 +78,15 @@ enum cv_err people_make(struct synth *s)
     if (!s->people || !s->ids)
         return cv_fail(CV_ENOMEM, "out of memory for %zu patients", s->npatients);
     /* IDs are handed out in order of registration over decades: ascending with gaps */
-    rng_init(&ids, s->opt->seed, RS_PEOPLE, UINT64_MAX);
-    next = 1000000 + rng_below(&ids, 200000);
+    sy_rng_init(&ids, s->opt->seed, RS_PEOPLE, UINT64_MAX);
+    next = 1000000 + sy_rng_below(&ids, 200000);
     for (size_t i = 0; i < s->npatients; i++) {
         struct rng r;
 
-        rng_init(&r, s->opt->seed, RS_PEOPLE, i);
+        sy_rng_init(&r, s->opt->seed, RS_PEOPLE, i);
         person_make(s, &s->people[i], &r);
         snprintf(s->ids[i], sizeof(s->ids[i]), "%010llu", (unsigned long long)next);
-        next += 1 + rng_below(&ids, 40);
+        next += 1 + sy_rng_below(&ids, 40);
     }
     return CV_OK;
 }

@@ -8,7 +8,7 @@
  */
 #include "synth_internal.h"
 
-const struct town tab_town[] = {
+const struct town sy_tab_town[] = {
     {"静岡県", "静岡市葵区", "追手町", "420-0853", "054", 40},
     {"静岡県", "静岡市葵区", "鷹匠", "420-0839", "054", 40},
     {"静岡県", "静岡市葵区", "呉服町", "420-0031", "054", 30},
@@ -46,31 +46,31 @@ const struct town tab_town[] = {
     {"愛知県", "名古屋市中区", "栄", "460-0008", "052", 5},
     {"大阪府", "大阪市北区", "梅田", "530-0001", "06", 3},
 };
-const size_t tab_town_len = CV_ARRAY_LEN(tab_town);
+const size_t sy_tab_town_len = CV_ARRAY_LEN(sy_tab_town);
 
-const char *const tab_building[] = {
+const char *const sy_tab_building[] = {
     "グランドハイツ",       "コーポ日の出",   "サンライズマンション", "メゾン駿府",
     "パークハイム",         "ハイツ本町",     "レジデンス登呂",       "シティコート",
     "ライオンズマンション", "エステート草薙",
 };
-const size_t tab_building_len = CV_ARRAY_LEN(tab_building);
+const size_t sy_tab_building_len = CV_ARRAY_LEN(sy_tab_building);
 
-const char *const tab_employer[] = {
+const char *const sy_tab_employer[] = {
     "駿河精機株式会社",         "静岡中央商事株式会社", "日之出運輸株式会社", "株式会社東海電工",
     "清水港湾サービス株式会社", "静岡市役所",           "県立静岡高等学校",   "株式会社本田製作所",
 };
-const size_t tab_employer_len = CV_ARRAY_LEN(tab_employer);
+const size_t sy_tab_employer_len = CV_ARRAY_LEN(sy_tab_employer);
 
-const struct hospital_name tab_hospital[] = {
+const struct hospital_name sy_tab_hospital[] = {
     {"日之本総合病院", "422-8033", "静岡県静岡市駿河区登呂３−１−１", "054-284-9122"},
     {"静岡中央市民病院", "420-0853", "静岡県静岡市葵区追手町１０−５", "054-253-1125"},
     {"駿河日赤記念病院", "420-0911", "静岡県静岡市葵区瀬名２−８−１", "054-261-3300"},
     {"県立東海医療センター", "424-0886", "静岡県静岡市清水区草薙１−１−１", "054-345-7711"},
 };
-const size_t tab_hospital_len = CV_ARRAY_LEN(tab_hospital);
+const size_t sy_tab_hospital_len = CV_ARRAY_LEN(sy_tab_hospital);
 
 /* HL7 table 0063 codes with the kinship words Japanese registration screens show. */
-const struct relation tab_relation[] = {
+const struct relation sy_tab_relation[] = {
     {"SPO", "妻"},   {"SPO", "夫"},   {"SON", "長男"},   {"DAU", "長女"}, {"SON", "次男"},
     {"DAU", "次女"}, {"MTH", "母"},   {"FTH", "父"},     {"SIS", "姉"},   {"BRO", "兄"},
     {"GCH", "孫"},   {"SEL", "本人"}, {"OTH", "その他"},

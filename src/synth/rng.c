@@ -15,7 +15,7 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-void rng_init(struct rng *r, uint64_t seed, uint64_t stream, uint64_t index)
+void sy_rng_init(struct rng *r, uint64_t seed, uint64_t stream, uint64_t index)
 {
     uint64_t x = seed;
 
@@ -30,7 +30,7 @@ static inline uint64_t rotl(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-uint64_t rng_u64(struct rng *r)
+uint64_t sy_rng_u64(struct rng *r)
 {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -45,37 +45,37 @@ uint64_t rng_u64(struct rng *r)
     return result;
 }
 
-uint32_t rng_below(struct rng *r, uint32_t n)
+uint32_t sy_rng_below(struct rng *r, uint32_t n)
 {
     /* Lemire's multiply-shift; the tiny bias of skipping rejection does not matter here,
      * determinism does. */
-    return (uint32_t)(((rng_u64(r) >> 32) * (uint64_t)n) >> 32);
+    return (uint32_t)(((sy_rng_u64(r) >> 32) * (uint64_t)n) >> 32);
 }
 
-int rng_range(struct rng *r, int lo, int hi)
+int sy_rng_range(struct rng *r, int lo, int hi)
 {
     if (hi <= lo)
         return lo;
-    return lo + (int)rng_below(r, (uint32_t)(hi - lo + 1));
+    return lo + (int)sy_rng_below(r, (uint32_t)(hi - lo + 1));
 }
 
-bool rng_pm(struct rng *r, unsigned per_mille)
+bool sy_rng_pm(struct rng *r, unsigned per_mille)
 {
-    return rng_below(r, 1000) < per_mille;
+    return sy_rng_below(r, 1000) < per_mille;
 }
 
-int rng_gauss(struct rng *r, int mean, int sd)
+int sy_rng_gauss(struct rng *r, int mean, int sd)
 {
     /* Irwin-Hall: the sum of 12 uniforms on [0, 1) has mean 6 and variance 1. */
     int64_t sum = 0;
 
     for (int i = 0; i < 12; i++)
-        sum += rng_below(r, 65536);
+        sum += sy_rng_below(r, 65536);
     sum -= 6 * 65536;
     return mean + (int)((sum * sd) / 65536);
 }
 
-size_t rng_weighted(struct rng *r, const void *base, size_t n, size_t stride, size_t offset)
+size_t sy_rng_weighted(struct rng *r, const void *base, size_t n, size_t stride, size_t offset)
 {
     const unsigned char *p = base;
     uint64_t total = 0, pick;
@@ -84,7 +84,7 @@ size_t rng_weighted(struct rng *r, const void *base, size_t n, size_t stride, si
         total += *(const uint16_t *)(p + i * stride + offset);
     if (total == 0)
         return 0;
-    pick = rng_u64(r) % total;
+    pick = sy_rng_u64(r) % total;
     for (size_t i = 0; i < n; i++) {
         uint64_t w = *(const uint16_t *)(p + i * stride + offset);
 

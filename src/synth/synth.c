@@ -116,27 +116,27 @@ static enum cv_err generate(struct run *r, const struct cv_synth_options *opt)
     enum cv_err err;
 
     for (size_t i = 0; i < r->s.npatients; i++) {
-        if ((err = care_plan(&r->s, &r->p, (uint32_t)i)) ||
-            (err = tree_write_patient(r->tree, &r->s, &r->p, &r->o)))
+        if ((err = sy_care_plan(&r->s, &r->p, (uint32_t)i)) ||
+            (err = sy_tree_write_patient(r->tree, &r->s, &r->p, &r->o)))
             return err;
-        if (r->manifest && (err = manifest_patient(r->manifest, &r->s, &r->p)))
+        if (r->manifest && (err = sy_manifest_patient(r->manifest, &r->s, &r->p)))
             return err;
         prog.done = i + 1;
         prog.bytes = r->s.bytes;
         if (opt->progress && !opt->progress(&prog, opt->progress_arg))
             return cv_fail(CV_ECANCELED, "stopped");
     }
-    if ((err = tree_finish(r->tree, opt->sync)))
+    if ((err = sy_tree_finish(r->tree, opt->sync)))
         return err;
-    return r->manifest ? manifest_finish(r->manifest, &r->s) : CV_OK;
+    return r->manifest ? sy_manifest_finish(r->manifest, &r->s) : CV_OK;
 }
 
 static void run_free(struct run *r)
 {
-    tree_close(r->tree);
-    manifest_free(r->manifest);
-    patient_free(&r->p);
-    hospital_free(&r->s.h);
+    sy_tree_close(r->tree);
+    sy_manifest_free(r->manifest);
+    sy_patient_free(&r->p);
+    sy_hospital_free(&r->s.h);
     cv_free(r->s.people);
     cv_free(r->s.ids);
     cv_free(r->s.bed_patient);
@@ -152,7 +152,7 @@ enum cv_err cv_synth_run(const struct cv_synth_options *opt, struct cv_synth_sta
     memset(&r, 0, sizeof(r));
     if (stats)
         memset(stats, 0, sizeof(*stats));
-    if ((err = check_options(opt)) || (err = jis_init()) || (err = prepare_out(opt->out_dir)) ||
+    if ((err = check_options(opt)) || (err = sy_jis_init()) || (err = prepare_out(opt->out_dir)) ||
         (err = check_manifest_path(opt->out_dir, opt->manifest_path)))
         return err;
     r.s.opt = opt;
@@ -166,10 +166,10 @@ enum cv_err cv_synth_run(const struct cv_synth_options *opt, struct cv_synth_sta
         err = cv_fail(CV_ENOMEM, "out of memory");
         goto out_free;
     }
-    if ((err = people_make(&r.s)) || (err = hospital_make(&r.s)) ||
-        (err = tree_open(opt->out_dir, &r.tree)))
+    if ((err = sy_people_make(&r.s)) || (err = sy_hospital_make(&r.s)) ||
+        (err = sy_tree_open(opt->out_dir, &r.tree)))
         goto out_free;
-    if (opt->manifest_path && (err = manifest_open(&r.s, opt->manifest_path, &r.manifest)))
+    if (opt->manifest_path && (err = sy_manifest_open(&r.s, opt->manifest_path, &r.manifest)))
         goto out_free;
     if ((err = generate(&r, opt)))
         goto out_free;

@@ -5,6 +5,8 @@
  * (hospital.c), (3) for each patient in ID order, a care plan of events (care.c), rendered
  * to HL7 (msg_*.c), written to the tree (tree.c) and summed up for the manifest
  * (manifest.c). Times are local (JST) minutes since 1970-01-01; event times milliseconds.
+ * Every symbol these files share starts with sy_ (the public API with cv_synth_), so that
+ * nothing collides with another module of the library.
  */
 #ifndef CHARTVAULT_SYNTH_INTERNAL_H
 #define CHARTVAULT_SYNTH_INTERNAL_H
@@ -32,16 +34,16 @@ struct rng {
     uint64_t s[4];
 };
 enum rng_stream { RS_PEOPLE = 1, RS_HOSPITAL, RS_SIM, RS_CARE };
-void rng_init(struct rng *r, uint64_t seed, uint64_t stream, uint64_t index);
-uint64_t rng_u64(struct rng *r);
-uint32_t rng_below(struct rng *r, uint32_t n); /* [0, n), n > 0 */
-int rng_range(struct rng *r, int lo, int hi);  /* [lo, hi] */
-bool rng_pm(struct rng *r, unsigned per_mille);
-int rng_gauss(struct rng *r, int mean, int sd); /* about normal, integer arithmetic only */
+void sy_rng_init(struct rng *r, uint64_t seed, uint64_t stream, uint64_t index);
+uint64_t sy_rng_u64(struct rng *r);
+uint32_t sy_rng_below(struct rng *r, uint32_t n); /* [0, n), n > 0 */
+int sy_rng_range(struct rng *r, int lo, int hi);  /* [lo, hi] */
+bool sy_rng_pm(struct rng *r, unsigned per_mille);
+int sy_rng_gauss(struct rng *r, int mean, int sd); /* about normal, integer arithmetic only */
 /* Index drawn with the uint16_t weight found `offset` bytes into each of `n` records. */
-size_t rng_weighted(struct rng *r, const void *base, size_t n, size_t stride, size_t offset);
+size_t sy_rng_weighted(struct rng *r, const void *base, size_t n, size_t stride, size_t offset);
 #define RNG_PICK(r, arr, n, field)                                                                 \
-    rng_weighted((r), (arr), (n), sizeof((arr)[0]), offsetof(__typeof__((arr)[0]), field))
+    sy_rng_weighted((r), (arr), (n), sizeof((arr)[0]), offsetof(__typeof__((arr)[0]), field))
 
 /* ---- out.c: a message buffer and the ISO-2022-JP encoder ------------------------------ */
 struct out {
@@ -50,26 +52,26 @@ struct out {
     bool full;     /* something did not fit */
     bool unmapped; /* a character had no JIS X 0208 form */
 };
-enum cv_err jis_init(void); /* once per process; thread-safe */
-void out_reset(struct out *o);
-void out_c(struct out *o, char c);
-void out_n(struct out *o, const char *s, size_t n);
-void out_s(struct out *o, const char *ascii);
-void out_j(struct out *o, const char *utf8); /* ISO-2022-JP, ends in ASCII mode */
-void out_u(struct out *o, uint64_t v);
-void out_u0(struct out *o, uint64_t v, int width);
-void out_fix(struct out *o, int64_t v, int decimals); /* 1234, 2 -> "12.34" */
+enum cv_err sy_jis_init(void); /* once per process; thread-safe */
+void sy_out_reset(struct out *o);
+void sy_out_c(struct out *o, char c);
+void sy_out_n(struct out *o, const char *s, size_t n);
+void sy_out_s(struct out *o, const char *ascii);
+void sy_out_j(struct out *o, const char *utf8); /* ISO-2022-JP, ends in ASCII mode */
+void sy_out_u(struct out *o, uint64_t v);
+void sy_out_u0(struct out *o, uint64_t v, int width);
+void sy_out_fix(struct out *o, int64_t v, int decimals); /* 1234, 2 -> "12.34" */
 /* true when every character of `utf8` has an ISO-2022-JP form */
-bool jis_mappable(const char *utf8);
+bool sy_jis_mappable(const char *utf8);
 
 /* Dates: day numbers and minute times to text. */
-void day_ymd(int32_t day, int *y, int *m, int *d);
-void out_date(struct out *o, int32_t day);        /* YYYYMMDD */
-void out_min(struct out *o, int64_t tmin);        /* YYYYMMDDHHMM */
-void out_sec(struct out *o, int64_t tmin, int s); /* YYYYMMDDHHMMSS */
-void out_ms17(struct out *o, int64_t ms);         /* YYYYMMDDHHMMSSfff */
-void iso_date(char *buf, int32_t day);            /* YYYY-MM-DD, buf >= 11 */
-void iso_min(char *buf, int64_t tmin);            /* YYYY-MM-DDTHH:MM, buf >= 17 */
+void sy_day_ymd(int32_t day, int *y, int *m, int *d);
+void sy_out_date(struct out *o, int32_t day);        /* YYYYMMDD */
+void sy_out_min(struct out *o, int64_t tmin);        /* YYYYMMDDHHMM */
+void sy_out_sec(struct out *o, int64_t tmin, int s); /* YYYYMMDDHHMMSS */
+void sy_out_ms17(struct out *o, int64_t ms);         /* YYYYMMDDHHMMSSfff */
+void sy_iso_date(char *buf, int32_t day);            /* YYYY-MM-DD, buf >= 11 */
+void sy_iso_min(char *buf, int64_t tmin);            /* YYYY-MM-DDTHH:MM, buf >= 17 */
 static inline int32_t day_of(int64_t tmin)
 {
     return (int32_t)(tmin >= 0 ? tmin / MIN_PER_DAY : -((-tmin + MIN_PER_DAY - 1) / MIN_PER_DAY));
@@ -90,26 +92,26 @@ struct given_name {
 };
 enum { SEX_M, SEX_F };
 enum { ERA_1920, ERA_1945, ERA_1965, ERA_1985, ERA_2005, ERA_COUNT };
-extern const struct family_name tab_family[];
-extern const size_t tab_family_len;
-const struct given_name *given_names(int sex, int era, size_t *n);
-int era_of_year(int year);
+extern const struct family_name sy_tab_family[];
+extern const size_t sy_tab_family_len;
+const struct given_name *sy_given_names(int sex, int era, size_t *n);
+int sy_era_of_year(int year);
 
 struct town {
     const char *pref, *city, *town, *post, *area; /* area code "054" */
     uint16_t w;
 };
-extern const struct town tab_town[];
-extern const size_t tab_town_len;
-extern const char *const tab_building[];
-extern const size_t tab_building_len;
-extern const char *const tab_employer[];
-extern const size_t tab_employer_len;
+extern const struct town sy_tab_town[];
+extern const size_t sy_tab_town_len;
+extern const char *const sy_tab_building[];
+extern const size_t sy_tab_building_len;
+extern const char *const sy_tab_employer[];
+extern const size_t sy_tab_employer_len;
 struct hospital_name {
     const char *name, *post, *address, *phone;
 };
-extern const struct hospital_name tab_hospital[];
-extern const size_t tab_hospital_len;
+extern const struct hospital_name sy_tab_hospital[];
+extern const size_t sy_tab_hospital_len;
 
 struct dept {
     const char *code, *name;
@@ -132,26 +134,26 @@ enum {
     D_ENT,
     D_COUNT
 };
-extern const struct dept tab_dept[D_COUNT];
+extern const struct dept sy_tab_dept[D_COUNT];
 
 enum dx_kind { DXK_CHRONIC, DXK_ACUTE, DXK_INPT };
 struct dx {
     const char *icd10, *medis, *exch, *name;
     uint8_t dept, kind;
 };
-extern const struct dx tab_dx[];
-extern const size_t tab_dx_len;
-int dx_find(const char *icd10);
+extern const struct dx sy_tab_dx[];
+extern const size_t sy_tab_dx_len;
+int sy_dx_find(const char *icd10);
 
 struct usage {
     const char *code, *text;
     uint8_t times; /* per day */
 };
-extern const struct usage tab_usage[];
+extern const struct usage sy_tab_usage[];
 struct route {
     const char *code, *name;
 };
-extern const struct route tab_route[];
+extern const struct route sy_tab_route[];
 enum { RT_PO, RT_AP, RT_IH, RT_RE, RT_IV, RT_SC, RT_IM, RT_OPH };
 struct drug {
     const char *hot, *name;
@@ -160,9 +162,9 @@ struct drug {
     uint16_t dose10;                   /* dose per time in tenths: 10 = "1" */
     uint8_t usage, route;
 };
-extern const struct drug tab_drug[];
-extern const size_t tab_drug_len;
-int drug_find(const char *name_prefix);
+extern const struct drug sy_tab_drug[];
+extern const size_t sy_tab_drug_len;
+int sy_drug_find(const char *name_prefix);
 
 struct injection {
     const char *hot, *name, *unit_code, *unit_name;
@@ -172,14 +174,14 @@ struct injection {
     const char *additive; /* drug mixed in (RXC), or NULL */
     const char *additive_hot;
 };
-extern const struct injection tab_inj[];
-extern const size_t tab_inj_len;
+extern const struct injection sy_tab_inj[];
+extern const size_t sy_tab_inj_len;
 
 enum spec { SP_SERUM, SP_BLOOD, SP_PLASMA, SP_URINE, SP_COUNT };
 struct spec_info {
     const char *code, *name; /* JC10 material */
 };
-extern const struct spec_info tab_spec[SP_COUNT];
+extern const struct spec_info sy_tab_spec[SP_COUNT];
 struct labtest {
     const char *code, *name, *local, *unit; /* JLAC10 17, display name, local code, unit */
     uint8_t spec, dec;                      /* specimen, decimals */
@@ -187,16 +189,16 @@ struct labtest {
     int32_t mean[2], sd;                    /* population (scaled) */
     bool qualitative;                       /* ST: (-) (+-) (+) (2+) */
 };
-extern const struct labtest tab_lab[];
-extern const size_t tab_lab_len;
-int lab_find(const char *code);
+extern const struct labtest sy_tab_lab[];
+extern const size_t sy_tab_lab_len;
+int sy_lab_find(const char *code);
 
 struct diet {
     const char *code, *name;
 };
-extern const struct diet tab_diet[];
-extern const size_t tab_diet_len;
-extern const char *const tab_diet_comment[5]; /* [0] is "" */
+extern const struct diet sy_tab_diet[];
+extern const size_t sy_tab_diet_len;
+extern const char *const sy_tab_diet_comment[5]; /* [0] is "" */
 enum {
     DI_REG,
     DI_SOFT,
@@ -217,8 +219,8 @@ struct exam {
     const char *jj1017, *name, *modality;
     const char *normal;
 };
-extern const struct exam tab_exam[];
-extern const size_t tab_exam_len;
+extern const struct exam sy_tab_exam[];
+extern const size_t sy_tab_exam_len;
 enum {
     EX_CXR,
     EX_AXR,
@@ -236,14 +238,14 @@ struct allergen {
     const char *type, *type_name, *code, *system, *name;
     uint16_t w;
 };
-extern const struct allergen tab_allergen[];
-extern const size_t tab_allergen_len;
-extern const char *const tab_reaction[];
-extern const size_t tab_reaction_len;
+extern const struct allergen sy_tab_allergen[];
+extern const size_t sy_tab_allergen_len;
+extern const char *const sy_tab_reaction[];
+extern const size_t sy_tab_reaction_len;
 struct severity {
     const char *code, *name;
 };
-extern const struct severity tab_severity[3];
+extern const struct severity sy_tab_severity[3];
 
 struct relation {
     const char *code, *name;
@@ -264,8 +266,8 @@ struct reason {
     bool resolves;        /* diagnosis ends at discharge */
     bool acute_labs;      /* CRP/WBC high on admission */
 };
-extern const struct reason tab_reason[];
-extern const size_t tab_reason_len;
+extern const struct reason sy_tab_reason[];
+extern const size_t sy_tab_reason_len;
 
 /* chronic conditions a person may carry, with what is prescribed and drawn for them */
 struct condition {
@@ -275,8 +277,8 @@ struct condition {
     const char *drug1, *drug2;
     const char *labs; /* extra lab codes, comma separated, or NULL */
 };
-extern const struct condition tab_condition[];
-extern const size_t tab_condition_len;
+extern const struct condition sy_tab_condition[];
+extern const size_t sy_tab_condition_len;
 
 struct acute {
     const char *icd10;
@@ -286,8 +288,8 @@ struct acute {
     uint8_t days;
     bool labs, xray;
 };
-extern const struct acute tab_acute[];
-extern const size_t tab_acute_len;
+extern const struct acute sy_tab_acute[];
+extern const size_t sy_tab_acute_len;
 
 /* ---- people.c: phase 1, every patient's fixed facts ---------------------------------- */
 enum profile { PR_RARE, PR_OCCASIONAL, PR_CHRONIC };
@@ -368,13 +370,13 @@ struct synth {
     uint64_t files, bytes;
 };
 
-enum cv_err people_make(struct synth *s);
-enum cv_err make_wards(struct synth *s);
-enum cv_err make_doctors(struct synth *s, struct rng *r);
-enum cv_err hospital_make(struct synth *s);
-void hospital_free(struct hospital *h);
-const struct stay *patient_stays(const struct synth *s, uint32_t patient, size_t *n);
-int age_at(int32_t birth, int32_t day);
+enum cv_err sy_people_make(struct synth *s);
+enum cv_err sy_make_wards(struct synth *s);
+enum cv_err sy_make_doctors(struct synth *s, struct rng *r);
+enum cv_err sy_hospital_make(struct synth *s);
+void sy_hospital_free(struct hospital *h);
+const struct stay *sy_patient_stays(const struct synth *s, uint32_t patient, size_t *n);
+int sy_age_at(int32_t birth, int32_t day);
 
 /* ---- care.c: one patient's plan -------------------------------------------------------- */
 enum dtype {
@@ -396,7 +398,7 @@ enum dtype {
     T_OMG11,
     T_COUNT
 };
-extern const char *const dtype_name[T_COUNT];
+extern const char *const sy_dtype_name[T_COUNT];
 enum msg {
     M_A08,
     M_A04,
@@ -422,7 +424,7 @@ struct msg_info {
     const char *type; /* MSH-9 */
     uint8_t dtype;
 };
-extern const struct msg_info tab_msg[M_COUNT];
+extern const struct msg_info sy_tab_msg[M_COUNT];
 enum pid3 { P3_SAME, P3_UNPADDED, P3_OTHER };
 enum act { A_NEW, A_CHANGE, A_CANCEL, A_PRELIM, A_FINAL };
 
@@ -504,7 +506,7 @@ struct rx {
 };
 enum { RXP_CLINIC, RXP_WARD, RXP_DISCHARGE, RXP_INJECTION };
 /* RXE-10, the amount dispensed, in tenths */
-unsigned rx_dispense10(const struct rx *rx, const struct rxline *l);
+unsigned sy_rx_dispense10(const struct rx *rx, const struct rxline *l);
 struct lab {
     uint8_t dept, inout, ntests;
     uint16_t doctor;
@@ -533,7 +535,7 @@ struct visit {
     int64_t t;
     uint8_t dept;
     uint16_t doctor;
-    int16_t acute; /* tab_acute index, -1 for a chronic follow-up */
+    int16_t acute; /* sy_tab_acute index, -1 for a chronic follow-up */
     int16_t diag;  /* the diagnosis it added, or -1 */
 };
 struct ppr {
@@ -578,51 +580,52 @@ struct patient {
     enum cv_err err; /* first allocation failure while planning */
 };
 
-void move_house(struct rng *r, struct demo *d);
+void sy_move_house(struct rng *r, struct demo *d);
 /* "静岡県静岡市駿河区登呂１−３−５　グランドハイツ３０２" */
-void address_text(const struct demo *d, char *buf, size_t n);
-void patient_reset(struct patient *p);
-void patient_free(struct patient *p);
-enum cv_err care_plan(struct synth *s, struct patient *p, uint32_t idx);
+void sy_address_text(const struct demo *d, char *buf, size_t n);
+void sy_patient_reset(struct patient *p);
+void sy_patient_free(struct patient *p);
+enum cv_err sy_care_plan(struct synth *s, struct patient *p, uint32_t idx);
 /* The stay (or -1) and bed (or -1) the patient holds at minute t. */
-int32_t patient_bed_at(const struct synth *s, const struct patient *p, int64_t t, int32_t *stay);
+int32_t sy_patient_bed_at(const struct synth *s, const struct patient *p, int64_t t, int32_t *stay);
 /* The demographics version in force at minute t. */
-const struct demo *demo_at(const struct patient *p, int64_t t);
+const struct demo *sy_demo_at(const struct patient *p, int64_t t);
 /* Diagnoses: on the list written at t, active at t, and the main one at t (-1: none). */
-bool diag_listed(const struct diag *g, int64_t t);
-bool diag_active(const struct diag *g, int64_t t);
-int diag_main(const struct synth *s, const struct patient *p, int64_t t);
+bool sy_diag_listed(const struct diag *g, int64_t t);
+bool sy_diag_active(const struct diag *g, int64_t t);
+int sy_diag_main(const struct synth *s, const struct patient *p, int64_t t);
 /* Lab result text as written in OBX-5, and its H/L flag (0 none). */
-void lab_value_text(const struct labtest *lt, int32_t v, char *buf, size_t n);
-char lab_flag(const struct labtest *lt, int sex, int32_t v);
-extern const struct relation tab_relation[];
+void sy_lab_value_text(const struct labtest *lt, int32_t v, char *buf, size_t n);
+char sy_lab_flag(const struct labtest *lt, int sex, int32_t v);
+extern const struct relation sy_tab_relation[];
 
 /* ---- msg_*.c: HL7 rendering ---------------------------------------------------------- */
-void msg_render(const struct synth *s, const struct patient *p, const struct ev *e, struct out *o);
-void doctor_name(const struct synth *s, uint16_t doctor, char *buf, size_t n);
-void dose_text(unsigned dose10, char *buf, size_t n);         /* RXE-3 as written: "1", "0.5" */
-void diet_text(const struct dietord *d, char *buf, size_t n); /* ODS-4 */
+void sy_msg_render(const struct synth *s, const struct patient *p, const struct ev *e,
+                   struct out *o);
+void sy_doctor_name(const struct synth *s, uint16_t doctor, char *buf, size_t n);
+void sy_dose_text(unsigned dose10, char *buf, size_t n);         /* RXE-3 as written: "1", "0.5" */
+void sy_diet_text(const struct dietord *d, char *buf, size_t n); /* ODS-4 */
 
 /* ---- tree.c: files and folders --------------------------------------------------------- */
 struct tree;
-enum cv_err tree_open(const char *root, struct tree **out);
+enum cv_err sy_tree_open(const char *root, struct tree **out);
 /* Write every event of `p` (rendering each into `o`) under its folders. */
-enum cv_err tree_write_patient(struct tree *t, struct synth *s, const struct patient *p,
-                               struct out *o);
-enum cv_err tree_finish(struct tree *t, bool sync);
-void tree_close(struct tree *t);
-void file_name(const struct patient *p, const struct ev *e, char *buf, size_t n);
-void mtime_of(int64_t ms, struct timespec ts[2]);
+enum cv_err sy_tree_write_patient(struct tree *t, struct synth *s, const struct patient *p,
+                                  struct out *o);
+enum cv_err sy_tree_finish(struct tree *t, bool sync);
+void sy_tree_close(struct tree *t);
+void sy_file_name(const struct patient *p, const struct ev *e, char *buf, size_t n);
+void sy_mtime_of(int64_t ms, struct timespec ts[2]);
 
 /* ---- manifest.c ------------------------------------------------------------------------ */
 struct manifest;
-enum cv_err manifest_open(struct synth *s, const char *path, struct manifest **out);
-enum cv_err manifest_patient(struct manifest *m, struct synth *s, const struct patient *p);
+enum cv_err sy_manifest_open(struct synth *s, const char *path, struct manifest **out);
+enum cv_err sy_manifest_patient(struct manifest *m, struct synth *s, const struct patient *p);
 /* Join everything into the manifest file, atomically (rename), only when all went well. */
-enum cv_err manifest_finish(struct manifest *m, struct synth *s);
+enum cv_err sy_manifest_finish(struct manifest *m, struct synth *s);
 /* Free, removing the side file and any temporary (a finished manifest stays). */
-void manifest_free(struct manifest *m);
+void sy_manifest_free(struct manifest *m);
 /* Where the patient is at the end (bed index or -1), by the CURRENT-STATE rules. */
-int32_t final_bed(const struct synth *s, const struct patient *p, const struct ev **set_by);
+int32_t sy_final_bed(const struct synth *s, const struct patient *p, const struct ev **set_by);
 
 #endif

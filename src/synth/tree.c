@@ -31,7 +31,7 @@ struct tree {
     size_t cap;
 };
 
-void mtime_of(int64_t ms, struct timespec ts[2])
+void sy_mtime_of(int64_t ms, struct timespec ts[2])
 {
     int64_t s = ms / 1000 - JST_OFFSET;
 
@@ -40,26 +40,26 @@ void mtime_of(int64_t ms, struct timespec ts[2])
     ts[1] = ts[0];
 }
 
-void file_name(const struct patient *p, const struct ev *e, char *buf, size_t n)
+void sy_file_name(const struct patient *p, const struct ev *e, char *buf, size_t n)
 {
     struct out o = {buf, 0, n - 1, false, false};
 
-    out_s(&o, p->id);
-    out_c(&o, '_');
+    sy_out_s(&o, p->id);
+    sy_out_c(&o, '_');
     if (e->care_day < 0)
-        out_c(&o, '-');
+        sy_out_c(&o, '-');
     else
-        out_date(&o, e->care_day);
-    out_c(&o, '_');
-    out_s(&o, dtype_name[e->type]);
-    out_c(&o, '_');
-    out_s(&o, e->order);
-    out_c(&o, '_');
-    out_ms17(&o, e->ms);
-    out_c(&o, '_');
-    out_s(&o, e->dept == 0xff ? "-" : tab_dept[e->dept].code);
-    out_c(&o, '_');
-    out_c(&o, e->flag);
+        sy_out_date(&o, e->care_day);
+    sy_out_c(&o, '_');
+    sy_out_s(&o, sy_dtype_name[e->type]);
+    sy_out_c(&o, '_');
+    sy_out_s(&o, e->order);
+    sy_out_c(&o, '_');
+    sy_out_ms17(&o, e->ms);
+    sy_out_c(&o, '_');
+    sy_out_s(&o, e->dept == 0xff ? "-" : sy_tab_dept[e->dept].code);
+    sy_out_c(&o, '_');
+    sy_out_c(&o, e->flag);
     buf[o.len] = '\0';
 }
 
@@ -109,7 +109,7 @@ static enum cv_err close_dir(const struct tree *t, int fd, int64_t newest, const
 
     if (fd < 0)
         return CV_OK;
-    mtime_of(newest, ts);
+    sy_mtime_of(newest, ts);
     if (newest != INT64_MIN && futimens(fd, ts) != 0)
         err = cv_fail_errno(CV_EIO, "cannot set the time of '%s'", where(t, r));
     if (close(fd) != 0 && !err)
@@ -117,7 +117,7 @@ static enum cv_err close_dir(const struct tree *t, int fd, int64_t newest, const
     return err;
 }
 
-enum cv_err tree_open(const char *root, struct tree **out)
+enum cv_err sy_tree_open(const char *root, struct tree **out)
 {
     struct tree *t = cv_calloc(1, sizeof(*t));
 
@@ -223,18 +223,18 @@ static enum cv_err write_file(struct tree *t, struct synth *s, const struct pati
     const char *what = NULL;
     int fd, saved;
 
-    msg_render(s, p, e, o);
+    sy_msg_render(s, p, e, o);
     if (o->full || o->unmapped)
         return cv_fail(CV_EINVAL, "message for '%s' %s",
                        where(t, REL(t->l1.name, t->l2.name, f->pid, f->date)),
                        o->full ? "does not fit its buffer" : "has a character without a JIS form");
-    file_name(p, e, name, sizeof(name));
-    snprintf(rel, sizeof(rel), "%s/%s/%s", f->date, dtype_name[e->type], name);
+    sy_file_name(p, e, name, sizeof(name));
+    snprintf(rel, sizeof(rel), "%s/%s/%s", f->date, sy_dtype_name[e->type], name);
     fd = openat(f->fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return cv_fail_errno(CV_EIO, "cannot create '%s'",
                              where(t, REL(t->l1.name, t->l2.name, f->pid, rel)));
-    mtime_of(e->ms, ts);
+    sy_mtime_of(e->ms, ts);
     if (write_all(fd, o->p, o->len) != 0)
         what = "cannot write";
     else if (futimens(fd, ts) != 0)
@@ -259,7 +259,7 @@ static enum cv_err stamp(struct tree *t, const struct folder *f, const char *rel
 {
     struct timespec ts[2];
 
-    mtime_of(newest, ts);
+    sy_mtime_of(newest, ts);
     if (utimensat(f->fd, rel, ts, 0) != 0)
         return cv_fail_errno(CV_EIO, "cannot set the time of '%s'",
                              where(t, REL(t->l1.name, t->l2.name, f->pid, rel)));
@@ -283,7 +283,7 @@ static enum cv_err write_date(struct tree *t, struct synth *s, const struct pati
         int type = p->ev.v[t->order[*i]].type;
         int64_t type_newest = INT64_MIN;
 
-        snprintf(rel, sizeof(rel), "%s/%s", f->date, dtype_name[type]);
+        snprintf(rel, sizeof(rel), "%s/%s", f->date, sy_dtype_name[type]);
         if (mkdirat(f->fd, rel, 0755) != 0)
             return cv_fail_errno(CV_EIO, "cannot create folder '%s'",
                                  where(t, REL(t->l1.name, t->l2.name, f->pid, rel)));
@@ -303,8 +303,8 @@ static enum cv_err write_date(struct tree *t, struct synth *s, const struct pati
     return stamp(t, f, f->date, *newest);
 }
 
-enum cv_err tree_write_patient(struct tree *t, struct synth *s, const struct patient *p,
-                               struct out *o)
+enum cv_err sy_tree_write_patient(struct tree *t, struct synth *s, const struct patient *p,
+                                  struct out *o)
 {
     struct folder f = {p->id, NULL, -1};
     int64_t pnewest = INT64_MIN;
@@ -334,9 +334,9 @@ enum cv_err tree_write_patient(struct tree *t, struct synth *s, const struct pat
         struct out d = {date, 0, sizeof(date) - 1, false, false};
 
         if (day < 0)
-            out_c(&d, '-');
+            sy_out_c(&d, '-');
         else
-            out_date(&d, day);
+            sy_out_date(&d, day);
         date[d.len] = '\0';
         f.date = date;
         err = write_date(t, s, p, o, &f, &i, &dnewest);
@@ -350,7 +350,7 @@ enum cv_err tree_write_patient(struct tree *t, struct synth *s, const struct pat
     return close_dir(t, pfd, pnewest, REL(t->l1.name, t->l2.name, p->id));
 }
 
-enum cv_err tree_finish(struct tree *t, bool sync)
+enum cv_err sy_tree_finish(struct tree *t, bool sync)
 {
     enum cv_err err = CV_OK;
 
@@ -372,14 +372,14 @@ enum cv_err tree_finish(struct tree *t, bool sync)
     if (!err && t->root.newest != INT64_MIN) {
         struct timespec ts[2];
 
-        mtime_of(t->root.newest, ts);
+        sy_mtime_of(t->root.newest, ts);
         if (futimens(t->root.fd, ts) != 0)
             err = cv_fail_errno(CV_EIO, "cannot set the time of '%s'", t->root_path);
     }
     return err;
 }
 
-void tree_close(struct tree *t)
+void sy_tree_close(struct tree *t)
 {
     if (!t)
         return;

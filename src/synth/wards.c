@@ -74,7 +74,7 @@ static void ward_code(char *buf, size_t n, size_t i, int *floor)
     snprintf(buf, n, "%d%c", *floor, (i - CV_ARRAY_LEN(ward_tpl)) % 2 ? 'W' : 'E');
 }
 
-enum cv_err make_wards(struct synth *s)
+enum cv_err sy_make_wards(struct synth *s)
 {
     struct hospital *h = &s->h;
     uint32_t beds = (uint32_t)(s->npatients / 60);
@@ -122,7 +122,7 @@ enum cv_err make_wards(struct synth *s)
     return CV_OK;
 }
 
-enum cv_err make_doctors(struct synth *s, struct rng *r)
+enum cv_err sy_make_doctors(struct synth *s, struct rng *r)
 {
     struct hospital *h = &s->h;
     size_t per = s->npatients / 3000;
@@ -140,10 +140,10 @@ enum cv_err make_doctors(struct synth *s, struct rng *r)
             size_t ng;
             const struct given_name *g;
 
-            g = given_names(rng_pm(r, 250) ? SEX_F : SEX_M, rng_pm(r, 500) ? ERA_1965 : ERA_1985,
-                            &ng);
+            g = sy_given_names(sy_rng_pm(r, 250) ? SEX_F : SEX_M,
+                               sy_rng_pm(r, 500) ? ERA_1965 : ERA_1985, &ng);
             snprintf(doc->id, sizeof(doc->id), "%d", 100 + d * 20 + (int)k);
-            doc->family = &tab_family[RNG_PICK(r, tab_family, tab_family_len, w)];
+            doc->family = &sy_tab_family[RNG_PICK(r, sy_tab_family, sy_tab_family_len, w)];
             doc->given = &g[RNG_PICK(r, g, ng, w)];
             doc->dept = (uint8_t)d;
             h->dept_doctors[d][h->dept_ndoctors[d]++] = (uint16_t)h->ndoctors;
@@ -152,7 +152,7 @@ enum cv_err make_doctors(struct synth *s, struct rng *r)
     return CV_OK;
 }
 
-void hospital_free(struct hospital *h)
+void sy_hospital_free(struct hospital *h)
 {
     cv_free(h->wards);
     cv_free(h->beds);

@@ -143,17 +143,17 @@ static void test_rng(void **state)
     int64_t sum = 0;
 
     (void)state;
-    rng_init(&a, 1, RS_CARE, 7);
-    rng_init(&b, 1, RS_CARE, 7);
+    sy_rng_init(&a, 1, RS_CARE, 7);
+    sy_rng_init(&b, 1, RS_CARE, 7);
     for (int i = 0; i < 100; i++)
-        assert_int_equal(rng_u64(&a), rng_u64(&b));
-    rng_init(&b, 1, RS_CARE, 8);
-    assert_int_not_equal(rng_u64(&a), rng_u64(&b));
+        assert_int_equal(sy_rng_u64(&a), sy_rng_u64(&b));
+    sy_rng_init(&b, 1, RS_CARE, 8);
+    assert_int_not_equal(sy_rng_u64(&a), sy_rng_u64(&b));
     for (int i = 0; i < 10000; i++) {
-        uint32_t v = rng_below(&a, 10);
-        int g = rng_gauss(&a, 100, 10);
+        uint32_t v = sy_rng_below(&a, 10);
+        int g = sy_rng_gauss(&a, 100, 10);
 
-        int r = rng_range(&a, -3, 3);
+        int r = sy_rng_range(&a, -3, 3);
 
         assert_true(v < 10);
         assert_true(r >= -3 && r <= 3);
@@ -167,7 +167,7 @@ static void expect_bytes(const char *utf8, const char *want, size_t n)
     char buf[64];
     struct out o = {buf, 0, sizeof(buf), false, false};
 
-    out_j(&o, utf8);
+    sy_out_j(&o, utf8);
     assert_false(o.unmapped);
     assert_int_equal(o.len, n);
     assert_memory_equal(buf, want, n);
@@ -176,20 +176,20 @@ static void expect_bytes(const char *utf8, const char *want, size_t n)
 static void test_jis_encoder(void **state)
 {
     (void)state;
-    assert_int_equal(jis_init(), CV_OK);
+    assert_int_equal(sy_jis_init(), CV_OK);
     /* 日 = 0x46 0x7C ('|'), 本 = 0x4B 0x5C ('\'), runs closed before ASCII */
     expect_bytes("日本", "\x1b$BF|K\\\x1b(B", 10);
     expect_bytes("A日b", "A\x1b$BF|\x1b(Bb", 10);
     expect_bytes("ウ", "\x1b$B%&\x1b(B", 8);
     expect_bytes("", "", 0);
-    assert_false(jis_mappable("髙"));
-    assert_false(jis_mappable("a|b"));
-    assert_true(jis_mappable("■橋"));
+    assert_false(sy_jis_mappable("髙"));
+    assert_false(sy_jis_mappable("a|b"));
+    assert_true(sy_jis_mappable("■橋"));
 }
 
 static void check_text(const char *s)
 {
-    if (s && !jis_mappable(s))
+    if (s && !sy_jis_mappable(s))
         fail_msg("no ISO-2022-JP form (or an HL7 delimiter) in '%s'", s);
 }
 
@@ -199,58 +199,60 @@ static void test_tables_encode(void **state)
     size_t n;
 
     (void)state;
-    for (size_t i = 0; i < tab_family_len; i++)
-        check_text(tab_family[i].kanji), check_text(tab_family[i].kana);
+    for (size_t i = 0; i < sy_tab_family_len; i++)
+        check_text(sy_tab_family[i].kanji), check_text(sy_tab_family[i].kana);
     for (int sex = 0; sex < 2; sex++)
         for (int era = 0; era < ERA_COUNT; era++) {
-            const struct given_name *g = given_names(sex, era, &n);
+            const struct given_name *g = sy_given_names(sex, era, &n);
 
             for (size_t i = 0; i < n; i++)
                 check_text(g[i].kanji), check_text(g[i].kana);
         }
-    for (size_t i = 0; i < tab_town_len; i++)
-        check_text(tab_town[i].pref), check_text(tab_town[i].city), check_text(tab_town[i].town);
-    for (size_t i = 0; i < tab_building_len; i++)
-        check_text(tab_building[i]);
-    for (size_t i = 0; i < tab_employer_len; i++)
-        check_text(tab_employer[i]);
-    for (size_t i = 0; i < tab_hospital_len; i++)
-        check_text(tab_hospital[i].name), check_text(tab_hospital[i].address);
+    for (size_t i = 0; i < sy_tab_town_len; i++)
+        check_text(sy_tab_town[i].pref), check_text(sy_tab_town[i].city),
+            check_text(sy_tab_town[i].town);
+    for (size_t i = 0; i < sy_tab_building_len; i++)
+        check_text(sy_tab_building[i]);
+    for (size_t i = 0; i < sy_tab_employer_len; i++)
+        check_text(sy_tab_employer[i]);
+    for (size_t i = 0; i < sy_tab_hospital_len; i++)
+        check_text(sy_tab_hospital[i].name), check_text(sy_tab_hospital[i].address);
     for (size_t i = 0; i < D_COUNT; i++)
-        check_text(tab_dept[i].name);
-    for (size_t i = 0; i < tab_dx_len; i++)
-        check_text(tab_dx[i].name);
-    for (size_t i = 0; i < tab_drug_len; i++)
-        check_text(tab_drug[i].name), check_text(tab_drug[i].unit_name),
-            check_text(tab_drug[i].form_name), check_text(tab_usage[tab_drug[i].usage].text);
-    for (size_t i = 0; i < tab_inj_len; i++)
-        check_text(tab_inj[i].name), check_text(tab_inj[i].unit_name),
-            check_text(tab_inj[i].additive);
-    for (size_t i = 0; i < tab_lab_len; i++)
-        check_text(tab_lab[i].name), check_text(tab_lab[i].unit);
-    for (size_t i = 0; i < tab_diet_len; i++)
-        check_text(tab_diet[i].name);
+        check_text(sy_tab_dept[i].name);
+    for (size_t i = 0; i < sy_tab_dx_len; i++)
+        check_text(sy_tab_dx[i].name);
+    for (size_t i = 0; i < sy_tab_drug_len; i++)
+        check_text(sy_tab_drug[i].name), check_text(sy_tab_drug[i].unit_name),
+            check_text(sy_tab_drug[i].form_name),
+            check_text(sy_tab_usage[sy_tab_drug[i].usage].text);
+    for (size_t i = 0; i < sy_tab_inj_len; i++)
+        check_text(sy_tab_inj[i].name), check_text(sy_tab_inj[i].unit_name),
+            check_text(sy_tab_inj[i].additive);
+    for (size_t i = 0; i < sy_tab_lab_len; i++)
+        check_text(sy_tab_lab[i].name), check_text(sy_tab_lab[i].unit);
+    for (size_t i = 0; i < sy_tab_diet_len; i++)
+        check_text(sy_tab_diet[i].name);
     for (size_t i = 0; i < 5; i++)
-        check_text(tab_diet_comment[i]);
-    for (size_t i = 0; i < tab_exam_len; i++)
-        check_text(tab_exam[i].name), check_text(tab_exam[i].normal);
-    for (size_t i = 0; i < tab_allergen_len; i++)
-        check_text(tab_allergen[i].name), check_text(tab_allergen[i].type_name);
-    for (size_t i = 0; i < tab_reaction_len; i++)
-        check_text(tab_reaction[i]);
-    for (size_t i = 0; i < tab_reason_len; i++)
-        check_text(tab_reason[i].finding);
-    for (size_t i = 0; i < tab_condition_len; i++) {
-        assert_true(drug_find(tab_condition[i].drug1) >= 0);
-        assert_true(!tab_condition[i].drug2 || drug_find(tab_condition[i].drug2) >= 0);
-        assert_true(dx_find(tab_condition[i].icd10) >= 0);
+        check_text(sy_tab_diet_comment[i]);
+    for (size_t i = 0; i < sy_tab_exam_len; i++)
+        check_text(sy_tab_exam[i].name), check_text(sy_tab_exam[i].normal);
+    for (size_t i = 0; i < sy_tab_allergen_len; i++)
+        check_text(sy_tab_allergen[i].name), check_text(sy_tab_allergen[i].type_name);
+    for (size_t i = 0; i < sy_tab_reaction_len; i++)
+        check_text(sy_tab_reaction[i]);
+    for (size_t i = 0; i < sy_tab_reason_len; i++)
+        check_text(sy_tab_reason[i].finding);
+    for (size_t i = 0; i < sy_tab_condition_len; i++) {
+        assert_true(sy_drug_find(sy_tab_condition[i].drug1) >= 0);
+        assert_true(!sy_tab_condition[i].drug2 || sy_drug_find(sy_tab_condition[i].drug2) >= 0);
+        assert_true(sy_dx_find(sy_tab_condition[i].icd10) >= 0);
     }
-    for (size_t i = 0; i < tab_reason_len; i++) {
-        assert_true(dx_find(tab_reason[i].icd10) >= 0);
-        assert_true(!tab_reason[i].drug || drug_find(tab_reason[i].drug) >= 0);
+    for (size_t i = 0; i < sy_tab_reason_len; i++) {
+        assert_true(sy_dx_find(sy_tab_reason[i].icd10) >= 0);
+        assert_true(!sy_tab_reason[i].drug || sy_drug_find(sy_tab_reason[i].drug) >= 0);
     }
-    for (size_t i = 0; i < tab_acute_len; i++)
-        assert_true(dx_find(tab_acute[i].icd10) >= 0);
+    for (size_t i = 0; i < sy_tab_acute_len; i++)
+        assert_true(sy_dx_find(sy_tab_acute[i].icd10) >= 0);
 }
 
 static void test_same_seed_same_tree(void **state)
