@@ -1,0 +1,152 @@
+/*
+ * cmd_serve.c: `chartvault serve`: the downtime viewer. It opens the reference index
+ * read-only and holds no repository key; it serves HTTPS only, making a self-signed
+ * certificate in the state folder on first start when none is given.
+ */
+#include "cli.h"
+
+#include <chartvault/web.h>
+
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: chartvault serve --db FILE --state DIR [--listen ADDR:PORT]\n"
+            "                        [--tls-cert FILE --tls-key FILE] [--client-ca FILE]\n"
+            "                        [--stale-minutes N] [--threads N]\n\n"
+            "Serve the reference index read-only over HTTPS to clinicians: patient search and\n"
+            "summary, ward census and bed map, in Japanese (English on request).\n\n"
+            "  --db FILE            the reference index (may be missing; replaced files are\n"
+            "                       picked up without a restart)\n"
+            "  --state DIR          accounts, audit log, self-signed certificate\n"
+            "  --listen ADDR:PORT   default 127.0.0.1:8443 ([::1]:8443 for IPv6)\n"
+            "  --tls-cert/--tls-key a PEM certificate and its key (default: self-signed,\n"
+            "                       made in DIR/tls/ on first start)\n"
+            "  --client-ca FILE     demand client certificates signed by this CA\n"
+            "  --stale-minutes N    the data banner turns red past N minutes (default 30)\n"
+            "  --threads N          worker threads (default: one per core)\n");
+}
+
+static void warn_no_accounts(const char *state)
+{
+    struct cv_account_info *v = NULL;
+    size_t n = 0;
+
+    if (cv_account_list(state, &v, &n) == CV_OK && n == 0)
+        printf("no accounts yet: add one with 'chartvault user add NAME --role admin --state "
+               "%s'\n",
+               state);
+    cv_free(v);
+}
+
+static int serve_loop(const struct cv_web_config *cfg)
+{
+    struct cv_web *w;
+    char *fp;
+    bool made;
+    enum cv_err err = cv_web_start(cfg, &w, &fp, &made);
+
+    if (err)
+        return cli_fail("serve", err);
+    printf("chartvault serve: https://%s/\n", cfg->listen ? cfg->listen : "127.0.0.1:8443");
+    printf("certificate SHA-256 fingerprint: %s%s\n", fp,
+           made ? " (self-signed, made now in the state folder's tls/)" : "");
+    warn_no_accounts(cfg->state_dir);
+    fflush(stdout);
+    cv_free(fp);
+    while (!stop_requested) {
+        sleep(1);
+        cv_web_tick(w);
+    }
+    cv_web_stop(w);
+    return CLI_EXIT_OK;
+}
+
+static int serve_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"state", required_argument, NULL, 's'},
+        {"listen", required_argument, NULL, 'l'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},
+        {"client-ca", required_argument, NULL, 'a'},
+        {"stale-minutes", required_argument, NULL, 'm'},
+        {"threads", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct cv_web_config cfg = {0};
+    struct sigaction sa;
+    long v;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            cfg.db_path = optarg;
+            break;
+        case 's':
+            cfg.state_dir = optarg;
+            break;
+        case 'l':
+            cfg.listen = optarg;
+            break;
+        case 'c':
+            cfg.tls_cert = optarg;
+            break;
+        case 'k':
+            cfg.tls_key = optarg;
+            break;
+        case 'a':
+            cfg.client_ca = optarg;
+            break;
+        case 'm':
+            if (cli_parse_long("--stale-minutes", optarg, 1, 100000, &cfg.stale_minutes))
+                return cli_usage_error("serve", "%s", cv_errmsg());
+            break;
+        case 't':
+            if (cli_parse_long("--threads", optarg, 1, 64, &v))
+                return cli_usage_error("serve", "%s", cv_errmsg());
+            cfg.threads = (unsigned)v;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage_error("serve", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if (!cfg.db_path || !cfg.state_dir)
+        return cli_usage_error("serve", "--db and --state are required");
+    if (!cfg.tls_cert != !cfg.tls_key)
+        return cli_usage_error("serve", "--tls-cert and --tls-key go together");
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return serve_loop(&cfg);
+}
+
+const struct cli_command cli_cmd_serve = {
+    .name = "serve",
+    .section = CLI_VIEWER,
+    .summary = "serve the downtime viewer over HTTPS (read-only)",
+    .run = serve_run,
+};

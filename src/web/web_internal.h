@@ -1,0 +1,226 @@
+/*
+ * web_internal.h: what the files of src/web/ share and nothing else sees: the account
+ * record, the per-request context, HTML output with escaping built in, sessions, the login
+ * throttle, form decoding, translations and the page handlers.
+ */
+#ifndef CHARTVAULT_WEB_INTERNAL_H
+#define CHARTVAULT_WEB_INTERNAL_H
+
+#include <chartvault/web.h>
+
+#include "index/viewer_version.h"
+
+#include <pthread.h>
+#include <sodium.h>
+
+/* ---- accounts file (accounts.c) ---------------------------------------------------------- */
+struct account {
+    char name[CV_ACCOUNT_NAME_MAX + 1];
+    enum cv_role role;
+    bool admin_lock;
+    int64_t locked_until;
+    char totp[64]; /* base32, "" when none */
+    int64_t totp_step;
+    int64_t failures[CV_LOCKOUT_FAILURES];
+    int nfail;
+    int64_t created;
+    char hash[crypto_pwhash_STRBYTES];
+};
+enum cv_err web_account_line_parse(char *line, struct account *a);
+enum cv_err web_accounts_parse(char *text, const char *path, struct account **out, size_t *count);
+
+/* ---- forms and URLs (form.c) ------------------------------------------------------------- */
+#define WEB_FORM_FIELDS 16
+struct web_form {
+    size_t n;
+    const char *name[WEB_FORM_FIELDS];
+    const char *value[WEB_FORM_FIELDS];
+    char *storage;
+};
+/* Decode application/x-www-form-urlencoded (also a query string). CV_EPARSE on bad escapes,
+ * invalid UTF-8, control characters or too many fields. Free with web_form_free(). */
+enum cv_err web_form_parse(const char *s, size_t n, struct web_form *f);
+const char *web_form_get(const struct web_form *f, const char *name);
+void web_form_free(struct web_form *f);
+bool web_utf8_valid(const char *s, size_t n);
+/* Percent-encode everything but unreserved characters (for a path segment or a query). */
+enum cv_err web_url_encode(struct cv_buf *b, const char *s);
+/* A whole path: each segment percent-encoded, the slashes kept. */
+enum cv_err web_url_path_encode(struct cv_buf *b, const char *path);
+
+/* ---- translations (i18n.c) --------------------------------------------------------------- */
+enum web_lang { LANG_JA, LANG_EN };
+enum web_msg {
+#define MSG(id, ja, en) id,
+#include "messages.h"
+#undef MSG
+    MSG_COUNT_
+};
+const char *web_tr(enum web_lang lang, enum web_msg id);
+/* Pick the language from Accept-Language: English only when it ranks above Japanese. */
+enum web_lang web_lang_from_header(const char *accept_language);
+
+/* ---- sessions (session.c) ---------------------------------------------------------------- */
+#define WEB_SESSION_IDLE_SECS (30 * 60)
+#define WEB_SESSION_MAX_SECS  (12 * 60 * 60)
+#define WEB_TOKEN_HEX         65 /* 32 random bytes as hex + NUL */
+
+struct web_session {
+    char user[CV_ACCOUNT_NAME_MAX + 1];
+    enum cv_role role;
+    char csrf[WEB_TOKEN_HEX];
+};
+enum web_session_state { SESSION_NONE, SESSION_OK, SESSION_EXPIRED };
+struct web_sessions;
+enum cv_err web_sessions_new(struct web_sessions **out);
+void web_sessions_free(struct web_sessions *s);
+enum cv_err web_session_create(struct web_sessions *s, const char *user, enum cv_role role,
+                               time_t now, char token[WEB_TOKEN_HEX]);
+/* Look up the token and mark it used at `now`; an idle or too old one is removed. */
+enum web_session_state web_session_touch(struct web_sessions *s, const char *token, time_t now,
+                                         struct web_session *out);
+void web_session_end(struct web_sessions *s, const char *token);
+void web_sessions_expire(struct web_sessions *s, time_t now);
+void web_random_hex(char out[WEB_TOKEN_HEX]);
+
+/* ---- per-address login throttle (throttle.c) --------------------------------------------- */
+#define WEB_THROTTLE_FAILURES 20 /* per address within the lockout window */
+struct web_throttle;
+enum cv_err web_throttle_new(struct web_throttle **out);
+void web_throttle_free(struct web_throttle *t);
+/* Seconds until `addr` may try again, 0 when it may try now. */
+long web_throttle_wait(struct web_throttle *t, const char *addr, time_t now);
+void web_throttle_fail(struct web_throttle *t, const char *addr, time_t now);
+
+/* ---- TLS material (tls.c) ---------------------------------------------------------------- */
+struct web_tls {
+    char *cert_pem, *key_pem, *ca_pem;
+    char fingerprint[100];
+    bool made;
+};
+enum cv_err web_tls_load(const struct cv_web_config *cfg, struct web_tls *t);
+void web_tls_free(struct web_tls *t);
+/* Verify the peer certificate of a TLS session against the configured CA. */
+bool web_tls_client_ok(void *gnutls_session);
+
+/* ---- the request ------------------------------------------------------------------------- */
+struct web_data; /* the index as this request sees it (data.c) */
+
+struct web_req {
+    struct cv_web *w;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    bool post;
+    struct cv_buf body;
+    struct web_form form;  /* POST body fields */
+    struct web_form query; /* query string fields */
+    char addr[64];
+    enum web_lang lang;
+    enum web_session_state session_state;
+    struct web_session session;
+    char token[WEB_TOKEN_HEX];
+    char pre[WEB_TOKEN_HEX]; /* login-form CSRF token (cookie), before a session exists */
+    /* response */
+    unsigned status;
+    struct cv_buf out;
+    const char *content_type;
+    char cookies[3][256];
+    int ncookies;
+    char location[1024];
+    bool cacheable;     /* static assets only */
+    char data_time[32]; /* for the footer */
+    struct web_data *data;
+};
+
+/* The server's shared state (server.c). */
+struct cv_web {
+    struct cv_web_config cfg;
+    char *db_path, *state_dir;
+    struct MHD_Daemon *daemon;
+    struct web_tls tls;
+    struct web_sessions *sessions;
+    struct web_throttle *throttle;
+    struct cv_audit *audit;
+    struct web_index *index;
+};
+
+/* ---- HTML output (html.c) ---------------------------------------------------------------- */
+/* Append to the page. Every %s argument is HTML-escaped; the format itself must be a string
+ * literal (enforced by the macro), so markup can only come from the program text. Supports
+ * %s %d %ld %lld %u %zu %%. */
+void html_printf_(struct web_req *r, const char *fmt, ...) CV_PRINTF(2, 3);
+#define html(r, ...) html_printf_((r), "" __VA_ARGS__)
+/* A translated text, escaped. */
+void html_tr(struct web_req *r, enum web_msg id);
+/* A URL path segment or query value, percent-encoded (and then escaped). */
+void html_url(struct web_req *r, const char *s);
+void html_page_begin(struct web_req *r, const char *title);
+void html_page_end(struct web_req *r);
+/* A whole small page with a heading and a message, with the status set. */
+void html_message_page(struct web_req *r, unsigned status, enum web_msg title, const char *text);
+/* The CSRF field of the session (or of the login form). */
+void html_csrf_field(struct web_req *r, const char *token);
+#define T(r, id) web_tr((r)->lang, (id))
+/* "YYYY-MM-DDTHH:MM" as people write it, "YYYY-MM-DD HH:MM", in `buf`; "-" when absent. */
+const char *web_when(const char *s, char buf[32]);
+
+/* ---- handlers ---------------------------------------------------------------------------- */
+void web_page_login(struct web_req *r);
+void web_page_logout(struct web_req *r);
+void web_page_lang(struct web_req *r);
+void web_page_start(struct web_req *r);
+void web_page_health(struct web_req *r);
+void web_page_search(struct web_req *r);
+void web_page_patient(struct web_req *r, const char *id, bool print);
+void web_page_wards(struct web_req *r);
+void web_page_ward(struct web_req *r, const char *ward, bool beds);
+bool web_page_static(struct web_req *r, const char *name);
+void web_search_form(struct web_req *r, const char *q);
+bool web_patient_id_ok(const char *id);
+const char *web_sex_text(struct web_req *r, const char *sex);
+/* Whole years from a birth date "YYYY-MM-DD" to today (test clock), -1 when unknown. */
+int web_age(const char *birth);
+/* Each ward with its census and bed map buttons (page_ward.c). */
+void web_ward_buttons(struct web_req *r);
+void web_add_cookie(struct web_req *r, const char *name, const char *value, long max_age);
+void web_redirect(struct web_req *r, const char *location);
+/* The login-form token, made (and its cookie set) on first use. */
+const char *web_pre_token(struct web_req *r);
+/* Check the POSTed csrf field against `want`; on a mismatch answer 403 and return false. */
+bool web_csrf_ok(struct web_req *r, const char *want);
+/* Append an audit record for this request; false (and a 503 page) when it cannot be
+ * written, so nothing is shown that was not accounted for. */
+bool web_audit(struct web_req *r, const char *event, const char *result, const char *patient,
+               const char *detail);
+
+/* ---- the index, as pages see it (data.c) -------------------------------------------------
+ * One read snapshot per page (cv_index_snapshot_begin), and its data version for the
+ * fragment cache (src/index/viewer_version.c). */
+
+struct web_index;
+enum cv_err web_index_new(const char *db_path, struct web_index **out);
+void web_index_free(struct web_index *ix);
+/* Attach the current index to the request (reopening it when the file was replaced). */
+void web_data_attach(struct web_req *r);
+void web_data_detach(struct web_req *r);
+/* Data time and availability for the banner. */
+bool web_data_available(struct web_req *r, const char **why);
+bool web_data_time(struct web_req *r, time_t *t);
+/* The thread's read-only index handle, or NULL when there is no data. */
+struct cv_index *web_data_index(struct web_req *r);
+/* After a query failed: drop the handle (reopened on a later request) and log why. */
+void web_data_failed(struct web_req *r);
+/* Rendered fragments of pages, per thread, valid for one version of the index's data (see
+ * cv_index_snapshot_begin), one language and one day (ages, current medications).
+ * web_cache_find finds the fragment for `key` (valid until this thread's next
+ * web_cache_put); web_cache_put keeps r->out from `from` to its end. Call web_data_index()
+ * first: the version is that of the request's snapshot. */
+struct web_fragment {
+    const char *title, *body;
+    size_t n;
+};
+bool web_cache_find(struct web_req *r, const char *key, struct web_fragment *f);
+void web_cache_put(struct web_req *r, const char *key, const char *title, size_t from);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * test_web.c: the viewer's pieces that need no server: HTML escaping in html(), form and
+ * query decoding, RFC 6238 TOTP vectors and base32, the audit record parser and chain,
+ * sessions' idle and absolute expiry, the language choice, the per-address throttle, and
+ * account lockout with a moved clock.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "web/web_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_html_escapes_every_string(void **state)
+{
+    struct web_req r;
+    (void)state;
+
+    memset(&r, 0, sizeof(r));
+    cv_buf_init(&r.out, 4096);
+    html(&r, "<td class=\"n\">%s</td><td>%d/%ld/%zu</td>%%", "<script>alert('x')&\"</script>", -3,
+         42L, (size_t)7);
+    assert_string_equal(cv_buf_str(&r.out),
+                        "<td class=\"n\">&lt;script&gt;alert(&#39;x&#39;)&amp;&quot;&lt;/script&gt;"
+                        "</td><td>-3/42/7</td>%");
+    cv_buf_reset(&r.out);
+    html(&r, "[%s]", getenv("CV_NO_SUCH_VARIABLE_EVER"));
+    assert_string_equal(cv_buf_str(&r.out), "[]");
+    cv_buf_reset(&r.out);
+    html_url(&r, "3E/病棟 &x");
+    assert_string_equal(cv_buf_str(&r.out), "3E%2F%E7%97%85%E6%A3%9F%20%26x");
+    cv_buf_free(&r.out);
+}
+
+static void test_form_decoding(void **state)
+{
+    struct web_form f;
+    const char ok[] = "user=bob&password=a+b%20c%26d&empty=&flag&q=%E6%82%A3%E8%80%85";
+    (void)state;
+
+    assert_int_equal(web_form_parse(ok, strlen(ok), &f), CV_OK);
+    assert_string_equal(web_form_get(&f, "user"), "bob");
+    assert_string_equal(web_form_get(&f, "password"), "a b c&d");
+    assert_string_equal(web_form_get(&f, "empty"), "");
+    assert_string_equal(web_form_get(&f, "flag"), "");
+    assert_string_equal(web_form_get(&f, "q"), "患者");
+    assert_null(web_form_get(&f, "nope"));
+    web_form_free(&f);
+    assert_int_equal(web_form_parse("a=%zz", 5, &f), CV_EPARSE);
+    assert_int_equal(web_form_parse("a=%4", 4, &f), CV_EPARSE);
+    assert_int_equal(web_form_parse("a=%00", 5, &f), CV_EPARSE);
+    assert_int_equal(web_form_parse("a=%0A", 5, &f), CV_EPARSE);
+    assert_int_equal(web_form_parse("a=%FF", 5, &f), CV_EPARSE);
+    assert_int_equal(web_form_parse("a=%C0%AF", 8, &f), CV_EPARSE);     /* overlong */
+    assert_int_equal(web_form_parse("a=%ED%A0%80", 11, &f), CV_EPARSE); /* surrogate */
+    assert_int_equal(web_form_parse("=x", 2, &f), CV_EPARSE);
+    assert_int_equal(web_form_parse("a&b&c&d&e&f&g&h&i&j&k&l&m&n&o&p&q", 33, &f), CV_EPARSE);
+    assert_int_equal(web_form_parse("", 0, &f), CV_OK);
+    web_form_free(&f);
+}
+
+static void test_totp_rfc6238(void **state)
+{
+    const uint8_t *key = (const uint8_t *)"12345678901234567890";
+    char code[7], b32[64];
+    uint8_t back[32];
+    size_t n;
+    (void)state;
+
+    assert_int_equal(cv_totp_code(key, 20, 59 / 30, code), CV_OK);
+    assert_string_equal(code, "287082");
+    cv_totp_code(key, 20, 1111111109 / 30, code);
+    assert_string_equal(code, "081804");
+    cv_totp_code(key, 20, 1234567890 / 30, code);
+    assert_string_equal(code, "005924");
+    cv_totp_code(key, 20, 20000000000ULL / 30, code);
+    assert_string_equal(code, "353130");
+    cv_base32_encode(key, 20, b32);
+    assert_string_equal(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    assert_int_equal(cv_base32_decode("gezdgnbvgy3tqojqgezdgnbvgy3tqojq", back, 32, &n), CV_OK);
+    assert_int_equal(n, 20);
+    assert_memory_equal(back, key, 20);
+    assert_int_equal(cv_base32_decode("GEZ1", back, 32, &n), CV_EPARSE);
+    assert_int_equal(cv_base32_decode("GEZDGNBVGY3TQOJQ", back, 4, &n), CV_ETOOBIG);
+}
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/cv-unit-web-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    char cmd[300];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_audit_chain(void **state)
+{
+    static struct cv_audit_record r;
+    struct cv_audit_event ev = {"search", "ok", "bob", "127.0.0.1", NULL, "患者 \"x\"\n\\"};
+    struct cv_audit_verify v;
+    struct cv_audit *a;
+    char path[300], line[9000];
+    FILE *f;
+    (void)state;
+
+    make_tmpdir();
+    assert_int_equal(cv_audit_open(tmpdir, &a), CV_OK);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(cv_audit_append(a, &ev), CV_OK);
+    cv_audit_close(a);
+    ev.event = "view";
+    assert_int_equal(cv_audit_append_once(tmpdir, &ev), CV_OK);
+    assert_int_equal(cv_audit_verify(tmpdir, &v), CV_OK);
+    assert_int_equal(v.records, 6);
+    assert_int_equal(v.first_bad_line, 0);
+    snprintf(path, sizeof(path), "%s/audit.log", tmpdir);
+    f = fopen(path, "r");
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    assert_int_equal(cv_audit_record_parse(line, strlen(line), &r), CV_OK);
+    assert_int_equal(r.seq, 1);
+    assert_string_equal(r.detail, "患者 \"x\"\n\\");
+    assert_null(r.patient);
+    assert_int_equal(strlen(r.hash), 64);
+    assert_int_equal(cv_audit_record_parse("{\"seq\":1}", 9, &r), CV_EPARSE);
+    assert_int_equal(cv_audit_record_parse("{\"seq\":1,\"time\":\"t\",\"event\":\"e\"} x", 36, &r),
+                     CV_EPARSE);
+    assert_int_equal(
+        cv_audit_record_parse("{\"seq\":1,\"time\":\"t\",\"event\":\"\\ud800\"}", 38, &r),
+        CV_EPARSE);
+    remove_tmpdir();
+}
+
+static void test_sessions_expire(void **state)
+{
+    struct web_sessions *s;
+    struct web_session got;
+    char tok[WEB_TOKEN_HEX], tok2[WEB_TOKEN_HEX];
+    time_t t0 = 1800000000;
+    (void)state;
+
+    assert_int_equal(web_sessions_new(&s), CV_OK);
+    web_session_create(s, "bob", CV_ROLE_VIEWER, t0, tok);
+    assert_int_equal(strlen(tok), 64);
+    assert_int_equal(web_session_touch(s, tok, t0 + 1799, &got), SESSION_OK);
+    assert_string_equal(got.user, "bob");
+    assert_int_equal(strlen(got.csrf), 64);
+    assert_int_equal(web_session_touch(s, tok, t0 + 1799 + 1800, &got), SESSION_EXPIRED);
+    assert_int_equal(web_session_touch(s, tok, t0 + 1799 + 1801, &got), SESSION_NONE);
+    web_session_create(s, "amy", CV_ROLE_ADMIN, t0, tok2);
+    for (time_t t = t0; t < t0 + 12 * 3600; t += 1700)
+        assert_int_equal(web_session_touch(s, tok2, t, &got), SESSION_OK);
+    assert_int_equal(web_session_touch(s, tok2, t0 + 12 * 3600, &got), SESSION_EXPIRED);
+    web_session_create(s, "cy", CV_ROLE_VIEWER, t0, tok);
+    web_session_end(s, tok);
+    assert_int_equal(web_session_touch(s, tok, t0, &got), SESSION_NONE);
+    assert_int_equal(web_session_touch(s, "zz", t0, &got), SESSION_NONE);
+    web_sessions_free(s);
+}
+
+static void test_language_choice(void **state)
+{
+    (void)state;
+    assert_int_equal(web_lang_from_header(NULL), LANG_JA);
+    assert_int_equal(web_lang_from_header("ja,en-US;q=0.9,en;q=0.8"), LANG_JA);
+    assert_int_equal(web_lang_from_header("en-US,en;q=0.9"), LANG_EN);
+    assert_int_equal(web_lang_from_header("en-US;q=0.5,ja;q=0.8"), LANG_JA);
+    assert_int_equal(web_lang_from_header("fr-FR,en;q=0.5"), LANG_EN);
+    assert_int_equal(web_lang_from_header("fr-FR"), LANG_JA);
+    assert_string_equal(web_tr(LANG_JA, M_ALLERGY_NONE), "アレルギー記録なし（未確認）");
+}
+
+static void test_throttle(void **state)
+{
+    struct web_throttle *t;
+    time_t t0 = 1800000000;
+    (void)state;
+
+    assert_int_equal(web_throttle_new(&t), CV_OK);
+    for (int i = 0; i < WEB_THROTTLE_FAILURES - 1; i++)
+        web_throttle_fail(t, "10.0.0.1", t0 + i);
+    assert_int_equal(web_throttle_wait(t, "10.0.0.1", t0 + 30), 0);
+    web_throttle_fail(t, "10.0.0.1", t0 + 30);
+    assert_true(web_throttle_wait(t, "10.0.0.1", t0 + 31) > 800);
+    assert_int_equal(web_throttle_wait(t, "10.0.0.2", t0 + 31), 0);
+    assert_int_equal(web_throttle_wait(t, "10.0.0.1", t0 + 901), 0);
+    web_throttle_free(t);
+}
+
+static void test_lockout(void **state)
+{
+    enum cv_login_result res;
+    enum cv_role role;
+    time_t t0 = 1800000000;
+    (void)state;
+
+    make_tmpdir();
+    assert_int_equal(cv_account_add(tmpdir, "nurse", CV_ROLE_VIEWER, "sixteen-chars-ok"), CV_OK);
+    assert_int_equal(cv_account_add(tmpdir, "doc", CV_ROLE_ADMIN, "sixteen-chars-ok"), CV_EEXIST);
+    assert_int_equal(cv_account_add(tmpdir, "doc", CV_ROLE_ADMIN, "fifteen-chars-x"), CV_EINVAL);
+    assert_int_equal(cv_account_add(tmpdir, "Doc", CV_ROLE_ADMIN, "another-sixteen!"), CV_EINVAL);
+    /* 16 characters of kanji are 48 bytes but still 16 characters */
+    assert_int_equal(cv_password_check("一二三四五六七八九十一二三四五"), CV_EINVAL);
+    assert_int_equal(cv_password_check("一二三四五六七八九十一二三四五六"), CV_OK);
+    for (int i = 0; i < 4; i++) {
+        cv_account_login(tmpdir, "nurse", "wrong-password-xx", NULL, t0 + i, &res, &role);
+        assert_int_equal(res, CV_LOGIN_BAD);
+    }
+    cv_account_login(tmpdir, "nurse", "wrong-password-xx", NULL, t0 + 10, &res, &role);
+    assert_int_equal(res, CV_LOGIN_LOCKED_NOW);
+    cv_account_login(tmpdir, "nurse", "sixteen-chars-ok", NULL, t0 + 11, &res, &role);
+    assert_int_equal(res, CV_LOGIN_LOCKED);
+    cv_account_login(tmpdir, "nurse", "sixteen-chars-ok", NULL, t0 + 10 + 900, &res, &role);
+    assert_int_equal(res, CV_LOGIN_OK);
+    /* failures spread over more than 15 minutes do not lock */
+    for (int i = 0; i < 8; i++) {
+        cv_account_login(tmpdir, "nurse", "wrong-password-xx", NULL, t0 + 2000 + i * 300, &res,
+                         &role);
+        assert_int_equal(res, CV_LOGIN_BAD);
+    }
+    cv_account_login(tmpdir, "ghost", "sixteen-chars-ok", NULL, t0, &res, &role);
+    assert_int_equal(res, CV_LOGIN_BAD);
+    remove_tmpdir();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_html_escapes_every_string),
+        cmocka_unit_test(test_form_decoding),
+        cmocka_unit_test(test_totp_rfc6238),
+        cmocka_unit_test(test_audit_chain),
+        cmocka_unit_test(test_sessions_expire),
+        cmocka_unit_test(test_language_choice),
+        cmocka_unit_test(test_throttle),
+        cmocka_unit_test(test_lockout),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
