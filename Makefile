@@ -5,6 +5,7 @@
 #   make bench     benchmarks (never part of check)
 #   make fuzz      run every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make format    apply clang-format to all C sources
+#   make screenshots  refresh docs/screenshots/ from the headless browser test
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -15,7 +16,7 @@ CTEST_ARGS ?=
 C_SOURCES  = git ls-files --cached --others --exclude-standard '*.c' '*.h'
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps check check-release check-asan demo bench fuzz format format-check clean
+.PHONY: all deps check check-release check-asan demo bench fuzz format format-check clean screenshots
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -45,6 +46,9 @@ fuzz: deps
 	    -DCV_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@scripts/run-fuzzers $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+screenshots: all
+	cd $(BUILD) && CV_UPDATE_SCREENSHOTS=1 ctest --output-on-failure -R e2e_viewer_browser
 
 format:
 	@$(C_SOURCES) | xargs -r clang-format -i

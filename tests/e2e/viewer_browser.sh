@@ -1,6 +1,7 @@
 # viewer_browser: a nurse's path in headless Chromium (Debian's), driven by playwright-core:
 # log in, search, open a patient, print view, bed map and census from the start page, English.
-# Saves the screenshots into docs/screenshots/. Release build only (skipped under ASan).
+# Screenshots go to the test's scratch folder; with CV_UPDATE_SCREENSHOTS=1 (make screenshots) they
+# replace docs/screenshots/. Release build only (skipped under ASan).
 . "$CV_SOURCE_DIR/tests/lib.sh"
 . "$CV_SOURCE_DIR/tests/viewer_lib.sh"
 
@@ -33,9 +34,11 @@ make_password "$T/pw" "tablet-3e-long-password"
 expect_status 0 cv user add nurse --role viewer --state "$T/state" --password-file "$T/pw"
 start_server --db "$T/index.db" --state "$T/state"
 
-mkdir -p "$CV_SOURCE_DIR/docs/screenshots"
+shots="$T/screenshots"
+[ "${CV_UPDATE_SCREENSHOTS:-0}" = 1 ] && shots="$CV_SOURCE_DIR/docs/screenshots"
+mkdir -p "$shots"
 (cd "$B" && CV_URL="$URL" CV_USER=nurse CV_PASSWORD=tablet-3e-long-password CV_QUERY="$query" \
-    CV_SCREENSHOTS="$CV_SOURCE_DIR/docs/screenshots" CV_PROFILE="$T/profile" \
+    CV_SCREENSHOTS="$shots" CV_PROFILE="$T/profile" \
     timeout 300 node viewer.test.js) || fail "browser test"
-rm -f "$CV_SOURCE_DIR/docs/screenshots/patient-print.pdf"
+rm -f "$shots/patient-print.pdf"
 pass "headless Chromium: login, search, patient, print, bed map, census, English"
