@@ -19,7 +19,7 @@
 #define BURST_PER_MIN  20
 #define CURL_TIMEOUT_S 15L
 
-enum channel { CH_SYSLOG, CH_MAIL, CH_WEBHOOK, CH_COUNT };
+enum channel { CH_LOG, CH_SYSLOG, CH_MAIL, CH_WEBHOOK, CH_COUNT };
 
 struct key_state {
     char key[KEY_LEN];
@@ -340,18 +340,18 @@ static void deliver(struct cv_alerter *a, struct key_state *k, enum cv_alert_sev
            : sev == CV_ALERT_WARN ? CV_LOG_WARN
                                   : CV_LOG_INFO,
            "alert", "%s: %s", k->key, text);
-    if (a->syslog_on && due[CH_SYSLOG]) {
+    if (due[CH_SYSLOG]) {
         syslog(prio[sev], "%s: %s (%s)", sev_name(sev), text, k->key);
         k->sent[CH_SYSLOG] = now;
         a->counters.syslog_sent++;
     }
-    if ((a->smtp_url && due[CH_MAIL]) || (a->webhook && due[CH_WEBHOOK])) {
+    if (due[CH_MAIL] || due[CH_WEBHOOK]) {
         if (!burst_allows(a, now)) {
             a->counters.suppressed++;
             return;
         }
     }
-    if (a->smtp_url && due[CH_MAIL]) {
+    if (due[CH_MAIL]) {
         char body[TEXT_LEN + 512];
 
         snprintf(body, sizeof(body),
@@ -365,7 +365,7 @@ static void deliver(struct cv_alerter *a, struct key_state *k, enum cv_alert_sev
             a->counters.mail_failed++;
         }
     }
-    if (a->webhook && due[CH_WEBHOOK]) {
+    if (due[CH_WEBHOOK]) {
         if (send_webhook(a, sev, k->key, state, subject, text)) {
             k->sent[CH_WEBHOOK] = now;
             a->counters.webhook_sent++;
