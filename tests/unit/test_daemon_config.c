@@ -263,6 +263,22 @@ static void test_private_files(void **state)
     rmdir(dir);
 }
 
+/* The commented example shipped in packaging/ must stay a valid configuration. */
+static void test_packaged_example(void **state)
+{
+    struct cv_buf b = CV_BUF_INIT(1 << 16);
+    struct cv_config c;
+
+    (void)state;
+    assert_int_equal(cv_buf_read_file(&b, CV_SOURCE_DIR "/packaging/chartvault.conf"), CV_OK);
+    assert_int_equal(cv_config_parse_text("chartvault.conf", b.data, b.len, &c), CV_OK);
+    assert_string_equal(c.index_db, "/var/lib/chartvault/index/index.sqlite");
+    assert_string_equal(c.state_dir, "/var/lib/chartvault/state");
+    assert_int_equal(c.nrepos, 1);
+    cv_config_free(&c);
+    cv_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_cidr),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_private_files),
+        cmocka_unit_test(test_packaged_example),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
