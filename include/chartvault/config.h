@@ -77,6 +77,7 @@ struct cv_config {
     /* [drill] */
     long drill_interval; /* default 1 h */
     long drill_sample;   /* default 1,000 files */
+    long check_interval; /* repository structure check; default 1 d, 0 = off */
 
     /* [thresholds] */
     long snapshot_max_age; /* default 1 h */

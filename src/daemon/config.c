@@ -66,6 +66,7 @@ static const struct key_def keys[] = {
     {"alerts", "repeat", K_DURATION, CFG(alert_repeat), 0, 0},
     {"drill", "interval", K_DURATION0, CFG(drill_interval), 0, 0},
     {"drill", "sample", K_COUNT, CFG(drill_sample), 1, 10000000},
+    {"drill", "check_interval", K_DURATION0, CFG(check_interval), 0, 0},
     {"thresholds", "snapshot_max_age", K_DURATION, CFG(snapshot_max_age), 0, 0},
     {"thresholds", "anomaly_files", K_COUNT, CFG(anomaly_files), 1, 100000000},
     {"thresholds", "anomaly_percent", K_PERCENT, CFG(anomaly_percent), 0, 0},
@@ -393,6 +394,7 @@ static void set_defaults(struct cv_config *c)
     c->alert_repeat = 3600;
     c->drill_interval = 3600;
     c->drill_sample = 1000;
+    c->check_interval = 86400;
     c->snapshot_max_age = 3600;
     c->anomaly_files = 500;
     c->anomaly_percent = 1.0;

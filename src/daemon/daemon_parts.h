@@ -56,29 +56,46 @@ void cv_mllp_store_free(struct cv_mllp_store *st);
 
 /* ---- snapshots and drills (through the vault) ----------------------------------------- */
 struct cv_snap_info {
-    char id[80];
-    long long time;
+    char id[80];     /* short IDs, "1a2b3c4d" or "1a2b3c4d+5e6f7a8b" (source + MLLP storage) */
+    long long time;  /* of the older of the two: the round is only as fresh as its oldest part */
     long long bytes; /* repository size */
     long long files;
     bool suspect;
 };
 
-/* The newest snapshot in the repository; CV_ENOENT when there is none. */
-enum cv_err cv_protect_newest(const struct cv_config_repo *r, struct cv_snap_info *out);
-/* Snapshot the source tree, the MLLP storage and the index copy at `index_copy`. */
-enum cv_err cv_protect_snapshot(const struct cv_config *cfg, const struct cv_config_repo *r,
-                                const char *index_copy, bool suspect, struct cv_snap_info *out);
+/* One configured repository, opened on first use and kept open (its key is unwrapped once);
+ * after a failure it is closed and opened again next time, so a repository that vanished and
+ * came back (a USB disk) is picked up without a restart. */
+struct cv_protector;
+
+enum cv_err cv_protector_new(struct cv_protector **out, const struct cv_config *cfg,
+                             const struct cv_config_repo *r);
+void cv_protector_free(struct cv_protector *p);
+/* The newest complete round of snapshots made by the daemon; CV_ENOENT when there is none. */
+enum cv_err cv_protector_newest(struct cv_protector *p, struct cv_snap_info *out);
+/* Snapshot the source tree and the MLLP storage, each with the index copy at `index_copy`. */
+enum cv_err cv_protector_snapshot(struct cv_protector *p, const char *index_copy, bool suspect,
+                                  struct cv_snap_info *out);
 
 struct cv_drill_result {
     long long files;  /* restored and compared */
-    long long errors; /* hash mismatches, unreadable objects, files that do not parse */
+    long long errors; /* damaged objects, mismatches, files that no longer parse */
     char detail[256]; /* the first problem, or a summary */
 };
-/* Restore `sample` random files and the index of the newest snapshot into `scratch`, compare
- * with the recorded hashes, parse as HL7. CV_OK with errors > 0 is a failed drill that ran;
- * an error return means the drill could not run at all (also a failure). */
-enum cv_err cv_protect_drill(const struct cv_config_repo *r, const char *scratch, long sample,
-                             struct cv_drill_result *out);
+/* Restore a random sample of files and the index of the newest snapshots into `scratch`,
+ * let the vault verify every object, compare with the live files that did not change since,
+ * parse as HL7, open the index. CV_OK with errors > 0 is a failed drill that ran; an error
+ * return means the drill could not run at all (also a failure). */
+enum cv_err cv_protector_drill(struct cv_protector *p, const char *scratch, long sample,
+                               struct cv_drill_result *out);
+/* Open an index file read-only and read its summary: does a restored index work? (Kept apart
+ * from protect.c: chartvault/index.h and chartvault/store.h cannot be included together.) */
+enum cv_err cv_index_probe(const char *path, long long *files);
+/* Check the repository's structure (every index, snapshot and tree; packs are read by drills).
+ * *ok false with `detail` when it found damage; an error return when it could not run. */
+enum cv_err cv_protector_check(struct cv_protector *p, bool *ok, char *detail, size_t n);
+/* A cheap look (no key unwrapping): does the repository's storage answer? */
+enum cv_err cv_protect_reachable(const struct cv_config_repo *r);
 /* Where a repository lives, for the 3-2-1-1-0 line. */
 void cv_protect_repo_kind(const struct cv_config_repo *r, bool *offsite, bool *immutable);
 

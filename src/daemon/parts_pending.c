@@ -88,26 +88,57 @@ void cv_mllp_store_free(struct cv_mllp_store *st)
     cv_free(st);
 }
 
-enum cv_err cv_protect_newest(const struct cv_config_repo *r, struct cv_snap_info *out)
+struct cv_protector {
+    int unused;
+};
+
+enum cv_err cv_protector_new(struct cv_protector **out, const struct cv_config *cfg,
+                             const struct cv_config_repo *r)
+{
+    (void)cfg, (void)r;
+    *out = cv_calloc(1, sizeof(**out));
+    return *out ? CV_OK : cv_fail(CV_ENOMEM, "out of memory");
+}
+
+void cv_protector_free(struct cv_protector *p)
+{
+    cv_free(p);
+}
+
+enum cv_err cv_protector_newest(struct cv_protector *p, struct cv_snap_info *out)
+{
+    (void)p;
+    memset(out, 0, sizeof(*out));
+    return cv_fail(CV_EUNSUPPORTED, "the vault is not built in yet");
+}
+
+enum cv_err cv_protector_snapshot(struct cv_protector *p, const char *index_copy, bool suspect,
+                                  struct cv_snap_info *out)
+{
+    (void)p, (void)index_copy, (void)suspect;
+    memset(out, 0, sizeof(*out));
+    return cv_fail(CV_EUNSUPPORTED, "the vault is not built in yet");
+}
+
+enum cv_err cv_protector_drill(struct cv_protector *p, const char *scratch, long sample,
+                               struct cv_drill_result *out)
+{
+    (void)p, (void)scratch, (void)sample;
+    memset(out, 0, sizeof(*out));
+    return cv_fail(CV_EUNSUPPORTED, "the vault is not built in yet");
+}
+
+enum cv_err cv_protector_check(struct cv_protector *p, bool *ok, char *detail, size_t n)
+{
+    (void)p;
+    *ok = false;
+    cv_strlcpy(detail, "", n);
+    return cv_fail(CV_EUNSUPPORTED, "the vault is not built in yet");
+}
+
+enum cv_err cv_protect_reachable(const struct cv_config_repo *r)
 {
     (void)r;
-    memset(out, 0, sizeof(*out));
-    return cv_fail(CV_EUNSUPPORTED, "the vault is not built in yet");
-}
-
-enum cv_err cv_protect_snapshot(const struct cv_config *cfg, const struct cv_config_repo *r,
-                                const char *index_copy, bool suspect, struct cv_snap_info *out)
-{
-    (void)cfg, (void)r, (void)index_copy, (void)suspect;
-    memset(out, 0, sizeof(*out));
-    return cv_fail(CV_EUNSUPPORTED, "the vault is not built in yet");
-}
-
-enum cv_err cv_protect_drill(const struct cv_config_repo *r, const char *scratch, long sample,
-                             struct cv_drill_result *out)
-{
-    (void)r, (void)scratch, (void)sample;
-    memset(out, 0, sizeof(*out));
     return cv_fail(CV_EUNSUPPORTED, "the vault is not built in yet");
 }
 

@@ -30,9 +30,11 @@
 
 struct repo_sched {
     const struct cv_config_repo *cfg;
+    struct cv_protector *vault;
     struct cv_state_repo st;
     time_t next_snapshot;
     time_t next_drill;
+    time_t next_check;
     long long snap_generation; /* indexer generation at the last good snapshot */
 };
 
@@ -185,7 +187,7 @@ static void snapshot_repo(struct daemon *d, struct repo_sched *r, time_t now)
     r->st.attempt_time = now;
     err = cv_indexer_copy_db(d->indexer, d->index_copy);
     if (!err)
-        err = cv_protect_snapshot(d->cfg, r->cfg, d->index_copy, ix.frozen, &info);
+        err = cv_protector_snapshot(r->vault, d->index_copy, ix.frozen, &info);
     unlink(d->index_copy);
     if (err) {
         r->st.failures++;
@@ -242,7 +244,7 @@ static void drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
 
     snprintf(key, sizeof(key), "drill:%s", r->cfg->name);
     r->next_drill = now + d->cfg->drill_interval;
-    err = cv_protect_drill(r->cfg, d->scratch, d->cfg->drill_sample, &res);
+    err = cv_protector_drill(r->vault, d->scratch, d->cfg->drill_sample, &res);
     r->st.drill_time = now;
     r->st.drill_files = res.files;
     r->st.drill_errors = err ? res.errors + 1 : res.errors;
@@ -258,6 +260,22 @@ static void drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
     }
 }
 
+static void check_repo(struct daemon *d, struct repo_sched *r, time_t now)
+{
+    enum cv_err err;
+    bool ok;
+
+    r->next_check = now + d->cfg->check_interval;
+    err = cv_protector_check(r->vault, &ok, r->st.check_detail, sizeof(r->st.check_detail));
+    if (err)
+        cv_strlcpy(r->st.check_detail, cv_errmsg(), sizeof(r->st.check_detail));
+    r->st.check_time = now;
+    r->st.check_ok = !err && ok;
+    cv_state_repo_put(d->state, &r->st);
+    if (!r->st.check_ok)
+        log_error("[repo %s] check: %s", r->cfg->name, r->st.check_detail);
+}
+
 static void repos_tend(struct daemon *d, time_t now)
 {
     for (size_t i = 0; i < d->cfg->nrepos; i++) {
@@ -267,6 +285,8 @@ static void repos_tend(struct daemon *d, time_t now)
             snapshot_repo(d, r, now);
         if (d->cfg->drill_interval > 0 && r->st.snap_time && now >= r->next_drill)
             drill_repo(d, r, now);
+        if (d->cfg->check_interval > 0 && r->st.snap_time && now >= r->next_check)
+            check_repo(d, r, now);
         check_stale(d, r, now);
     }
 }
@@ -293,17 +313,21 @@ static void freeze_tend(struct daemon *d)
 
 /* ---- start, loop, stop ---------------------------------------------------------------------- */
 
-static void load_repos(struct daemon *d, time_t now)
+static enum cv_err load_repos(struct daemon *d, time_t now)
 {
     for (size_t i = 0; i < d->cfg->nrepos; i++) {
         struct repo_sched *r = &d->repos[i];
         struct cv_snap_info info;
+        enum cv_err err;
 
         r->cfg = &d->cfg->repos[i];
+        err = cv_protector_new(&r->vault, d->cfg, r->cfg);
+        if (err)
+            return err;
         cv_state_repo_get(d->state, r->cfg->name, &r->st);
         /* The repository is the truth about its newest snapshot (another host, or a backup
          * run by hand, may have added one). */
-        if (cv_protect_newest(r->cfg, &info) == CV_OK && info.time > r->st.snap_time) {
+        if (cv_protector_newest(r->vault, &info) == CV_OK && info.time > r->st.snap_time) {
             r->st.snap_time = info.time;
             cv_strlcpy(r->st.snap_id, info.id, sizeof(r->st.snap_id));
             r->st.snap_bytes = info.bytes;
@@ -316,7 +340,11 @@ static void load_repos(struct daemon *d, time_t now)
         r->next_drill = r->st.drill_time + d->cfg->drill_interval > now
                             ? (time_t)(r->st.drill_time + d->cfg->drill_interval)
                             : now;
+        r->next_check = r->st.check_time + d->cfg->check_interval > now
+                            ? (time_t)(r->st.check_time + d->cfg->check_interval)
+                            : now;
     }
+    return CV_OK;
 }
 
 static enum cv_err daemon_start(struct daemon *d)
@@ -355,15 +383,16 @@ static enum cv_err daemon_start(struct daemon *d)
             return err;
         log_info("MLLP listener on %s", d->cfg->mllp_listen);
     }
-    err = cv_indexer_start(d->indexer);
-    if (err)
-        return err;
-    load_repos(d, d->started);
-    return CV_OK;
+    err = load_repos(d, d->started);
+    if (!err)
+        err = cv_indexer_start(d->indexer);
+    return err;
 }
 
 static void daemon_stop(struct daemon *d)
 {
+    for (size_t i = 0; i < CV_CONFIG_MAX_REPOS; i++)
+        cv_protector_free(d->repos[i].vault);
     cv_mllp_server_free(d->mllp);
     cv_mllp_store_free(d->store);
     cv_indexer_free(d->indexer);

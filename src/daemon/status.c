@@ -101,27 +101,19 @@ static void read_repo(struct cv_status *st, struct cv_state *s, const struct cv_
 {
     struct cv_status_repo *r = &st->repos[st->nrepos++];
     struct cv_state_repo sr = {0};
-    struct cv_snap_info info;
     struct stat sb;
-    enum cv_err err;
 
     cv_strlcpy(r->name, rc->name, sizeof(r->name));
     cv_strlcpy(r->path, rc->path, sizeof(r->path));
     if (s)
         cv_state_repo_get(s, rc->name, &sr);
-    err = cv_protect_newest(rc, &info);
-    r->reachable = err == CV_OK || err == CV_ENOENT;
+    /* the state says what the daemon made; a cheap look says whether the storage answers now */
+    r->reachable = cv_protect_reachable(rc) == CV_OK;
     if (!r->reachable)
         cv_strlcpy(r->error, cv_errmsg(), sizeof(r->error));
     else if (sr.last_error[0])
         cv_strlcpy(r->error, sr.last_error, sizeof(r->error));
-    if (err == CV_OK && info.time >= sr.snap_time) {
-        r->newest_time = info.time;
-        cv_strlcpy(r->newest_id, info.id, sizeof(r->newest_id));
-        r->newest_suspect = info.suspect;
-        r->bytes = info.bytes;
-        r->files = info.files;
-    } else if (sr.snap_time) {
+    if (sr.snap_time) {
         r->newest_time = sr.snap_time;
         cv_strlcpy(r->newest_id, sr.snap_id, sizeof(r->newest_id));
         r->newest_suspect = sr.snap_suspect;
