@@ -1,0 +1,127 @@
+# daemon_mllp: `chartvault run` as an MLLP receiver, driven by Debian's independent client
+# mllp_send (python3-hl7): a UTF-8 message gets AA and is searchable within 5 s; it is stored as
+# standard SS-MIX2 in ISO-2022-JP; an update renames the earlier file _1 -> _2; a cancel turns
+# files to _0; malformed messages get AE/AR and are kept aside; a client outside the allow-list
+# is refused; `status --json` counts all of it.
+. "$CV_SOURCE_DIR/tests/lib.sh"
+. "$CV_SOURCE_DIR/tests/daemon_lib.sh"
+[ -x /usr/bin/mllp_send ] || { echo "mllp_send (python3-hl7) missing"; exit 77; }
+
+PORT=$(free_port)
+write_config "$T/c.conf" <<CONF
+[source]
+facility = 1234567890
+[index]
+db = $T/index.sqlite
+[mllp]
+listen = 127.0.0.1:$PORT
+allow = 127.0.0.1/32
+storage = $T/mllp
+[alerts]
+syslog = no
+[daemon]
+state_dir = $T/state
+CONF
+start_daemon "$T/c.conf"
+wait_for 10 mllp_up "$T/c.conf" || fail "the MLLP listener did not come up"
+
+# --- a UTF-8 message: AA, stored as ISO-2022-JP, searchable within 5 s ----------------------
+hl7 "$T/a08.hl7" \
+  'MSH|^~\&|HIS|FAC|CV|1234567890|20260101120000||ADT^A08^ADT_A01|MSG0001|P|2.5|||||JPN|UNICODE UTF-8' \
+  'EVN||20260101120000' \
+  'PID|||1234567^^^^PI||山田^太郎^^^^^L^I~ヤマダ^タロウ^^^^^L^P||19600101|M' \
+  'PV1||O'
+t0=$(date +%s%N)
+mllp_send -p "$PORT" -f "$T/a08.hl7" 127.0.0.1 > "$T/ack1"
+assert_contains "$T/ack1" "MSA|AA|MSG0001"
+found=""
+while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ]; do
+    if cv query --db "$T/index.sqlite" search ヤマダ --json > "$T/search" 2>/dev/null &&
+       grep -q 1234567 "$T/search"; then found=yes; break; fi
+    sleep 0.1
+done
+[ -n "$found" ] || fail "the patient was not searchable within 5 s of the AA"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+dir="$T/mllp/123/456/1234567/-/ADT-00"
+ls "$dir" > "$T/files"
+[ "$(grep -c '_1$' "$T/files")" -eq 1 ] || fail "expected one current ADT-00 file"
+f1=$(ls "$dir"/*_1)
+case "$(basename "$f1")" in
+1234567_-_ADT-00_999999999999999_[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]_-_1) ;;
+*) fail "file name $(basename "$f1") is not SS-MIX2" ;;
+esac
+grep -q "$(printf '\033$B')" "$f1" || fail "stored file is not ISO-2022-JP"
+grep -q "ISO IR87" "$f1" || fail "MSH-18 was not rewritten to ~ISO IR87"
+pass "UTF-8 ADT^A08 acknowledged AA, stored as ISO-2022-JP SS-MIX2, searchable after ${ms} ms"
+
+# --- an update renames the earlier file _1 -> _2 ---------------------------------------------
+hl7 "$T/a08b.hl7" \
+  'MSH|^~\&|HIS|FAC|CV|1234567890|20260102120000||ADT^A08^ADT_A01|MSG0002|P|2.5|||||JPN|UNICODE UTF-8' \
+  'EVN||20260102120000' \
+  'PID|||1234567^^^^PI||山田^次郎^^^^^L^I~ヤマダ^ジロウ^^^^^L^P||19600101|M' \
+  'PV1||O'
+mllp_send -p "$PORT" -f "$T/a08b.hl7" 127.0.0.1 > "$T/ack2"
+assert_contains "$T/ack2" "MSA|AA|MSG0002"
+[ -f "${f1%_1}_2" ] || fail "the earlier file was not renamed _1 -> _2"
+[ "$(ls "$dir" | grep -c '_1$')" -eq 1 ] || fail "expected exactly one current file after the update"
+wait_for 5 search_has "$T/index.sqlite" ジロウ 1234567 || fail "the update is not in the index"
+pass "update: earlier file renamed _1 -> _2, the index shows the new name"
+
+# --- an admission and its cancel: both end as _0 ---------------------------------------------
+hl7 "$T/a01.hl7" \
+  'MSH|^~\&|HIS|FAC|CV|1234567890|20260103090000||ADT^A01^ADT_A01|MSG0003|P|2.5|||||JPN|~ISO IR87' \
+  'EVN|A01|20260103090000' \
+  'PID|||1234567^^^^PI||' \
+  'PV1||I|32^302^1^^^N||||||||||||||||||||||||||||||||||||||||20260103090000'
+mllp_send -p "$PORT" -f "$T/a01.hl7" 127.0.0.1 > "$T/ack3"
+assert_contains "$T/ack3" "MSA|AA|MSG0003"
+ls "$T/mllp/123/456/1234567/20260103/ADT-22/"*_1 >/dev/null || fail "admission not stored under its care date"
+sed 's/ADT^A01^ADT_A01|MSG0003/ADT^A11^ADT_A09|MSG0004/; s/EVN|A01/EVN|A11/' "$T/a01.hl7" > "$T/a11.hl7"
+mllp_send -p "$PORT" -f "$T/a11.hl7" 127.0.0.1 > "$T/ack4"
+assert_contains "$T/ack4" "MSA|AA|MSG0004"
+n0=$(ls "$T/mllp/123/456/1234567/20260103/ADT-22/" | grep -c '_0$')
+[ "$n0" -eq 2 ] || fail "cancel: expected the admission and the cancel as _0, found $n0"
+pass "cancel: the admission and the ADT^A11 itself stored as _0"
+
+# --- refusals: AE/AR with a reason, kept aside -------------------------------------------------
+hl7 "$T/nopid.hl7" \
+  'MSH|^~\&|HIS|FAC|CV|1234567890|20260101120000||ADT^A08^ADT_A01|MSG0005|P|2.5' \
+  'EVN||20260101120000'
+mllp_send -p "$PORT" -f "$T/nopid.hl7" 127.0.0.1 > "$T/ack5"
+assert_contains "$T/ack5" "MSA|AE|MSG0005|no PID segment"
+assert_contains "$T/ack5" "ERR|||101^Required field missing^HL70357|E"
+hl7 "$T/a99.hl7" \
+  'MSH|^~\&|HIS|FAC|CV|1234567890|20260101120000||ADT^A99^ADT_A01|MSG0006|P|2.5' \
+  'PID|||1234567^^^^PI||'
+mllp_send -p "$PORT" -f "$T/a99.hl7" 127.0.0.1 > "$T/ack6"
+assert_contains "$T/ack6" "MSA|AR|MSG0006|message type ADT^A99 has no SS-MIX2 folder"
+printf 'this is not HL7\034\r' > "$T/junk.hl7"
+mllp_send -p "$PORT" -f "$T/junk.hl7" 127.0.0.1 > "$T/ack7"
+assert_contains "$T/ack7" "MSA|AR||not an HL7 message"
+[ "$(ls "$T/state/mllp-rejected/" | grep -c '\.hl7$')" -eq 3 ] || fail "refused messages not kept aside"
+grep -q "reason no PID segment" "$T/state/mllp-rejected/"*.reason || fail "no reason kept"
+pass "refusals: AE (no PID), AR (unknown event), AR (not HL7), each kept aside with its reason"
+
+# --- a client outside the allow-list ------------------------------------------------------------
+$PY - "$PORT" <<'PYEOF' || fail "a client from 127.0.0.2 was served"
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.2", 0)); s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"\x0bMSH|^~\\&|X\x1c\r"); s.settimeout(5)
+sys.exit(0 if s.recv(100) == b"" else 1)
+PYEOF
+pass "a client from 127.0.0.2 (outside 127.0.0.1/32) was refused"
+
+# --- status --json counts it all ------------------------------------------------------------------
+sleep 6 # the heartbeat writes counters every 5 s
+cv status --config "$T/c.conf" --json > "$T/status.json"
+$PY - "$T/status.json" <<'PYEOF' || { cat "$T/status.json" >&2; fail "status --json counters"; }
+import json, sys
+s = json.load(open(sys.argv[1]))
+m = s["mllp"]
+assert m["up"] is True, m
+assert m["messages"] == 7 and m["accepted"] == 4 and m["errors"] == 1 and m["rejected"] == 2, m
+assert m["refused"] >= 1, m
+assert s["daemon"]["running"] is True
+PYEOF
+pass "status --json: 7 messages, 4 AA, 1 AE, 2 AR, refused client counted"
+stop_daemon
