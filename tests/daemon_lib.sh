@@ -28,7 +28,7 @@ hl7() {
 
 # start_daemon CONFIG: run in the background, log to $T/daemon.log.
 start_daemon() {
-    cv run --config "$1" -v >> "$T/daemon.log" 2>&1 &
+    "$CHARTVAULT" run --config "$1" -v >> "$T/daemon.log" 2>&1 &
     DAEMON_PID=$!
 }
 

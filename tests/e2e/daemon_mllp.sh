@@ -64,7 +64,7 @@ mllp_send -p "$PORT" -f "$T/a08b.hl7" 127.0.0.1 > "$T/ack2"
 assert_contains "$T/ack2" "MSA|AA|MSG0002"
 [ -f "${f1%_1}_2" ] || fail "the earlier file was not renamed _1 -> _2"
 [ "$(ls "$dir" | grep -c '_1$')" -eq 1 ] || fail "expected exactly one current file after the update"
-wait_for 5 search_has "$T/index.sqlite" ジロウ 1234567 || fail "the update is not in the index"
+wait_for 5 search_has "$T/index.sqlite" ヤマダジロウ 1234567 || fail "the update is not in the index"
 pass "update: earlier file renamed _1 -> _2, the index shows the new name"
 
 # --- an admission and its cancel: both end as _0 ---------------------------------------------
@@ -72,7 +72,7 @@ hl7 "$T/a01.hl7" \
   'MSH|^~\&|HIS|FAC|CV|1234567890|20260103090000||ADT^A01^ADT_A01|MSG0003|P|2.5|||||JPN|~ISO IR87' \
   'EVN|A01|20260103090000' \
   'PID|||1234567^^^^PI||' \
-  'PV1||I|32^302^1^^^N||||||||||||||||||||||||||||||||||||||||20260103090000'
+  'PV1||I|32^302^1^^^N|||||||||||||||||||||||||||||||||||||||||20260103090000'
 mllp_send -p "$PORT" -f "$T/a01.hl7" 127.0.0.1 > "$T/ack3"
 assert_contains "$T/ack3" "MSA|AA|MSG0003"
 ls "$T/mllp/123/456/1234567/20260103/ADT-22/"*_1 >/dev/null || fail "admission not stored under its care date"
@@ -94,7 +94,8 @@ hl7 "$T/a99.hl7" \
   'MSH|^~\&|HIS|FAC|CV|1234567890|20260101120000||ADT^A99^ADT_A01|MSG0006|P|2.5' \
   'PID|||1234567^^^^PI||'
 mllp_send -p "$PORT" -f "$T/a99.hl7" 127.0.0.1 > "$T/ack6"
-assert_contains "$T/ack6" "MSA|AR|MSG0006|message type ADT^A99 has no SS-MIX2 folder"
+assert_contains "$T/ack6" 'MSA|AR|MSG0006|message type ADT.S.A99 has no SS-MIX2 folder'
+assert_contains "$T/ack6" "ERR|||200^Unsupported message type"
 printf 'this is not HL7\034\r' > "$T/junk.hl7"
 mllp_send -p "$PORT" -f "$T/junk.hl7" 127.0.0.1 > "$T/ack7"
 assert_contains "$T/ack7" "MSA|AR||not an HL7 message"
@@ -112,7 +113,8 @@ PYEOF
 pass "a client from 127.0.0.2 (outside 127.0.0.1/32) was refused"
 
 # --- status --json counts it all ------------------------------------------------------------------
-sleep 6 # the heartbeat writes counters every 5 s
+# the heartbeat writes the counters every 5 s
+wait_for 10 status_check "$T/c.conf" 's["mllp"]["messages"] == 7' || fail "counters not written"
 cv status --config "$T/c.conf" --json > "$T/status.json"
 $PY - "$T/status.json" <<'PYEOF' || { cat "$T/status.json" >&2; fail "status --json counters"; }
 import json, sys

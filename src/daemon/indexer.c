@@ -244,59 +244,141 @@ static void options(struct cv_indexer *ix, struct cv_index_options *opt)
     (void)ix;
 }
 
+/* ---- two trees, one index ----------------------------------------------------------------
+ * The index holds files by their path relative to the tree they were read from, and its scan
+ * compares one tree with everything indexed. With both the source tree and the MLLP storage,
+ * the files of the other tree would look vanished; they are told apart here by whether the path
+ * exists under the other root, and only the really vanished are forgotten (cv_index_paths). */
+struct vanished {
+    const char *other_root;
+    char **paths;
+    size_t n, cap;
+    bool oom;
+};
+
+static int note_vanished(const struct cv_index_change *c, void *arg)
+{
+    struct vanished *v = arg;
+    char abs[4096];
+    struct stat sb;
+    char **p;
+
+    if (c->kind != CV_CHANGE_VANISHED)
+        return 0;
+    snprintf(abs, sizeof(abs), "%s/%s", v->other_root, c->path);
+    if (lstat(abs, &sb) == 0)
+        return 0; /* the other tree's file */
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+
+        p = cv_reallocarray(v->paths, cap, sizeof(*p));
+        if (!p) {
+            v->oom = true;
+            return 1;
+        }
+        v->paths = p;
+        v->cap = cap;
+    }
+    v->paths[v->n] = cv_strdup(c->path);
+    if (!v->paths[v->n]) {
+        v->oom = true;
+        return 1;
+    }
+    v->n++;
+    return 0;
+}
+
+static void vanished_free(struct vanished *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        cv_free(v->paths[i]);
+    cv_free(v->paths);
+}
+
+/* Record a notable (not freezing) change in the anomaly log, for `status`. */
+static void log_anomaly(struct cv_indexer *ix, enum root_kind root, const struct counts *c,
+                        long long existing)
+{
+    struct cv_state_anomaly a = {.time = cv_now(), .existing = existing};
+
+    cv_strlcpy(a.root, root_names[root], sizeof(a.root));
+    a.changed = c->changed;
+    a.unparseable = c->unparseable;
+    a.high_entropy = c->high_entropy;
+    a.renamed_unknown = c->renamed_unknown;
+    a.vanished = c->vanished;
+    cv_state_anomaly_add(ix->state, &a);
+}
+
+/* Decide what a scan may apply: everything, or (frozen) only new files. */
+static unsigned decide(struct cv_indexer *ix, enum root_kind root, const struct counts *c,
+                       long long existing, bool accept_all)
+{
+    long long limit = limit_for(ix->cfg, existing);
+    long long total =
+        suspicious_total(c) + (root == ROOT_SOURCE ? suspicious_total(&ix->period) : 0);
+
+    if (accept_all || existing == 0) /* a first build has nothing to protect yet */
+        return CV_APPLY_ALL;
+    if (is_frozen(ix) || (suspicious_total(c) > 0 && total > limit)) {
+        if (!is_frozen(ix))
+            freeze(ix, root, c, existing, limit);
+        return CV_APPLY_NEW;
+    }
+    if (root == ROOT_SOURCE)
+        add_counts(&ix->period, c);
+    if (suspicious_total(c) > 0 && suspicious_total(c) > limit / 2)
+        log_anomaly(ix, root, c, existing);
+    return CV_APPLY_ALL;
+}
+
 /* Scan one root, decide, apply. `accept_all` after a resume. */
 static enum cv_err scan_root(struct cv_indexer *ix, enum root_kind root, bool accept_all)
 {
+    enum root_kind other = root == ROOT_SOURCE ? ROOT_MLLP : ROOT_SOURCE;
+    struct vanished v = {.other_root = ix->roots[other]};
     struct cv_index_scan_summary sum;
     struct cv_index_options opt;
-    struct cv_index_stats stats;
+    struct cv_index_stats stats, more;
     struct cv_index_scan *scan;
     struct counts c = {0};
-    long long limit, total;
-    unsigned what = CV_APPLY_ALL;
+    unsigned what;
     enum cv_err err;
 
     options(ix, &opt);
     pthread_mutex_lock(&ix->idx_lock);
     err = cv_index_scan(ix->idx, ix->roots[root], &opt, &scan);
-    if (err) {
-        pthread_mutex_unlock(&ix->idx_lock);
-        return err;
-    }
+    if (err)
+        goto out_unlock;
     cv_index_scan_summary(scan, &sum);
+    if (v.other_root) {
+        cv_index_scan_foreach(scan, note_vanished, &v);
+        sum.vanished = v.n;
+    }
     c.changed = (long long)sum.changed;
     c.unparseable = (long long)sum.unparseable;
     c.high_entropy = (long long)sum.high_entropy;
     c.renamed_unknown = (long long)sum.renamed_unknown;
     c.vanished = (long long)sum.vanished;
-    limit = limit_for(ix->cfg, (long long)sum.existing);
-    total = suspicious_total(&c) + (root == ROOT_SOURCE ? suspicious_total(&ix->period) : 0);
-    if (!accept_all && (is_frozen(ix) || (suspicious_total(&c) > 0 && total > limit))) {
-        if (!is_frozen(ix))
-            freeze(ix, root, &c, (long long)sum.existing, limit);
-        what = CV_APPLY_NEW;
-    } else if (root == ROOT_SOURCE) {
-        add_counts(&ix->period, &c);
-    }
+    what = v.oom ? CV_APPLY_NEW : decide(ix, root, &c, (long long)sum.existing, accept_all);
+    if (v.other_root)
+        what &= ~(unsigned)CV_APPLY_VANISHED;
     err = cv_index_apply(ix->idx, scan, what, &opt, &stats);
     cv_index_scan_free(scan);
+    /* the really vanished, when everything may be applied (this also records the data time) */
+    if (!err && v.other_root && (what & CV_APPLY_CONTENT)) {
+        err = cv_index_paths(ix->idx, ix->roots[root], (const char *const *)v.paths, v.n, &opt,
+                             &more);
+        stats.vanished += more.vanished;
+    }
+out_unlock:
     pthread_mutex_unlock(&ix->idx_lock);
+    vanished_free(&v);
     if (err)
         return err;
     set_stats(ix, st_changed,
               (long long)(stats.new_files + stats.updated + stats.renamed + stats.vanished));
-    if (what == CV_APPLY_ALL && suspicious_total(&c) > limit / 2 && suspicious_total(&c) > 0) {
-        struct cv_state_anomaly a = {.time = cv_now(), .existing = (long long)sum.existing};
-
-        cv_strlcpy(a.root, root_names[root], sizeof(a.root));
-        a.changed = c.changed;
-        a.unparseable = c.unparseable;
-        a.high_entropy = c.high_entropy;
-        a.renamed_unknown = c.renamed_unknown;
-        a.vanished = c.vanished;
-        cv_state_anomaly_add(ix->state, &a);
-    }
-    if (root == ROOT_SOURCE) {
+    if (root == ROOT_SOURCE || !ix->roots[ROOT_SOURCE]) {
         pthread_mutex_lock(&ix->stats_lock);
         ix->stats.files = (long long)sum.seen;
         pthread_mutex_unlock(&ix->stats_lock);
@@ -421,7 +503,7 @@ static void judge_content(struct cv_indexer *ix, const char *rel, bool created, 
             retry_at(ix, rel, cv_now() + RETRY_AFTER_S, tries + 1, created);
             return;
         }
-        /* fall through: it has had its time */
+        __attribute__((fallthrough)); /* it has had its time */
     case V_BAD:
     case V_ENCRYPTED:
         if (created && !is_frozen(ix)) {

@@ -100,7 +100,7 @@ static void refuse(struct cv_ack_reply *reply, enum cv_ack_code code, const char
 static void keep_aside(struct cv_mllp_store *st, const char *msg, size_t len, size_t full_len,
                        const char *peer, const char *reason)
 {
-    char path[4096], stamp[32], text[600];
+    char path[4096], reason_path[4200], stamp[32], text[600];
     time_t now = cv_now();
     struct tm tm;
     int n;
@@ -121,8 +121,8 @@ static void keep_aside(struct cv_mllp_store *st, const char *msg, size_t len, si
     st->rejected_files++;
     n = snprintf(text, sizeof(text), "from %s\nbytes %zu%s\nreason %s\n", peer, full_len,
                  len < full_len ? " (only the head is kept)" : "", reason);
-    cv_strlcpy(path + strlen(path) - 4, ".reason", 8);
-    cv_file_write_atomic(path, text, (size_t)n, 0600);
+    snprintf(reason_path, sizeof(reason_path), "%.*s.reason", (int)strlen(path) - 4, path);
+    cv_file_write_atomic(reason_path, text, (size_t)n, 0600);
     log_warn("mllp: refused a message from %s: %s (kept as %s)", peer, reason, path);
 }
 
@@ -427,8 +427,9 @@ static void handle_message(struct cv_mllp_store *st, const char *msg, size_t len
         return;
     }
     fill_ack_request(st->msg, req);
+    /* A message with problems fails here but is still described: acceptable() says which. */
     err = cv_ssmix2_msginfo_get(st->msg, &info);
-    if (err) {
+    if (err && !info.problems) {
         refuse(reply, CV_ACK_AR, "100", "%s", cv_errmsg());
         return;
     }
