@@ -316,7 +316,8 @@ static void service_clients(struct cv_mllp_server *s, size_t first_pfd)
             keep = client_read(c);
         if (keep && (re & POLLOUT))
             keep = client_write(c);
-        if (keep && now - c->last_active_ms > (uint64_t)s->idle_timeout * 1000) {
+        /* last_active_ms may be newer than `now` after this round's read: add, not subtract */
+        if (keep && c->last_active_ms + (uint64_t)s->idle_timeout * 1000 < now) {
             log_info("mllp: closing %s after %ld s without traffic", c->peer, s->idle_timeout);
             keep = false;
         }
@@ -355,9 +356,10 @@ static void *serve(void *arg)
                 service_clients(s, 2); /* idle timeouts */
             continue;
         }
+        /* the clients polled first: a client accepted now has no pollfd in this round */
+        service_clients(s, 2);
         if (s->pfds[1].revents & POLLIN)
             accept_client(s);
-        service_clients(s, 2);
     }
     atomic_store(&s->alive, false);
     return NULL;

@@ -165,7 +165,7 @@ static void answer(enum cv_mllp_frame_status st, const char *msg, size_t len, si
              st == CV_MLLP_FRAME_TOO_BIG ? "too big" : "ok");
 }
 
-static struct cv_mllp_server *start_server(const char *allow)
+static struct cv_mllp_server *start_server_idle(const char *allow, const char *idle)
 {
     char text[512];
     struct cv_config c;
@@ -173,8 +173,9 @@ static struct cv_mllp_server *start_server(const char *allow)
 
     snprintf(text, sizeof(text),
              "[index]\ndb=/i\n[source]\nfacility=1234567890\n[mllp]\nstorage=/m\n"
-             "listen=127.0.0.1:1\nallow=%s\nmax_message=2K\nmax_clients=20\n",
-             allow);
+             "listen=127.0.0.1:1\nallow=%s\nmax_message=2K\nmax_clients=20\n"
+             "idle_timeout=%s\n",
+             allow, idle);
     assert_int_equal(cv_config_parse_text("t", text, strlen(text), &c), CV_OK);
     free(c.mllp_host);
     c.mllp_port = 0; /* any free port */
@@ -183,6 +184,11 @@ static struct cv_mllp_server *start_server(const char *allow)
     assert_int_equal(cv_mllp_server_start(s), CV_OK);
     cv_config_free(&c);
     return s;
+}
+
+static struct cv_mllp_server *start_server(const char *allow)
+{
+    return start_server_idle(allow, "5m");
 }
 
 static int connect_to(unsigned port)
@@ -297,6 +303,28 @@ static void test_server_allow_list(void **state)
     cv_mllp_server_free(s);
 }
 
+/* A silent client is closed after the idle timeout; an active one is not. */
+static void test_server_idle_timeout(void **state)
+{
+    struct cv_mllp_server *s = start_server_idle("127.0.0.1", "1s");
+    int quiet = connect_to(cv_mllp_server_port(s));
+    int busy = connect_to(cv_mllp_server_port(s));
+    char buf[512];
+
+    (void)state;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(write(busy, "\x0bMSH|x\x1c\r", 9), 9);
+        assert_true(read_acks(busy, buf, sizeof(buf), 1) > 0);
+        usleep(500 * 1000);
+    }
+    assert_int_equal(read_acks(quiet, buf, sizeof(buf), 1), 0); /* closed */
+    assert_int_equal(write(busy, "\x0bMSH|y\x1c\r", 9), 9);
+    assert_true(read_acks(busy, buf, sizeof(buf), 1) > 0);
+    close(quiet);
+    close(busy);
+    cv_mllp_server_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_server_pipelined_and_bounded),
         cmocka_unit_test(test_server_many_clients),
         cmocka_unit_test(test_server_allow_list),
+        cmocka_unit_test(test_server_idle_timeout),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
