@@ -327,19 +327,23 @@ static void deliver(struct cv_alerter *a, struct key_state *k, enum cv_alert_sev
     time_t now = cv_now();
     char subject[TEXT_LEN + 160];
     bool due[CH_COUNT], any = false;
+    const bool enabled[CH_COUNT] = {true, a->syslog_on, a->smtp_url != NULL, a->webhook != NULL};
 
     for (int ch = 0; ch < CH_COUNT; ch++) {
-        due[ch] = force || !k->sent[ch] || now - k->sent[ch] >= a->repeat;
+        due[ch] = enabled[ch] && (force || !k->sent[ch] || now - k->sent[ch] >= a->repeat);
         any |= due[ch];
     }
     if (!any)
         return;
     a->counters.raised++;
     snprintf(subject, sizeof(subject), "[chartvault] %s on %s: %s", sev_name(sev), a->host, text);
-    cv_log(sev == CV_ALERT_CRIT   ? CV_LOG_CRIT
-           : sev == CV_ALERT_WARN ? CV_LOG_WARN
-                                  : CV_LOG_INFO,
-           "alert", "%s: %s", k->key, text);
+    if (due[CH_LOG]) {
+        cv_log(sev == CV_ALERT_CRIT   ? CV_LOG_CRIT
+               : sev == CV_ALERT_WARN ? CV_LOG_WARN
+                                      : CV_LOG_INFO,
+               "alert", "%s: %s", k->key, text);
+        k->sent[CH_LOG] = now;
+    }
     if (due[CH_SYSLOG]) {
         syslog(prio[sev], "%s: %s (%s)", sev_name(sev), text, k->key);
         k->sent[CH_SYSLOG] = now;

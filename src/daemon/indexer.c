@@ -39,7 +39,8 @@
 #define RETRY_AFTER_S       2   /* a half-written file is looked at again after this */
 #define RETRY_MAX           30  /* ... this many times, then indexed as it is (rejected) */
 #define SUSPICIOUS_SCAN_S   20  /* a full scan this long after suspicious events */
-#define MLLP_LOCK_WAIT_S    3   /* the MLLP thread waits this long for the index */
+#define MLLP_LOCK_WAIT_S    1   /* the MLLP thread waits this long for the index */
+#define MLLP_PENDING_MAX    100000
 #define MAX_FILE_BYTES      ((size_t)16 << 20)
 #define HIGH_ENTROPY_BITS   7.2
 #define MAX_RETRIES_PENDING 10000
@@ -84,6 +85,11 @@ struct cv_indexer {
 
     pthread_mutex_t stats_lock;
     struct cv_indexer_stats stats;
+
+    /* MLLP files stored while the index was busy: indexed by this thread as soon as it can */
+    pthread_mutex_t pending_lock;
+    char **mllp_pending;
+    size_t nmllp_pending;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------- */
@@ -677,6 +683,7 @@ static void *indexer_main(void *arg)
             process_batch(ix);
         if (ix->nretries)
             process_retries(ix);
+        flush_mllp_pending(ix);
         now = cv_now();
         if (atomic_exchange(&ix->want_resume, false)) {
             resume(ix);
@@ -711,6 +718,7 @@ enum cv_err cv_indexer_open(struct cv_indexer **out, const struct cv_config *cfg
     ix->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&ix->idx_lock, NULL);
     pthread_mutex_init(&ix->stats_lock, NULL);
+    pthread_mutex_init(&ix->pending_lock, NULL);
     cv_buf_init(&ix->file, MAX_FILE_BYTES);
     err = ix->wake < 0 ? cv_fail_errno(CV_EIO, "cannot make an eventfd") : CV_OK;
     if (!err)
@@ -806,6 +814,61 @@ void cv_indexer_stats(struct cv_indexer *ix, struct cv_indexer_stats *out)
     pthread_mutex_unlock(&ix->stats_lock);
 }
 
+/* The index was busy: hand the paths to the indexer thread (they are durable already). */
+static enum cv_err defer_mllp(struct cv_indexer *ix, const char *const *relpaths, size_t n)
+{
+    enum cv_err err = CV_OK;
+
+    pthread_mutex_lock(&ix->pending_lock);
+    for (size_t i = 0; i < n && !err; i++) {
+        char **p = ix->nmllp_pending < MLLP_PENDING_MAX
+                       ? cv_reallocarray(ix->mllp_pending, ix->nmllp_pending + 1, sizeof(*p))
+                       : NULL;
+
+        if (!p || !(p[ix->nmllp_pending] = cv_strdup(relpaths[i]))) {
+            err = cv_fail(CV_ENOMEM, "too many stored messages waiting for the index; the "
+                                     "next scan indexes them");
+            if (p)
+                ix->mllp_pending = p;
+            break;
+        }
+        ix->mllp_pending = p;
+        ix->nmllp_pending++;
+    }
+    pthread_mutex_unlock(&ix->pending_lock);
+    wake(ix);
+    return err;
+}
+
+/* On the indexer thread: index what the MLLP thread could not. */
+static void flush_mllp_pending(struct cv_indexer *ix)
+{
+    struct cv_index_options opt;
+    struct cv_index_stats stats;
+    char **paths;
+    size_t n;
+
+    pthread_mutex_lock(&ix->pending_lock);
+    paths = ix->mllp_pending;
+    n = ix->nmllp_pending;
+    ix->mllp_pending = NULL;
+    ix->nmllp_pending = 0;
+    pthread_mutex_unlock(&ix->pending_lock);
+    if (!n)
+        return;
+    options(ix, &opt);
+    pthread_mutex_lock(&ix->idx_lock);
+    if (cv_index_paths(ix->idx, ix->roots[ROOT_MLLP], (const char *const *)paths, n, &opt,
+                       &stats) == CV_OK)
+        set_stats(ix, st_changed, (long long)(stats.new_files + stats.updated + stats.renamed));
+    else
+        log_error("cannot index %zu stored MLLP files: %s (the next scan retries)", n, cv_errmsg());
+    pthread_mutex_unlock(&ix->idx_lock);
+    for (size_t i = 0; i < n; i++)
+        cv_free(paths[i]);
+    cv_free(paths);
+}
+
 enum cv_err cv_indexer_add_mllp_files(struct cv_indexer *ix, const char *const *relpaths, size_t n)
 {
     struct timespec until;
@@ -816,7 +879,7 @@ enum cv_err cv_indexer_add_mllp_files(struct cv_indexer *ix, const char *const *
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += MLLP_LOCK_WAIT_S;
     if (pthread_mutex_timedlock(&ix->idx_lock, &until) != 0)
-        return cv_fail(CV_EBUSY, "the index is busy (a long scan); the next scan indexes it");
+        return defer_mllp(ix, relpaths, n);
     options(ix, &opt);
     err = cv_index_paths(ix->idx, ix->roots[ROOT_MLLP], relpaths, n, &opt, &stats);
     pthread_mutex_unlock(&ix->idx_lock);
@@ -888,5 +951,9 @@ void cv_indexer_free(struct cv_indexer *ix)
         close(ix->wake);
     pthread_mutex_destroy(&ix->idx_lock);
     pthread_mutex_destroy(&ix->stats_lock);
+    for (size_t i = 0; i < ix->nmllp_pending; i++)
+        cv_free(ix->mllp_pending[i]);
+    cv_free(ix->mllp_pending);
+    pthread_mutex_destroy(&ix->pending_lock);
     cv_free(ix);
 }

@@ -263,7 +263,7 @@ enum cv_err cv_daemon_status(const struct cv_config *cfg, struct cv_status *st)
             a->renamed_unknown = an[i].renamed_unknown;
             a->vanished = an[i].vanished;
             a->froze = an[i].froze;
-            if (!st->frozen && now - a->time < 86400 && i == 0)
+            if (!st->frozen && !a->froze && now - a->time < 86400 && i == 0)
                 problem(st, CV_VERDICT_WARN, "unusual change in the %s tree %lld min ago", a->root,
                         (long long)(now - a->time) / 60);
         }

@@ -177,11 +177,32 @@ static void test_unreachable_mail_server(void **state)
     cv_config_free(&c);
 }
 
+/* Channels that are not configured are never tried. */
+static void test_only_configured_channels(void **state)
+{
+    static const char text[] = "[index]\ndb=/i\n[source]\npath=/s\n[alerts]\nsyslog=no\n";
+    struct cv_config c;
+    struct cv_alerter *a;
+    struct cv_alert_counters k;
+
+    (void)state;
+    assert_int_equal(cv_config_parse_text("t", text, strlen(text), &c), CV_OK);
+    assert_int_equal(cv_alerter_open(&a, &c, "h"), CV_OK);
+    cv_alert_raise(a, CV_ALERT_CRIT, "x", "y");
+    cv_alert_raise(a, CV_ALERT_CRIT, "x", "y");
+    cv_alerter_counters(a, &k);
+    assert_int_equal(k.raised, 1); /* the log line, once per repeat */
+    assert_int_equal(k.mail_failed + k.webhook_failed + k.mail_sent + k.webhook_sent, 0);
+    cv_alerter_free(a);
+    cv_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_delivery_and_repeat),
         cmocka_unit_test(test_unreachable_mail_server),
+        cmocka_unit_test(test_only_configured_channels),
     };
 
     return cmocka_run_group_tests(tests, start_sinks, stop_sinks);
