@@ -623,6 +623,63 @@ static void process_retries(struct cv_indexer *ix)
     cv_free(due);
 }
 
+/* ---- MLLP files --------------------------------------------------------------------------- */
+
+/* The index was busy: hand the paths to the indexer thread (they are durable already). */
+static enum cv_err defer_mllp(struct cv_indexer *ix, const char *const *relpaths, size_t n)
+{
+    enum cv_err err = CV_OK;
+
+    pthread_mutex_lock(&ix->pending_lock);
+    for (size_t i = 0; i < n && !err; i++) {
+        char **p = ix->nmllp_pending < MLLP_PENDING_MAX
+                       ? cv_reallocarray(ix->mllp_pending, ix->nmllp_pending + 1, sizeof(*p))
+                       : NULL;
+
+        if (!p || !(p[ix->nmllp_pending] = cv_strdup(relpaths[i]))) {
+            err = cv_fail(CV_ENOMEM, "too many stored messages waiting for the index; the "
+                                     "next scan indexes them");
+            if (p)
+                ix->mllp_pending = p;
+            break;
+        }
+        ix->mllp_pending = p;
+        ix->nmllp_pending++;
+    }
+    pthread_mutex_unlock(&ix->pending_lock);
+    wake(ix);
+    return err;
+}
+
+/* On the indexer thread: index what the MLLP thread could not. */
+static void flush_mllp_pending(struct cv_indexer *ix)
+{
+    struct cv_index_options opt;
+    struct cv_index_stats stats;
+    char **paths;
+    size_t n;
+
+    pthread_mutex_lock(&ix->pending_lock);
+    paths = ix->mllp_pending;
+    n = ix->nmllp_pending;
+    ix->mllp_pending = NULL;
+    ix->nmllp_pending = 0;
+    pthread_mutex_unlock(&ix->pending_lock);
+    if (!n)
+        return;
+    options(ix, &opt);
+    pthread_mutex_lock(&ix->idx_lock);
+    if (cv_index_paths(ix->idx, ix->roots[ROOT_MLLP], (const char *const *)paths, n, &opt,
+                       &stats) == CV_OK)
+        set_stats(ix, st_changed, (long long)(stats.new_files + stats.updated + stats.renamed));
+    else
+        log_error("cannot index %zu stored MLLP files: %s (the next scan retries)", n, cv_errmsg());
+    pthread_mutex_unlock(&ix->idx_lock);
+    for (size_t i = 0; i < n; i++)
+        cv_free(paths[i]);
+    cv_free(paths);
+}
+
 /* ---- the thread ------------------------------------------------------------------------------ */
 
 static void resume(struct cv_indexer *ix)
@@ -812,61 +869,6 @@ void cv_indexer_stats(struct cv_indexer *ix, struct cv_indexer_stats *out)
     pthread_mutex_lock(&ix->stats_lock);
     *out = ix->stats;
     pthread_mutex_unlock(&ix->stats_lock);
-}
-
-/* The index was busy: hand the paths to the indexer thread (they are durable already). */
-static enum cv_err defer_mllp(struct cv_indexer *ix, const char *const *relpaths, size_t n)
-{
-    enum cv_err err = CV_OK;
-
-    pthread_mutex_lock(&ix->pending_lock);
-    for (size_t i = 0; i < n && !err; i++) {
-        char **p = ix->nmllp_pending < MLLP_PENDING_MAX
-                       ? cv_reallocarray(ix->mllp_pending, ix->nmllp_pending + 1, sizeof(*p))
-                       : NULL;
-
-        if (!p || !(p[ix->nmllp_pending] = cv_strdup(relpaths[i]))) {
-            err = cv_fail(CV_ENOMEM, "too many stored messages waiting for the index; the "
-                                     "next scan indexes them");
-            if (p)
-                ix->mllp_pending = p;
-            break;
-        }
-        ix->mllp_pending = p;
-        ix->nmllp_pending++;
-    }
-    pthread_mutex_unlock(&ix->pending_lock);
-    wake(ix);
-    return err;
-}
-
-/* On the indexer thread: index what the MLLP thread could not. */
-static void flush_mllp_pending(struct cv_indexer *ix)
-{
-    struct cv_index_options opt;
-    struct cv_index_stats stats;
-    char **paths;
-    size_t n;
-
-    pthread_mutex_lock(&ix->pending_lock);
-    paths = ix->mllp_pending;
-    n = ix->nmllp_pending;
-    ix->mllp_pending = NULL;
-    ix->nmllp_pending = 0;
-    pthread_mutex_unlock(&ix->pending_lock);
-    if (!n)
-        return;
-    options(ix, &opt);
-    pthread_mutex_lock(&ix->idx_lock);
-    if (cv_index_paths(ix->idx, ix->roots[ROOT_MLLP], (const char *const *)paths, n, &opt,
-                       &stats) == CV_OK)
-        set_stats(ix, st_changed, (long long)(stats.new_files + stats.updated + stats.renamed));
-    else
-        log_error("cannot index %zu stored MLLP files: %s (the next scan retries)", n, cv_errmsg());
-    pthread_mutex_unlock(&ix->idx_lock);
-    for (size_t i = 0; i < n; i++)
-        cv_free(paths[i]);
-    cv_free(paths);
 }
 
 enum cv_err cv_indexer_add_mllp_files(struct cv_indexer *ix, const char *const *relpaths, size_t n)
