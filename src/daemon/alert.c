@@ -104,6 +104,10 @@ enum cv_err cv_alerter_open(struct cv_alerter **out, const struct cv_config *cfg
     *out = NULL;
     if (!a)
         return cv_fail(CV_ENOMEM, "out of memory");
+    if (sodium_init() < 0) {
+        cv_free(a);
+        return cv_fail(CV_ECRYPTO, "cannot initialise libsodium");
+    }
     pthread_mutex_init(&a->lock, NULL);
     a->syslog_on = cfg->alert_syslog;
     a->repeat = cfg->alert_repeat;

@@ -397,10 +397,19 @@ static void full_scan(struct cv_indexer *ix, bool scheduled, bool accept_all)
     uint64_t t0 = cv_monotonic_ms();
 
     for (int r = 0; r < ROOT_COUNT; r++) {
+        char key[32];
+
         if (!ix->roots[r])
             continue;
+        /* nothing received yet: the index's safety check would refuse an empty tree */
+        if (r == ROOT_MLLP && !cv_dir_nonempty(ix->roots[r]))
+            continue;
+        snprintf(key, sizeof(key), "scan:%s", root_names[r]);
         if (scan_root(ix, (enum root_kind)r, accept_all) != CV_OK)
-            log_error("scan of the %s tree failed: %s", root_names[r], cv_errmsg());
+            cv_alert_raise(ix->alerts, CV_ALERT_WARN, key, "scan of the %s tree failed: %s",
+                           root_names[r], cv_errmsg());
+        else if (cv_alert_active(ix->alerts, key))
+            cv_alert_clear(ix->alerts, key, "the %s tree scans again", root_names[r]);
     }
     if (scheduled || accept_all)
         memset(&ix->period, 0, sizeof(ix->period));

@@ -75,6 +75,10 @@ enum cv_err cv_protector_new(struct cv_protector **out, const struct cv_config *
     *out = NULL;
     if (!p)
         return cv_fail(CV_ENOMEM, "out of memory");
+    if (sodium_init() < 0) {
+        cv_free(p);
+        return cv_fail(CV_ECRYPTO, "cannot initialise libsodium");
+    }
     p->cfg = cfg;
     p->r = r;
     p->roots[ROOT_SOURCE] = cfg->source_path;
@@ -437,11 +441,62 @@ static void verify_index(struct drill_ctx *d, struct cv_repo *repo, const struct
     unlink(path);
 }
 
+/* The patient folder of an SS-MIX2 path ("999/901/9999013/..."), or false. */
+static bool patient_of(const char *path, char *id, size_t n)
+{
+    const char *a = strchr(path, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+    const char *c = b ? strchr(b + 1, '/') : NULL;
+
+    if (!c || (size_t)(c - b - 1) >= n)
+        return false;
+    memcpy(id, b + 1, (size_t)(c - b - 1));
+    id[c - b - 1] = '\0';
+    return true;
+}
+
+static int by_path(const void *x, const void *y)
+{
+    return strcmp(((const struct sampled *)x)->path, ((const struct sampled *)y)->path);
+}
+
+/* Restore the sampled files, one patient folder at a time: the vault goes straight to a
+ * patient's folder, so the cost follows the sample, not the size of the snapshot. */
+static enum cv_err restore_sample(struct cv_protector *p, struct drill_ctx *d,
+                                  const struct cv_snapshot *s, struct sampler *sm,
+                                  const char *target, const char **include)
+{
+    enum cv_err err = CV_OK;
+    size_t i = 0;
+
+    qsort(sm->items, sm->have, sizeof(*sm->items), by_path);
+    while (i < sm->have && !err) {
+        struct cv_restore_opts ro = {.target = target, .include = include, .force = true,
+                                     .problem = restore_problem, .problem_arg = d};
+        struct cv_restore_stats rst;
+        char id[64], other[64];
+        size_t k = 0;
+
+        if (patient_of(sm->items[i].path, id, sizeof(id)))
+            ro.patient = id;
+        do /* the run of sampled files in the same patient folder (sorted by path) */
+            include[k++] = sm->items[i++].path;
+        while (ro.patient && i < sm->have && patient_of(sm->items[i].path, other, sizeof(other)) &&
+               strcmp(other, id) == 0 && strncmp(sm->items[i].path, sm->items[i - 1].path, 8) == 0);
+        include[k] = NULL;
+        err = cv_restore(p->repo, s, &ro, &rst);
+        if (err == CV_ECORRUPT || err == CV_ENOENT) {
+            if (err == CV_ENOENT)
+                drill_problem(d, "%s", cv_errmsg());
+            err = CV_OK; /* counted through restore_problem: the drill goes on */
+        }
+    }
+    return err;
+}
+
 static enum cv_err drill_root(struct cv_protector *p, struct drill_ctx *d, int root,
                               const struct cv_snapshot *s, const char *scratch, size_t want)
 {
     struct sampler sm = {.want = want};
-    struct cv_restore_stats rst;
     char target[PATH_MAX];
     const char **include = NULL;
     enum cv_err err;
@@ -455,20 +510,11 @@ static enum cv_err drill_root(struct cv_protector *p, struct drill_ctx *d, int r
     err = cv_snapshot_walk(p->repo, s, NULL, sample_node, &sm);
     if (err)
         goto out_free;
-    for (size_t i = 0; i < sm.have; i++)
-        include[i] = sm.items[i].path;
     snprintf(target, sizeof(target), "%s/%s", scratch, root_tags[root]);
     remove_tree(target);
-    if (sm.have) {
-        struct cv_restore_opts ro = {
-            .target = target, .include = include, .problem = restore_problem, .problem_arg = d};
-
-        err = cv_restore(p->repo, s, &ro, &rst);
-        if (err == CV_ECORRUPT)
-            err = CV_OK; /* each damaged file was counted through restore_problem */
-        for (size_t i = 0; !err && i < sm.have; i++)
-            verify_file(d, p->roots[root], target, &sm.items[i]);
-    }
+    err = restore_sample(p, d, s, &sm, target, include);
+    for (size_t i = 0; !err && i < sm.have; i++)
+        verify_file(d, p->roots[root], target, &sm.items[i]);
     if (!err)
         verify_index(d, p->repo, s, scratch);
     remove_tree(target);
