@@ -56,3 +56,31 @@ status_check() {
 
 mllp_up() { status_check "$1" 's["mllp"]["up"]'; }
 search_has() { cv query --db "$1" search "$2" --json 2>/dev/null | grep -q "$3"; }
+
+# make_hospital DIR PATIENTS: a small synthetic SS-MIX2 hospital (chartvault synth).
+make_hospital() {
+    cv synth --out "$1" --patients "$2" --years 1 --seed 7 > "$T/synth.out" 2>&1 ||
+        { cat "$T/synth.out" >&2; fail "synth failed"; }
+}
+
+# start_sinks: the local SMTP sink and webhook receiver (tests/tools/alert_sinks.py) in
+# $T/sinks; sets SMTP_PORT and HOOK_PORT.
+start_sinks() {
+    mkdir -p "$T/sinks"
+    $PY "$CV_SOURCE_DIR/tests/tools/alert_sinks.py" "$T/sinks" &
+    SINKS_PID=$!
+    i=0
+    while [ ! -f "$T/sinks/ports" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || fail "alert sinks did not start"; sleep 0.1
+    done
+    read -r SMTP_PORT HOOK_PORT < "$T/sinks/ports"
+}
+
+# sink_has PREFIX TEXT: some mail-* or hook-* file received holds TEXT.
+sink_has() { cat "$T/sinks/$1"-* 2>/dev/null | grep -q -- "$2"; }
+
+# new_repo DIR: an empty repository with a private password file $T/pass (fast KDF: a test).
+new_repo() {
+    [ -f "$T/pass" ] || { echo "test-password-0123456789" > "$T/pass"; chmod 600 "$T/pass"; }
+    cv init --repo "$1" --password-file "$T/pass" --kdf fast > /dev/null 2>&1 || fail "init failed"
+}

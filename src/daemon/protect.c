@@ -296,10 +296,8 @@ enum cv_err cv_protector_snapshot(struct cv_protector *p, const char *index_copy
         describe_round(p, newest, out);
     for (int i = 0; i < NROOTS; i++)
         cv_snapshot_clear(&made[i]);
-    if (err) {
-        cv_fail_prefix(err, "[repo %s] ", p->r->name);
+    if (err)
         return failed(p, err);
-    }
     return CV_OK;
 }
 
@@ -470,8 +468,11 @@ static enum cv_err restore_sample(struct cv_protector *p, struct drill_ctx *d,
 
     qsort(sm->items, sm->have, sizeof(*sm->items), by_path);
     while (i < sm->have && !err) {
-        struct cv_restore_opts ro = {.target = target, .include = include, .force = true,
-                                     .problem = restore_problem, .problem_arg = d};
+        struct cv_restore_opts ro = {.target = target,
+                                     .include = include,
+                                     .force = true,
+                                     .problem = restore_problem,
+                                     .problem_arg = d};
         struct cv_restore_stats rst;
         char id[64], other[64];
         size_t k = 0;

@@ -8,8 +8,10 @@
 [ -x /usr/bin/mllp_send ] || { echo "mllp_send (python3-hl7) missing"; exit 77; }
 
 PORT=$(free_port)
+cp -r "$CV_CORPUS" "$T/src" # an EHR export beside the feed: both trees go into one index
 write_config "$T/c.conf" <<CONF
 [source]
+path = $T/src
 facility = 1234567890
 [index]
 db = $T/index.sqlite
@@ -107,10 +109,26 @@ pass "refusals: AE (no PID), AR (unknown event), AR (not HL7), each kept aside w
 $PY - "$PORT" <<'PYEOF' || fail "a client from 127.0.0.2 was served"
 import socket, sys
 s = socket.socket(); s.bind(("127.0.0.2", 0)); s.connect(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"\x0bMSH|^~\\&|X\x1c\r"); s.settimeout(5)
-sys.exit(0 if s.recv(100) == b"" else 1)
+s.settimeout(5)
+try:
+    s.sendall(b"\x0bMSH|^~\\&|X\x1c\r")
+    sys.exit(0 if s.recv(100) == b"" else 1)  # closed without an answer
+except ConnectionResetError:
+    sys.exit(0)
 PYEOF
 pass "a client from 127.0.0.2 (outside 127.0.0.1/32) was refused"
+
+# --- a full rescan keeps both trees in the one index ----------------------------------------
+kill -HUP "$DAEMON_PID"
+wait_for 10 grep -q "full scan done" "$T/daemon.log"
+sleep 1
+search_has "$T/index.sqlite" ヤマダジロウ 1234567 || fail "the MLLP patient vanished after a rescan"
+search_has "$T/index.sqlite" カンジャ 9999013 || fail "the source tree's patient is missing"
+pass "after a full rescan the index holds both the EHR export and the MLLP storage"
+
+# --- a second daemon: same port or same state folder is refused ------------------------------
+expect_status 1 cv run --config "$T/c.conf"
+assert_contains "$T/err" "another 'chartvault run' (pid $DAEMON_PID) uses the state folder"
 
 # --- status --json counts it all ------------------------------------------------------------------
 # the heartbeat writes the counters every 5 s
