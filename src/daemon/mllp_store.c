@@ -232,7 +232,8 @@ struct plan {
     size_t nold;
 };
 
-/* Older files of the same patient, care date, type and order that this message replaces. */
+/* Older files of the same patient, care date, type and order number (and department, when
+ * there is no order number) that this message supersedes or cancels. */
 static enum cv_err find_matches(struct plan *p)
 {
     DIR *d = opendir(p->absdir);
@@ -250,6 +251,11 @@ static enum cv_err find_matches(struct plan *p)
             strcmp(n.care_date, p->name.care_date) != 0 ||
             strcmp(n.data_type, p->name.data_type) != 0 ||
             strcmp(n.order_no, p->name.order_no) != 0)
+            continue;
+        /* without an order number, two departments' registrations on one day are two things;
+         * a cancel reaches them whatever department it names */
+        if (p->new_flag == CV_SSMIX2_SUPERSEDED && strcmp(n.order_no, CV_SSMIX2_NO_ORDER) == 0 &&
+            strcmp(n.dept, p->name.dept) != 0)
             continue;
         /* a cancel also reaches superseded history; an update only the current file */
         if (n.flag == CV_SSMIX2_DELETED || (p->new_flag == 2 && n.flag != CV_SSMIX2_CURRENT))
