@@ -356,6 +356,10 @@ static void *serve(void *arg)
                 service_clients(s, 2); /* idle timeouts */
             continue;
         }
+        if (s->pfds[1].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+            log_error("mllp: the listening socket failed; the listener stops");
+            break;
+        }
         /* the clients polled first: a client accepted now has no pollfd in this round */
         service_clients(s, 2);
         if (s->pfds[1].revents & POLLIN)

@@ -45,6 +45,7 @@ struct daemon {
     struct cv_indexer *indexer;
     struct cv_mllp_store *store;
     struct cv_mllp_server *mllp;
+    struct cv_mllp_counters mllp_before; /* of listeners that stopped, so totals survive */
     time_t mllp_retry_at;
     long mllp_backoff;
     struct repo_sched repos[CV_CONFIG_MAX_REPOS];
@@ -122,8 +123,23 @@ static void mllp_tend(struct daemon *d, time_t now)
         d->mllp_backoff = 0;
         return;
     }
+    if (d->mllp) /* it was serving and stopped: say so even if it comes back at once */
+        cv_alert_raise(d->alerts, CV_ALERT_CRIT, "mllp-down",
+                       "the MLLP listener on %s stopped; restarting it", c->mllp_listen);
     if (now < d->mllp_retry_at)
         return;
+    if (d->mllp) {
+        struct cv_mllp_counters k;
+
+        cv_mllp_server_counters(d->mllp, &k);
+        d->mllp_before.connections += k.connections;
+        d->mllp_before.refused += k.refused;
+        d->mllp_before.messages += k.messages;
+        d->mllp_before.accepted += k.accepted;
+        d->mllp_before.errors += k.errors;
+        d->mllp_before.rejected += k.rejected;
+        d->mllp_before.bytes += k.bytes;
+    }
     cv_mllp_server_free(d->mllp);
     d->mllp = NULL;
     err = cv_mllp_server_open(&d->mllp, c, cv_mllp_store_handle, d->store);
@@ -157,6 +173,12 @@ static void heartbeat(struct daemon *d, time_t now)
     cv_indexer_stats(d->indexer, &ix);
     if (d->mllp)
         cv_mllp_server_counters(d->mllp, &m);
+    m.connections += d->mllp_before.connections;
+    m.refused += d->mllp_before.refused;
+    m.messages += d->mllp_before.messages;
+    m.accepted += d->mllp_before.accepted;
+    m.errors += d->mllp_before.errors;
+    m.rejected += d->mllp_before.rejected;
     cv_state_begin(d->state);
     cv_state_set_int(d->state, "heartbeat", now);
     cv_state_set_int(d->state, "mllp_up", d->mllp && cv_mllp_server_alive(d->mllp));
