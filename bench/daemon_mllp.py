@@ -2,7 +2,7 @@
 """daemon_mllp.py: the MLLP half of bench/daemon (run by it, not alone).
 
 Usage: daemon_mllp.py latency PORT CHARTVAULT DB N
-       daemon_mllp.py throughput PORT SENDERS N_PER_SENDER
+       daemon_mllp.py throughput PORT SENDERS N_PER_SENDER [existing]
 
 latency: N messages one after another, each an ADT^A08 for a new patient in UTF-8; for each,
 the time from the first byte sent to the AA, and to the moment `chartvault query search`
@@ -73,14 +73,17 @@ def latency(port, chartvault, db, n):
            pct([f - a for f, a in zip(found, ack)], 50)))
 
 
-def throughput(port, senders, per):
+def throughput(port, senders, per, existing):
     errors = []
 
     def run(k):
         try:
             sock = socket.create_connection(("127.0.0.1", port))
             for i in range(per):
-                send(sock, message("7%02d%06d" % (k, i), "TP%02d%06d" % (k, i)))
+                # new patients: five new folders per message; existing: 20 patients per sender,
+                # so each message supersedes the patient's current file (_1 -> _2)
+                pid = "7%02d%06d" % (k, i % 20 if existing else i)
+                send(sock, message(pid, "TP%02d%06d" % (k, i)))
             sock.close()
         except Exception as e:  # noqa: BLE001 - report any failure
             errors.append(str(e))
@@ -94,12 +97,14 @@ def throughput(port, senders, per):
     dt = time.perf_counter() - t0
     if errors:
         raise RuntimeError(errors[0])
-    print("mllp_throughput_msgs_per_s %.0f (%d senders x %d messages in %.2f s, each AA "
-          "after fsync and indexing)" % (senders * per / dt, senders, per, dt))
+    print("mllp_throughput_msgs_per_s %.0f (%s; %d senders x %d messages in %.2f s, each AA "
+          "after fsync and indexing)" % (senders * per / dt, "updates of 200 known patients"
+                                         if existing else "a new patient each", senders, per, dt))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "latency":
         latency(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:
-        throughput(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        throughput(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]),
+                   len(sys.argv) > 5 and sys.argv[5] == "existing")
