@@ -92,6 +92,9 @@ enum cv_err cv_status_to_json(const struct cv_status *st, struct cv_json *j);
  * `note` (who and why) is kept in the state. CV_ENOENT when nothing is frozen. */
 enum cv_err cv_daemon_resume(const struct cv_config *cfg, const char *note);
 
+/* A cheap look at a repository's storage (no key unwrapping): does it answer? */
+enum cv_err cv_protect_reachable(const struct cv_config_repo *r);
+
 /* When run as root, become the owner of the state folder (the daemon's user) first, so that
  * `status`/`resume` by an administrator never leave root-owned files the daemon cannot
  * write. A no-op for other users. */

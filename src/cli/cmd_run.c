@@ -9,6 +9,7 @@
 #include <chartvault/daemon.h>
 
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,6 +44,27 @@ static void daemon_sink(enum cv_log_level level, const char *func, const char *m
     cv_time_format_iso(cv_now(), when, sizeof(when));
     fprintf(stderr, "%s chartvault[%ld]: %s: %s\n", when, (long)getpid(), cv_log_level_name(level),
             msg);
+}
+
+/* -n: beyond the file itself, say what would trouble the daemon at start (a source not
+ * mounted yet is common at boot, so these are warnings, not failures). */
+static void check_places(const struct cv_config *cfg)
+{
+    struct stat sb;
+    char dir[4096];
+    char *slash;
+
+    if (cfg->source_path && (stat(cfg->source_path, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+        printf("warning: [source] path '%s' is not a folder (yet?)\n", cfg->source_path);
+    cv_strlcpy(dir, cfg->index_db, sizeof(dir));
+    slash = strrchr(dir, '/');
+    if (slash && slash != dir)
+        *slash = '\0';
+    if (stat(dir, &sb) != 0 || access(dir, W_OK) != 0)
+        printf("warning: the folder of [index] db '%s' is missing or not writable\n", dir);
+    for (size_t i = 0; i < cfg->nrepos; i++)
+        if (cv_protect_reachable(&cfg->repos[i]) != CV_OK)
+            printf("warning: [repo %s] %s\n", cfg->repos[i].name, cv_errmsg());
 }
 
 static int run(int argc, char **argv)
@@ -87,6 +109,7 @@ static int run(int argc, char **argv)
     if (check_only) {
         printf("%s: configuration OK (%zu repositories%s%s)\n", config, cfg.nrepos,
                cfg.mllp_listen ? ", MLLP on " : "", cfg.mllp_listen ? cfg.mllp_listen : "");
+        check_places(&cfg);
         cv_config_free(&cfg);
         return CLI_EXIT_OK;
     }

@@ -94,8 +94,6 @@ enum cv_err cv_index_probe(const char *path, long long *files);
 /* Check the repository's structure (every index, snapshot and tree; packs are read by drills).
  * *ok false with `detail` when it found damage; an error return when it could not run. */
 enum cv_err cv_protector_check(struct cv_protector *p, bool *ok, char *detail, size_t n);
-/* A cheap look (no key unwrapping): does the repository's storage answer? */
-enum cv_err cv_protect_reachable(const struct cv_config_repo *r);
 /* Where a repository lives, for the 3-2-1-1-0 line. */
 void cv_protect_repo_kind(const struct cv_config_repo *r, bool *offsite, bool *immutable);
 
