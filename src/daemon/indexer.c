@@ -847,8 +847,11 @@ enum cv_err cv_indexer_start(struct cv_indexer *ix)
         ix->stats.last_change = info.data_time_epoch;
         ix->stats.files = info.files;
     }
-    if (cv_state_get_int(ix->state, "resume_requested", 0))
+    if (cv_state_get_int(ix->state, "resume_requested", 0)) {
+        /* asked for while the daemon was stopped: the first scan takes the trees as they are */
         atomic_store(&ix->want_resume, true);
+        cv_state_delete(ix->state, "resume_requested");
+    }
     else
         atomic_store(&ix->want_rescan, true); /* the start-up scan, on the thread */
     ix->next_rescan = ix->cfg->rescan ? cv_now() + ix->cfg->rescan : 0;
