@@ -69,6 +69,24 @@ assert_contains "$T/ack2" "MSA|AA|MSG0002"
 wait_for 5 search_has "$T/index.sqlite" ヤマダジロウ 1234567 || fail "the update is not in the index"
 pass "update: earlier file renamed _1 -> _2, the index shows the new name"
 
+# --- ISO-2022-JP in, stored byte for byte: kanji whose bytes look like delimiters -------------
+# 日 is 0x46 0x7C ('|') and 本 is 0x4B 0x5C ('\') inside ESC $ B ... ESC ( B
+$PY - "$T/jis.hl7" <<'PYEOF'
+import sys
+segs = ["MSH|^~\\&|HIS|FAC|CV|1234567890|20260101130000||ADT^A08^ADT_A01|MSG0009|P|2.5|||||JPN|~ISO IR87||ISO 2022-1994",
+        "EVN||20260101130000",
+        "PID|||7654321^^^^PI||日本^花子^^^^^L^I~ニホン^ハナコ^^^^^L^P||19700202|F",
+        "PV1||O"]
+open(sys.argv[1], "wb").write("\r".join(segs).encode("iso2022_jp") + b"\x1c\r")
+PYEOF
+mllp_send -p "$PORT" -f "$T/jis.hl7" 127.0.0.1 > "$T/ackj"
+assert_contains "$T/ackj" "MSA|AA|MSG0009"
+stored=$(ls "$T/mllp/765/432/7654321/-/ADT-00/"*_1)
+head -c -2 "$T/jis.hl7" | cmp -s - "$stored" || fail "the ISO-2022-JP message was not stored byte for byte"
+wait_for 5 search_has "$T/index.sqlite" ニホンハナコ 7654321 || fail "the ISO-2022-JP patient is not searchable"
+cv query --db "$T/index.sqlite" patient 7654321 --json | grep -q '"family":"日本"' || fail "kanji name wrong"
+pass "ISO-2022-JP message with delimiter-like kanji bytes: AA, stored byte for byte, searchable"
+
 # --- an admission and its cancel: both end as _0 ---------------------------------------------
 hl7 "$T/a01.hl7" \
   'MSH|^~\&|HIS|FAC|CV|1234567890|20260103090000||ADT^A01^ADT_A01|MSG0003|P|2.5|||||JPN|~ISO IR87' \
@@ -138,10 +156,10 @@ if ss -K -t state listening sport = :"$PORT" >/dev/null 2>&1 && wait_for 5 grep 
     wait_for 10 sh -c "mllp_send -p $PORT -f $T/a08c.hl7 127.0.0.1 | grep -q 'MSA|AA|MSG0008'" ||
         fail "no AA after the restart"
     pass "listener killed: alerted (mllp-down), restarted, AA again"
-    MSGS=8
+    MSGS=9
 else
     echo "skip: this kernel cannot destroy sockets (ss -K)"
-    MSGS=7
+    MSGS=8
 fi
 
 # --- status --json counts it all ------------------------------------------------------------------
