@@ -53,6 +53,9 @@ void cv_mllp_store_handle(enum cv_mllp_frame_status status, const char *msg, siz
                           size_t full_len, const char *peer, struct cv_ack_request *req,
                           struct cv_ack_reply *reply, void *arg);
 void cv_mllp_store_free(struct cv_mllp_store *st);
+/* Storage failures so far; `failing` while none has been stored since the last failure. */
+void cv_mllp_store_health(struct cv_mllp_store *st, unsigned long *failures, bool *failing,
+                          char *last, size_t n);
 
 /* ---- snapshots and drills (through the vault) ----------------------------------------- */
 struct cv_snap_info {

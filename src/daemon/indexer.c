@@ -851,8 +851,7 @@ enum cv_err cv_indexer_start(struct cv_indexer *ix)
         /* asked for while the daemon was stopped: the first scan takes the trees as they are */
         atomic_store(&ix->want_resume, true);
         cv_state_delete(ix->state, "resume_requested");
-    }
-    else
+    } else
         atomic_store(&ix->want_rescan, true); /* the start-up scan, on the thread */
     ix->next_rescan = ix->cfg->rescan ? cv_now() + ix->cfg->rescan : 0;
     rc = pthread_create(&ix->thread, NULL, indexer_main, ix);

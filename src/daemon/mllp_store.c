@@ -18,6 +18,7 @@
 #include <chartvault/ssmix2.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,6 +38,10 @@ struct cv_mllp_store {
     struct cv_buf converted;
     unsigned long seq;
     long rejected_files;
+    /* storage failures (disk full, folder gone), for the main loop to alert on */
+    pthread_mutex_t fail_lock;
+    unsigned long failures, stored_since_failure;
+    char last_failure[256];
 };
 
 enum cv_err cv_mllp_store_open(struct cv_mllp_store **out, const struct cv_config *cfg,
@@ -50,6 +55,7 @@ enum cv_err cv_mllp_store_open(struct cv_mllp_store **out, const struct cv_confi
     if (!st)
         return cv_fail(CV_ENOMEM, "out of memory");
     st->indexer = ix;
+    pthread_mutex_init(&st->fail_lock, NULL);
     cv_buf_init(&st->converted, cfg->mllp_max_message * 3 + 4096);
     err = cv_buf_printf(&dir, "%s/mllp-rejected", cfg->state_dir);
     if (!err) {
@@ -80,7 +86,31 @@ void cv_mllp_store_free(struct cv_mllp_store *st)
     cv_buf_free(&st->converted);
     cv_free(st->root);
     cv_free(st->rejected_dir);
+    pthread_mutex_destroy(&st->fail_lock);
     cv_free(st);
+}
+
+void cv_mllp_store_health(struct cv_mllp_store *st, unsigned long *failures, bool *failing,
+                          char *last, size_t n)
+{
+    pthread_mutex_lock(&st->fail_lock);
+    *failures = st->failures;
+    *failing = st->failures && !st->stored_since_failure;
+    cv_strlcpy(last, st->last_failure, n);
+    pthread_mutex_unlock(&st->fail_lock);
+}
+
+static void note_store(struct cv_mllp_store *st, bool ok)
+{
+    pthread_mutex_lock(&st->fail_lock);
+    if (ok) {
+        st->stored_since_failure++;
+    } else {
+        st->failures++;
+        st->stored_since_failure = 0;
+        cv_strlcpy(st->last_failure, cv_errmsg(), sizeof(st->last_failure));
+    }
+    pthread_mutex_unlock(&st->fail_lock);
 }
 
 CV_PRINTF(4, 5)
@@ -447,9 +477,11 @@ static void handle_message(struct cv_mllp_store *st, const char *msg, size_t len
     if (!err)
         err = store(st, &p, bytes, nbytes);
     if (err) {
+        note_store(st, false);
         refuse(reply, CV_ACK_AE, "207", "cannot store the message: %s", cv_errmsg());
         return;
     }
+    note_store(st, true);
     reply->code = CV_ACK_AA;
     reply->hl7_error = NULL;
     cv_strlcpy(reply->text, "stored", sizeof(reply->text));

@@ -109,6 +109,24 @@ static enum cv_err block_signals(struct daemon *d)
 
 /* ---- MLLP -------------------------------------------------------------------------------- */
 
+/* Received messages that cannot be stored (disk full, folder gone) are refused with AE, so the
+ * sender keeps them; people must still hear about it. */
+static void store_tend(struct daemon *d)
+{
+    unsigned long failures;
+    bool failing;
+    char last[256];
+
+    cv_mllp_store_health(d->store, &failures, &failing, last, sizeof(last));
+    if (failing)
+        cv_alert_raise(d->alerts, CV_ALERT_CRIT, "mllp-store",
+                       "received HL7 messages cannot be stored in %s (%lu refusals with AE so "
+                       "far; senders keep them): %s",
+                       d->cfg->mllp_storage, failures, last);
+    else if (cv_alert_active(d->alerts, "mllp-store"))
+        cv_alert_clear(d->alerts, "mllp-store", "received messages are stored again");
+}
+
 static void mllp_tend(struct daemon *d, time_t now)
 {
     const struct cv_config *c = d->cfg;
@@ -116,6 +134,7 @@ static void mllp_tend(struct daemon *d, time_t now)
 
     if (!c->mllp_listen)
         return;
+    store_tend(d);
     if (d->mllp && cv_mllp_server_alive(d->mllp)) {
         if (cv_alert_active(d->alerts, "mllp-down"))
             cv_alert_clear(d->alerts, "mllp-down", "the MLLP listener on %s is up again",

@@ -123,6 +123,22 @@ assert_contains "$T/ack7" "MSA|AR||not an HL7 message"
 grep -q "reason no PID segment" "$T/state/mllp-rejected/"*.reason || fail "no reason kept"
 pass "refusals: AE (no PID), AR (unknown event), AR (not HL7), each kept aside with its reason"
 
+# --- storage that cannot be written: AE (the sender keeps the message), alerted, then AA again ----
+IMMUTABLE="$T/mllp"
+chattr -R +i "$T/mllp"
+sed 's/MSG0002/MSG0010/' "$T/a08b.hl7" > "$T/a08d.hl7"
+mllp_send -p "$PORT" -f "$T/a08d.hl7" 127.0.0.1 > "$T/ackd"
+chattr -R -i "$T/mllp"
+IMMUTABLE=""
+assert_contains "$T/ackd" "MSA|AE|MSG0010|cannot store the message"
+wait_for 5 grep -q "critical: mllp-store: received HL7 messages cannot be stored" "$T/daemon.log" ||
+    fail "no alert for the storage failure"
+mllp_send -p "$PORT" -f "$T/a08d.hl7" 127.0.0.1 > "$T/ackd2"
+assert_contains "$T/ackd2" "MSA|AA|MSG0010"
+wait_for 5 grep -q "mllp-store: received messages are stored again" "$T/daemon.log" ||
+    fail "no resolved notice"
+pass "unwritable storage: AE, alerted; the resend gets AA"
+
 # --- a client outside the allow-list ------------------------------------------------------------
 $PY - "$PORT" <<'PYEOF' || fail "a client from 127.0.0.2 was served"
 import socket, sys
@@ -156,10 +172,10 @@ if ss -K -t state listening sport = :"$PORT" >/dev/null 2>&1 && wait_for 5 grep 
     wait_for 10 sh -c "mllp_send -p $PORT -f $T/a08c.hl7 127.0.0.1 | grep -q 'MSA|AA|MSG0008'" ||
         fail "no AA after the restart"
     pass "listener killed: alerted (mllp-down), restarted, AA again"
-    MSGS=9
+    MSGS=11
 else
     echo "skip: this kernel cannot destroy sockets (ss -K)"
-    MSGS=8
+    MSGS=10
 fi
 
 # --- status --json counts it all ------------------------------------------------------------------
@@ -172,9 +188,9 @@ s = json.load(open(sys.argv[1]))
 m = s["mllp"]
 assert m["up"] is True, m
 n = int(sys.argv[2])
-assert m["messages"] == n and m["accepted"] == n - 3 and m["errors"] == 1 and m["rejected"] == 2, m
+assert m["messages"] == n and m["accepted"] == n - 4 and m["errors"] == 2 and m["rejected"] == 2, m
 assert m["refused"] >= 1, m
 assert s["daemon"]["running"] is True
 PYEOF
-pass "status --json: $MSGS messages, $((MSGS - 3)) AA, 1 AE, 2 AR, refused client counted"
+pass "status --json: $MSGS messages, $((MSGS - 4)) AA, 2 AE, 2 AR, refused client counted"
 stop_daemon
