@@ -74,6 +74,9 @@ struct cv_protector;
 enum cv_err cv_protector_new(struct cv_protector **out, const struct cv_config *cfg,
                              const struct cv_config_repo *r);
 void cv_protector_free(struct cv_protector *p);
+/* Long work (backup, restore, check) asks `fn` now and then whether to go on; false stops it
+ * with CV_ECANCELED (the daemon is stopping). */
+void cv_protector_set_cancel(struct cv_protector *p, cv_progress_fn fn, void *arg);
 /* The newest complete round of snapshots made by the daemon; CV_ENOENT when there is none. */
 enum cv_err cv_protector_newest(struct cv_protector *p, struct cv_snap_info *out);
 /* Snapshot the source tree and the MLLP storage, each with the index copy at `index_copy`. */

@@ -37,7 +37,15 @@ struct cv_protector {
     char real[NROOTS][PATH_MAX]; /* as snapshots record them */
     char *pass;                  /* sodium_malloc'd */
     struct cv_repo *repo;        /* NULL until opened, and after a failure */
+    cv_progress_fn go_on;
+    void *go_on_arg;
 };
+
+void cv_protector_set_cancel(struct cv_protector *p, cv_progress_fn fn, void *arg)
+{
+    p->go_on = fn;
+    p->go_on_arg = arg;
+}
 
 /* ---- opening ----------------------------------------------------------------------------------
  */
@@ -583,7 +591,8 @@ static void check_problem(void *arg, const char *object, const char *reason)
 enum cv_err cv_protector_check(struct cv_protector *p, bool *ok, char *detail, size_t n)
 {
     struct check_ctx c = {detail, n};
-    struct cv_check_opts opts = {.problem = check_problem, .arg = &c};
+    struct cv_check_opts opts = {
+        .problem = check_problem, .arg = &c, .progress = p->go_on, .progress_arg = p->go_on_arg};
     struct cv_check_stats stats;
     enum cv_err err;
 

@@ -52,6 +52,7 @@ struct daemon {
     int sigfd;
     int lockfd;
     time_t started, last_heartbeat;
+    bool stopping; /* a stop signal arrived during long work */
     bool was_frozen;
     char scratch[4096];
     char index_copy[4096];
@@ -230,6 +231,8 @@ static void snapshot_repo(struct daemon *d, struct repo_sched *r, time_t now)
     if (!err)
         err = cv_protector_snapshot(r->vault, d->index_copy, ix.frozen, &info);
     unlink(d->index_copy);
+    if (d->stopping)
+        return; /* cancelled by a stop signal: not a failure */
     if (err) {
         r->st.failures++;
         cv_strlcpy(r->st.last_error, cv_errmsg(), sizeof(r->st.last_error));
@@ -286,6 +289,8 @@ static void drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
     snprintf(key, sizeof(key), "drill:%s", r->cfg->name);
     r->next_drill = now + d->cfg->drill_interval;
     err = cv_protector_drill(r->vault, d->scratch, d->cfg->drill_sample, &res);
+    if (d->stopping)
+        return;
     r->st.drill_time = now;
     r->st.drill_files = res.files;
     r->st.drill_errors = err ? res.errors + 1 : res.errors;
@@ -308,6 +313,8 @@ static void check_repo(struct daemon *d, struct repo_sched *r, time_t now)
 
     r->next_check = now + d->cfg->check_interval;
     err = cv_protector_check(r->vault, &ok, r->st.check_detail, sizeof(r->st.check_detail));
+    if (d->stopping)
+        return;
     if (err)
         cv_strlcpy(r->st.check_detail, cv_errmsg(), sizeof(r->st.check_detail));
     r->st.check_time = now;
@@ -319,7 +326,7 @@ static void check_repo(struct daemon *d, struct repo_sched *r, time_t now)
 
 static void repos_tend(struct daemon *d, time_t now)
 {
-    for (size_t i = 0; i < d->cfg->nrepos; i++) {
+    for (size_t i = 0; i < d->cfg->nrepos && !d->stopping; i++) {
         struct repo_sched *r = &d->repos[i];
 
         if (now >= r->next_snapshot)
@@ -354,6 +361,20 @@ static void freeze_tend(struct daemon *d)
 
 /* ---- start, loop, stop ---------------------------------------------------------------------- */
 
+static bool take_signals(struct daemon *d);
+
+/* Called by long vault work: a stop signal cancels it (the repository is crash-safe). */
+static bool keep_going(const struct cv_progress *p, void *arg)
+{
+    struct daemon *d = arg;
+    struct pollfd pfd = {.fd = d->sigfd, .events = POLLIN};
+
+    (void)p;
+    if (!d->stopping && poll(&pfd, 1, 0) > 0 && !take_signals(d))
+        d->stopping = true;
+    return !d->stopping;
+}
+
 static enum cv_err load_repos(struct daemon *d, time_t now)
 {
     for (size_t i = 0; i < d->cfg->nrepos; i++) {
@@ -365,6 +386,7 @@ static enum cv_err load_repos(struct daemon *d, time_t now)
         err = cv_protector_new(&r->vault, d->cfg, r->cfg);
         if (err)
             return err;
+        cv_protector_set_cancel(r->vault, keep_going, d);
         cv_state_repo_get(d->state, r->cfg->name, &r->st);
         /* The repository is the truth about its newest snapshot (another host, or a backup
          * run by hand, may have added one). */
@@ -483,7 +505,7 @@ enum cv_err cv_daemon_run(const struct cv_config *cfg)
         struct pollfd p = {.fd = d.sigfd, .events = POLLIN};
         time_t now;
 
-        if (poll(&p, 1, 1000) > 0 && !take_signals(&d))
+        if (d.stopping || (poll(&p, 1, 1000) > 0 && !take_signals(&d)))
             break;
         now = cv_now();
         heartbeat(&d, now);
