@@ -242,12 +242,22 @@ static void check_pending(struct cv_indexer *ix)
 
 /* ---- full scans ------------------------------------------------------------------------------ */
 
+/* A long scan stops when the daemon does (the index keeps what was there before). */
+static bool scan_go_on(const struct cv_progress *p, void *arg)
+{
+    const struct cv_indexer *ix = arg;
+
+    (void)p;
+    return !atomic_load(&ix->stop);
+}
+
 static void options(struct cv_indexer *ix, struct cv_index_options *opt)
 {
     memset(opt, 0, sizeof(*opt));
     opt->max_file_bytes = MAX_FILE_BYTES;
     opt->settle_seconds = (unsigned)ix->cfg->settle_seconds;
-    (void)ix;
+    opt->progress = scan_go_on;
+    opt->progress_arg = ix;
 }
 
 /* ---- two trees, one index ----------------------------------------------------------------
