@@ -415,7 +415,7 @@ static void full_scan(struct cv_indexer *ix, bool scheduled, bool accept_all)
         if (r == ROOT_MLLP && !cv_dir_nonempty(ix->roots[r]))
             continue;
         snprintf(key, sizeof(key), "scan:%s", root_names[r]);
-        if (scan_root(ix, (enum root_kind)r, accept_all) != CV_OK)
+        if (scan_root(ix, (enum root_kind)r, accept_all) != CV_OK && !atomic_load(&ix->stop))
             cv_alert_raise(ix->alerts, CV_ALERT_WARN, key, "scan of the %s tree failed: %s",
                            root_names[r], cv_errmsg());
         else if (cv_alert_active(ix->alerts, key))
