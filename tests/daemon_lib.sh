@@ -59,7 +59,7 @@ search_has() { cv query --db "$1" search "$2" --json 2>/dev/null | grep -q "$3";
 
 # make_hospital DIR PATIENTS: a small synthetic SS-MIX2 hospital (chartvault synth).
 make_hospital() {
-    cv synth --out "$1" --patients "$2" --years 1 --seed 7 > "$T/synth.out" 2>&1 ||
+    cv synth --out "$1" --patients "$2" --years 1 --seed 7 --no-sync > "$T/synth.out" 2>&1 ||
         { cat "$T/synth.out" >&2; fail "synth failed"; }
 }
 

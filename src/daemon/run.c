@@ -27,6 +27,7 @@
 #define BACKOFF_MAX      3600 /* ... doubling up to this (or the interval) */
 #define MLLP_RETRY_FIRST 5
 #define MLLP_RETRY_MAX   300
+#define FIRST_SCAN_WAIT  600 /* seconds the first snapshot waits for the start-up scan */
 
 struct repo_sched {
     const struct cv_config_repo *cfg;
@@ -52,7 +53,8 @@ struct daemon {
     int sigfd;
     int lockfd;
     time_t started, last_heartbeat;
-    bool stopping; /* a stop signal arrived during long work */
+    bool stopping;    /* a stop signal arrived during long work */
+    bool index_ready; /* the start-up scan is done */
     bool was_frozen;
     char scratch[4096];
     char index_copy[4096];
@@ -324,12 +326,27 @@ static void check_repo(struct daemon *d, struct repo_sched *r, time_t now)
         log_error("[repo %s] check: %s", r->cfg->name, r->st.check_detail);
 }
 
+/* The first snapshot waits for the start-up scan (at most FIRST_SCAN_WAIT), so that the index
+ * it carries is complete; a scan that never ends must not hold backups back. */
+static bool index_ready(struct daemon *d, time_t now)
+{
+    struct cv_indexer_stats ix;
+
+    if (d->index_ready)
+        return true;
+    cv_indexer_stats(d->indexer, &ix);
+    d->index_ready = ix.last_full_scan != 0 || now - d->started > FIRST_SCAN_WAIT;
+    return d->index_ready;
+}
+
 static void repos_tend(struct daemon *d, time_t now)
 {
+    bool ready = index_ready(d, now);
+
     for (size_t i = 0; i < d->cfg->nrepos && !d->stopping; i++) {
         struct repo_sched *r = &d->repos[i];
 
-        if (now >= r->next_snapshot)
+        if (ready && now >= r->next_snapshot)
             snapshot_repo(d, r, now);
         if (d->cfg->drill_interval > 0 && r->st.snap_time && now >= r->next_drill)
             drill_repo(d, r, now);

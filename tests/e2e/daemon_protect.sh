@@ -6,7 +6,7 @@
 . "$CV_SOURCE_DIR/tests/daemon_lib.sh"
 command -v chattr >/dev/null || { echo "chattr missing"; exit 77; }
 
-make_hospital "$T/src" 20
+make_hospital "$T/src" 2
 new_repo "$T/repo"
 start_sinks
 write_config "$T/c.conf" <<CONF
@@ -26,7 +26,7 @@ mail_to = it@example.jp
 webhook = http://127.0.0.1:$HOOK_PORT/hook
 [drill]
 interval = 3s
-sample = 1000
+sample = 200
 [thresholds]
 snapshot_max_age = 8s
 [daemon]

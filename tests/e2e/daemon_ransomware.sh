@@ -6,7 +6,7 @@
 . "$CV_SOURCE_DIR/tests/daemon_lib.sh"
 command -v openssl >/dev/null || { echo "openssl missing"; exit 77; }
 
-make_hospital "$T/src" 20
+make_hospital "$T/src" 2
 new_repo "$T/repo"
 start_sinks
 write_config "$T/c.conf" <<CONF
@@ -41,9 +41,8 @@ find "$T/src" -type f | sort > "$T/all"
 total=$(wc -l < "$T/all")
 { echo "$adt"; awk 'NR % 5 == 0' "$T/all"; } | sort -u > "$T/victims"
 n=$(wc -l < "$T/victims")
-while read -r f; do
-    openssl enc -aes-256-cbc -pbkdf2 -pass pass:ransom -in "$f" -out "$f.enc" && mv "$f.enc" "$f"
-done < "$T/victims"
+# shellcheck disable=SC2016
+xargs -P 4 -I{} sh -c 'openssl enc -aes-256-cbc -pbkdf2 -pass pass:ransom -in "$1" -out "$1.enc" && mv "$1.enc" "$1"' _ {} < "$T/victims"
 wait_for 30 status_check "$T/c.conf" 's["freeze"]["frozen"]' ||
     { tail -20 "$T/daemon.log" >&2; fail "encrypting $n of $total files did not freeze the daemon"; }
 pass "encrypting $n of $total files in place froze the daemon"
