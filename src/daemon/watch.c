@@ -19,13 +19,16 @@
     (IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF |       \
      IN_MOVE_SELF | IN_EXCL_UNLINK | IN_DONT_FOLLOW)
 #define MAX_DEPTH         8
+#define RECENT_DAYS       62 /* care dates watched first */
 #define BATCH_MAX_ENTRIES 200000
 #define EVENT_BUF         (64 * 1024)
 
 struct cv_watch {
     int fd;
     char *root;
-    char **dirs; /* by watch descriptor: folder path relative to the root ("" = root) */
+    char cutoff[9];  /* first pass: care-date folders from this date on ("YYYYMMDD") */
+    size_t deferred; /* old care-date folders the first pass left for the second */
+    char **dirs;     /* by watch descriptor: folder path relative to the root ("" = root) */
     size_t ndirs_cap;
     size_t watched, left_out, max_watches;
     char *evbuf;
@@ -166,10 +169,21 @@ static void join(char *out, size_t n, const char *dir, const char *name)
     snprintf(out, n, "%s%s%s", dir, *dir ? "/" : "", name);
 }
 
-/* Watch folder `rel` and everything below it. Files found are noted in `b` as created (they
- * appeared together with a new folder), when `b` is given. */
+/* In the first pass over a large tree, which care-date folders (depth 4 of
+ * <ID3>/<ID6>/<ID>/<date>/<type>) get watches: "-" and recent dates, where new data lands. */
+static bool first_pass_wants(const struct cv_watch *w, const char *name, int depth)
+{
+    if (depth != 4)
+        return true;
+    if (strcmp(name, "-") == 0)
+        return true;
+    return strlen(name) != 8 || strcmp(name, w->cutoff) >= 0;
+}
+
+/* Watch folder `rel` and everything below it (`first_pass`: skip old care dates). Files found
+ * are noted in `b` as created (they appeared together with a new folder), when `b` is given. */
 static enum cv_err add_tree(struct cv_watch *w, const char *rel, int depth,
-                            struct cv_watch_batch *b)
+                            struct cv_watch_batch *b, bool first_pass)
 {
     char abs[4096], child[4096];
     struct dirent *e;
@@ -213,9 +227,11 @@ static enum cv_err add_tree(struct cv_watch *w, const char *rel, int depth,
             join(full, sizeof(full), w->root, child);
             is_dir = lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode);
         }
-        if (is_dir)
-            err = add_tree(w, child, depth + 1, b);
-        else if (b && e->d_name[0] != '.')
+        if (is_dir && (!first_pass || first_pass_wants(w, e->d_name, depth + 1)))
+            err = add_tree(w, child, depth + 1, b, first_pass);
+        else if (is_dir)
+            w->deferred++;
+        else if (!is_dir && b && e->d_name[0] != '.')
             note(b, child, CV_WATCH_CREATED | CV_WATCH_WRITTEN);
     }
     closedir(d);
@@ -239,6 +255,24 @@ static void drop_tree(struct cv_watch *w, const char *rel)
     }
 }
 
+/* Two passes, so that a tree larger than the watch budget spends it where new data lands:
+ * first every patient folder, the undated "-" folders and care dates of the last RECENT_DAYS;
+ * then, while the budget lasts, the rest (a folder already watched costs nothing more). */
+static enum cv_err watch_all(struct cv_watch *w)
+{
+    int y, m, d;
+    enum cv_err err;
+
+    cv_days_to_ymd((long)(cv_now() / 86400) - RECENT_DAYS, &y, &m, &d);
+    snprintf(w->cutoff, sizeof(w->cutoff), "%04d%02d%02d", y, m, d);
+    err = add_tree(w, "", 0, NULL, true);
+    if (err || w->left_out) {
+        w->left_out += w->deferred;
+        return err;
+    }
+    return add_tree(w, "", 0, NULL, false);
+}
+
 enum cv_err cv_watch_open(struct cv_watch **out, const char *root, size_t max_watches)
 {
     struct cv_watch *w = cv_calloc(1, sizeof(*w));
@@ -260,7 +294,7 @@ enum cv_err cv_watch_open(struct cv_watch **out, const char *root, size_t max_wa
 
         err = stat(root, &sb) != 0   ? cv_fail_errno(CV_EIO, "cannot read '%s'", root)
               : !S_ISDIR(sb.st_mode) ? cv_fail(CV_EINVAL, "'%s' is not a folder", root)
-                                     : add_tree(w, "", 0, NULL);
+                                     : watch_all(w);
     }
     if (err) {
         cv_watch_free(w);
@@ -297,7 +331,7 @@ static void on_dir_event(struct cv_watch *w, const struct inotify_event *ev, con
                          struct cv_watch_batch *b)
 {
     if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
-        if (add_tree(w, path, 1, b) != CV_OK)
+        if (add_tree(w, path, 1, b, false) != CV_OK)
             b->overflow = true;
     } else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
         drop_tree(w, path);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char root[] = "/tmp/cvwatchXXXXXX";
@@ -163,11 +164,61 @@ static void test_budget(void **state)
     assert_int_equal(system(path), 0);
 }
 
+/* Over budget, the watches go to recent care dates and "-" before old care dates. */
+static void test_recent_first(void **state)
+{
+    char dir[] = "/tmp/cvwatchrXXXXXX", path[512], today[16];
+    static const char *const dirs[] = {"111",
+                                       "111/222",
+                                       "111/222/1112223",
+                                       "111/222/1112223/20000101",
+                                       "111/222/1112223/20000101/OMP-01",
+                                       "111/222/1112223/-",
+                                       "111/222/1112223/-/ADT-00"};
+    struct cv_watch_batch b = {0};
+    struct cv_watch *w;
+    size_t watched, left;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < CV_ARRAY_LEN(dirs); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, dirs[i]);
+        assert_int_equal(mkdir(path, 0755), 0);
+    }
+    localtime_r(&now, &tm);
+    strftime(today, sizeof(today), "%Y%m%d", &tm);
+    snprintf(path, sizeof(path), "%s/111/222/1112223/%s", dir, today);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/111/222/1112223/%s/OMP-01", dir, today);
+    mkdir(path, 0755);
+    /* root + 3 + "-" + ADT-00 + today + OMP-01 = 8: the old date is left out */
+    assert_int_equal(cv_watch_open(&w, dir, 8), CV_OK);
+    cv_watch_counts(w, &watched, &left);
+    assert_int_equal(watched, 8);
+    assert_true(left >= 1);
+    snprintf(path, sizeof(path), "%s/111/222/1112223/%s/OMP-01/new", dir, today);
+    fclose(fopen(path, "w"));
+    snprintf(path, sizeof(path), "%s/111/222/1112223/20000101/OMP-01/old", dir);
+    fclose(fopen(path, "w"));
+    drain(w, &b);
+    assert_int_equal(b.n, 1);
+    assert_non_null(strstr(b.entries[0].path, "/OMP-01/new"));
+    cv_watch_batch_clear(&b);
+    cv_free(b.entries);
+    cv_free(b.slots);
+    cv_watch_free(w);
+    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_recent_first),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
