@@ -46,6 +46,7 @@ void cv_indexer_free(struct cv_indexer *ix);
 /* ---- MLLP storage ---------------------------------------------------------------------- */
 struct cv_mllp_store;
 
+/* `ix` may be NULL (then stored files wait for the next scan; used by the fuzz target). */
 enum cv_err cv_mllp_store_open(struct cv_mllp_store **out, const struct cv_config *cfg,
                                struct cv_indexer *ix);
 /* The cv_mllp_handler for the listener; `arg` is the store. */

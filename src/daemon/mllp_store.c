@@ -420,7 +420,7 @@ static enum cv_err store(struct cv_mllp_store *st, struct plan *p, const void *d
     snprintf(newrel, sizeof(newrel), "%s/%s", p->dir, p->file);
     relpaths[nrel++] = newrel;
     /* Durable now: a failure to index only delays searchability (the next scan catches it). */
-    if (cv_indexer_add_mllp_files(st->indexer, relpaths, nrel) != CV_OK)
+    if (st->indexer && cv_indexer_add_mllp_files(st->indexer, relpaths, nrel) != CV_OK)
         log_warn("mllp: stored %s but could not index it yet: %s", p->file, cv_errmsg());
     return CV_OK;
 }
