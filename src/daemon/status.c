@@ -215,14 +215,18 @@ enum cv_err cv_daemon_status(const struct cv_config *cfg, struct cv_status *st)
 {
     struct cv_state *s = NULL;
     long long now = cv_now();
+    char path[4200];
     size_t n = 0;
     struct cv_state_anomaly an[CV_STATUS_MAX_ANOMALIES];
 
     memset(st, 0, sizeof(*st));
     st->daemon_running = daemon_running(cfg->state_dir);
-    if (cv_state_open(&s, cfg->state_dir, true) != CV_OK) {
+    snprintf(path, sizeof(path), "%s/state.sqlite", cfg->state_dir);
+    if (access(path, F_OK) != 0) {
         problem(st, CV_VERDICT_CRIT, "the daemon has never run here (no state in '%s')",
                 cfg->state_dir);
+    } else if (cv_state_open(&s, cfg->state_dir, true) != CV_OK) {
+        problem(st, CV_VERDICT_CRIT, "cannot read the daemon's state: %s", cv_errmsg());
         s = NULL;
     } else {
         read_daemon(st, s, cfg);
