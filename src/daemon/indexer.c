@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -427,6 +428,7 @@ static void full_scan(struct cv_indexer *ix, bool scheduled, bool accept_all)
     ix->suspicious_scan_at = 0;
     set_stats(ix, st_scanned, 1);
     log_info("full scan done in %.1f s", cv_seconds_since(t0));
+    malloc_trim(0); /* a scan of a large tree frees much more than the daemon keeps */
 }
 
 /* ---- inotify batches (source tree) --------------------------------------------------------- */

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -346,13 +347,19 @@ static void repos_tend(struct daemon *d, time_t now)
     for (size_t i = 0; i < d->cfg->nrepos && !d->stopping; i++) {
         struct repo_sched *r = &d->repos[i];
 
+        bool worked = false;
+
         if (ready && now >= r->next_snapshot)
-            snapshot_repo(d, r, now);
+            snapshot_repo(d, r, now), worked = true;
         if (d->cfg->drill_interval > 0 && r->st.snap_time && now >= r->next_drill)
-            drill_repo(d, r, now);
+            drill_repo(d, r, cv_now()), worked = true;
         if (d->cfg->check_interval > 0 && r->st.snap_time && now >= r->next_check)
-            check_repo(d, r, now);
-        check_stale(d, r, now);
+            check_repo(d, r, cv_now()), worked = true;
+        /* a snapshot of a large tree allocates a lot and frees it: give it back to the system
+         * rather than keep it as the daemon's resident size until the next round */
+        if (worked)
+            malloc_trim(0);
+        check_stale(d, r, cv_now());
     }
 }
 
