@@ -2,13 +2,30 @@
 # Each test runs a real daemon in the background on its own ports and folders; the trap stops it.
 
 DAEMON_PID=""
+# alive PID: running and not yet a zombie.
+alive() { s=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ "$s" != Z ]; }
+# reap PID: SIGTERM, up to 20 s to stop, then SIGKILL; never leaves the process behind.
+reap() {
+    kill "$1" 2>/dev/null || return 0
+    i=0
+    while alive "$1" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+    alive "$1" && { echo "pid $1 ignored SIGTERM for 20 s: SIGKILL" >&2; kill -KILL "$1" 2>/dev/null; }
+    wait "$1" 2>/dev/null
+}
 cleanup_daemon() {
-    [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-    [ -n "${SINKS_PID:-}" ] && kill "$SINKS_PID" 2>/dev/null
+    set +e
+    [ -n "$DAEMON_PID" ] && reap "$DAEMON_PID"
+    DAEMON_PID=""
+    [ -n "${SINKS_PID:-}" ] && reap "$SINKS_PID"
+    SINKS_PID=""
     [ -n "${IMMUTABLE:-}" ] && chattr -R -i "$IMMUTABLE" 2>/dev/null
     true
 }
+# Any end of the test (success, failure, ctest's timeout, ^C) stops what it started.
 trap cleanup_daemon EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 
 # free_port: a TCP port nobody listens on now.
 free_port() {

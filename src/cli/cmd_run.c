@@ -107,8 +107,9 @@ static int run(int argc, char **argv)
     if (err)
         return cli_fail("run", err);
     if (check_only) {
-        printf("%s: configuration OK (%zu repositories%s%s)\n", config, cfg.nrepos,
-               cfg.mllp_listen ? ", MLLP on " : "", cfg.mllp_listen ? cfg.mllp_listen : "");
+        printf("%s: configuration OK (%zu repositor%s%s%s)\n", config, cfg.nrepos,
+               cfg.nrepos == 1 ? "y" : "ies", cfg.mllp_listen ? ", MLLP on " : "",
+               cfg.mllp_listen ? cfg.mllp_listen : "");
         check_places(&cfg);
         cv_config_free(&cfg);
         return CLI_EXIT_OK;

@@ -522,9 +522,10 @@ enum cv_err cv_daemon_run(const struct cv_config *cfg)
         daemon_stop(&d);
         return err;
     }
-    log_info("protecting %s%s%s with %zu repositories", cfg->source_path ? cfg->source_path : "",
+    log_info("protecting %s%s%s with %zu repositor%s", cfg->source_path ? cfg->source_path : "",
              cfg->source_path && cfg->mllp_storage ? " and " : "",
-             cfg->mllp_storage ? cfg->mllp_storage : "", cfg->nrepos);
+             cfg->mllp_storage ? cfg->mllp_storage : "", cfg->nrepos,
+             cfg->nrepos == 1 ? "y" : "ies");
     for (;;) {
         struct pollfd p = {.fd = d.sigfd, .events = POLLIN};
         time_t now;

@@ -1,6 +1,6 @@
 /*
  * status_json.c: the `chartvault status --json` document. Keys are only ever added; times are
- * ISO 8601 with the local offset plus seconds since the epoch, ages are seconds, and anything
+ * ISO 8601 with the local offset, ages are seconds, and anything
  * unknown is null rather than 0.
  */
 #include <chartvault/daemon.h>

@@ -16,7 +16,7 @@ path = $T/repo
 password_file = $T/pass
 CONF
 expect_status 0 cv run -n --config "$T/c.conf"
-assert_contains "$T/out" "configuration OK (1 repositories)"
+assert_contains "$T/out" "configuration OK (1 repository)"
 assert_contains "$T/out" "warning: \[repo local\] cannot open repository"
 pass "run -n accepts a good file and warns about a missing repository"
 
