@@ -849,8 +849,8 @@ enum cv_err cv_indexer_start(struct cv_indexer *ix)
             return err;
         cv_watch_counts(ix->watch, &watched, &left_out);
         if (left_out)
-            log_warn("watching %zu folders of '%s'; %zu more are over the inotify budget and are "
-                     "covered by the rescan every %ld s",
+            log_warn("watching %zu folders of '%s'; %zu more (with what is below them) are over "
+                     "the inotify budget and are covered by the rescan every %ld s",
                      watched, ix->roots[ROOT_SOURCE], left_out, ix->cfg->rescan);
         else
             log_info("watching %zu folders of '%s'", watched, ix->roots[ROOT_SOURCE]);

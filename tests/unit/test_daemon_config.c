@@ -272,7 +272,7 @@ static void test_packaged_example(void **state)
     (void)state;
     assert_int_equal(cv_buf_read_file(&b, CV_SOURCE_DIR "/packaging/chartvault.conf"), CV_OK);
     assert_int_equal(cv_config_parse_text("chartvault.conf", b.data, b.len, &c), CV_OK);
-    assert_string_equal(c.index_db, "/var/lib/chartvault/index/index.sqlite");
+    assert_string_equal(c.index_db, "/var/lib/chartvault/index/index.db");
     assert_string_equal(c.state_dir, "/var/lib/chartvault/state");
     assert_int_equal(c.nrepos, 1);
     cv_config_free(&c);
