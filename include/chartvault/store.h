@@ -1,0 +1,185 @@
+/*
+ * chartvault/store.h: the vault: encrypted, deduplicated, compressed, append-only snapshots
+ * of a folder tree (an SS-MIX2 export) and of the SQLite reference index beside it. The format
+ * is described in docs/FORMAT.md. Every function returns 0 or an enum cv_err with a message
+ * (cv_errmsg); output pointers are zeroed on failure; nothing here prints or exits.
+ */
+#ifndef CHARTVAULT_STORE_H
+#define CHARTVAULT_STORE_H
+
+#include <chartvault/common.h>
+
+#define CV_SNAPSHOT_NAME_LEN 64 /* hex digits; the short ID is the first 8 */
+
+struct cv_repo;
+
+/* ---- repositories ------------------------------------------------------------------------ */
+enum cv_kdf_cost { CV_KDF_DEFAULT, CV_KDF_STRONG, CV_KDF_FAST };
+
+struct cv_repo_init_opts {
+    enum cv_kdf_cost kdf;
+    uint32_t pack_size; /* bytes; 0 = default (8 MiB) */
+};
+
+/* Create a repository at `location` (a new or empty folder), its master key wrapped by
+ * `passphrase`. [out] id: the repository ID in hex. */
+enum cv_err cv_repo_init(const char *location, const char *passphrase,
+                         const struct cv_repo_init_opts *opts, char id[65]);
+
+/* Open a repository: unwrap the key (CV_EAUTH "wrong passphrase for 'DIR'"), check the config,
+ * load the index (from the local cache when it is current). Caller closes. */
+enum cv_err cv_repo_open(const char *location, const char *passphrase, struct cv_repo **out);
+void cv_repo_close(struct cv_repo *repo);
+const char *cv_repo_id(const struct cv_repo *repo);
+/* Warnings met while opening (damaged index objects skipped), or 0. */
+uint64_t cv_repo_warnings(const struct cv_repo *repo);
+
+/* ---- snapshots --------------------------------------------------------------------------- */
+struct cv_backup_stats {
+    uint64_t files, dirs, bytes; /* what the snapshot holds */
+    uint64_t files_new, files_changed, files_unchanged, errors;
+    uint64_t bytes_read;                     /* read from the source */
+    uint64_t added_data_raw, added_tree_raw; /* new unique blob bytes before compression */
+    uint64_t added_stored;                   /* bytes written to the repository */
+    uint64_t blobs_new;
+    double seconds;
+};
+
+struct cv_snapshot {
+    char name[CV_SNAPSHOT_NAME_LEN + 1];
+    int64_t time;
+    char *hostname;
+    char *source;
+    char **tags;
+    size_t ntags;
+    uint8_t tree[32];
+    bool has_parent;
+    char parent[CV_SNAPSHOT_NAME_LEN + 1];
+    bool has_db;
+    char *db_name; /* file name of the stored reference index */
+    uint64_t db_size;
+    struct cv_backup_stats stats; /* as recorded by the backup that made it */
+    /* private: the reference index's tree entry */
+    uint8_t *db_entry_;
+    size_t db_entry_len_;
+};
+
+/* Every snapshot, oldest first. Caller frees with cv_snapshots_free(). */
+enum cv_err cv_snapshots_list(struct cv_repo *repo, struct cv_snapshot **out, size_t *n);
+void cv_snapshots_free(struct cv_snapshot *s, size_t n);
+/* The snapshot named by `spec`: "latest", a full name or a unique prefix of at least 4 hex
+ * digits. Caller frees with cv_snapshot_clear(). */
+enum cv_err cv_snapshot_find(struct cv_repo *repo, const char *spec, struct cv_snapshot *out);
+void cv_snapshot_clear(struct cv_snapshot *s);
+
+/* ---- backup -------------------------------------------------------------------------------- */
+/* Called for each file or folder that could not be read (the backup goes on without it). */
+typedef void (*cv_problem_fn)(void *arg, const char *path, const char *reason);
+
+struct cv_backup_opts {
+    const char *source;      /* folder to back up */
+    const char *db;          /* SQLite reference index to store with it, or NULL */
+    const char *const *tags; /* NULL-terminated, or NULL */
+    const char *parent;      /* snapshot spec to compare against; NULL = latest of source */
+    cv_progress_fn progress;
+    void *progress_arg;
+    cv_problem_fn problem;
+    void *problem_arg;
+};
+
+/* Back up `opts->source` (and `opts->db`) into a new snapshot. Files that could not be read
+ * are reported through `problem` and counted in stats->errors; the snapshot is still written.
+ * [out] name: the new snapshot's name. */
+enum cv_err cv_backup(struct cv_repo *repo, const struct cv_backup_opts *opts,
+                      char name[CV_SNAPSHOT_NAME_LEN + 1], struct cv_backup_stats *stats);
+
+/* ---- reading snapshots --------------------------------------------------------------------- */
+enum cv_node_kind { CV_NODE_FILE, CV_NODE_DIR, CV_NODE_SYMLINK };
+
+struct cv_node {
+    enum cv_node_kind kind;
+    const char *path; /* relative to the snapshot root, '/'-separated */
+    uint32_t mode;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint64_t size;
+    const char *target; /* symlinks */
+};
+
+typedef enum cv_err (*cv_node_fn)(void *arg, const struct cv_node *node);
+
+/* Every node at or under `path` ("" or NULL = everything), depth first, names sorted. */
+enum cv_err cv_snapshot_walk(struct cv_repo *repo, const struct cv_snapshot *snap, const char *path,
+                             cv_node_fn fn, void *arg);
+
+enum cv_change {
+    CV_CHANGE_ADDED,
+    CV_CHANGE_REMOVED,
+    CV_CHANGE_MODIFIED,
+    CV_CHANGE_RENAMED,
+    CV_CHANGE_META
+};
+typedef enum cv_err (*cv_change_fn)(void *arg, enum cv_change change, const char *path,
+                                    const char *new_path, enum cv_node_kind kind);
+struct cv_diff_stats {
+    uint64_t added, removed, modified, renamed, meta;
+};
+/* What changed from `a` to `b`. A file that vanished under one name and appeared with the same
+ * content under another (SS-MIX2's `_1` -> `_2`) is reported once, as renamed. */
+enum cv_err cv_snapshot_diff(struct cv_repo *repo, const struct cv_snapshot *a,
+                             const struct cv_snapshot *b, cv_change_fn fn, void *arg,
+                             struct cv_diff_stats *stats);
+
+/* ---- restore ------------------------------------------------------------------------------- */
+struct cv_restore_opts {
+    const char *target;
+    const char *patient;        /* SS-MIX2 patient ID: restore that folder only */
+    const char *const *include; /* NULL-terminated globs over relative paths, or NULL */
+    bool force;                 /* allow a non-empty target, replace files */
+    cv_progress_fn progress;
+    void *progress_arg;
+    cv_problem_fn problem; /* each file that could not be restored */
+    void *problem_arg;
+};
+
+struct cv_restore_stats {
+    uint64_t files, dirs, bytes, failed;
+    double seconds;
+};
+
+/* Restore a snapshot (or the chosen part) into opts->target. Files whose data is damaged are
+ * reported through `problem`, counted in stats->failed, and not written; the rest goes on.
+ * Returns CV_ECORRUPT when any file failed. */
+enum cv_err cv_restore(struct cv_repo *repo, const struct cv_snapshot *snap,
+                       const struct cv_restore_opts *opts, struct cv_restore_stats *stats);
+
+/* Write the reference index stored in `snap` to `out_path` (mode 0600, atomically); refuses an
+ * existing file unless `force`. [out] size. */
+enum cv_err cv_dump_index(struct cv_repo *repo, const struct cv_snapshot *snap,
+                          const char *out_path, bool force, uint64_t *size);
+
+/* ---- check --------------------------------------------------------------------------------- */
+struct cv_check_opts {
+    bool read_data;        /* read and verify every pack */
+    double subset_percent; /* with read_data: this share of the packs (100 = all) */
+    cv_progress_fn progress;
+    void *progress_arg;
+    /* Each problem: `object` is "pack <name>", "index <name>", "snapshot <name>" ...; */
+    void (*problem)(void *arg, const char *object, const char *reason);
+    /* Each file of a snapshot that a problem makes unrestorable. */
+    void (*affected)(void *arg, const char *snapshot, const char *path);
+    void *arg;
+};
+
+struct cv_check_stats {
+    uint64_t snapshots, indexes, packs, blobs, trees, files;
+    uint64_t packs_read, bytes_read;
+    uint64_t problems, affected_files;
+    uint64_t unindexed_packs, temporaries;
+};
+
+/* Verify the repository; returns CV_ECORRUPT when it found any problem. */
+enum cv_err cv_check(struct cv_repo *repo, const struct cv_check_opts *opts,
+                     struct cv_check_stats *stats);
+
+#endif

@@ -1,0 +1,543 @@
+/*
+ * run.c: the protection daemon's main loop. Signals arrive through a signalfd; every second
+ * the loop looks at what is due: a heartbeat and counters into the state file, the MLLP
+ * listener's health (restarted with backoff, alerted while down), snapshots into each
+ * repository (retried with backoff after a failure), restore drills, and the staleness check
+ * that catches the backup that silently stopped. The indexer and the MLLP listener run on
+ * threads of their own, so a long snapshot never delays a received message or the index.
+ */
+#include <chartvault/daemon.h>
+
+#include "daemon/daemon_parts.h"
+#include "daemon/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEARTBEAT_EVERY  5    /* seconds */
+#define BACKOFF_FIRST    15   /* seconds before retrying a failed snapshot */
+#define BACKOFF_MAX      3600 /* ... doubling up to this (or the interval) */
+#define MLLP_RETRY_FIRST 5
+#define MLLP_RETRY_MAX   300
+#define FIRST_SCAN_WAIT  600 /* seconds the first snapshot waits for the start-up scan */
+
+struct repo_sched {
+    const struct cv_config_repo *cfg;
+    struct cv_protector *vault;
+    struct cv_state_repo st;
+    time_t next_snapshot;
+    time_t next_drill;
+    time_t next_check;
+    long long snap_generation; /* indexer generation at the last good snapshot */
+};
+
+struct daemon {
+    const struct cv_config *cfg;
+    struct cv_state *state;
+    struct cv_alerter *alerts;
+    struct cv_indexer *indexer;
+    struct cv_mllp_store *store;
+    struct cv_mllp_server *mllp;
+    struct cv_mllp_counters mllp_before; /* of listeners that stopped, so totals survive */
+    time_t mllp_retry_at;
+    long mllp_backoff;
+    struct repo_sched repos[CV_CONFIG_MAX_REPOS];
+    int sigfd;
+    int lockfd;
+    time_t started, last_heartbeat;
+    bool stopping;    /* a stop signal arrived during long work */
+    bool index_ready; /* the start-up scan is done */
+    bool was_frozen;
+    char scratch[4096];
+    char index_copy[4096];
+};
+
+static long backoff_after(long failures, long interval)
+{
+    long b = BACKOFF_FIRST;
+
+    while (--failures > 0 && b < BACKOFF_MAX)
+        b *= 2;
+    if (b > interval)
+        b = interval;
+    return b > BACKOFF_MAX ? BACKOFF_MAX : b;
+}
+
+/* One daemon per state folder: a second one would race on the index and the freeze. */
+static enum cv_err lock_state_dir(struct daemon *d)
+{
+    char path[4096], pid[32];
+    int n;
+
+    snprintf(path, sizeof(path), "%s/daemon.lock", d->cfg->state_dir);
+    d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d->lockfd < 0)
+        return cv_fail_errno(CV_EIO, "cannot open '%s'", path);
+    if (flock(d->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        n = (int)read(d->lockfd, pid, sizeof(pid) - 1);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        return cv_fail(CV_EBUSY, "another 'chartvault run' (pid %s) uses the state folder '%s'",
+                       *pid ? pid : "?", d->cfg->state_dir);
+    }
+    n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(d->lockfd, 0) != 0 || pwrite(d->lockfd, pid, (size_t)n, 0) != n)
+        log_warn("cannot write the pid into '%s'", path);
+    return CV_OK;
+}
+
+static enum cv_err block_signals(struct daemon *d)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return cv_fail(CV_EIO, "cannot block signals");
+    sigdelset(&set, SIGPIPE);
+    d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    return d->sigfd < 0 ? cv_fail_errno(CV_EIO, "cannot make a signalfd") : CV_OK;
+}
+
+/* ---- MLLP -------------------------------------------------------------------------------- */
+
+/* Received messages that cannot be stored (disk full, folder gone) are refused with AE, so the
+ * sender keeps them; people must still hear about it. */
+static void store_tend(struct daemon *d)
+{
+    unsigned long failures;
+    bool failing;
+    char last[256];
+
+    cv_mllp_store_health(d->store, &failures, &failing, last, sizeof(last));
+    if (failing)
+        cv_alert_raise(d->alerts, CV_ALERT_CRIT, "mllp-store",
+                       "received HL7 messages cannot be stored in %s (%lu refusals with AE so "
+                       "far; senders keep them): %s",
+                       d->cfg->mllp_storage, failures, last);
+    else if (cv_alert_active(d->alerts, "mllp-store"))
+        cv_alert_clear(d->alerts, "mllp-store", "received messages are stored again");
+}
+
+static void mllp_tend(struct daemon *d, time_t now)
+{
+    const struct cv_config *c = d->cfg;
+    enum cv_err err;
+
+    if (!c->mllp_listen)
+        return;
+    store_tend(d);
+    if (d->mllp && cv_mllp_server_alive(d->mllp)) {
+        if (cv_alert_active(d->alerts, "mllp-down"))
+            cv_alert_clear(d->alerts, "mllp-down", "the MLLP listener on %s is up again",
+                           c->mllp_listen);
+        d->mllp_backoff = 0;
+        return;
+    }
+    if (d->mllp) /* it was serving and stopped: say so even if it comes back at once */
+        cv_alert_raise(d->alerts, CV_ALERT_CRIT, "mllp-down",
+                       "the MLLP listener on %s stopped; restarting it", c->mllp_listen);
+    if (now < d->mllp_retry_at)
+        return;
+    if (d->mllp) {
+        struct cv_mllp_counters k;
+
+        cv_mllp_server_counters(d->mllp, &k);
+        d->mllp_before.connections += k.connections;
+        d->mllp_before.refused += k.refused;
+        d->mllp_before.messages += k.messages;
+        d->mllp_before.accepted += k.accepted;
+        d->mllp_before.errors += k.errors;
+        d->mllp_before.rejected += k.rejected;
+        d->mllp_before.bytes += k.bytes;
+    }
+    cv_mllp_server_free(d->mllp);
+    d->mllp = NULL;
+    err = cv_mllp_server_open(&d->mllp, c, cv_mllp_store_handle, d->store);
+    if (!err)
+        err = cv_mllp_server_start(d->mllp);
+    if (!err) {
+        log_info("MLLP listener on %s (port %u)", c->mllp_listen, cv_mllp_server_port(d->mllp));
+        return;
+    }
+    cv_mllp_server_free(d->mllp);
+    d->mllp = NULL;
+    d->mllp_backoff = d->mllp_backoff ? d->mllp_backoff * 2 : MLLP_RETRY_FIRST;
+    if (d->mllp_backoff > MLLP_RETRY_MAX)
+        d->mllp_backoff = MLLP_RETRY_MAX;
+    d->mllp_retry_at = now + d->mllp_backoff;
+    cv_alert_raise(d->alerts, CV_ALERT_CRIT, "mllp-down",
+                   "the MLLP listener on %s is down: %s (retrying in %ld s)", c->mllp_listen,
+                   cv_errmsg(), d->mllp_backoff);
+}
+
+/* ---- heartbeat and counters ---------------------------------------------------------------- */
+
+static void heartbeat(struct daemon *d, time_t now)
+{
+    struct cv_indexer_stats ix;
+    struct cv_mllp_counters m = {0};
+
+    if (now - d->last_heartbeat < HEARTBEAT_EVERY)
+        return;
+    d->last_heartbeat = now;
+    cv_indexer_stats(d->indexer, &ix);
+    if (d->mllp)
+        cv_mllp_server_counters(d->mllp, &m);
+    m.connections += d->mllp_before.connections;
+    m.refused += d->mllp_before.refused;
+    m.messages += d->mllp_before.messages;
+    m.accepted += d->mllp_before.accepted;
+    m.errors += d->mllp_before.errors;
+    m.rejected += d->mllp_before.rejected;
+    cv_state_begin(d->state);
+    cv_state_set_int(d->state, "heartbeat", now);
+    cv_state_set_int(d->state, "mllp_up", d->mllp && cv_mllp_server_alive(d->mllp));
+    cv_state_set_int(d->state, "mllp_connections", (long long)m.connections);
+    cv_state_set_int(d->state, "mllp_refused", (long long)m.refused);
+    cv_state_set_int(d->state, "mllp_messages", (long long)m.messages);
+    cv_state_set_int(d->state, "mllp_accepted", (long long)m.accepted);
+    cv_state_set_int(d->state, "mllp_errors", (long long)m.errors);
+    cv_state_set_int(d->state, "mllp_rejected", (long long)m.rejected);
+    cv_state_set_int(d->state, "source_last_change", ix.last_change);
+    cv_state_set_int(d->state, "source_files", ix.files);
+    cv_state_set_int(d->state, "last_scan", ix.last_scan);
+    cv_state_set_int(d->state, "last_full_scan", ix.last_full_scan);
+    cv_state_commit(d->state);
+}
+
+/* ---- snapshots, staleness, drills -------------------------------------------------------- */
+
+static void snapshot_repo(struct daemon *d, struct repo_sched *r, time_t now)
+{
+    struct cv_indexer_stats ix;
+    struct cv_snap_info info;
+    enum cv_err err;
+    char key[96];
+
+    snprintf(key, sizeof(key), "snapshot-failed:%s", r->cfg->name);
+    cv_indexer_stats(d->indexer, &ix);
+    r->st.attempt_time = now;
+    err = cv_indexer_copy_db(d->indexer, d->index_copy);
+    if (!err)
+        err = cv_protector_snapshot(r->vault, d->index_copy, ix.frozen, &info);
+    unlink(d->index_copy);
+    if (d->stopping)
+        return; /* cancelled by a stop signal: not a failure */
+    if (err) {
+        r->st.failures++;
+        cv_strlcpy(r->st.last_error, cv_errmsg(), sizeof(r->st.last_error));
+        r->next_snapshot = now + backoff_after((long)r->st.failures, r->cfg->interval);
+        cv_alert_raise(d->alerts, CV_ALERT_WARN, key,
+                       "[repo %s] snapshot failed: %s"
+                       " (attempt %lld; next try in %lld s)",
+                       r->cfg->name, r->st.last_error, r->st.failures,
+                       (long long)(r->next_snapshot - now));
+    } else {
+        log_info("[repo %s] snapshot %s: %lld files%s", r->cfg->name, info.id, info.files,
+                 info.suspect ? " (tagged suspect: the source is frozen)" : "");
+        r->st.failures = 0;
+        r->st.last_error[0] = '\0';
+        r->st.snap_time = info.time;
+        cv_strlcpy(r->st.snap_id, info.id, sizeof(r->st.snap_id));
+        r->st.snap_bytes = info.bytes;
+        r->st.snap_files = info.files;
+        r->st.snap_suspect = info.suspect;
+        r->snap_generation = ix.generation;
+        r->next_snapshot = now + r->cfg->interval;
+        cv_alert_clear(d->alerts, key, "[repo %s] snapshots work again", r->cfg->name);
+    }
+    cv_state_repo_put(d->state, &r->st);
+}
+
+static void check_stale(struct daemon *d, struct repo_sched *r, time_t now)
+{
+    char key[96];
+    /* Until the first snapshot exists, count from the daemon's start: a new install is not
+     * stale, but one whose first snapshot never succeeds becomes so. */
+    long long newest = r->st.snap_time ? r->st.snap_time : d->started;
+    long long age = now - newest;
+    char agetext[32], limit[32];
+
+    snprintf(key, sizeof(key), "stale:%s", r->cfg->name);
+    cv_format_duration(age, agetext, sizeof(agetext));
+    cv_format_duration(d->cfg->snapshot_max_age, limit, sizeof(limit));
+    if (age > d->cfg->snapshot_max_age)
+        cv_alert_raise(d->alerts, CV_ALERT_CRIT, key,
+                       "[repo %s] the newest snapshot is %s old (limit %s)%s%s", r->cfg->name,
+                       r->st.snap_time ? agetext : "missing", limit,
+                       r->st.last_error[0] ? "; last error: " : "", r->st.last_error);
+    else if (cv_alert_active(d->alerts, key))
+        cv_alert_clear(d->alerts, key, "[repo %s] has a fresh snapshot again", r->cfg->name);
+}
+
+static void drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
+{
+    struct cv_drill_result res = {0};
+    enum cv_err err;
+    char key[96];
+
+    snprintf(key, sizeof(key), "drill:%s", r->cfg->name);
+    r->next_drill = now + d->cfg->drill_interval;
+    err = cv_protector_drill(r->vault, d->scratch, d->cfg->drill_sample, &res);
+    if (d->stopping)
+        return;
+    r->st.drill_time = now;
+    r->st.drill_files = res.files;
+    r->st.drill_errors = err ? res.errors + 1 : res.errors;
+    r->st.drill_ok = !err && res.errors == 0;
+    cv_strlcpy(r->st.drill_detail, err ? cv_errmsg() : res.detail, sizeof(r->st.drill_detail));
+    cv_state_repo_put(d->state, &r->st);
+    if (r->st.drill_ok) {
+        log_info("[repo %s] restore drill passed: %lld files", r->cfg->name, res.files);
+        cv_alert_clear(d->alerts, key, "[repo %s] restore drill passed again", r->cfg->name);
+    } else {
+        cv_alert_raise(d->alerts, CV_ALERT_CRIT, key, "[repo %s] restore drill failed: %s",
+                       r->cfg->name, r->st.drill_detail);
+    }
+}
+
+static void check_repo(struct daemon *d, struct repo_sched *r, time_t now)
+{
+    enum cv_err err;
+    bool ok;
+
+    r->next_check = now + d->cfg->check_interval;
+    err = cv_protector_check(r->vault, &ok, r->st.check_detail, sizeof(r->st.check_detail));
+    if (d->stopping)
+        return;
+    if (err)
+        cv_strlcpy(r->st.check_detail, cv_errmsg(), sizeof(r->st.check_detail));
+    r->st.check_time = now;
+    r->st.check_ok = !err && ok;
+    cv_state_repo_put(d->state, &r->st);
+    if (!r->st.check_ok)
+        log_error("[repo %s] check: %s", r->cfg->name, r->st.check_detail);
+}
+
+/* The first snapshot waits for the start-up scan (at most FIRST_SCAN_WAIT), so that the index
+ * it carries is complete; a scan that never ends must not hold backups back. */
+static bool index_ready(struct daemon *d, time_t now)
+{
+    struct cv_indexer_stats ix;
+
+    if (d->index_ready)
+        return true;
+    cv_indexer_stats(d->indexer, &ix);
+    d->index_ready = ix.last_full_scan != 0 || now - d->started > FIRST_SCAN_WAIT;
+    return d->index_ready;
+}
+
+static void repos_tend(struct daemon *d, time_t now)
+{
+    bool ready = index_ready(d, now);
+
+    for (size_t i = 0; i < d->cfg->nrepos && !d->stopping; i++) {
+        struct repo_sched *r = &d->repos[i];
+
+        bool worked = false;
+
+        if (ready && now >= r->next_snapshot)
+            snapshot_repo(d, r, now), worked = true;
+        if (d->cfg->drill_interval > 0 && r->st.snap_time && now >= r->next_drill)
+            drill_repo(d, r, cv_now()), worked = true;
+        if (d->cfg->check_interval > 0 && r->st.snap_time && now >= r->next_check)
+            check_repo(d, r, cv_now()), worked = true;
+        /* a snapshot of a large tree allocates a lot and frees it: give it back to the system
+         * rather than keep it as the daemon's resident size until the next round */
+        if (worked)
+            malloc_trim(0);
+        check_stale(d, r, cv_now());
+    }
+}
+
+/* ---- freeze and resume --------------------------------------------------------------------- */
+
+static void freeze_tend(struct daemon *d)
+{
+    struct cv_indexer_stats ix;
+
+    if (cv_state_get_int(d->state, "resume_requested", 0)) {
+        log_info("resume requested: taking the trees as they are as the new baseline");
+        cv_indexer_request_resume(d->indexer);
+        cv_state_delete(d->state, "resume_requested");
+    }
+    cv_indexer_stats(d->indexer, &ix);
+    if (ix.frozen != d->was_frozen) {
+        cv_state_set_int(d->state, "frozen", ix.frozen);
+        cv_state_set_int(d->state, "frozen_since", ix.frozen_since);
+        cv_state_set_text(d->state, "frozen_reason", ix.frozen ? ix.frozen_reason : NULL);
+        d->was_frozen = ix.frozen;
+    }
+}
+
+/* ---- start, loop, stop ---------------------------------------------------------------------- */
+
+static bool take_signals(struct daemon *d);
+
+/* Called by long vault work: a stop signal cancels it (the repository is crash-safe). */
+static bool keep_going(const struct cv_progress *p, void *arg)
+{
+    struct daemon *d = arg;
+    struct pollfd pfd = {.fd = d->sigfd, .events = POLLIN};
+
+    (void)p;
+    if (!d->stopping && poll(&pfd, 1, 0) > 0 && !take_signals(d))
+        d->stopping = true;
+    return !d->stopping;
+}
+
+static enum cv_err load_repos(struct daemon *d, time_t now)
+{
+    for (size_t i = 0; i < d->cfg->nrepos; i++) {
+        struct repo_sched *r = &d->repos[i];
+        struct cv_snap_info info;
+        enum cv_err err;
+
+        r->cfg = &d->cfg->repos[i];
+        err = cv_protector_new(&r->vault, d->cfg, r->cfg);
+        if (err)
+            return err;
+        cv_protector_set_cancel(r->vault, keep_going, d);
+        cv_state_repo_get(d->state, r->cfg->name, &r->st);
+        /* The repository is the truth about its newest snapshot (another host, or a backup
+         * run by hand, may have added one). */
+        if (cv_protector_newest(r->vault, &info) == CV_OK && info.time > r->st.snap_time) {
+            r->st.snap_time = info.time;
+            cv_strlcpy(r->st.snap_id, info.id, sizeof(r->st.snap_id));
+            r->st.snap_bytes = info.bytes;
+            r->st.snap_files = info.files;
+            r->st.snap_suspect = info.suspect;
+        }
+        r->next_snapshot = r->st.snap_time + r->cfg->interval > now
+                               ? (time_t)(r->st.snap_time + r->cfg->interval)
+                               : now;
+        r->next_drill = r->st.drill_time + d->cfg->drill_interval > now
+                            ? (time_t)(r->st.drill_time + d->cfg->drill_interval)
+                            : now;
+        r->next_check = r->st.check_time + d->cfg->check_interval > now
+                            ? (time_t)(r->st.check_time + d->cfg->check_interval)
+                            : now;
+    }
+    return CV_OK;
+}
+
+static enum cv_err daemon_start(struct daemon *d)
+{
+    char host[128] = "localhost";
+    enum cv_err err;
+
+    err = block_signals(d);
+    if (!err)
+        err = cv_mkdir_p(d->cfg->state_dir, 0700);
+    if (!err)
+        err = lock_state_dir(d);
+    if (!err)
+        err = cv_state_open(&d->state, d->cfg->state_dir, false);
+    if (err)
+        return err;
+    gethostname(host, sizeof(host) - 1);
+    err = cv_alerter_open(&d->alerts, d->cfg, host);
+    if (!err)
+        err = cv_indexer_open(&d->indexer, d->cfg, d->alerts);
+    if (!err && d->cfg->mllp_listen)
+        err = cv_mllp_store_open(&d->store, d->cfg, d->indexer);
+    if (err)
+        return err;
+    snprintf(d->scratch, sizeof(d->scratch), "%s/drill", d->cfg->state_dir);
+    snprintf(d->index_copy, sizeof(d->index_copy), "%s/index-snapshot.sqlite", d->cfg->state_dir);
+    d->started = cv_now();
+    cv_state_set_int(d->state, "started", d->started);
+    cv_state_set_int(d->state, "pid", getpid());
+    if (d->cfg->mllp_listen) {
+        /* A taken port at start is a configuration mistake: fail now, loudly. */
+        err = cv_mllp_server_open(&d->mllp, d->cfg, cv_mllp_store_handle, d->store);
+        if (!err)
+            err = cv_mllp_server_start(d->mllp);
+        if (err)
+            return err;
+        log_info("MLLP listener on %s", d->cfg->mllp_listen);
+    }
+    err = load_repos(d, d->started);
+    if (!err)
+        err = cv_indexer_start(d->indexer);
+    return err;
+}
+
+static void daemon_stop(struct daemon *d)
+{
+    for (size_t i = 0; i < CV_CONFIG_MAX_REPOS; i++)
+        cv_protector_free(d->repos[i].vault);
+    cv_mllp_server_free(d->mllp);
+    cv_mllp_store_free(d->store);
+    cv_indexer_free(d->indexer);
+    if (d->state) {
+        cv_state_set_int(d->state, "heartbeat", cv_now());
+        cv_state_set_int(d->state, "mllp_up", 0);
+    }
+    cv_alerter_free(d->alerts);
+    cv_state_close(d->state);
+    if (d->sigfd >= 0)
+        close(d->sigfd);
+    if (d->lockfd >= 0)
+        close(d->lockfd);
+}
+
+/* Returns false when it is time to stop. */
+static bool take_signals(struct daemon *d)
+{
+    struct signalfd_siginfo si;
+
+    while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGHUP) {
+            log_info("SIGHUP: full rescan");
+            cv_indexer_request_rescan(d->indexer);
+        } else {
+            log_info("signal %u: stopping", si.ssi_signo);
+            return false;
+        }
+    }
+    return true;
+}
+
+enum cv_err cv_daemon_run(const struct cv_config *cfg)
+{
+    struct daemon d = {.cfg = cfg, .sigfd = -1, .lockfd = -1};
+    enum cv_err err = daemon_start(&d);
+
+    if (err) {
+        cv_fail_prefix(err, "cannot start: ");
+        daemon_stop(&d);
+        return err;
+    }
+    log_info("protecting %s%s%s with %zu repositor%s", cfg->source_path ? cfg->source_path : "",
+             cfg->source_path && cfg->mllp_storage ? " and " : "",
+             cfg->mllp_storage ? cfg->mllp_storage : "", cfg->nrepos,
+             cfg->nrepos == 1 ? "y" : "ies");
+    for (;;) {
+        struct pollfd p = {.fd = d.sigfd, .events = POLLIN};
+        time_t now;
+
+        if (d.stopping || (poll(&p, 1, 1000) > 0 && !take_signals(&d)))
+            break;
+        now = cv_now();
+        heartbeat(&d, now);
+        mllp_tend(&d, now);
+        freeze_tend(&d);
+        repos_tend(&d, now);
+    }
+    daemon_stop(&d);
+    return CV_OK;
+}

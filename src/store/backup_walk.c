@@ -1,0 +1,508 @@
+/*
+ * backup_walk.c: the reading half of a backup, on its own thread. It walks the source depth
+ * first with openat/fstatat relative to folder descriptors (no path lookups, no symlink
+ * following), names sorted bytewise, beside the parent snapshot's listing of the same folder.
+ * A file whose size, mtime, ctime, inode and mode equal the parent's entry costs one fstatat:
+ * its chunk IDs are passed on without reading it. Anything else is read into the current
+ * batch. What cannot be read becomes a problem record and the walk goes on.
+ */
+#include "backup_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define KNOWN_IDS_MAX (256u << 10) /* larger chunk lists are re-read rather than copied */
+
+/* Per-depth working space, reused from folder to folder. */
+struct level {
+    struct cv_buf names; /* NUL-separated */
+    struct cv_buf offs;  /* size_t offsets into names, then sorted pointers */
+    struct cv_listing parent;
+};
+
+struct walk_ctx {
+    struct walker *wk;
+    struct level levels[CV_TREE_DEPTH_MAX + 1];
+};
+
+/* ---- records ----------------------------------------------------------------------------------
+ */
+static struct rec *new_rec(struct walker *wk, uint8_t kind, const char *name, size_t name_len,
+                           size_t data)
+{
+    struct batch *b = wk->cur;
+    struct rec *r;
+
+    if (b && (b->nrecs == BATCH_RECS || b->used + name_len + data > BATCH_ARENA)) {
+        cv_queue_put_full(wk->q, b);
+        wk->cur = b = NULL;
+    }
+    if (!b && !(b = wk->cur = cv_queue_get_free(wk->q))) {
+        wk->err = CV_ECANCELED;
+        return NULL;
+    }
+    r = &b->recs[b->nrecs++];
+    memset(r, 0, sizeof(*r));
+    r->kind = kind;
+    r->name_off = (uint32_t)b->used;
+    r->name_len = (uint32_t)name_len;
+    memcpy(b->arena + b->used, name, name_len);
+    b->used += name_len;
+    r->data_off = (uint32_t)b->used;
+    return r;
+}
+
+/* The record's data area, to fill before commit_data(). */
+static uint8_t *rec_data(struct walker *wk, const struct rec *r)
+{
+    return wk->cur->arena + r->data_off;
+}
+
+static void commit_data(struct walker *wk, struct rec *r, size_t n)
+{
+    r->data_len = (uint32_t)n;
+    wk->cur->used += n;
+}
+
+static void fill_stat(struct rec *r, const struct stat *st)
+{
+    r->mode = st->st_mode & 07777;
+    r->mtime_sec = st->st_mtim.tv_sec;
+    r->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+    r->ctime_sec = st->st_ctim.tv_sec;
+    r->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
+    r->size = (uint64_t)st->st_size;
+    r->inode = (uint64_t)st->st_ino;
+}
+
+/* Report `name` in the current folder as not backed up, and why ("cannot open: <errno>"). */
+static bool problem(struct walker *wk, const char *name, const char *what, int errnum)
+{
+    char path[4400], reason[256];
+    size_t n = (size_t)snprintf(path, sizeof(path), "%.*s%s%s", (int)wk->path_len, wk->path,
+                                wk->path_len ? "/" : "", name);
+    struct rec *r;
+
+    if (n >= sizeof(path))
+        n = sizeof(path) - 1;
+    if (errnum)
+        snprintf(reason, sizeof(reason), "%s: %s", what, strerror(errnum));
+    else
+        snprintf(reason, sizeof(reason), "%s", what);
+    r = new_rec(wk, REC_PROBLEM, path, n, strlen(reason));
+    if (!r)
+        return false;
+    memcpy(rec_data(wk, r), reason, strlen(reason));
+    commit_data(wk, r, strlen(reason));
+    return true;
+}
+
+/* ---- files --------------------------------------------------------------------------------------
+ */
+static ssize_t read_full(int fd, uint8_t *p, size_t n)
+{
+    size_t have = 0;
+
+    while (have < n) {
+        ssize_t r = read(fd, p + have, n - have);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        have += (size_t)r;
+    }
+    return (ssize_t)have;
+}
+
+static int open_file(struct walker *wk, int dirfd, const char *name)
+{
+    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+    int fd = -1;
+
+    if (wk->noatime) {
+        fd = openat(dirfd, name, flags | O_NOATIME);
+        if (fd < 0 && errno == EPERM)
+            wk->noatime = false; /* not our files: atime it is */
+    }
+    if (fd < 0)
+        fd = openat(dirfd, name, flags);
+    return fd;
+}
+
+/* Read an open regular file into a REC_FILE and as many REC_CHUNKs as it takes. */
+static bool read_into_records(struct walker *wk, int fd, const char *name, const struct stat *st,
+                              bool is_new)
+{
+    uint64_t left = (uint64_t)st->st_size;
+    struct rec *r = new_rec(wk, REC_FILE, name, strlen(name), wk->chunk_size);
+
+    if (!r)
+        return false;
+    fill_stat(r, st);
+    r->is_new = is_new;
+    for (;;) {
+        size_t want = left < wk->chunk_size ? (size_t)left : wk->chunk_size;
+        ssize_t got = read_full(fd, rec_data(wk, r), want);
+
+        if (got < 0) {
+            int e = errno;
+
+            r->failed = true;
+            commit_data(wk, r, 0);
+            return problem(wk, name, "cannot read", e);
+        }
+        commit_data(wk, r, (size_t)got);
+        left -= (uint64_t)got;
+        r->more = left > 0 && (size_t)got == want;
+        if (!r->more)
+            return true;
+        r = new_rec(wk, REC_CHUNK, "", 0, wk->chunk_size);
+        if (!r)
+            return false;
+    }
+}
+
+static bool read_file(struct walker *wk, int dirfd, const char *name, bool is_new)
+{
+    struct stat st;
+    int fd = open_file(wk, dirfd, name);
+    bool ok;
+
+    if (fd < 0)
+        return problem(wk, name, "cannot open", errno);
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+
+        close(fd);
+        return problem(wk, name, "cannot stat", e);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return problem(wk, name, "replaced by something else while being read", 0);
+    }
+    ok = read_into_records(wk, fd, name, &st, is_new);
+    close(fd);
+    return ok;
+}
+
+/* Is the parent's entry `pe` this same, unchanged file? Its chunks must still be indexed. */
+static bool unchanged(struct walker *wk, const struct cv_tree_entry *pe, const struct stat *st)
+{
+    if (!pe || pe->kind != CV_TE_FILE || pe->size != (uint64_t)st->st_size ||
+        pe->mtime_sec != st->st_mtim.tv_sec || pe->mtime_nsec != st->st_mtim.tv_nsec ||
+        pe->ctime_sec != st->st_ctim.tv_sec || pe->ctime_nsec != st->st_ctim.tv_nsec ||
+        pe->inode != (uint64_t)st->st_ino || pe->mode != (st->st_mode & 07777) ||
+        pe->nchunks * CV_ID_LEN > KNOWN_IDS_MAX)
+        return false;
+    for (size_t i = 0; i < pe->nchunks; i++)
+        if (!cv_index_has(&wk->repo->ix, pe->chunks + i * CV_ID_LEN))
+            return false; /* its index object was lost: read it again and heal */
+    return true;
+}
+
+static bool emit_known(struct walker *wk, const char *name, const struct stat *st,
+                       const struct cv_tree_entry *pe)
+{
+    size_t n = pe->nchunks * CV_ID_LEN;
+    struct rec *r = new_rec(wk, REC_KNOWN, name, strlen(name), n);
+
+    if (!r)
+        return false;
+    fill_stat(r, st);
+    memcpy(rec_data(wk, r), pe->chunks, n);
+    commit_data(wk, r, n);
+    return true;
+}
+
+static bool emit_symlink(struct walker *wk, int dirfd, const char *name, const struct stat *st)
+{
+    char target[4097];
+    ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
+    struct rec *r;
+
+    if (n < 0)
+        return problem(wk, name, "cannot read link", errno);
+    if (n == 0 || n >= (ssize_t)sizeof(target) - 1 || memchr(target, '\0', (size_t)n))
+        return problem(wk, name, "link target too long or empty", 0);
+    r = new_rec(wk, REC_SYMLINK, name, strlen(name), (size_t)n);
+    if (!r)
+        return false;
+    fill_stat(r, st);
+    memcpy(rec_data(wk, r), target, (size_t)n);
+    commit_data(wk, r, (size_t)n);
+    return true;
+}
+
+/* ---- folders ------------------------------------------------------------------------------------
+ */
+static bool walk_dir(struct walk_ctx *c, int dirfd, size_t depth);
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* Read a folder's names into `lv`, sorted bytewise: each is stored after its d_type byte, so
+ * names[i][-1] is its type. getdents64 straight on the folder's descriptor saves the dup,
+ * fcntl and close that opendir would cost per folder. [out] n. False when the walk must stop. */
+static bool list_names(struct walker *wk, struct level *lv, int dirfd, size_t *n)
+{
+    char buf[32768];
+    char **v;
+    long got;
+
+    *n = 0;
+    cv_buf_reset(&lv->names);
+    cv_buf_reset(&lv->offs);
+    while ((got = syscall(SYS_getdents64, dirfd, buf, sizeof(buf))) > 0) {
+        for (long pos = 0; pos < got;) {
+            const struct linux_dirent64 *e = (const void *)(buf + pos);
+            size_t off = lv->names.len + 1;
+
+            pos += e->d_reclen;
+            if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+                continue;
+            if (cv_buf_append(&lv->names, &e->d_type, 1) ||
+                cv_buf_append(&lv->names, e->d_name, strlen(e->d_name) + 1) ||
+                cv_buf_append(&lv->offs, &off, sizeof(off))) {
+                wk->err = CV_ENOMEM;
+                cv_strlcpy(wk->errmsg, cv_errmsg(), sizeof(wk->errmsg));
+                return false;
+            }
+        }
+    }
+    if (got < 0)
+        return problem(wk, "", "cannot read folder", errno);
+    *n = lv->offs.len / sizeof(size_t);
+    v = (char **)lv->offs.data;
+    for (size_t i = 0; i < *n; i++) { /* offsets become pointers (same size), then sorted */
+        size_t off;
+
+        memcpy(&off, &v[i], sizeof(off));
+        v[i] = lv->names.data + off;
+    }
+    if (*n > 1)
+        qsort(v, *n, sizeof(*v), name_cmp);
+    return true;
+}
+
+/* The parent snapshot's listing of the folder being read, consumed in name order. */
+struct parent_iter {
+    struct cv_tree_rd t;
+    struct cv_tree_entry e;
+    bool have;
+};
+
+static void parent_advance(struct parent_iter *pi)
+{
+    bool more;
+
+    if (cv_tree_next(&pi->t, &pi->e, &more) != CV_OK) {
+        log_warn("parent snapshot: %s; reading the folder afresh", cv_errmsg());
+        more = false;
+    }
+    pi->have = more;
+}
+
+static void parent_iter_init(struct parent_iter *pi, const struct cv_listing *l)
+{
+    cv_tree_rd_inline(&pi->t, l->p, l->n);
+    parent_advance(pi);
+}
+
+static const struct cv_tree_entry *parent_match(struct parent_iter *pi, const char *name)
+{
+    size_t len = strlen(name);
+
+    while (pi->have) {
+        size_t m = pi->e.name_len < len ? pi->e.name_len : len;
+        int c = memcmp(pi->e.name, name, m);
+
+        if (c == 0)
+            c = pi->e.name_len < len ? -1 : pi->e.name_len > len;
+        if (c > 0)
+            return NULL;
+        if (c == 0)
+            return &pi->e;
+        parent_advance(pi);
+    }
+    return NULL;
+}
+
+static void path_push(struct walker *wk, const char *name, size_t *saved)
+{
+    *saved = wk->path_len;
+    wk->path_len += (size_t)snprintf(wk->path + wk->path_len, sizeof(wk->path) - wk->path_len,
+                                     "%s%s", wk->path_len ? "/" : "", name);
+    if (wk->path_len >= sizeof(wk->path))
+        wk->path_len = sizeof(wk->path) - 1;
+}
+
+static bool enter_dir(struct walk_ctx *c, int dirfd, size_t depth, const char *name,
+                      const struct cv_tree_entry *pe)
+{
+    struct walker *wk = c->wk;
+    struct level *child = &c->levels[depth + 1];
+    struct stat st;
+    struct rec *r;
+    size_t saved;
+    bool ok;
+    int fd;
+
+    if (depth + 1 >= CV_TREE_DEPTH_MAX)
+        return problem(wk, name, "folders nested too deep; skipped", 0);
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return problem(wk, name, "cannot open folder", errno);
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+
+        close(fd);
+        return problem(wk, name, "cannot stat folder", e);
+    }
+    child->parent.p = NULL;
+    child->parent.n = 0;
+    if (pe && (pe->kind == CV_TE_DIR || pe->kind == CV_TE_INLINE) &&
+        cv_listing_load(wk->rd, NULL, pe, &child->parent) != CV_OK) {
+        log_warn("parent snapshot: %s; reading '%s' afresh", cv_errmsg(), name);
+        child->parent.n = 0;
+    }
+    r = new_rec(wk, REC_DIR_BEGIN, name, strlen(name), 0);
+    if (r)
+        fill_stat(r, &st);
+    path_push(wk, name, &saved);
+    ok = r && walk_dir(c, fd, depth + 1);
+    wk->path_len = saved;
+    close(fd);
+    return ok && new_rec(wk, REC_DIR_END, "", 0, 0) != NULL;
+}
+
+static bool walk_entry(struct walk_ctx *c, int dirfd, size_t depth, const char *name,
+                       struct parent_iter *pi)
+{
+    struct walker *wk = c->wk;
+    const struct cv_tree_entry *pe = parent_match(pi, name);
+    struct stat st;
+
+    if (!pe && (uint8_t)name[-1] == DT_REG)
+        return read_file(wk, dirfd, name, true); /* new: open and fstat, no fstatat */
+    if ((uint8_t)name[-1] == DT_DIR)
+        return enter_dir(c, dirfd, depth, name, pe); /* open and fstat, no fstatat */
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return problem(wk, name, "cannot stat", errno);
+    if (S_ISREG(st.st_mode))
+        return unchanged(wk, pe, &st) ? emit_known(wk, name, &st, pe)
+                                      : read_file(wk, dirfd, name, pe == NULL);
+    if (S_ISDIR(st.st_mode))
+        return enter_dir(c, dirfd, depth, name, pe);
+    if (S_ISLNK(st.st_mode))
+        return emit_symlink(wk, dirfd, name, &st);
+    return problem(wk, name, "not a file, folder or symbolic link; skipped", 0);
+}
+
+static bool walk_dir(struct walk_ctx *c, int dirfd, size_t depth)
+{
+    struct level *lv = &c->levels[depth];
+    struct parent_iter pi;
+    size_t n;
+    char **names;
+
+    if (!list_names(c->wk, lv, dirfd, &n))
+        return false;
+    names = (char **)lv->offs.data;
+    parent_iter_init(&pi, &lv->parent);
+    for (size_t i = 0; i < n; i++)
+        if (!walk_entry(c, dirfd, depth, names[i], &pi))
+            return false;
+    return true;
+}
+
+static struct walk_ctx *ctx_new(struct walker *wk)
+{
+    struct walk_ctx *c = cv_calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->wk = wk;
+    for (size_t i = 0; i <= CV_TREE_DEPTH_MAX; i++) {
+        cv_buf_init(&c->levels[i].names, 1u << 30);
+        cv_buf_init(&c->levels[i].offs, 1u << 30);
+        cv_buf_init(&c->levels[i].parent.own, CV_LISTING_MAX);
+    }
+    return c;
+}
+
+static void ctx_free(struct walk_ctx *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i <= CV_TREE_DEPTH_MAX; i++) {
+        cv_buf_free(&c->levels[i].names);
+        cv_buf_free(&c->levels[i].offs);
+        cv_listing_free(&c->levels[i].parent);
+    }
+    cv_free(c);
+}
+
+static bool walk_root(struct walk_ctx *c, int root_fd)
+{
+    struct walker *wk = c->wk;
+    struct stat st;
+    struct rec *r;
+
+    if (fstat(root_fd, &st) != 0) {
+        wk->err = cv_fail_errno(CV_EIO, "cannot stat the source");
+        return false;
+    }
+    if (wk->parent_root &&
+        cv_listing_load(wk->rd, wk->parent_root, NULL, &c->levels[0].parent) != CV_OK) {
+        log_warn("parent snapshot: %s; reading everything afresh", cv_errmsg());
+        c->levels[0].parent.n = 0;
+    }
+    r = new_rec(wk, REC_DIR_BEGIN, "", 0, 0);
+    if (!r)
+        return false;
+    fill_stat(r, &st);
+    return walk_dir(c, root_fd, 0) && new_rec(wk, REC_DIR_END, "", 0, 0) != NULL;
+}
+
+void *cv_backup_walk(void *arg)
+{
+    struct walk_start *ws = arg;
+    struct walker *wk = ws->wk;
+    struct walk_ctx *c = ctx_new(wk);
+
+    if (!c)
+        wk->err = cv_fail(CV_ENOMEM, "out of memory");
+    else if (!walk_root(c, ws->root_fd) && !wk->err)
+        wk->err = cv_fail(CV_EIO, "the walk stopped");
+    if (wk->err && !wk->errmsg[0])
+        cv_strlcpy(wk->errmsg, cv_errmsg(), sizeof(wk->errmsg));
+    if (wk->cur && wk->cur->nrecs)
+        cv_queue_put_full(wk->q, wk->cur);
+    else if (wk->cur)
+        cv_queue_put_free(wk->q, wk->cur);
+    wk->cur = NULL;
+    cv_queue_close(wk->q);
+    close(ws->root_fd);
+    ctx_free(c);
+    return NULL;
+}

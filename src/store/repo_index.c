@@ -1,0 +1,215 @@
+/*
+ * repo_index.c: loading a repository's index, and the local cache that makes it quick. The
+ * cache ($XDG_CACHE_HOME/chartvault/<repository ID>/index, or ~/.cache/...) is one object in
+ * the repository's own envelope (kind 'C', sealed with the repository key) holding the names of
+ * the index objects it covers and their merged contents. It is rewritten only when opening had
+ * to read many index objects it did not cover, written without fsync (a torn cache fails its
+ * MAC and is rebuilt), and never needed: without it the index objects are read one by one.
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CACHE_REWRITE_AT 16 /* index objects read beyond the cache before it is rewritten */
+
+struct name_list {
+    char **v;
+    size_t n, cap;
+};
+
+static enum cv_err name_add(struct name_list *l, const char *name)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **v = cv_reallocarray(l->v, cap, sizeof(*v));
+
+        if (!v)
+            return cv_fail(CV_ENOMEM, "out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = cv_strdup(name)))
+        return cv_fail(CV_ENOMEM, "out of memory");
+    l->n++;
+    return CV_OK;
+}
+
+static void name_list_free(struct name_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        cv_free(l->v[i]);
+    cv_free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool name_in(const struct name_list *l, const char *name)
+{
+    return l->n && bsearch(&name, l->v, l->n, sizeof(*l->v), name_cmp) != NULL;
+}
+
+static enum cv_err collect_name(const char *name, void *arg)
+{
+    return name_add(arg, name);
+}
+
+enum cv_err cv_repo_note_index(struct cv_repo *repo, const char *name)
+{
+    struct name_list l = {repo->index_names, repo->nindex_names, repo->nindex_names};
+    enum cv_err err = name_add(&l, name);
+
+    repo->index_names = l.v;
+    repo->nindex_names = l.n;
+    if (!err)
+        qsort(repo->index_names, repo->nindex_names, sizeof(char *), name_cmp);
+    return err;
+}
+
+/* ---- the cache file -------------------------------------------------------------------------- */
+static bool cache_path(const struct cv_repo *repo, char *path, size_t n, bool make_dir)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char dir[PATH_MAX];
+
+    if (xdg && *xdg == '/')
+        snprintf(dir, sizeof(dir), "%s/chartvault/%s", xdg, repo->cfg.id_hex);
+    else if (home && *home == '/')
+        snprintf(dir, sizeof(dir), "%s/.cache/chartvault/%s", home, repo->cfg.id_hex);
+    else
+        return false;
+    if (make_dir && cv_mkdir_p(dir, 0700) != CV_OK)
+        return false;
+    return (size_t)snprintf(path, n, "%s/index", dir) < n;
+}
+
+/* Load the cache into the index; [out] covered: the index objects it holds. Any problem just
+ * means no cache. */
+static void load_cache(struct cv_repo *repo, const struct name_list *listed,
+                       struct name_list *covered)
+{
+    struct cv_buf file = CV_BUF_INIT(CV_CACHE_MAX), body = CV_BUF_INIT(CV_CACHE_MAX);
+    char path[PATH_MAX], name[65];
+    struct cv_rd r;
+    uint64_t n;
+    const uint8_t *raw;
+
+    if (!cache_path(repo, path, sizeof(path), false) || access(path, R_OK) != 0)
+        return;
+    if (cv_buf_read_file(&file, path) != CV_OK ||
+        cv_object_open(repo->keys, 'C', repo->cfg.id_hex, (const uint8_t *)file.data, file.len,
+                       CV_CACHE_MAX, &body) != CV_OK)
+        goto out_ignored;
+    cv_rd_init(&r, body.data, body.len);
+    if (!cv_rd_varint_max(&r, cv_rd_left(&r) / 32, &n))
+        goto out_ignored;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!cv_rd_bytes(&r, 32, &raw))
+            goto out_ignored;
+        cv_hex_encode(raw, 32, name);
+        if (!name_in(listed, name) || name_add(covered, name) != CV_OK)
+            goto out_ignored; /* it covers an object the repository lacks: start afresh */
+    }
+    if (cv_index_decode(&repo->ix, r.p, cv_rd_left(&r)) == CV_OK)
+        goto out_free; /* (decoding adds all or nothing) */
+out_ignored:
+    log_info("local index cache '%s' not used: %s", path, cv_errmsg());
+    name_list_free(covered);
+out_free:
+    cv_buf_free(&file);
+    cv_buf_free(&body);
+}
+
+void cv_repo_save_cache(struct cv_repo *repo)
+{
+    struct cv_buf body = CV_BUF_INIT(CV_CACHE_MAX), obj = CV_BUF_INIT(CV_CACHE_MAX + 4096);
+    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    enum cv_err err = cv_put_varint(&body, repo->nindex_names);
+    int fd;
+
+    for (size_t i = 0; i < repo->nindex_names && !err; i++) {
+        uint8_t raw[32];
+
+        cv_hex_decode(repo->index_names[i], raw, 32);
+        err = cv_buf_append(&body, raw, 32);
+    }
+    if (!err)
+        err = cv_index_encode(&repo->ix, 0, 0, 0, &body);
+    if (!err)
+        err = cv_object_seal(repo->keys, 'C', repo->cfg.id_hex, body.data, body.len, &obj);
+    cv_buf_free(&body);
+    if (err || !cache_path(repo, path, sizeof(path), true))
+        goto out_free;
+    snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        goto out_free;
+    if (write(fd, obj.data, obj.len) != (ssize_t)obj.len || close(fd) != 0 ||
+        rename(tmp, path) != 0)
+        unlink(tmp);
+out_free:
+    cv_buf_free(&obj);
+}
+
+/* ---- index objects -----------------------------------------------------------------------------
+ */
+enum cv_err cv_repo_read_index_object(struct cv_repo *repo, const char *name, struct cv_index *ix)
+{
+    struct cv_buf obj = CV_BUF_INIT(CV_INDEX_MAX + 4096), body = CV_BUF_INIT(CV_INDEX_MAX);
+    enum cv_err err;
+
+    err = cv_backend_get_all(repo->be, CV_OBJ_INDEX, name, CV_INDEX_MAX + 4096, &obj);
+    if (!err)
+        err = cv_object_open(repo->keys, 'I', name, (const uint8_t *)obj.data, obj.len,
+                             CV_INDEX_MAX, &body);
+    if (!err)
+        err = cv_index_decode(ix, (const uint8_t *)body.data, body.len);
+    cv_buf_free(&obj);
+    cv_buf_free(&body);
+    return err;
+}
+
+enum cv_err cv_repo_load_index(struct cv_repo *repo)
+{
+    struct name_list listed = {0}, cached = {0}, loaded = {0};
+    size_t fresh = 0;
+    enum cv_err err;
+
+    err = repo->be->ops->list(repo->be, CV_OBJ_INDEX, collect_name, &listed, NULL);
+    if (err)
+        goto out_free;
+    if (listed.n)
+        qsort(listed.v, listed.n, sizeof(*listed.v), name_cmp);
+    load_cache(repo, &listed, &cached);
+    if (cached.n)
+        qsort(cached.v, cached.n, sizeof(*cached.v), name_cmp);
+    for (size_t i = 0; i < listed.n && !err; i++) {
+        if (!name_in(&cached, listed.v[i]) &&
+            cv_repo_read_index_object(repo, listed.v[i], &repo->ix) != CV_OK) {
+            log_warn("index object '%s' skipped: %s", listed.v[i], cv_errmsg());
+            repo->warnings++;
+            continue;
+        }
+        if (!name_in(&cached, listed.v[i]))
+            fresh++;
+        err = name_add(&loaded, listed.v[i]);
+    }
+    repo->index_names = loaded.v; /* sorted, as `listed` was */
+    repo->nindex_names = loaded.n;
+    if (!err && fresh >= CACHE_REWRITE_AT)
+        cv_repo_save_cache(repo);
+out_free:
+    name_list_free(&listed);
+    name_list_free(&cached);
+    return err;
+}

@@ -1,0 +1,46 @@
+/*
+ * restore_int.h: the two halves of a restore. restore.c reads the snapshot and sends records
+ * (the same records and queue a backup uses, backup_int.h) to restore_write.c, which writes.
+ */
+#ifndef CHARTVAULT_RESTORE_INT_H
+#define CHARTVAULT_RESTORE_INT_H
+
+#include "backup_int.h"
+
+struct pending_dir {
+    char name[CV_NAME_MAX + 1];
+    size_t name_len;
+    uint32_t mode;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    bool emitted;
+};
+
+struct restorer {
+    struct cv_repo *repo;
+    const struct cv_restore_opts *o;
+    struct cv_restore_stats *st;
+    struct cv_reader *rd;  /* trees */
+    struct cv_reader *drd; /* file data: its own cache, so trees do not evict it */
+    struct queue *q;
+    struct batch *cur;
+    struct pending_dir dirs[CV_TREE_DEPTH_MAX + 1];
+    size_t ndirs;
+    uint64_t total, entries;
+    const char *snap_name;
+    char path[4096];
+};
+
+struct restore_writer {
+    struct queue *q;
+    int target_fd;
+    bool force;
+    unsigned umask_bits;
+    enum cv_err err;
+    char errmsg[512];
+};
+
+/* The writing thread's body. */
+void *cv_restore_write(void *arg);
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * store_int.h: the pieces of the vault that its files share but nobody else needs: byte
+ * codecs, keys and sealing, the config and key files, the in-memory index, trees, the block
+ * and pack writer and reader. docs/FORMAT.md describes the bytes; this describes the code.
+ */
+#ifndef CHARTVAULT_STORE_INT_H
+#define CHARTVAULT_STORE_INT_H
+
+#include <chartvault/backend.h>
+#include <chartvault/store.h>
+
+#include <pthread.h>
+
+#define CV_ID_LEN        32
+#define CV_NONCE_LEN     24
+#define CV_TAG_LEN       16
+#define CV_SEAL_OVERHEAD (CV_NONCE_LEN + CV_TAG_LEN)
+
+/* Limits every reader enforces on repository input. */
+#define CV_CONFIG_MAX       4096u
+#define CV_KEYFILE_MAX      4096u
+#define CV_SNAPSHOT_MAX     (1u << 20)   /* plaintext */
+#define CV_INDEX_MAX        (256u << 20) /* plaintext of one index object */
+#define CV_CACHE_MAX        (4096ull << 20)
+#define CV_BLOCK_RAW_MAX    (4u << 20)
+#define CV_BLOCK_STORED_MAX (CV_BLOCK_RAW_MAX + (CV_BLOCK_RAW_MAX >> 7) + 4096)
+#define CV_CHUNK_MAX        (1u << 20)
+#define CV_NAME_MAX         255u
+#define CV_INLINE_MAX       4096u /* a folder listing this small is inlined in its parent */
+#define CV_TREE_DEPTH_MAX   128u
+#define CV_LISTING_MAX      (256u << 20) /* one folder's listing */
+#define CV_TREE_PART        (512u << 10) /* a larger listing is stored in parts of this size */
+#define CV_TREE_PARTS       2            /* version byte of a listing stored in parts */
+#define CV_PACK_MAGIC       "CVPACK01"
+#define CV_PACK_HEADER      8u
+
+enum cv_blob_kind { CV_BLOB_DATA = 0, CV_BLOB_TREE = 1 };
+
+/* ---- codec.c: varints and a bounded reader ------------------------------------------------ */
+struct cv_rd {
+    const uint8_t *p, *end;
+};
+static inline void cv_rd_init(struct cv_rd *r, const void *p, size_t n)
+{
+    r->p = p;
+    r->end = r->p + n;
+}
+static inline size_t cv_rd_left(const struct cv_rd *r)
+{
+    return (size_t)(r->end - r->p);
+}
+bool cv_rd_u8(struct cv_rd *r, uint8_t *v);
+bool cv_rd_varint(struct cv_rd *r, uint64_t *v);
+bool cv_rd_varint_max(struct cv_rd *r, uint64_t max, uint64_t *v);
+bool cv_rd_svarint(struct cv_rd *r, int64_t *v);
+bool cv_rd_bytes(struct cv_rd *r, size_t n, const uint8_t **p);
+enum cv_err cv_put_varint(struct cv_buf *b, uint64_t v);
+enum cv_err cv_put_svarint(struct cv_buf *b, int64_t v);
+size_t cv_varint_encode(uint8_t *out, uint64_t v); /* out needs 10 bytes */
+
+/* ---- crypto.c: keys, sealing, IDs, the small-object envelope ------------------------------ */
+struct cv_keys {
+    uint8_t aead[32]; /* seals blocks and objects */
+    uint8_t id[32];   /* keys blob IDs */
+    uint8_t mac[32];  /* MACs the config */
+};
+
+/* Keys in locked, guarded memory; free with cv_keys_free (wipes). */
+enum cv_err cv_keys_from_master(const uint8_t master[32], struct cv_keys **out);
+void cv_keys_free(struct cv_keys *k);
+void cv_blob_id(const struct cv_keys *k, const void *p, size_t n, uint8_t id[CV_ID_LEN]);
+/* Append nonce | ciphertext | tag of p[n] to `out`. */
+enum cv_err cv_seal(const struct cv_keys *k, const uint8_t *ad, size_t adlen, const void *p,
+                    size_t n, struct cv_buf *out);
+/* Open in[n] (nonce | ciphertext | tag) into out[n - CV_SEAL_OVERHEAD]. CV_EAUTH on a bad tag. */
+enum cv_err cv_unseal(const struct cv_keys *k, const uint8_t *ad, size_t adlen, const uint8_t *in,
+                      size_t n, uint8_t *out);
+/* Small objects: header "CV" kind 1 0000 | seal(zstd(body)), AD = header || name. */
+enum cv_err cv_object_seal(const struct cv_keys *k, char kind, const char *name, const void *body,
+                           size_t n, struct cv_buf *out);
+enum cv_err cv_object_open(const struct cv_keys *k, char kind, const char *name, const uint8_t *in,
+                           size_t n, size_t max, struct cv_buf *body);
+/* Decompress a whole zstd frame of at most `max` bytes (its declared size), appending it to
+ * `out`; `dctx` may be NULL. */
+struct ZSTD_DCtx_s;
+enum cv_err cv_zstd_decompress_bounded(struct ZSTD_DCtx_s *dctx, const void *in, size_t n,
+                                       size_t max, struct cv_buf *out);
+
+/* ---- config.c: the config and key files (text) --------------------------------------------- */
+struct cv_config {
+    uint8_t id[32];
+    char id_hex[65];
+    uint32_t chunk_size, block_size, pack_size;
+    int level;
+    uint8_t mac[32];  /* as read */
+    size_t maced_len; /* bytes the MAC covers */
+};
+enum cv_err cv_config_parse(const char *text, size_t n, struct cv_config *c);
+enum cv_err cv_config_format(const struct cv_config *c, const struct cv_keys *k,
+                             struct cv_buf *out);
+enum cv_err cv_config_verify(const struct cv_config *c, const struct cv_keys *k, const char *text,
+                             const char *where);
+
+struct cv_keyfile {
+    uint32_t ops;
+    uint64_t mem;
+    uint8_t salt[16];
+    uint8_t nonce[CV_NONCE_LEN];
+    uint8_t wrapped[32 + CV_TAG_LEN];
+};
+enum cv_err cv_keyfile_parse(const char *text, size_t n, struct cv_keyfile *kf);
+enum cv_err cv_keyfile_format(const struct cv_keyfile *kf, struct cv_buf *out);
+enum cv_err cv_keyfile_wrap(struct cv_keyfile *kf, const uint8_t repo_id[32], const char *pass,
+                            const uint8_t master[32]);
+/* CV_EAUTH when the passphrase does not open it. */
+enum cv_err cv_keyfile_unwrap(const struct cv_keyfile *kf, const uint8_t repo_id[32],
+                              const char *pass, uint8_t master[32]);
+
+/* ---- index.c: where blobs are --------------------------------------------------------------- */
+#define CV_IX_UNASSIGNED UINT32_MAX
+
+struct cv_ix_pack {
+    uint8_t name[32];
+    uint64_t size;
+};
+struct cv_ix_block {
+    uint32_t pack; /* CV_IX_UNASSIGNED while being filled */
+    uint32_t offset, stored, raw;
+    uint8_t kind;
+};
+struct cv_ix_entry {
+    uint8_t id[CV_ID_LEN];
+    uint32_t block, off, len;
+};
+
+/* Where one blob is, copied out of the index (safe to use while others add to it). */
+struct cv_blob_loc {
+    uint8_t pack[32];
+    uint32_t block, pack_no;
+    uint32_t offset, stored, raw; /* of the block */
+    uint8_t kind;
+    uint32_t off, len; /* of the blob in the block's payload */
+};
+
+struct cv_index {
+    pthread_mutex_t lock;
+    struct cv_ix_pack *packs;
+    struct cv_ix_block *blocks;
+    struct cv_ix_entry *entries;
+    size_t npacks, nblocks, nentries;
+    size_t cap_packs, cap_blocks, cap_entries;
+    uint32_t *slots; /* entry number + 1; 0 = empty */
+    size_t nslots;   /* power of two */
+};
+
+enum cv_err cv_index_init(struct cv_index *ix);
+void cv_index_free(struct cv_index *ix);
+bool cv_index_has(struct cv_index *ix, const uint8_t id[CV_ID_LEN]);
+bool cv_index_locate(struct cv_index *ix, const uint8_t id[CV_ID_LEN], struct cv_blob_loc *loc);
+/* Adders for a writer (and the decoder); they return the new element's number. */
+enum cv_err cv_index_add_pack(struct cv_index *ix, const uint8_t name[32], uint32_t *no);
+enum cv_err cv_index_add_block(struct cv_index *ix, uint8_t kind, uint32_t *no);
+void cv_index_set_block(struct cv_index *ix, uint32_t block, uint32_t pack, uint32_t offset,
+                        uint32_t stored, uint32_t raw);
+void cv_index_set_pack_size(struct cv_index *ix, uint32_t pack, uint64_t size);
+/* Add a blob unless its ID is known; *added says which. */
+enum cv_err cv_index_add_entry(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t block,
+                               uint32_t off, uint32_t len, bool *added);
+/* Decode an index object body and add what it holds. */
+enum cv_err cv_index_decode(struct cv_index *ix, const uint8_t *p, size_t n);
+/* Encode packs [p0, npacks), blocks [b0, nblocks), entries [e0, nentries) as an index body. */
+enum cv_err cv_index_encode(struct cv_index *ix, size_t p0, size_t b0, size_t e0,
+                            struct cv_buf *out);
+
+/* ---- tree.c: folder listings ------------------------------------------------------------------
+ */
+enum { CV_TE_FILE = 'f', CV_TE_DIR = 'd', CV_TE_INLINE = 'i', CV_TE_SYMLINK = 'l' };
+
+struct cv_tree_entry {
+    uint8_t kind;
+    const char *name; /* not NUL-terminated */
+    size_t name_len;
+    uint32_t mode;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    /* files */
+    uint64_t size;
+    int64_t ctime_sec;
+    uint32_t ctime_nsec;
+    uint64_t inode;
+    size_t nchunks;
+    const uint8_t *chunks; /* nchunks * CV_ID_LEN */
+    /* folders: tree_id for 'd', sub/sub_len for 'i'; symlinks: sub/sub_len is the target */
+    const uint8_t *tree_id;
+    const uint8_t *sub;
+    size_t sub_len;
+};
+
+struct cv_tree_rd {
+    struct cv_rd r;
+    const char *prev;
+    size_t prev_len;
+};
+
+#define CV_TREE_VERSION 1
+/* A reader over a tree blob (with its version byte) or an inline listing (without). */
+enum cv_err cv_tree_rd_blob(struct cv_tree_rd *t, const uint8_t *p, size_t n);
+void cv_tree_rd_inline(struct cv_tree_rd *t, const uint8_t *p, size_t n);
+/* The next entry; *more false at the end. Every field and the order are checked. */
+enum cv_err cv_tree_next(struct cv_tree_rd *t, struct cv_tree_entry *e, bool *more);
+/* Append one entry's encoding to `out`. */
+enum cv_err cv_tree_put(struct cv_buf *out, const struct cv_tree_entry *e);
+/* true when a name may appear in a tree (and so in a restored path). */
+bool cv_tree_name_ok(const char *name, size_t n);
+
+/* ---- pack.c: writing blobs into blocks and packs; reading them back ----------------------- */
+struct cv_repo;
+struct cv_writer;
+enum cv_err cv_writer_new(struct cv_repo *repo, struct cv_writer **out);
+/* Store a blob unless the repository has it; *stored says whether it was new. */
+enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uint8_t id[32],
+                          const void *p, size_t n, bool *stored);
+/* Make everything added so far durable and indexed (packs, then an index object). */
+enum cv_err cv_writer_flush(struct cv_writer *w);
+uint64_t cv_writer_stored_bytes(const struct cv_writer *w);
+void cv_writer_free(struct cv_writer *w);
+
+struct cv_reader;
+enum cv_err cv_reader_new(struct cv_repo *repo, unsigned cache_blocks, struct cv_reader **out);
+void cv_reader_free(struct cv_reader *rd);
+/* A view of a blob's bytes, valid until the next call on this reader. The blob's MAC is
+ * checked. CV_ENOENT when the index lacks it, CV_ECORRUPT/CV_EAUTH when its block is damaged. */
+enum cv_err cv_reader_blob(struct cv_reader *rd, const uint8_t id[32], const uint8_t **p,
+                           size_t *n);
+/* The location of the last blob that failed (for reports). */
+const struct cv_blob_loc *cv_reader_last_loc(const struct cv_reader *rd);
+
+/* A decoded raw block: kind, blob lengths, payload. */
+struct cv_block_view {
+    uint8_t kind;
+    uint64_t count;
+    const uint8_t *lens; /* varints */
+    size_t lens_len;
+    const uint8_t *payload;
+    size_t payload_len;
+};
+enum cv_err cv_block_parse(const uint8_t *raw, size_t n, struct cv_block_view *v);
+/* Open one stored block (length field included) of pack `pack` at `offset`: its raw bytes
+ * replace the contents of `raw`. `scratch` and `dctx` (may be NULL) are working space. */
+enum cv_err cv_block_open(const struct cv_keys *k, const uint8_t pack[32], uint64_t offset,
+                          const uint8_t *stored, size_t n, struct cv_buf *scratch,
+                          struct ZSTD_DCtx_s *dctx, struct cv_buf *raw);
+
+/* ---- repo.c ------------------------------------------------------------------------------------
+ */
+struct cv_repo {
+    struct cv_backend *be;
+    struct cv_config cfg;
+    struct cv_keys *keys;
+    struct cv_index ix;
+    uint64_t warnings;
+    char **index_names; /* index objects loaded, sorted */
+    size_t nindex_names;
+};
+/* Load the index: the local cache, then every index object it does not cover. */
+enum cv_err cv_repo_load_index(struct cv_repo *repo);
+/* Read and decode one index object into `ix` (check uses a scratch index). */
+enum cv_err cv_repo_read_index_object(struct cv_repo *repo, const char *name, struct cv_index *ix);
+/* Add a freshly written index object's name to the loaded set (so the cache covers it). */
+enum cv_err cv_repo_note_index(struct cv_repo *repo, const char *name);
+/* Save the merged index to the local cache; failures only cost speed next time. */
+void cv_repo_save_cache(struct cv_repo *repo);
+
+/* ---- snapshot.c ---------------------------------------------------------------------------- */
+enum cv_err cv_snapshot_encode(const struct cv_snapshot *s, struct cv_buf *out);
+enum cv_err cv_snapshot_decode(const uint8_t *p, size_t n, struct cv_snapshot *s);
+enum cv_err cv_snapshot_write(struct cv_repo *repo, struct cv_snapshot *s);
+/* Read, open and decode the snapshot object `name`. */
+enum cv_err cv_snapshot_read(struct cv_repo *repo, const char *name, struct cv_snapshot *s);
+
+/* ---- walk.c: reading a snapshot's tree ------------------------------------------------------ */
+/* One level of a walk: the listing of a folder, owned (a blob) or a view into its parent. */
+struct cv_listing {
+    struct cv_buf own;
+    const uint8_t *p;
+    size_t n;
+    bool is_blob;
+};
+/* Load a folder's listing from its tree entry (or the root ID when e is NULL). */
+enum cv_err cv_listing_load(struct cv_reader *rd, const uint8_t *root,
+                            const struct cv_tree_entry *e, struct cv_listing *l);
+void cv_listing_free(struct cv_listing *l);
+enum cv_err cv_listing_iter(const struct cv_listing *l, struct cv_tree_rd *t);
+
+/* ---- dbcopy.c ---------------------------------------------------------------------------------
+ */
+/* A consistent copy of the SQLite database `db` in a new private temporary file; [out] path
+ * (caller unlinks and frees). */
+enum cv_err cv_db_snapshot_copy(const char *db, char **tmp_path);
+
+#endif
