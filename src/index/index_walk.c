@@ -901,8 +901,10 @@ static void vanished_elsewhere(struct walk *w)
     sqlite3_finalize(st);
     if ((uint64_t)total == atomic_load(&s->dirs_matched))
         return;
-    qsort(s->jobs, s->njobs, sizeof(*s->jobs), cmp_str);
-    qsort(s->shallow, s->nshallow, sizeof(*s->shallow), cmp_str);
+    if (s->njobs)
+        qsort(s->jobs, s->njobs, sizeof(*s->jobs), cmp_str);
+    if (s->nshallow)
+        qsort(s->shallow, s->nshallow, sizeof(*s->shallow), cmp_str);
     if (sqlite3_prepare_v2(w->db, "SELECT id, path FROM dirs", -1, &st, NULL) != SQLITE_OK) {
         w->err = index_db_error(w->db, "reading folders");
         return;
