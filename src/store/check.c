@@ -239,6 +239,8 @@ static enum cv_err check_block(struct checker *c, size_t b, const struct cv_buf 
         if ((uint64_t)e->off + e->len > v.payload_len)
             return cv_fail(CV_ECORRUPT, "a blob lies outside its block");
         cv_blob_id(c->repo->keys, v.payload + e->off, e->len, id);
+        if (blk->kind == CV_BLOB_DITTO) /* a second copy: indexed under its ditto key */
+            cv_ditto_key(c->repo->keys, id, id);
         if (sodium_memcmp(id, e->id, CV_ID_LEN) != 0)
             return cv_fail(CV_ECORRUPT, "a blob does not match its ID");
     }

@@ -40,6 +40,15 @@ void cv_blob_id(const struct cv_keys *k, const void *p, size_t n, uint8_t id[CV_
     crypto_generichash(id, CV_ID_LEN, p, n, k->id, sizeof(k->id));
 }
 
+void cv_ditto_key(const struct cv_keys *k, const uint8_t id[CV_ID_LEN], uint8_t key[CV_ID_LEN])
+{
+    uint8_t in[8 + CV_ID_LEN];
+
+    memcpy(in, "cv-ditto", 8);
+    memcpy(in + 8, id, CV_ID_LEN);
+    crypto_generichash(key, CV_ID_LEN, in, sizeof(in), k->id, sizeof(k->id));
+}
+
 enum cv_err cv_seal(const struct cv_keys *k, const uint8_t *ad, size_t adlen, const void *p,
                     size_t n, struct cv_buf *out)
 {

@@ -256,7 +256,8 @@ static enum cv_err index_pass(struct cv_index *ix, const uint8_t *p, size_t n, s
         if (!c->packs || !cv_rd_varint_max(&r, c->packs - 1, &pack) ||
             !cv_rd_varint_max(&r, UINT32_MAX, &off) ||
             !cv_rd_varint_max(&r, CV_BLOCK_STORED_MAX, &stored) ||
-            !cv_rd_varint_max(&r, CV_BLOCK_RAW_MAX, &raw) || !cv_rd_u8(&r, &kind) || kind > 1) {
+            !cv_rd_varint_max(&r, CV_BLOCK_RAW_MAX, &raw) || !cv_rd_u8(&r, &kind) ||
+            kind > CV_BLOB_DITTO) {
             err = IX_BAD("bad block table");
             break;
         }

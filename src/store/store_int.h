@@ -34,7 +34,11 @@
 #define CV_PACK_MAGIC       "CVPACK01"
 #define CV_PACK_HEADER      8u
 
-enum cv_blob_kind { CV_BLOB_DATA = 0, CV_BLOB_TREE = 1 };
+/* Blocks hold one kind of blob. A ditto block holds second copies of the tree blobs that name
+ * other tree blobs (the root and the folders above each patient), in a pack of its own, so that
+ * no single damaged pack can cut a snapshot off from the files below. A ditto copy is indexed
+ * under cv_ditto_key(ID) and checked against ID itself. */
+enum cv_blob_kind { CV_BLOB_DATA = 0, CV_BLOB_TREE = 1, CV_BLOB_DITTO = 2 };
 
 /* ---- codec.c: varints and a bounded reader ------------------------------------------------ */
 struct cv_rd {
@@ -69,6 +73,8 @@ struct cv_keys {
 enum cv_err cv_keys_from_master(const uint8_t master[32], struct cv_keys **out);
 void cv_keys_free(struct cv_keys *k);
 void cv_blob_id(const struct cv_keys *k, const void *p, size_t n, uint8_t id[CV_ID_LEN]);
+/* The index key of the ditto copy of blob `id`. */
+void cv_ditto_key(const struct cv_keys *k, const uint8_t id[CV_ID_LEN], uint8_t key[CV_ID_LEN]);
 /* Append nonce | ciphertext | tag of p[n] to `out`. */
 enum cv_err cv_seal(const struct cv_keys *k, const uint8_t *ad, size_t adlen, const void *p,
                     size_t n, struct cv_buf *out);
@@ -217,7 +223,8 @@ bool cv_tree_name_ok(const char *name, size_t n);
 struct cv_repo;
 struct cv_writer;
 enum cv_err cv_writer_new(struct cv_repo *repo, struct cv_writer **out);
-/* Store a blob unless the repository has it; *stored says whether it was new. */
+/* Store a blob unless the repository has it; *stored says whether it was new. With
+ * CV_BLOB_DITTO, store a second copy of tree blob `id` (unless one exists). */
 enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uint8_t id[32],
                           const void *p, size_t n, bool *stored);
 /* Make everything added so far durable and indexed (packs, then an index object). */
@@ -229,7 +236,8 @@ struct cv_reader;
 enum cv_err cv_reader_new(struct cv_repo *repo, unsigned cache_blocks, struct cv_reader **out);
 void cv_reader_free(struct cv_reader *rd);
 /* A view of a blob's bytes, valid until the next call on this reader. The blob's MAC is
- * checked. CV_ENOENT when the index lacks it, CV_ECORRUPT/CV_EAUTH when its block is damaged. */
+ * checked; a damaged tree blob is read from its ditto copy when it has one. CV_ENOENT when
+ * the index lacks it, CV_ECORRUPT/CV_EAUTH when its block is damaged. */
 enum cv_err cv_reader_blob(struct cv_reader *rd, const uint8_t id[32], const uint8_t **p,
                            size_t *n);
 /* The location of the last blob that failed (for reports). */
