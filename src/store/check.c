@@ -426,21 +426,20 @@ static enum cv_err check_snapshot(struct checker *c, const char *name)
 
 /* ---- the whole check
  * -------------------------------------------------------------------------------- */
+/* Every index object must load. Those written since the repository was opened (a backup
+ * running beside the check) are loaded now, so that the snapshots listed before them check. */
 static enum cv_err check_index_object(const char *name, void *arg)
 {
     struct checker *c = arg;
-    struct cv_index scratch;
     char what[80];
-    enum cv_err err;
 
     for (size_t i = 0; i < c->repo->nindex_names; i++)
         if (strcmp(c->repo->index_names[i], name) == 0)
             return CV_OK; /* loaded when the repository was opened */
-    cv_index_init(&scratch);
-    err = cv_repo_read_index_object(c->repo, name, &scratch);
-    cv_index_free(&scratch);
+    if (cv_repo_read_index_object(c->repo, name, &c->repo->ix) == CV_OK)
+        return cv_repo_note_index(c->repo, name);
     snprintf(what, sizeof(what), "index %s", name);
-    problem(c, what, err ? cv_errmsg() : "was not there when the repository was opened");
+    problem(c, what, cv_errmsg());
     return CV_OK;
 }
 
@@ -508,18 +507,15 @@ static enum cv_err collect(const char *name, void *arg)
     return CV_OK;
 }
 
-static enum cv_err check_snapshots(struct checker *c)
+static enum cv_err check_snapshots(struct checker *c, const struct name_vec *nv)
 {
-    struct name_vec nv = {NULL, 0, 0};
-    struct cv_backend *be = c->repo->be;
-    enum cv_err err = be->ops->list(be, CV_OBJ_SNAPSHOT, collect, &nv, &c->st->temporaries);
+    enum cv_err err = CV_OK;
 
-    for (size_t i = 0; i < nv.n && !err; i++) {
-        err = check_snapshot(c, nv.v[i]);
-        if (!err && !progress(c, "checking snapshots", i + 1, nv.n))
+    for (size_t i = 0; i < nv->n && !err; i++) {
+        err = check_snapshot(c, nv->v[i]);
+        if (!err && !progress(c, "checking snapshots", i + 1, nv->n))
             err = cv_fail(CV_ECANCELED, "check cancelled");
     }
-    cv_free(nv.v);
     return err;
 }
 
@@ -527,6 +523,7 @@ enum cv_err cv_check(struct cv_repo *repo, const struct cv_check_opts *opts,
                      struct cv_check_stats *stats)
 {
     struct checker c;
+    struct name_vec snaps = {NULL, 0, 0};
     struct cv_backend *be = repo->be;
     enum cv_err err;
 
@@ -535,9 +532,13 @@ enum cv_err cv_check(struct cv_repo *repo, const struct cv_check_opts *opts,
     c.repo = repo;
     c.o = opts;
     c.st = stats;
-    err = group_index(&c);
+    /* snapshots first, then indexes: a snapshot is written after its index objects, so every
+     * snapshot listed here finds its index objects in the listing after it */
+    err = be->ops->list(be, CV_OBJ_SNAPSHOT, collect, &snaps, &stats->temporaries);
     if (!err)
         err = be->ops->list(be, CV_OBJ_INDEX, check_index_object, &c, &stats->temporaries);
+    if (!err)
+        err = group_index(&c);
     if (!err)
         err = check_packs_exist(&c);
     if (!err && opts->read_data)
@@ -545,7 +546,8 @@ enum cv_err cv_check(struct cv_repo *repo, const struct cv_check_opts *opts,
     if (!err)
         err = cv_reader_new(repo, 8, &c.rd);
     if (!err)
-        err = check_snapshots(&c);
+        err = check_snapshots(&c, &snaps);
+    cv_free(snaps.v);
     stats->indexes = repo->nindex_names;
     stats->blobs = repo->ix.nentries;
     cv_reader_free(c.rd);

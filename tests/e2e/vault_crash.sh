@@ -21,8 +21,8 @@ kills=0
 for i in $(seq 1 20); do
     $GEN mutate "$S/src" --new-percent 2 --rename-percent 1 --seed "$i" > /dev/null
     delay=$($PY -c "import random; print('%.6f' % (random.uniform(0, $duration_us) / 1e6))")
-    cv backup --repo "$T/repo" --source "$S/src" --read-all > /dev/null 2>&1 &
-    pid=$!
+    "$CHARTVAULT" backup --repo "$T/repo" --source "$S/src" --read-all > /dev/null 2>&1 &
+    pid=$! # the backup itself, not a subshell around it
     sleep "$delay"
     kill -9 $pid 2>/dev/null && kills=$((kills + 1)) || true
     wait $pid 2>/dev/null || true
@@ -41,9 +41,9 @@ pass "after the kills: check --read-data passes, the first and latest snapshots 
 # two backups at once, of two different trees, into the same repository
 cp -a "$S/src" "$S/other"
 $GEN mutate "$S/other" --new-percent 5 --rename-percent 2 --seed 99 > /dev/null
-cv backup --repo "$T/repo" --source "$S/src" --read-all --json > "$T/a.json" 2> "$T/a.err" &
+"$CHARTVAULT" backup --repo "$T/repo" --source "$S/src" --read-all --json > "$T/a.json" 2> "$T/a.err" &
 pa=$!
-cv backup --repo "$T/repo" --source "$S/other" --read-all --json > "$T/b.json" 2> "$T/b.err" &
+"$CHARTVAULT" backup --repo "$T/repo" --source "$S/other" --read-all --json > "$T/b.json" 2> "$T/b.err" &
 pb=$!
 wait $pa || { cat "$T/a.err"; fail "the first of two concurrent backups failed"; }
 wait $pb || { cat "$T/b.err"; fail "the second of two concurrent backups failed"; }
