@@ -1,0 +1,288 @@
+/*
+ * out.c: the buffer messages are rendered into, and the ISO-2022-JP encoder. The encoder
+ * uses a Unicode -> JIS X 0208 table built once from glibc's own decoder (one iconv call
+ * per JIS code at start-up), so that what we write decodes, with glibc iconv, to exactly
+ * the UTF-8 text the manifest holds. Each kanji run is closed (ESC ( B) at the end of its
+ * text, as real writers do, so delimiters always fall outside double-byte runs.
+ */
+#include "synth_internal.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <pthread.h>
+#include <string.h>
+
+static uint16_t ucs_to_jis[65536]; /* 0 = no JIS X 0208 form */
+static enum cv_err jis_status;
+static char jis_message[160];
+static pthread_once_t jis_once = PTHREAD_ONCE_INIT;
+
+static uint32_t decode_one(iconv_t cd, int row, int col)
+{
+    char in[8] = {0x1b, '$', 'B', (char)row, (char)col, 0x1b, '(', 'B'};
+    uint32_t cp[4] = {0};
+    char *pin = in, *pout = (char *)cp;
+    size_t nin = sizeof(in), nout = sizeof(cp);
+
+    iconv(cd, NULL, NULL, NULL, NULL);
+    if (iconv(cd, &pin, &nin, &pout, &nout) == (size_t)-1)
+        return 0;
+    if (sizeof(cp) - nout != 4)
+        return 0;
+    return cp[0];
+}
+
+static void jis_build(void)
+{
+    iconv_t cd = iconv_open("UTF-32LE", "ISO-2022-JP");
+
+    if (cd == (iconv_t)-1) {
+        jis_status = CV_ECHARSET;
+        snprintf(jis_message, sizeof(jis_message),
+                 "this system's iconv cannot decode ISO-2022-JP: %s", strerror(errno));
+        return;
+    }
+    for (int row = 0x21; row <= 0x7E; row++)
+        for (int col = 0x21; col <= 0x7E; col++) {
+            uint32_t cp = decode_one(cd, row, col);
+
+            if (cp >= 0x80 && cp < 65536 && !ucs_to_jis[cp])
+                ucs_to_jis[cp] = (uint16_t)(row << 8 | col);
+        }
+    iconv_close(cd);
+    if (!ucs_to_jis[0x65E5]) { /* 日 must be there, or this iconv is not glibc's */
+        jis_status = CV_ECHARSET;
+        snprintf(jis_message, sizeof(jis_message), "iconv's ISO-2022-JP lacks JIS X 0208");
+    }
+}
+
+enum cv_err jis_init(void)
+{
+    pthread_once(&jis_once, jis_build);
+    if (jis_status)
+        return cv_fail(jis_status, "%s", jis_message);
+    return CV_OK;
+}
+
+void out_reset(struct out *o)
+{
+    o->len = 0;
+    o->full = false;
+    o->unmapped = false;
+}
+
+static inline bool room(struct out *o, size_t n)
+{
+    if (o->len + n <= o->cap)
+        return true;
+    o->full = true;
+    return false;
+}
+
+void out_c(struct out *o, char c)
+{
+    if (room(o, 1))
+        o->p[o->len++] = c;
+}
+
+void out_n(struct out *o, const char *s, size_t n)
+{
+    if (room(o, n)) {
+        memcpy(o->p + o->len, s, n);
+        o->len += n;
+    }
+}
+
+void out_s(struct out *o, const char *ascii)
+{
+    out_n(o, ascii, strlen(ascii));
+}
+
+/* Next code point of UTF-8 text, or 0xFFFD for a bad sequence; advances *s. */
+static uint32_t utf8_next(const unsigned char **s)
+{
+    const unsigned char *p = *s;
+    uint32_t cp;
+    int len;
+
+    if (p[0] < 0x80) {
+        *s = p + 1;
+        return p[0];
+    }
+    if ((p[0] & 0xE0) == 0xC0)
+        cp = p[0] & 0x1F, len = 2;
+    else if ((p[0] & 0xF0) == 0xE0)
+        cp = p[0] & 0x0F, len = 3;
+    else if ((p[0] & 0xF8) == 0xF0)
+        cp = p[0] & 0x07, len = 4;
+    else {
+        *s = p + 1;
+        return 0xFFFD;
+    }
+    for (int i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            *s = p + i;
+            return 0xFFFD;
+        }
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    *s = p + len;
+    return cp;
+}
+
+void out_j(struct out *o, const char *utf8)
+{
+    const unsigned char *s = (const unsigned char *)utf8;
+    bool kanji = false;
+
+    while (*s) {
+        uint32_t cp = utf8_next(&s);
+        uint16_t jis;
+
+        if (cp < 0x80) {
+            if (kanji) {
+                out_n(o, "\x1b(B", 3);
+                kanji = false;
+            }
+            out_c(o, (char)cp);
+            continue;
+        }
+        jis = cp < 65536 ? ucs_to_jis[cp] : 0;
+        if (!jis) {
+            o->unmapped = true;
+            jis = 0x2223; /* ■, as conforming writers substitute */
+        }
+        if (!kanji) {
+            out_n(o, "\x1b$B", 3);
+            kanji = true;
+        }
+        if (room(o, 2)) {
+            o->p[o->len++] = (char)(jis >> 8);
+            o->p[o->len++] = (char)(jis & 0xFF);
+        }
+    }
+    if (kanji)
+        out_n(o, "\x1b(B", 3);
+}
+
+bool jis_mappable(const char *utf8)
+{
+    const unsigned char *s = (const unsigned char *)utf8;
+
+    if (jis_init())
+        return false;
+    while (*s) {
+        uint32_t cp = utf8_next(&s);
+
+        if (cp < 0x80) {
+            if (cp < 0x20 || strchr("|^~\\&", (int)cp))
+                return false;
+        } else if (cp >= 65536 || !ucs_to_jis[cp]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void out_u(struct out *o, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (!room(o, (size_t)n))
+        return;
+    while (n)
+        o->p[o->len++] = tmp[--n];
+}
+
+void out_u0(struct out *o, uint64_t v, int width)
+{
+    if (!room(o, (size_t)width))
+        return;
+    for (int i = width - 1; i >= 0; i--) {
+        o->p[o->len + (size_t)i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    o->len += (size_t)width;
+}
+
+void out_fix(struct out *o, int64_t v, int decimals)
+{
+    int64_t scale = 1;
+
+    for (int i = 0; i < decimals; i++)
+        scale *= 10;
+    if (v < 0) {
+        out_c(o, '-');
+        v = -v;
+    }
+    out_u(o, (uint64_t)(v / scale));
+    if (decimals) {
+        out_c(o, '.');
+        out_u0(o, (uint64_t)(v % scale), decimals);
+    }
+}
+
+/* ---- dates ------------------------------------------------------------------------------ */
+
+void day_ymd(int32_t day, int *y, int *m, int *d)
+{
+    cv_days_to_ymd(day, y, m, d);
+}
+
+void out_date(struct out *o, int32_t day)
+{
+    int y, m, d;
+
+    day_ymd(day, &y, &m, &d);
+    out_u0(o, (uint64_t)y, 4);
+    out_u0(o, (uint64_t)m, 2);
+    out_u0(o, (uint64_t)d, 2);
+}
+
+void out_min(struct out *o, int64_t tmin)
+{
+    int32_t day = day_of(tmin);
+    int64_t mod = tmin - (int64_t)day * MIN_PER_DAY;
+
+    out_date(o, day);
+    out_u0(o, (uint64_t)(mod / 60), 2);
+    out_u0(o, (uint64_t)(mod % 60), 2);
+}
+
+void out_sec(struct out *o, int64_t tmin, int s)
+{
+    out_min(o, tmin);
+    out_u0(o, (uint64_t)s, 2);
+}
+
+void out_ms17(struct out *o, int64_t ms)
+{
+    int64_t tmin = ms / 60000;
+    int64_t rest = ms % 60000;
+
+    out_min(o, tmin);
+    out_u0(o, (uint64_t)(rest / 1000), 2);
+    out_u0(o, (uint64_t)(rest % 1000), 3);
+}
+
+void iso_date(char *buf, int32_t day)
+{
+    int y, m, d;
+
+    day_ymd(day, &y, &m, &d);
+    snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
+}
+
+void iso_min(char *buf, int64_t tmin)
+{
+    int32_t day = day_of(tmin);
+    int64_t mod = tmin - (int64_t)day * MIN_PER_DAY;
+
+    iso_date(buf, day);
+    snprintf(buf + 10, 7, "T%02d:%02d", (int)(mod / 60), (int)(mod % 60));
+}
