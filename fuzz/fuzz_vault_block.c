@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         len[i] = (uint8_t)(n >> (8 * i));
     if (size < CV_BLOCK_RAW_MAX && cv_buf_append(&stored, len, 4) == CV_OK &&
         cv_seal(k, ad, sizeof(ad), data, size, &stored) == CV_OK &&
-        cv_block_open(k, pack, 8, (const uint8_t *)stored.data, stored.len, &scratch, NULL,
-                      &raw) == CV_OK &&
+        cv_block_open(k, pack, 8, (const uint8_t *)stored.data, stored.len, &scratch, NULL, &raw) ==
+            CV_OK &&
         cv_block_parse((const uint8_t *)raw.data, raw.len, &v) == CV_OK &&
         (v.payload + v.payload_len != (const uint8_t *)raw.data + raw.len))
         __builtin_trap();

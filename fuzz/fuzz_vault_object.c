@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char name[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     struct cv_keys *k = test_keys();
     struct cv_buf body = CV_BUF_INIT(1u << 20), sealed = CV_BUF_INIT(1u << 22);
-    uint8_t ad[40] = {'C', 'V', 'S', 1};
+    uint8_t ad[40] = {'C', 'V', 'S', 1, 1};
 
     cv_object_open(k, 'S', name, data, size, 1u << 20, &body);
     cv_buf_reset(&body);

@@ -224,7 +224,7 @@ static enum cv_err write_index(struct cv_writer *w)
     cv_obj_name_random(name);
     err = cv_index_encode(&w->repo->ix, w->p0, w->b0, w->e0, &body);
     if (!err)
-        err = cv_object_seal(w->repo->keys, 'I', name, body.data, body.len, &obj);
+        err = cv_object_seal(w->repo->keys, 'I', name, body.data, body.len, false, &obj);
     if (!err)
         err = be->ops->put(be, CV_OBJ_INDEX, name, obj.data, obj.len);
     if (!err)

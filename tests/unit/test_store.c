@@ -51,7 +51,7 @@ static void test_varints(void **state)
     assert_true(cv_rd_svarint(&r, &s));
     assert_int_equal(s, -5);
     assert_false(cv_rd_varint(&r, &v)); /* at the end */
-    cv_rd_init(&r, "\x80\x00", 2);       /* not the shortest spelling of 0 */
+    cv_rd_init(&r, "\x80\x00", 2);      /* not the shortest spelling of 0 */
     assert_false(cv_rd_varint(&r, &v));
     cv_rd_init(&r, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10); /* 65 bits */
     assert_false(cv_rd_varint(&r, &v));
@@ -217,17 +217,30 @@ static void test_index_objects(void **state)
     assert_false(added);
     assert_int_equal(cv_index_encode(&ix, 0, 0, 0, &body), CV_OK);
     assert_int_equal(cv_index_decode(&back, (const uint8_t *)body.data, body.len), CV_OK);
-    assert_int_equal(back.nentries, 3000);
+    assert_int_equal(cv_index_count(&back), 3000);
     assert_true(cv_index_locate(&back, id, &loc));
     assert_int_equal(loc.off, 2999);
     assert_int_equal(loc.offset, 8);
+    /* a second copy of the same object: merging keeps each blob once, blocks renumbered */
+    assert_int_equal(cv_index_decode(&back, (const uint8_t *)body.data, body.len), CV_OK);
+    assert_int_equal(cv_index_count(&back), 6000);
+    cv_buf_reset(&body);
+    assert_int_equal(cv_index_encode_all(&back, &body), CV_OK);
+    cv_index_free(&back);
+    cv_index_init(&back);
+    assert_int_equal(cv_index_decode(&back, (const uint8_t *)body.data, body.len), CV_OK);
+    assert_int_equal(cv_index_count(&back), 3000);
+    assert_true(cv_index_locate(&back, id, &loc));
+    assert_int_equal(loc.off, 2999);
     cv_index_free(&back);
     cv_index_init(&back);
     for (size_t cut = 0; cut < body.len; cut += 997) { /* damaged objects add nothing */
         assert_int_not_equal(cv_index_decode(&back, (const uint8_t *)body.data, cut), CV_OK);
-        assert_int_equal(back.nentries, 0);
+        assert_int_equal(cv_index_count(&back), 0);
         assert_int_equal(back.npacks, 0);
     }
+    cv_buf_reset(&body);
+    assert_int_equal(cv_index_encode(&ix, 0, 0, 0, &body), CV_OK);
     cv_index_set_block(&ix, block, pack, 99990, 5000, 50000); /* outside its pack */
     cv_buf_reset(&body);
     assert_int_equal(cv_index_encode(&ix, 0, 0, 0, &body), CV_OK);
@@ -245,7 +258,17 @@ static void test_object_envelope(void **state)
     struct cv_buf obj = CV_BUF_INIT(1 << 20), body = CV_BUF_INIT(1 << 20);
 
     (void)state;
-    assert_int_equal(cv_object_seal(k, 'S', name, "hello snapshot", 14, &obj), CV_OK);
+    assert_int_equal(cv_object_seal(k, 'I', name, "stored as it is", 15, false, &obj), CV_OK);
+    assert_int_equal(cv_object_open(k, 'I', name, (const uint8_t *)obj.data, obj.len, 100, &body),
+                     CV_OK);
+    assert_string_equal(body.data, "stored as it is");
+    obj.data[4] = 1; /* claiming compression changes the AD: it no longer opens */
+    cv_buf_reset(&body);
+    assert_int_equal(cv_object_open(k, 'I', name, (const uint8_t *)obj.data, obj.len, 100, &body),
+                     CV_EAUTH);
+    cv_buf_reset(&obj);
+    cv_buf_reset(&body);
+    assert_int_equal(cv_object_seal(k, 'S', name, "hello snapshot", 14, true, &obj), CV_OK);
     assert_int_equal(cv_object_open(k, 'S', name, (const uint8_t *)obj.data, obj.len, 100, &body),
                      CV_OK);
     assert_string_equal(body.data, "hello snapshot");
