@@ -4,8 +4,8 @@
 . "$CV_SOURCE_DIR/tests/lib.sh"
 . "$CV_SOURCE_DIR/tests/vault/lib-vault.sh"
 
-patients=200
-small && patients=50
+patients=100
+small && patients=30
 make_hospital "$S/src" $patients
 new_repo "$T/repo" --pack-size 64K
 expect_status 0 cv backup --repo "$T/repo" --source "$S/src" --json

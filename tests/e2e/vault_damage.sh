@@ -4,10 +4,10 @@
 . "$CV_SOURCE_DIR/tests/lib.sh"
 . "$CV_SOURCE_DIR/tests/vault/lib-vault.sh"
 
-patients=120
-small && patients=40
+patients=80
+small && patients=30
 make_hospital "$S/src" $patients
-new_repo "$T/repo" --pack-size 64K
+new_repo "$T/repo" --pack-size 256K
 expect_status 0 cv backup --repo "$T/repo" --source "$S/src"
 files=$(find "$S/src" -type f | wc -l)
 
@@ -39,37 +39,37 @@ expect_status 1 cv init --repo "$T/repo" --kdf fast
 assert_contains "$T/err" "is not empty"
 
 # ---- damaged small files, each on a copy of the repository
-damage() { rm -rf "$T/bad"; cp -a "$T/repo" "$T/bad"; }
+damage() { rm -rf "$S/bad"; cp -a "$T/repo" "$S/bad"; }
 damage
-head -c 20 "$T/repo/config" > "$T/bad/config"
-expect_status 1 cv snapshots --repo "$T/bad"
+head -c 20 "$T/repo/config" > "$S/bad/config"
+expect_status 1 cv snapshots --repo "$S/bad"
 assert_contains "$T/err" "config"
 damage
-sed -i 's/^pack-size .*/pack-size 65537/' "$T/bad/config"
-expect_status 1 cv snapshots --repo "$T/bad"
+sed -i 's/^pack-size .*/pack-size 65537/' "$S/bad/config"
+expect_status 1 cv snapshots --repo "$S/bad"
 assert_contains "$T/err" "config' has been altered"
 damage
-printf 'chartvault-key 1\nkdf argon2id13\nops 16\nmem 9999999999999\n' > "$T/bad/keys/$key"
-expect_status 1 cv snapshots --repo "$T/bad"
+printf 'chartvault-key 1\nkdf argon2id13\nops 16\nmem 9999999999999\n' > "$S/bad/keys/$key"
+expect_status 1 cv snapshots --repo "$S/bad"
 assert_contains "$T/err" "keys/$key"
 damage
-snapfile=$(ls "$T/bad/snapshots")
-head -c 100 /dev/urandom > "$T/bad/snapshots/$snapfile"
-expect_status 0 cv snapshots --repo "$T/bad"
+snapfile=$(ls "$S/bad/snapshots")
+head -c 100 /dev/urandom > "$S/bad/snapshots/$snapfile"
+expect_status 0 cv snapshots --repo "$S/bad"
 assert_contains "$T/err" "snapshot '$snapfile' skipped"
-expect_status 1 cv check --repo "$T/bad"
+expect_status 1 cv check --repo "$S/bad"
 assert_contains "$T/out" "damaged: snapshot $snapfile"
 damage
-ix=$(ls "$T/bad/index" | head -1)
-printf 'garbage' > "$T/bad/index/$ix"
-expect_status 1 cv check --repo "$T/bad"
+ix=$(ls "$S/bad/index" | head -1)
+printf 'garbage' > "$S/bad/index/$ix"
+expect_status 1 cv check --repo "$S/bad"
 assert_contains "$T/out" "damaged: index $ix"
 assert_contains "$T/out" "not in any index\|in no index"
 pass "truncated, altered and garbage config, key, snapshot and index files are named"
 
 damage
-touch "$T/bad/packs/00/$(printf '%064d' 0).tmp-1234" "$T/bad/index/leftover.tmp-1"
-expect_status 0 cv check --repo "$T/bad" --json
+touch "$S/bad/packs/00/$(printf '%064d' 0).tmp-1234" "$S/bad/index/leftover.tmp-1"
+expect_status 0 cv check --repo "$S/bad" --json
 [ "$(json_field "$T/out" temporary_files)" = 2 ] || fail "leftover temporaries not counted"
 pass "leftover temporary files are ignored"
 
@@ -79,27 +79,27 @@ covered=0
 for pack in "$T"/repo/packs/*/*; do
     npacks=$((npacks + 1))
     damage
-    bad="$T/bad/packs/$(basename "$(dirname "$pack")")/$(basename "$pack")"
+    bad="$S/bad/packs/$(basename "$(dirname "$pack")")/$(basename "$pack")"
     size=$(stat -c %s "$bad")
     off=$($PY -c "import random; print(random.randrange($size))")
     $PY -c "import sys; f=open(sys.argv[1],'r+b'); f.seek(int(sys.argv[2])); b=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0]^0x40]))" "$bad" "$off"
-    expect_status 1 cv check --repo "$T/bad" --read-data
+    expect_status 1 cv check --repo "$S/bad" --read-data
     assert_contains "$T/out" "damaged: pack $(basename "$pack")"
     grep '^affected: ' "$T/out" | sed 's/^affected: snapshot [0-9a-f]*: //' | sort > "$T/affected"
     set +e # without --read-data a damaged tree block shows, a damaged data block need not
-    cv check --repo "$T/bad" > /dev/null 2>&1
+    cv check --repo "$S/bad" > /dev/null 2>&1
     status=$?
     set -e
     [ "$status" -le 1 ] || fail "check without --read-data exited $status"
     rm -rf "$S/rbad"
     if [ ! -s "$T/affected" ]; then # only second copies of folder listings were hit
-        expect_status 0 cv restore --repo "$T/bad" latest --target "$S/rbad"
+        expect_status 0 cv restore --repo "$S/bad" latest --target "$S/rbad"
         [ "$(tree_hash "$S/src")" = "$(tree_hash "$S/rbad")" ] || fail "restore differs"
         covered=$((covered + 1))
         continue
     fi
     set +e
-    cv restore --repo "$T/bad" latest --target "$S/rbad" > "$T/rout" 2> "$T/rerr"
+    cv restore --repo "$S/bad" latest --target "$S/rbad" > "$T/rout" 2> "$T/rerr"
     status=$?
     set -e
     [ "$status" = 1 ] || { cat "$T/rerr"; fail "restore with a damaged pack exited $status"; }

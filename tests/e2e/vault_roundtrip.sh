@@ -5,8 +5,8 @@
 . "$CV_SOURCE_DIR/tests/lib.sh"
 . "$CV_SOURCE_DIR/tests/vault/lib-vault.sh"
 
-patients=300
-small && patients=80
+patients=200
+small && patients=60
 make_hospital "$S/src" $patients
 new_repo "$T/repo"
 

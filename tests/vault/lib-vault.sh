@@ -11,7 +11,7 @@ trap 'rm -rf "$S"' EXIT
 # make_hospital DIR PATIENTS: a synthetic SS-MIX2 tree (chartvault synth when it exists).
 make_hospital() {
     if cv synth --help >/dev/null 2>&1; then
-        cv synth --out "$1" --patients "$2" --years 2 --seed 7 >/dev/null
+        cv synth --out "$1" --patients "$2" --years 2 --seed 7 --no-sync >/dev/null
     else
         $GEN make "$1" --patients "$2" --years 2 --seed 7 >/dev/null
     fi
