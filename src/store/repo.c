@@ -20,7 +20,7 @@
 #define DEFAULT_CHUNK_SIZE (64u << 10)
 #define DEFAULT_BLOCK_SIZE (256u << 10)
 #define DEFAULT_PACK_SIZE  (8u << 20)
-#define DEFAULT_LEVEL      2
+#define DEFAULT_LEVEL      3
 
 static void kdf_cost(enum cv_kdf_cost cost, struct cv_keyfile *kf)
 {
