@@ -66,14 +66,18 @@ struct entry {
     struct stat st;
 };
 static struct entry *entries;
-static size_t nentries, root_len;
+static size_t nentries, capentries, root_len;
 
 static int collect(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)ftw;
     if (flag != FTW_F && flag != FTW_D)
         return 0;
-    entries = realloc(entries, (nentries + 1) * sizeof(*entries));
+    if (nentries == capentries) {
+        capentries = capentries ? capentries * 2 : 4096;
+        entries = realloc(entries, capentries * sizeof(*entries));
+        assert_non_null(entries);
+    }
     snprintf(entries[nentries].rel, sizeof(entries[0].rel), "%s", path + root_len);
     entries[nentries++].st = *st;
     return 0;
@@ -88,7 +92,7 @@ static void load_tree(const char *root)
 {
     free(entries);
     entries = NULL;
-    nentries = 0;
+    nentries = capentries = 0;
     root_len = strlen(root);
     assert_int_equal(nftw(root, collect, 16, FTW_PHYS), 0);
     qsort(entries, nentries, sizeof(*entries), cmp_entry);

@@ -1,0 +1,55 @@
+# index_replicate.sh, sourced by bench/index: replicate_index SRC DST K makes DST a copy of
+# the index SRC holding K times its patients: copy k (1..K-1) of every patient gets the ID with
+# its first character replaced by k, and every file row an id offset, so that per-patient data
+# (and every query plan) is that of a real synth hospital while the patient count is K times
+# larger. Used for the 200,000-patient latency figure, which a synth tree of that size (about
+# 7.5 million files for one year) would not fit on a shared benchmark machine's disk.
+replicate_index() {
+    src=$1; dst=$2; k=$3
+    rm -f "$dst" "$dst-wal" "$dst-shm"
+    sqlite3 "$src" "VACUUM INTO '$dst'"
+    i=1
+    while [ "$i" -lt "$k" ]; do
+        off=$((i * 100000000))
+        nid="'$i' || substr(patient_id, 2)"
+        sqlite3 "$dst" > /dev/null <<SQL
+PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;
+INSERT INTO files SELECT id+$off, dir_id+$off, name, size, mtime_ns, hash, $nid, care_date, data_type,
+  order_no, event_time, dept, flag, state, reason, warnings, event, pid3, msg_time
+  FROM files WHERE id < 100000000 AND patient_id IS NOT NULL;
+INSERT INTO demographics SELECT file_id+$off, $nid, family, given, kana_family, kana_given,
+  birth_date, sex, blood_type, rh, height_cm, weight_kg, postcode, address, phones, updated
+  FROM demographics WHERE file_id < 100000000;
+INSERT INTO contacts SELECT file_id+$off, seq, name, relationship, phones FROM contacts
+  WHERE file_id < 100000000;
+INSERT INTO allergy_rows SELECT file_id+$off, seq, $nid, source, type, code, allergen, severity,
+  reaction, action, onset FROM allergy_rows WHERE file_id < 100000000;
+INSERT INTO diagnosis_rows SELECT file_id+$off, seq, $nid, action, name, code, icd10, onset, main,
+  outcome, resolved FROM diagnosis_rows WHERE file_id < 100000000;
+INSERT INTO adt_events SELECT file_id+$off, $nid, kind, event, cancel, clinical_time,
+  patient_class, ward, room, bed, prior_ward, prior_room, prior_bed, admitted, discharged,
+  attending FROM adt_events WHERE file_id < 100000000;
+INSERT INTO medications SELECT file_id+$off, seq, $nid, kind, order_no, drug_code, drug, dose,
+  unit, usage, start, end, days, route, components, flag FROM medications
+  WHERE file_id < 100000000;
+INSERT INTO lab_results SELECT file_id+$off, seq, $nid, code, name, value, unit, range, abnormal,
+  time, status, flag, event_time FROM lab_results WHERE file_id < 100000000;
+INSERT INTO diets SELECT file_id+$off, seq, $nid, text, start, flag, event_time FROM diets
+  WHERE file_id < 100000000;
+INSERT INTO reports SELECT file_id+$off, seq, $nid, kind, text, time, flag, event_time FROM reports
+  WHERE file_id < 100000000;
+INSERT INTO orders SELECT file_id+$off, seq, $nid, kind, order_no, control, code, name, time, flag
+  FROM orders WHERE file_id < 100000000;
+INSERT INTO current_allergies SELECT $nid, seq, type, code, allergen, severity, reaction, onset
+  FROM current_allergies WHERE substr(patient_id, 1, 1) = '0';
+INSERT INTO patients SELECT '$i' || substr(id, 2), demo_file+$off, ppr_file+$off, family, given,
+  kana_family, kana_given, birth_date, sex, blood_type, rh, height_cm, weight_kg, postcode,
+  address, phones, allergy_status, NULL, NULL, NULL, NULL, NULL, pid3_mismatch, name_key, kana_key
+  FROM patients WHERE substr(id, 1, 1) = '0';
+COMMIT;
+SQL
+        i=$((i + 1))
+    done
+    sqlite3 "$dst" "UPDATE meta SET value = (SELECT count(*) FROM patients) WHERE key = 'patients';
+                    PRAGMA journal_mode=WAL; ANALYZE;" > /dev/null
+}

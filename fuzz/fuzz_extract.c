@@ -1,0 +1,30 @@
+/*
+ * fuzz_extract.c: from message to index rows, for every SS-MIX2 data type: the first byte
+ * picks the folder's data type, the rest is the message. Extraction reads fields by position
+ * and walks repetitions, so hostile messages must not crash it or make it loop.
+ */
+#include "fuzz.h"
+
+#include "index/index_internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const struct cv_ssmix2_type *type;
+    struct cv_hl7_msg *m;
+    struct xarena a = {0};
+    struct x_rows rows;
+    size_t ntypes = 0;
+
+    if (size < 1)
+        return 0;
+    while (cv_ssmix2_type_at(ntypes))
+        ntypes++;
+    type = cv_ssmix2_type_at(data[0] % ntypes);
+    if (cv_hl7_msg_new(&m) != CV_OK)
+        return 0;
+    if (cv_hl7_msg_parse(m, data + 1, size - 1) == CV_OK)
+        index_extract(m, type, "20240101000000000", &a, &rows);
+    xa_free(&a);
+    cv_hl7_msg_free(m);
+    return 0;
+}
