@@ -81,6 +81,7 @@ struct cv_backup_opts {
     const char *db;          /* SQLite reference index to store with it, or NULL */
     const char *const *tags; /* NULL-terminated, or NULL */
     const char *parent;      /* snapshot spec to compare against; NULL = latest of source */
+    bool read_all;           /* read every file, even those the parent shows unchanged */
     cv_progress_fn progress;
     void *progress_arg;
     cv_problem_fn problem;

@@ -9,7 +9,7 @@
 
 static const char usage[] =
     "usage: chartvault backup --repo DIR --source DIR [--db FILE] [--tag TAG]...\n"
-    "                         [--parent SNAPSHOT] [--password-file FILE] [--json]\n"
+    "                         [--parent SNAPSHOT] [--read-all] [--password-file FILE] [--json]\n"
     "\n"
     "Save a snapshot of the SS-MIX2 tree in --source (and, with --db, a consistent copy of the\n"
     "SQLite reference index). Only new content is stored; files unchanged since the parent\n"
@@ -21,6 +21,7 @@ static const char usage[] =
     "  --db FILE              the reference index to store with the snapshot\n"
     "  --tag TAG              a label for the snapshot (repeatable)\n"
     "  --parent SNAPSHOT      compare with this snapshot instead of the latest\n"
+    "  --read-all             read every file, even those unchanged since the parent\n"
     "  --json                 print the figures as one JSON object\n";
 
 static void on_problem(void *arg, const char *path, const char *reason)
@@ -80,11 +81,10 @@ static void print_text(const char *name, const struct cv_backup_stats *st)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"source", required_argument, NULL, 's'},
-                                         {"db", required_argument, NULL, 'd'},
-                                         {"tag", required_argument, NULL, 't'},
-                                         {"parent", required_argument, NULL, 'p'},
-                                         VAULT_COMMON_OPTIONS};
+    static const struct option opts[] = {
+        {"source", required_argument, NULL, 's'}, {"db", required_argument, NULL, 'd'},
+        {"tag", required_argument, NULL, 't'},    {"parent", required_argument, NULL, 'p'},
+        {"read-all", no_argument, NULL, 'a'},     VAULT_COMMON_OPTIONS};
     const char *tags[TAGS_MAX + 1] = {NULL};
     size_t ntags = 0;
     struct vault_args a = {0};
@@ -106,6 +106,8 @@ static int run(int argc, char **argv)
             bo.db = optarg;
         else if (c == 'p')
             bo.parent = optarg;
+        else if (c == 'a')
+            bo.read_all = true;
         else if (c == 't' && ntags < TAGS_MAX && *optarg && strlen(optarg) < 256)
             tags[ntags++] = optarg;
         else if (c == 't')

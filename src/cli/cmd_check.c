@@ -18,26 +18,64 @@ static const char usage[] =
     "packs. Damaged objects are named, then the files of each snapshot they make\n"
     "unrestorable; the exit status is then 1.\n";
 
+/* What check found, kept for --json (text output is printed as it comes). */
+struct pair_list {
+    char **a, **b;
+    size_t n, cap;
+};
+
 struct check_out {
     bool json;
-    struct cv_json j;
-    struct cv_buf problems, affected; /* JSON fragments, joined at the end */
-    struct cv_json jp, ja;
+    struct pair_list problems, affected;
+    bool out_of_memory;
 };
+
+static void pair_add(struct check_out *o, struct pair_list *l, const char *a, const char *b)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **na = cv_reallocarray(l->a, cap, sizeof(char *));
+        char **nb = na ? cv_reallocarray(l->b, cap, sizeof(char *)) : NULL;
+
+        if (na)
+            l->a = na;
+        if (!nb) {
+            o->out_of_memory = true;
+            return;
+        }
+        l->b = nb;
+        l->cap = cap;
+    }
+    l->a[l->n] = cv_strdup(a);
+    l->b[l->n] = cv_strdup(b);
+    if (!l->a[l->n] || !l->b[l->n]) {
+        cv_free(l->a[l->n]);
+        cv_free(l->b[l->n]);
+        o->out_of_memory = true;
+        return;
+    }
+    l->n++;
+}
+
+static void pair_free(struct pair_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        cv_free(l->a[i]);
+        cv_free(l->b[i]);
+    }
+    cv_free(l->a);
+    cv_free(l->b);
+}
 
 static void on_problem(void *arg, const char *object, const char *reason)
 {
     struct check_out *o = arg;
 
     cli_progress_done();
-    if (o->json) {
-        cv_json_object_begin(&o->jp);
-        cv_json_kv_string(&o->jp, "object", object);
-        cv_json_kv_string(&o->jp, "reason", reason);
-        cv_json_object_end(&o->jp);
-        return;
-    }
-    printf("damaged: %s: %s\n", object, reason);
+    if (o->json)
+        pair_add(o, &o->problems, object, reason);
+    else
+        printf("damaged: %s: %s\n", object, reason);
 }
 
 static void on_affected(void *arg, const char *snapshot, const char *path)
@@ -45,14 +83,24 @@ static void on_affected(void *arg, const char *snapshot, const char *path)
     struct check_out *o = arg;
 
     cli_progress_done();
-    if (o->json) {
-        cv_json_object_begin(&o->ja);
-        cv_json_kv_string(&o->ja, "snapshot", snapshot);
-        cv_json_kv_string(&o->ja, "path", path);
-        cv_json_object_end(&o->ja);
-        return;
+    if (o->json)
+        pair_add(o, &o->affected, snapshot, path);
+    else
+        printf("affected: snapshot %.8s: %s\n", snapshot, path);
+}
+
+static void json_pairs(struct cv_json *j, const char *key, const struct pair_list *l,
+                       const char *ka, const char *kb)
+{
+    cv_json_key(j, key);
+    cv_json_array_begin(j);
+    for (size_t i = 0; i < l->n; i++) {
+        cv_json_object_begin(j);
+        cv_json_kv_string(j, ka, l->a[i]);
+        cv_json_kv_string(j, kb, l->b[i]);
+        cv_json_object_end(j);
     }
-    printf("affected: snapshot %.8s: %s\n", snapshot, path);
+    cv_json_array_end(j);
 }
 
 static int print_json(struct check_out *o, const struct cv_check_stats *st, bool ok)
@@ -61,8 +109,8 @@ static int print_json(struct check_out *o, const struct cv_check_stats *st, bool
     struct cv_json j;
     int rc;
 
-    cv_json_array_end(&o->jp);
-    cv_json_array_end(&o->ja);
+    if (o->out_of_memory)
+        return cli_failf("check", "out of memory collecting the report");
     cv_json_init(&j, &out, false);
     cv_json_object_begin(&j);
     cv_json_kv_bool(&j, "ok", ok);
@@ -76,13 +124,9 @@ static int print_json(struct check_out *o, const struct cv_check_stats *st, bool
     cv_json_kv_int(&j, "unindexed_packs", (long long)st->unindexed_packs);
     cv_json_kv_int(&j, "temporary_files", (long long)st->temporaries);
     cv_json_kv_int(&j, "affected_files", (long long)st->affected_files);
+    json_pairs(&j, "problems", &o->problems, "object", "reason");
+    json_pairs(&j, "affected", &o->affected, "snapshot", "path");
     cv_json_object_end(&j);
-    /* splice the two arrays in before the closing brace */
-    if (!cv_json_finish(&j) && !cv_json_finish(&o->jp) && !cv_json_finish(&o->ja)) {
-        out.len--;
-        cv_buf_printf(&out, ",\"problems\":%s,\"affected\":%s}", cv_buf_str(&o->problems),
-                      cv_buf_str(&o->affected));
-    }
     rc = cli_print_json("check", &j);
     cv_buf_free(&out);
     return rc;
@@ -142,12 +186,6 @@ static int run(int argc, char **argv)
     if ((rc = vault_need_repo("check", &a)) != 0 || (rc = vault_open("check", &a, &repo)) != 0)
         return rc;
     o.json = a.json;
-    cv_buf_init(&o.problems, 256u << 20);
-    cv_buf_init(&o.affected, 512u << 20);
-    cv_json_init(&o.jp, &o.problems, false);
-    cv_json_init(&o.ja, &o.affected, false);
-    cv_json_array_begin(&o.jp);
-    cv_json_array_begin(&o.ja);
     co.progress = cli_progress;
     co.problem = on_problem;
     co.affected = on_affected;
@@ -165,8 +203,8 @@ static int run(int argc, char **argv)
         rc = cli_fail("check", err);
     else if (!rc && !a.json)
         printf("no problems found\n");
-    cv_buf_free(&o.problems);
-    cv_buf_free(&o.affected);
+    pair_free(&o.problems);
+    pair_free(&o.affected);
     return rc;
 }
 

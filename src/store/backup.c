@@ -23,6 +23,7 @@ struct frame {
     struct cv_buf entries; /* the folder's listing so far */
     char name[CV_NAME_MAX + 1];
     size_t name_len;
+    bool has_ref;    /* its listing names another tree blob: it gets a ditto copy */
     struct rec self; /* its DIR_BEGIN record: mode and times */
 };
 
@@ -64,7 +65,8 @@ static enum cv_err store_chunk(struct builder *b, const uint8_t *p, size_t n)
     return err ? err : cv_buf_append(&b->ids, id, CV_ID_LEN);
 }
 
-static enum cv_err store_tree_blob(struct builder *b, const void *p, size_t n, uint8_t id[32])
+static enum cv_err store_tree_blob(struct builder *b, const void *p, size_t n, bool ditto,
+                                   uint8_t id[32])
 {
     bool stored;
     enum cv_err err;
@@ -75,11 +77,17 @@ static enum cv_err store_tree_blob(struct builder *b, const void *p, size_t n, u
         b->st->added_tree_raw += n;
         b->st->blobs_new++;
     }
+    if (!err && ditto)
+        err = cv_writer_add(b->w, CV_BLOB_DITTO, id, p, n, &stored);
+    if (!err && ditto && stored)
+        b->st->added_tree_raw += n;
     return err;
 }
 
-/* Store a listing as one tree blob, or, when large, as parts and a part list. */
-static enum cv_err store_listing(struct builder *b, const struct cv_buf *l, uint8_t id[32])
+/* Store a listing as one tree blob, or, when large, as parts and a part list; with `ditto`,
+ * twice. */
+static enum cv_err store_listing(struct builder *b, const struct cv_buf *l, bool ditto,
+                                 uint8_t id[32])
 {
     uint8_t version = CV_TREE_VERSION, parts = CV_TREE_PARTS;
     enum cv_err err;
@@ -89,18 +97,18 @@ static enum cv_err store_listing(struct builder *b, const struct cv_buf *l, uint
         err = cv_buf_append(&b->scratch, &version, 1);
         if (!err)
             err = cv_buf_append(&b->scratch, l->data, l->len);
-        return err ? err : store_tree_blob(b, b->scratch.data, b->scratch.len, id);
+        return err ? err : store_tree_blob(b, b->scratch.data, b->scratch.len, ditto, id);
     }
     err = cv_buf_append(&b->scratch, &parts, 1);
     for (size_t off = 0; off < l->len && !err; off += CV_TREE_PART) {
         size_t n = l->len - off < CV_TREE_PART ? l->len - off : CV_TREE_PART;
         uint8_t part[CV_ID_LEN];
 
-        err = store_tree_blob(b, l->data + off, n, part);
+        err = store_tree_blob(b, l->data + off, n, ditto, part);
         if (!err)
             err = cv_buf_append(&b->scratch, part, CV_ID_LEN);
     }
-    return err ? err : store_tree_blob(b, b->scratch.data, b->scratch.len, id);
+    return err ? err : store_tree_blob(b, b->scratch.data, b->scratch.len, ditto, id);
 }
 
 /* ---- tree entries
@@ -155,6 +163,7 @@ static enum cv_err open_dir(struct builder *b, const struct rec *r, const char *
     if (b->depth > CV_TREE_DEPTH_MAX)
         return cv_fail(CV_EINVAL, "backup: folders nested too deep");
     f = &b->frames[b->depth++];
+    f->has_ref = false;
     cv_buf_reset(&f->entries);
     f->name_len = r->name_len;
     memcpy(f->name, name, r->name_len);
@@ -177,9 +186,10 @@ static enum cv_err close_dir(struct builder *b)
         e.sub = (const uint8_t *)f->entries.data;
         e.sub_len = f->entries.len;
         b->st->dirs++;
+        b->frames[b->depth - 1].has_ref |= f->has_ref; /* its refs are now the parent's */
         return add_entry(b, &e);
     }
-    err = store_listing(b, &f->entries, id);
+    err = store_listing(b, &f->entries, f->has_ref || b->depth == 0, id);
     if (err)
         return err;
     if (b->depth == 0) {
@@ -190,6 +200,7 @@ static enum cv_err close_dir(struct builder *b)
     entry_from_rec(&e, CV_TE_DIR, &f->self, f->name, f->name_len);
     e.tree_id = id;
     b->st->dirs++;
+    b->frames[b->depth - 1].has_ref = true;
     return add_entry(b, &e);
 }
 
@@ -448,7 +459,7 @@ static enum cv_err walk_and_build(struct builder *b, int root_fd, const struct c
     wk.q = &q;
     wk.chunk_size = b->repo->cfg.chunk_size;
     wk.noatime = true;
-    wk.parent_root = has_parent ? parent->tree : NULL;
+    wk.parent_root = has_parent && !b->opts->read_all ? parent->tree : NULL;
     err = cv_queue_init(&q);
     if (err) {
         close(root_fd);

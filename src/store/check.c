@@ -78,8 +78,10 @@ struct checker {
     const struct cv_check_opts *o;
     struct cv_check_stats *st;
     struct cv_reader *rd;
-    struct idset bad;    /* blobs found damaged or missing */
-    struct idset clean;  /* tree blobs whose whole subtree was found sound */
+    struct idset bad;        /* blobs found damaged or missing */
+    struct idset clean;      /* tree blobs whose whole subtree was found sound */
+    struct cv_ix_entry *all; /* every entry of the index */
+    size_t nall;
     uint32_t *by_block;  /* entry numbers grouped by block */
     size_t *block_start; /* [nblocks + 1] */
     uint32_t *by_pack;   /* block numbers grouped by pack */
@@ -105,8 +107,8 @@ static void affected(struct checker *c, const char *path)
 
 /* Group `n` items by their key (< nkeys), a counting sort: the items of key k are
  * order[start[k] .. start[k + 1]). */
-static enum cv_err group(size_t n, size_t nkeys, uint32_t (*key)(const struct cv_index *, size_t),
-                         const struct cv_index *ix, uint32_t **order, size_t **start)
+static enum cv_err group(size_t n, size_t nkeys, uint32_t (*key)(const struct checker *, size_t),
+                         const struct checker *c, uint32_t **order, size_t **start)
 {
     size_t *st = cv_calloc(nkeys + 2, sizeof(*st));
     uint32_t *ord = cv_calloc(n ? n : 1, sizeof(*ord));
@@ -116,23 +118,25 @@ static enum cv_err group(size_t n, size_t nkeys, uint32_t (*key)(const struct cv
     if (!st || !ord)
         return cv_fail(CV_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        st[key(ix, i) + 1]++;
+        st[key(c, i) + 1]++;
     for (size_t k = 0; k < nkeys; k++)
         st[k + 1] += st[k];
     for (size_t i = 0; i < n; i++) /* each start moves up to the next key's start */
-        ord[st[key(ix, i)]++] = (uint32_t)i;
+        ord[st[key(c, i)]++] = (uint32_t)i;
     memmove(st + 1, st, nkeys * sizeof(*st));
     st[0] = 0;
     return CV_OK;
 }
 
-static uint32_t entry_block(const struct cv_index *ix, size_t i)
+static uint32_t entry_block(const struct checker *c, size_t i)
 {
-    return ix->entries[i].block;
+    return c->all[i].block;
 }
 
-static uint32_t block_pack(const struct cv_index *ix, size_t i)
+static uint32_t block_pack(const struct checker *c, size_t i)
 {
+    const struct cv_index *ix = &c->repo->ix;
+
     /* a block never assigned to a pack (impossible in a loaded index) goes in no group */
     return ix->blocks[i].pack < ix->npacks ? ix->blocks[i].pack : (uint32_t)ix->npacks;
 }
@@ -140,11 +144,12 @@ static uint32_t block_pack(const struct cv_index *ix, size_t i)
 static enum cv_err group_index(struct checker *c)
 {
     struct cv_index *ix = &c->repo->ix;
-    enum cv_err err =
-        group(ix->nentries, ix->nblocks, entry_block, ix, &c->by_block, &c->block_start);
+    enum cv_err err = cv_index_all_entries(ix, &c->all, &c->nall);
 
+    if (!err)
+        err = group(c->nall, ix->nblocks, entry_block, c, &c->by_block, &c->block_start);
     return err ? err
-               : group(ix->nblocks, ix->npacks + 1, block_pack, ix, &c->by_pack, &c->pack_start);
+               : group(ix->nblocks, ix->npacks + 1, block_pack, c, &c->by_pack, &c->pack_start);
 }
 
 /* Every blob of block `b` is lost. */
@@ -153,7 +158,7 @@ static enum cv_err mark_block_bad(struct checker *c, size_t b)
     enum cv_err err = CV_OK;
 
     for (size_t k = c->block_start[b]; k < c->block_start[b + 1] && !err; k++)
-        err = idset_add(&c->bad, c->repo->ix.entries[c->by_block[k]].id);
+        err = idset_add(&c->bad, c->all[c->by_block[k]].id);
     return err;
 }
 
@@ -233,12 +238,14 @@ static enum cv_err check_block(struct checker *c, size_t b, const struct cv_buf 
     if (!err)
         err = cv_block_parse((const uint8_t *)raw->data, raw->len, &v);
     for (size_t k = c->block_start[b]; k < c->block_start[b + 1] && !err; k++) {
-        const struct cv_ix_entry *e = &ix->entries[c->by_block[k]];
+        const struct cv_ix_entry *e = &c->all[c->by_block[k]];
         uint8_t id[CV_ID_LEN];
 
         if ((uint64_t)e->off + e->len > v.payload_len)
             return cv_fail(CV_ECORRUPT, "a blob lies outside its block");
         cv_blob_id(c->repo->keys, v.payload + e->off, e->len, id);
+        if (blk->kind == CV_BLOB_DITTO) /* a second copy: indexed under its ditto key */
+            cv_ditto_key(c->repo->keys, id, id);
         if (sodium_memcmp(id, e->id, CV_ID_LEN) != 0)
             return cv_fail(CV_ECORRUPT, "a blob does not match its ID");
     }
@@ -424,21 +431,20 @@ static enum cv_err check_snapshot(struct checker *c, const char *name)
 
 /* ---- the whole check
  * -------------------------------------------------------------------------------- */
+/* Every index object must load. Those written since the repository was opened (a backup
+ * running beside the check) are loaded now, so that the snapshots listed before them check. */
 static enum cv_err check_index_object(const char *name, void *arg)
 {
     struct checker *c = arg;
-    struct cv_index scratch;
     char what[80];
-    enum cv_err err;
 
     for (size_t i = 0; i < c->repo->nindex_names; i++)
         if (strcmp(c->repo->index_names[i], name) == 0)
             return CV_OK; /* loaded when the repository was opened */
-    cv_index_init(&scratch);
-    err = cv_repo_read_index_object(c->repo, name, &scratch);
-    cv_index_free(&scratch);
+    if (cv_repo_read_index_object(c->repo, name, &c->repo->ix) == CV_OK)
+        return cv_repo_note_index(c->repo, name);
     snprintf(what, sizeof(what), "index %s", name);
-    problem(c, what, err ? cv_errmsg() : "was not there when the repository was opened");
+    problem(c, what, cv_errmsg());
     return CV_OK;
 }
 
@@ -506,18 +512,15 @@ static enum cv_err collect(const char *name, void *arg)
     return CV_OK;
 }
 
-static enum cv_err check_snapshots(struct checker *c)
+static enum cv_err check_snapshots(struct checker *c, const struct name_vec *nv)
 {
-    struct name_vec nv = {NULL, 0, 0};
-    struct cv_backend *be = c->repo->be;
-    enum cv_err err = be->ops->list(be, CV_OBJ_SNAPSHOT, collect, &nv, &c->st->temporaries);
+    enum cv_err err = CV_OK;
 
-    for (size_t i = 0; i < nv.n && !err; i++) {
-        err = check_snapshot(c, nv.v[i]);
-        if (!err && !progress(c, "checking snapshots", i + 1, nv.n))
+    for (size_t i = 0; i < nv->n && !err; i++) {
+        err = check_snapshot(c, nv->v[i]);
+        if (!err && !progress(c, "checking snapshots", i + 1, nv->n))
             err = cv_fail(CV_ECANCELED, "check cancelled");
     }
-    cv_free(nv.v);
     return err;
 }
 
@@ -525,6 +528,7 @@ enum cv_err cv_check(struct cv_repo *repo, const struct cv_check_opts *opts,
                      struct cv_check_stats *stats)
 {
     struct checker c;
+    struct name_vec snaps = {NULL, 0, 0};
     struct cv_backend *be = repo->be;
     enum cv_err err;
 
@@ -533,9 +537,13 @@ enum cv_err cv_check(struct cv_repo *repo, const struct cv_check_opts *opts,
     c.repo = repo;
     c.o = opts;
     c.st = stats;
-    err = group_index(&c);
+    /* snapshots first, then indexes: a snapshot is written after its index objects, so every
+     * snapshot listed here finds its index objects in the listing after it */
+    err = be->ops->list(be, CV_OBJ_SNAPSHOT, collect, &snaps, &stats->temporaries);
     if (!err)
         err = be->ops->list(be, CV_OBJ_INDEX, check_index_object, &c, &stats->temporaries);
+    if (!err)
+        err = group_index(&c);
     if (!err)
         err = check_packs_exist(&c);
     if (!err && opts->read_data)
@@ -543,12 +551,14 @@ enum cv_err cv_check(struct cv_repo *repo, const struct cv_check_opts *opts,
     if (!err)
         err = cv_reader_new(repo, 8, &c.rd);
     if (!err)
-        err = check_snapshots(&c);
+        err = check_snapshots(&c, &snaps);
+    cv_free(snaps.v);
     stats->indexes = repo->nindex_names;
-    stats->blobs = repo->ix.nentries;
+    stats->blobs = c.nall;
     cv_reader_free(c.rd);
     idset_free(&c.bad);
     idset_free(&c.clean);
+    cv_free(c.all);
     cv_free(c.by_block);
     cv_free(c.block_start);
     cv_free(c.by_pack);

@@ -27,6 +27,8 @@ bool cv_rd_varint(struct cv_rd *r, uint64_t *v)
             return false; /* more than 64 bits */
         x |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
+            if (b == 0 && shift > 0)
+                return false; /* not the shortest encoding: one value, one spelling */
             *v = x;
             return true;
         }

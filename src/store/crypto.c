@@ -40,6 +40,15 @@ void cv_blob_id(const struct cv_keys *k, const void *p, size_t n, uint8_t id[CV_
     crypto_generichash(id, CV_ID_LEN, p, n, k->id, sizeof(k->id));
 }
 
+void cv_ditto_key(const struct cv_keys *k, const uint8_t id[CV_ID_LEN], uint8_t key[CV_ID_LEN])
+{
+    uint8_t in[8 + CV_ID_LEN];
+
+    memcpy(in, "cv-ditto", 8);
+    memcpy(in + 8, id, CV_ID_LEN);
+    crypto_generichash(key, CV_ID_LEN, in, sizeof(in), k->id, sizeof(k->id));
+}
+
 enum cv_err cv_seal(const struct cv_keys *k, const uint8_t *ad, size_t adlen, const void *p,
                     size_t n, struct cv_buf *out)
 {
@@ -98,59 +107,107 @@ enum cv_err cv_zstd_decompress_bounded(ZSTD_DCtx *dctx, const void *in, size_t n
     return CV_OK;
 }
 
-static void object_ad(char kind, const char *name, uint8_t ad[8 + 32])
+/* The envelope's header: "CV" | kind | version 1 | compression (0 none, 1 zstd) | 3 zeros. The
+ * AD of its seal is the header and the object's name, so neither can be changed or swapped. */
+static void object_ad(char kind, const char *name, bool zstd, uint8_t ad[8 + 32])
 {
     memcpy(ad, "CV", 2);
     ad[2] = (uint8_t)kind;
     ad[3] = 1;
-    memset(ad + 4, 0, 4);
+    ad[4] = zstd ? 1 : 0;
+    memset(ad + 5, 0, 3);
     if (cv_hex_decode(name, ad + 8, 32) != CV_OK)
         memset(ad + 8, 0, 32); /* callers pass valid names; a bad one simply never verifies */
 }
 
 enum cv_err cv_object_seal(const struct cv_keys *k, char kind, const char *name, const void *body,
-                           size_t n, struct cv_buf *out)
+                           size_t n, bool compress, struct cv_buf *out)
 {
     uint8_t ad[40];
-    size_t bound = ZSTD_compressBound(n), clen;
-    void *tmp = cv_malloc(bound);
+    size_t bound = ZSTD_compressBound(n), clen = n;
+    void *tmp = compress ? cv_malloc(bound) : NULL;
     enum cv_err err;
 
-    if (!tmp)
+    if (compress && !tmp)
         return cv_fail(CV_ENOMEM, "out of memory");
-    clen = ZSTD_compress(tmp, bound, body, n, 3);
-    if (ZSTD_isError(clen)) {
+    if (compress && ZSTD_isError(clen = ZSTD_compress(tmp, bound, body, n, 3))) {
         cv_free(tmp);
         return cv_fail(CV_EIO, "cannot compress: %s", ZSTD_getErrorName(clen));
     }
-    object_ad(kind, name, ad);
+    object_ad(kind, name, compress, ad);
     err = cv_buf_append(out, ad, 8);
     if (!err)
-        err = cv_seal(k, ad, sizeof(ad), tmp, clen, out);
+        err = cv_seal(k, ad, sizeof(ad), compress ? tmp : body, clen, out);
     cv_free(tmp);
     return err;
+}
+
+/* Check an envelope's header against what is expected; [out] whether it is compressed. */
+static enum cv_err object_header(const uint8_t *in, size_t n, char kind, bool *zstd)
+{
+    static const uint8_t zero[3];
+
+    if (n < 8 + CV_SEAL_OVERHEAD)
+        return cv_fail(CV_ECORRUPT, "too short to be a repository object (%zu bytes)", n);
+    if (in[0] != 'C' || in[1] != 'V' || in[2] != (uint8_t)kind)
+        return cv_fail(CV_ECORRUPT, "not a repository object of the expected kind");
+    if (in[3] != 1 || in[4] > 1 || memcmp(in + 5, zero, 3) != 0)
+        return cv_fail(CV_EUNSUPPORTED, "object format version %u is not supported", in[3]);
+    *zstd = in[4] == 1;
+    return CV_OK;
+}
+
+enum cv_err cv_object_open_inplace(const struct cv_keys *k, char kind, const char *name,
+                                   struct cv_buf *buf, size_t max, size_t *off)
+{
+    uint8_t ad[40];
+    size_t plain_len;
+    bool zstd = false;
+    enum cv_err err = object_header((const uint8_t *)buf->data, buf->len, kind, &zstd);
+
+    *off = 0;
+    if (err)
+        return err;
+    object_ad(kind, name, zstd, ad);
+    plain_len = buf->len - 8 - CV_SEAL_OVERHEAD;
+    /* decrypted where it lies: the plaintext lands just after the nonce */
+    err = cv_unseal(k, ad, sizeof(ad), (const uint8_t *)buf->data + 8, buf->len - 8,
+                    (uint8_t *)buf->data + 8 + CV_NONCE_LEN);
+    if (err)
+        return err;
+    if (!zstd) {
+        if (plain_len > max)
+            return cv_fail(CV_ETOOBIG, "holds %zu bytes, more than the %zu allowed", plain_len,
+                           max);
+        *off = 8 + CV_NONCE_LEN;
+        buf->len = *off + plain_len;
+        return CV_OK;
+    }
+    {
+        struct cv_buf body = CV_BUF_INIT(max + 1);
+
+        err = cv_zstd_decompress_bounded(NULL, buf->data + 8 + CV_NONCE_LEN, plain_len, max, &body);
+        if (err) {
+            cv_buf_free(&body);
+            return err;
+        }
+        cv_buf_free(buf);
+        *buf = body;
+        return CV_OK;
+    }
 }
 
 enum cv_err cv_object_open(const struct cv_keys *k, char kind, const char *name, const uint8_t *in,
                            size_t n, size_t max, struct cv_buf *body)
 {
-    uint8_t ad[40];
-    uint8_t *plain;
-    enum cv_err err;
+    struct cv_buf copy = CV_BUF_INIT(n + 1);
+    size_t off;
+    enum cv_err err = cv_buf_append(&copy, in, n);
 
-    object_ad(kind, name, ad);
-    if (n < 8 + CV_SEAL_OVERHEAD)
-        return cv_fail(CV_ECORRUPT, "too short to be a repository object (%zu bytes)", n);
-    if (memcmp(in, ad, 3) != 0)
-        return cv_fail(CV_ECORRUPT, "not a repository object of the expected kind");
-    if (in[3] != 1 || memcmp(in + 4, ad + 4, 4) != 0)
-        return cv_fail(CV_EUNSUPPORTED, "object format version %u is not supported", in[3]);
-    plain = cv_malloc(n - 8 - CV_SEAL_OVERHEAD + 1);
-    if (!plain)
-        return cv_fail(CV_ENOMEM, "out of memory");
-    err = cv_unseal(k, ad, sizeof(ad), in + 8, n - 8, plain);
     if (!err)
-        err = cv_zstd_decompress_bounded(NULL, plain, n - 8 - CV_SEAL_OVERHEAD, max, body);
-    cv_free(plain);
+        err = cv_object_open_inplace(k, kind, name, &copy, max, &off);
+    if (!err)
+        err = cv_buf_append(body, copy.data + off, copy.len - off);
+    cv_buf_free(&copy);
     return err;
 }

@@ -22,14 +22,18 @@ struct block_builder {
     struct cv_buf data; /* the blobs, back to back */
 };
 
+struct pack_builder {
+    struct cv_buf buf;
+    bool open;
+    uint8_t name[32];
+    uint32_t no;
+};
+
 struct cv_writer {
     struct cv_repo *repo;
     ZSTD_CCtx *cctx;
-    struct block_builder blocks[2]; /* CV_BLOB_DATA, CV_BLOB_TREE */
-    struct cv_buf pack;
-    bool pack_open;
-    uint8_t pack_name[32];
-    uint32_t pack_no;
+    struct block_builder blocks[3]; /* by enum cv_blob_kind */
+    struct pack_builder packs[2];   /* data and tree blocks; ditto blocks */
     unsigned packs_unindexed;
     size_t p0, b0, e0; /* first pack, block, entry not yet in an index object */
     struct cv_buf raw, comp;
@@ -48,12 +52,13 @@ enum cv_err cv_writer_new(struct cv_repo *repo, struct cv_writer **out)
     }
     ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, repo->cfg.level);
     w->repo = repo;
-    for (unsigned i = 0; i < 2; i++) {
+    for (unsigned i = 0; i < CV_ARRAY_LEN(w->blocks); i++) {
         w->blocks[i].kind = (uint8_t)i;
         cv_buf_init(&w->blocks[i].lens, block_max);
         cv_buf_init(&w->blocks[i].data, block_max);
     }
-    cv_buf_init(&w->pack, (size_t)repo->cfg.pack_size + CV_BLOCK_STORED_MAX);
+    for (unsigned i = 0; i < CV_ARRAY_LEN(w->packs); i++)
+        cv_buf_init(&w->packs[i].buf, (size_t)repo->cfg.pack_size + CV_BLOCK_STORED_MAX);
     cv_buf_init(&w->raw, CV_BLOCK_RAW_MAX);
     cv_buf_init(&w->comp, CV_BLOCK_STORED_MAX);
     w->p0 = repo->ix.npacks;
@@ -68,11 +73,12 @@ void cv_writer_free(struct cv_writer *w)
     if (!w)
         return;
     ZSTD_freeCCtx(w->cctx);
-    for (unsigned i = 0; i < 2; i++) {
+    for (unsigned i = 0; i < CV_ARRAY_LEN(w->blocks); i++) {
         cv_buf_free(&w->blocks[i].lens);
         cv_buf_free(&w->blocks[i].data);
     }
-    cv_buf_free(&w->pack);
+    for (unsigned i = 0; i < CV_ARRAY_LEN(w->packs); i++)
+        cv_buf_free(&w->packs[i].buf);
     cv_buf_free(&w->raw);
     cv_buf_free(&w->comp);
     cv_free(w);
@@ -83,33 +89,33 @@ uint64_t cv_writer_stored_bytes(const struct cv_writer *w)
     return w->stored;
 }
 
-static enum cv_err open_pack(struct cv_writer *w)
+static enum cv_err open_pack(struct cv_writer *w, struct pack_builder *pb)
 {
     enum cv_err err;
 
-    randombytes_buf(w->pack_name, sizeof(w->pack_name));
-    err = cv_index_add_pack(&w->repo->ix, w->pack_name, &w->pack_no);
+    randombytes_buf(pb->name, sizeof(pb->name));
+    err = cv_index_add_pack(&w->repo->ix, pb->name, &pb->no);
     if (err)
         return err;
-    cv_buf_reset(&w->pack);
-    err = cv_buf_append(&w->pack, CV_PACK_MAGIC, CV_PACK_HEADER);
-    w->pack_open = !err;
+    cv_buf_reset(&pb->buf);
+    err = cv_buf_append(&pb->buf, CV_PACK_MAGIC, CV_PACK_HEADER);
+    pb->open = !err;
     return err;
 }
 
-static enum cv_err put_pack(struct cv_writer *w)
+static enum cv_err put_pack(struct cv_writer *w, struct pack_builder *pb)
 {
     struct cv_backend *be = w->repo->be;
     char name[65];
     enum cv_err err;
 
-    cv_hex_encode(w->pack_name, sizeof(w->pack_name), name);
-    err = be->ops->put(be, CV_OBJ_PACK, name, w->pack.data, w->pack.len);
+    cv_hex_encode(pb->name, sizeof(pb->name), name);
+    err = be->ops->put(be, CV_OBJ_PACK, name, pb->buf.data, pb->buf.len);
     if (err)
         return err;
-    cv_index_set_pack_size(&w->repo->ix, w->pack_no, w->pack.len);
-    w->stored += w->pack.len;
-    w->pack_open = false;
+    cv_index_set_pack_size(&w->repo->ix, pb->no, pb->buf.len);
+    w->stored += pb->buf.len;
+    pb->open = false;
     w->packs_unindexed++;
     return CV_OK;
 }
@@ -133,14 +139,15 @@ static enum cv_err assemble_raw(struct cv_writer *w, const struct block_builder 
 /* Compress and seal a block into the current pack; hand the pack over when it is full. */
 static enum cv_err finish_block(struct cv_writer *w, struct block_builder *b)
 {
+    struct pack_builder *pb = &w->packs[b->kind == CV_BLOB_DITTO];
     uint8_t ad[40], lenbytes[4];
     uint64_t offset;
     uint32_t len;
     size_t clen;
     enum cv_err err = assemble_raw(w, b);
 
-    if (!err && !w->pack_open)
-        err = open_pack(w);
+    if (!err && !pb->open)
+        err = open_pack(w, pb);
     if (!err)
         err = cv_buf_reserve(&w->comp, ZSTD_compressBound(w->raw.len));
     if (err)
@@ -148,38 +155,43 @@ static enum cv_err finish_block(struct cv_writer *w, struct block_builder *b)
     clen = ZSTD_compress2(w->cctx, w->comp.data, w->comp.cap, w->raw.data, w->raw.len);
     if (ZSTD_isError(clen))
         return cv_fail(CV_EIO, "cannot compress a block: %s", ZSTD_getErrorName(clen));
-    offset = w->pack.len;
-    memcpy(ad, w->pack_name, 32);
+    offset = pb->buf.len;
+    memcpy(ad, pb->name, 32);
     for (unsigned i = 0; i < 8; i++)
         ad[32 + i] = (uint8_t)(offset >> (8 * i));
     len = (uint32_t)(clen + CV_SEAL_OVERHEAD);
     for (unsigned i = 0; i < 4; i++)
         lenbytes[i] = (uint8_t)(len >> (8 * i));
-    err = cv_buf_append(&w->pack, lenbytes, 4);
+    err = cv_buf_append(&pb->buf, lenbytes, 4);
     if (!err)
-        err = cv_seal(w->repo->keys, ad, sizeof(ad), w->comp.data, clen, &w->pack);
+        err = cv_seal(w->repo->keys, ad, sizeof(ad), w->comp.data, clen, &pb->buf);
     if (err)
         return err;
-    cv_index_set_block(&w->repo->ix, b->no, w->pack_no, (uint32_t)offset, len + 4,
+    cv_index_set_block(&w->repo->ix, b->no, pb->no, (uint32_t)offset, len + 4,
                        (uint32_t)w->raw.len);
     b->open = false;
     b->count = 0;
     cv_buf_reset(&b->lens);
     cv_buf_reset(&b->data);
-    if (w->pack.len >= w->repo->cfg.pack_size)
-        err = put_pack(w);
+    if (pb->buf.len >= w->repo->cfg.pack_size)
+        err = put_pack(w, pb);
     return err;
 }
 
 enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uint8_t id[32],
                           const void *p, size_t n, bool *stored)
 {
-    struct block_builder *b = &w->blocks[kind == CV_BLOB_TREE];
+    struct block_builder *b = &w->blocks[kind];
+    uint8_t key[CV_ID_LEN];
     enum cv_err err;
 
     *stored = false;
     if (n > CV_CHUNK_MAX)
         return cv_fail(CV_EINVAL, "a blob of %zu bytes is larger than %u", n, CV_CHUNK_MAX);
+    if (kind == CV_BLOB_DITTO) {
+        cv_ditto_key(w->repo->keys, id, key);
+        id = key;
+    }
     if (cv_index_has(&w->repo->ix, id))
         return CV_OK;
     if (!b->open) {
@@ -212,7 +224,7 @@ static enum cv_err write_index(struct cv_writer *w)
     cv_obj_name_random(name);
     err = cv_index_encode(&w->repo->ix, w->p0, w->b0, w->e0, &body);
     if (!err)
-        err = cv_object_seal(w->repo->keys, 'I', name, body.data, body.len, &obj);
+        err = cv_object_seal(w->repo->keys, 'I', name, body.data, body.len, false, &obj);
     if (!err)
         err = be->ops->put(be, CV_OBJ_INDEX, name, obj.data, obj.len);
     if (!err)
@@ -231,11 +243,12 @@ enum cv_err cv_writer_flush(struct cv_writer *w)
     struct cv_backend *be = w->repo->be;
     enum cv_err err = CV_OK;
 
-    for (unsigned i = 0; i < 2 && !err; i++)
+    for (unsigned i = 0; i < CV_ARRAY_LEN(w->blocks) && !err; i++)
         if (w->blocks[i].open)
             err = finish_block(w, &w->blocks[i]);
-    if (!err && w->pack_open)
-        err = put_pack(w);
+    for (unsigned i = 0; i < CV_ARRAY_LEN(w->packs) && !err; i++)
+        if (w->packs[i].open)
+            err = put_pack(w, &w->packs[i]);
     if (err || w->repo->ix.npacks == w->p0)
         return err;
     err = be->ops->sync(be); /* packs durable before the index that names them */
@@ -258,7 +271,7 @@ enum cv_err cv_block_parse(const uint8_t *raw, size_t n, struct cv_block_view *v
 
     memset(v, 0, sizeof(*v));
     cv_rd_init(&r, raw, n);
-    if (!cv_rd_u8(&r, &v->kind) || v->kind > CV_BLOB_TREE ||
+    if (!cv_rd_u8(&r, &v->kind) || v->kind > CV_BLOB_DITTO ||
         !cv_rd_varint_max(&r, cv_rd_left(&r), &v->count))
         return cv_fail(CV_ECORRUPT, "block: bad header");
     v->lens = r.p;
@@ -415,7 +428,9 @@ static struct cached_block *cache_slot(struct cv_reader *rd, uint32_t block, boo
     return oldest;
 }
 
-enum cv_err cv_reader_blob(struct cv_reader *rd, const uint8_t id[32], const uint8_t **p, size_t *n)
+/* The blob stored under index key `key`, checked against `id`. */
+static enum cv_err read_blob_at(struct cv_reader *rd, const uint8_t key[32], const uint8_t id[32],
+                                const uint8_t **p, size_t *n)
 {
     struct cv_blob_loc *loc = &rd->last;
     struct cached_block *c;
@@ -426,7 +441,7 @@ enum cv_err cv_reader_blob(struct cv_reader *rd, const uint8_t id[32], const uin
     *p = NULL;
     *n = 0;
     cv_hex_encode(id, CV_ID_LEN, hex);
-    if (!cv_index_locate(&rd->repo->ix, id, loc))
+    if (!cv_index_locate(&rd->repo->ix, key, loc))
         return cv_fail(CV_ENOENT, "blob %.16s is not in any index", hex);
     c = cache_slot(rd, loc->block, &hit);
     if (!hit)
@@ -444,5 +459,24 @@ enum cv_err cv_reader_blob(struct cv_reader *rd, const uint8_t id[32], const uin
         return cv_fail(CV_ECORRUPT, "blob %.16s does not match its ID", hex);
     *p = c->view.payload + loc->off;
     *n = loc->len;
+    return CV_OK;
+}
+
+enum cv_err cv_reader_blob(struct cv_reader *rd, const uint8_t id[32], const uint8_t **p, size_t *n)
+{
+    struct cv_blob_loc first;
+    uint8_t key[CV_ID_LEN];
+    enum cv_err err = read_blob_at(rd, id, id, p, n);
+    char msg[512];
+
+    if (!err || err == CV_ENOMEM)
+        return err;
+    cv_strlcpy(msg, cv_errmsg(), sizeof(msg));
+    first = rd->last;
+    cv_ditto_key(rd->repo->keys, id, key);
+    if (!cv_index_has(&rd->repo->ix, key) || read_blob_at(rd, key, id, p, n) != CV_OK) {
+        rd->last = first;
+        return cv_fail(err, "%s", msg); /* no good second copy: the first failure tells why */
+    }
     return CV_OK;
 }

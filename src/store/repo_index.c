@@ -98,19 +98,20 @@ static bool cache_path(const struct cv_repo *repo, char *path, size_t n, bool ma
 static void load_cache(struct cv_repo *repo, const struct name_list *listed,
                        struct name_list *covered)
 {
-    struct cv_buf file = CV_BUF_INIT(CV_CACHE_MAX), body = CV_BUF_INIT(CV_CACHE_MAX);
+    struct cv_buf file = CV_BUF_INIT(CV_CACHE_MAX);
     char path[PATH_MAX], name[65];
     struct cv_rd r;
     uint64_t n;
+    size_t off;
     const uint8_t *raw;
 
     if (!cache_path(repo, path, sizeof(path), false) || access(path, R_OK) != 0)
         return;
     if (cv_buf_read_file(&file, path) != CV_OK ||
-        cv_object_open(repo->keys, 'C', repo->cfg.id_hex, (const uint8_t *)file.data, file.len,
-                       CV_CACHE_MAX, &body) != CV_OK)
+        cv_object_open_inplace(repo->keys, 'C', repo->cfg.id_hex, &file, CV_CACHE_MAX, &off) !=
+            CV_OK)
         goto out_ignored;
-    cv_rd_init(&r, body.data, body.len);
+    cv_rd_init(&r, file.data + off, file.len - off);
     if (!cv_rd_varint_max(&r, cv_rd_left(&r) / 32, &n))
         goto out_ignored;
     for (uint64_t i = 0; i < n; i++) {
@@ -120,22 +121,39 @@ static void load_cache(struct cv_repo *repo, const struct name_list *listed,
         if (!name_in(listed, name) || name_add(covered, name) != CV_OK)
             goto out_ignored; /* it covers an object the repository lacks: start afresh */
     }
-    if (cv_index_decode(&repo->ix, r.p, cv_rd_left(&r)) == CV_OK)
-        goto out_free; /* (decoding adds all or nothing) */
+    if (cv_index_adopt(&repo->ix, &file, (size_t)(r.p - (const uint8_t *)file.data)) == CV_OK)
+        goto out_free; /* (adopting adds all or nothing) */
 out_ignored:
     log_info("local index cache '%s' not used: %s", path, cv_errmsg());
     name_list_free(covered);
 out_free:
     cv_buf_free(&file);
-    cv_buf_free(&body);
 }
 
-void cv_repo_save_cache(struct cv_repo *repo)
+static void write_cache_file(struct cv_repo *repo, const struct cv_buf *obj)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    int fd;
+
+    if (!cache_path(repo, path, sizeof(path), true))
+        return;
+    snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    if (write(fd, obj->data, obj->len) != (ssize_t)obj->len || close(fd) != 0 ||
+        rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
+/* Merge everything loaded into one run, keep it, and save it as the cache: the names of the
+ * index objects it covers, then one index body. The merged body replaces the runs before it
+ * is sealed, so at most two copies of the index are in memory at once. */
+static enum cv_err consolidate(struct cv_repo *repo)
 {
     struct cv_buf body = CV_BUF_INIT(CV_CACHE_MAX), obj = CV_BUF_INIT(CV_CACHE_MAX + 4096);
-    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    size_t names_len;
     enum cv_err err = cv_put_varint(&body, repo->nindex_names);
-    int fd;
 
     for (size_t i = 0; i < repo->nindex_names && !err; i++) {
         uint8_t raw[32];
@@ -143,39 +161,38 @@ void cv_repo_save_cache(struct cv_repo *repo)
         cv_hex_decode(repo->index_names[i], raw, 32);
         err = cv_buf_append(&body, raw, 32);
     }
+    names_len = body.len;
     if (!err)
-        err = cv_index_encode(&repo->ix, 0, 0, 0, &body);
-    if (!err)
-        err = cv_object_seal(repo->keys, 'C', repo->cfg.id_hex, body.data, body.len, &obj);
+        err = cv_index_encode_all(&repo->ix, &body);
+    if (err) {
+        cv_buf_free(&body);
+        return CV_OK; /* the runs as they are still serve */
+    }
+    cv_index_free(&repo->ix);
+    cv_index_init(&repo->ix);
+    err = cv_index_adopt(&repo->ix, &body, names_len); /* only memory can fail it now */
     cv_buf_free(&body);
-    if (err || !cache_path(repo, path, sizeof(path), true))
-        goto out_free;
-    snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        goto out_free;
-    if (write(fd, obj.data, obj.len) != (ssize_t)obj.len || close(fd) != 0 ||
-        rename(tmp, path) != 0)
-        unlink(tmp);
-out_free:
+    if (!err && cv_object_seal(repo->keys, 'C', repo->cfg.id_hex, repo->ix.runs[0].body.data,
+                               repo->ix.runs[0].body.len, false, &obj) == CV_OK)
+        write_cache_file(repo, &obj);
     cv_buf_free(&obj);
+    return err;
 }
 
 /* ---- index objects -----------------------------------------------------------------------------
  */
 enum cv_err cv_repo_read_index_object(struct cv_repo *repo, const char *name, struct cv_index *ix)
 {
-    struct cv_buf obj = CV_BUF_INIT(CV_INDEX_MAX + 4096), body = CV_BUF_INIT(CV_INDEX_MAX);
+    struct cv_buf obj = CV_BUF_INIT(CV_INDEX_MAX + 4096);
+    size_t off;
     enum cv_err err;
 
     err = cv_backend_get_all(repo->be, CV_OBJ_INDEX, name, CV_INDEX_MAX + 4096, &obj);
     if (!err)
-        err = cv_object_open(repo->keys, 'I', name, (const uint8_t *)obj.data, obj.len,
-                             CV_INDEX_MAX, &body);
+        err = cv_object_open_inplace(repo->keys, 'I', name, &obj, CV_INDEX_MAX, &off);
     if (!err)
-        err = cv_index_decode(ix, (const uint8_t *)body.data, body.len);
+        err = cv_index_adopt(ix, &obj, off); /* used where it was read */
     cv_buf_free(&obj);
-    cv_buf_free(&body);
     return err;
 }
 
@@ -207,7 +224,7 @@ enum cv_err cv_repo_load_index(struct cv_repo *repo)
     repo->index_names = loaded.v; /* sorted, as `listed` was */
     repo->nindex_names = loaded.n;
     if (!err && fresh >= CACHE_REWRITE_AT)
-        cv_repo_save_cache(repo);
+        err = consolidate(repo);
 out_free:
     name_list_free(&listed);
     name_list_free(&cached);

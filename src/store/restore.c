@@ -169,8 +169,13 @@ static enum cv_err restore_dir(struct restorer *rs, const struct cv_tree_entry *
     if (rs->ndirs >= CV_TREE_DEPTH_MAX)
         return cv_fail(CV_ECORRUPT, "tree: folders nested deeper than %u", CV_TREE_DEPTH_MAX);
     err = cv_listing_load(rs->rd, NULL, e, &sub);
-    if (err) {
-        report(rs, cv_errmsg()); /* a damaged tree: everything in it is lost, the rest goes on */
+    if (err) { /* a damaged tree: everything in it ("path/") is lost, the rest goes on */
+        size_t len = strlen(rs->path);
+
+        if (len + 1 < sizeof(rs->path))
+            strcpy(rs->path + len, "/");
+        report(rs, cv_errmsg());
+        rs->path[len] = '\0';
         cv_listing_free(&sub);
         return CV_OK;
     }

@@ -249,7 +249,7 @@ enum cv_err cv_snapshot_write(struct cv_repo *repo, struct cv_snapshot *s)
     cv_obj_name_random(s->name);
     err = cv_snapshot_encode(s, &body);
     if (!err)
-        err = cv_object_seal(repo->keys, 'S', s->name, body.data, body.len, &obj);
+        err = cv_object_seal(repo->keys, 'S', s->name, body.data, body.len, true, &obj);
     if (!err)
         err = be->ops->put(be, CV_OBJ_SNAPSHOT, s->name, obj.data, obj.len);
     if (!err)

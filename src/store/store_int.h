@@ -34,7 +34,11 @@
 #define CV_PACK_MAGIC       "CVPACK01"
 #define CV_PACK_HEADER      8u
 
-enum cv_blob_kind { CV_BLOB_DATA = 0, CV_BLOB_TREE = 1 };
+/* Blocks hold one kind of blob. A ditto block holds second copies of the tree blobs that name
+ * other tree blobs (the root and the folders above each patient), in a pack of its own, so that
+ * no single damaged pack can cut a snapshot off from the files below. A ditto copy is indexed
+ * under cv_ditto_key(ID) and checked against ID itself. */
+enum cv_blob_kind { CV_BLOB_DATA = 0, CV_BLOB_TREE = 1, CV_BLOB_DITTO = 2 };
 
 /* ---- codec.c: varints and a bounded reader ------------------------------------------------ */
 struct cv_rd {
@@ -69,17 +73,25 @@ struct cv_keys {
 enum cv_err cv_keys_from_master(const uint8_t master[32], struct cv_keys **out);
 void cv_keys_free(struct cv_keys *k);
 void cv_blob_id(const struct cv_keys *k, const void *p, size_t n, uint8_t id[CV_ID_LEN]);
+/* The index key of the ditto copy of blob `id`. */
+void cv_ditto_key(const struct cv_keys *k, const uint8_t id[CV_ID_LEN], uint8_t key[CV_ID_LEN]);
 /* Append nonce | ciphertext | tag of p[n] to `out`. */
 enum cv_err cv_seal(const struct cv_keys *k, const uint8_t *ad, size_t adlen, const void *p,
                     size_t n, struct cv_buf *out);
 /* Open in[n] (nonce | ciphertext | tag) into out[n - CV_SEAL_OVERHEAD]. CV_EAUTH on a bad tag. */
 enum cv_err cv_unseal(const struct cv_keys *k, const uint8_t *ad, size_t adlen, const uint8_t *in,
                       size_t n, uint8_t *out);
-/* Small objects: header "CV" kind 1 0000 | seal(zstd(body)), AD = header || name. */
+/* Objects (snapshots, index objects, the cache): header "CV" kind 1 zstd? 000 | seal(body or
+ * zstd(body)), AD = header || name. Index bodies are stored uncompressed (their IDs do not
+ * compress), so that they can be opened and used where they lie. */
 enum cv_err cv_object_seal(const struct cv_keys *k, char kind, const char *name, const void *body,
-                           size_t n, struct cv_buf *out);
+                           size_t n, bool compress, struct cv_buf *out);
+/* Open an object into `body` (appended), at most `max` bytes. */
 enum cv_err cv_object_open(const struct cv_keys *k, char kind, const char *name, const uint8_t *in,
                            size_t n, size_t max, struct cv_buf *body);
+/* Open the object held in `buf` in place: the body is then buf->data[*off .. buf->len). */
+enum cv_err cv_object_open_inplace(const struct cv_keys *k, char kind, const char *name,
+                                   struct cv_buf *buf, size_t max, size_t *off);
 /* Decompress a whole zstd frame of at most `max` bytes (its declared size), appending it to
  * `out`; `dctx` may be NULL. */
 struct ZSTD_DCtx_s;
@@ -142,13 +154,30 @@ struct cv_blob_loc {
     uint32_t off, len; /* of the blob in the block's payload */
 };
 
+/* A sorted, read-only run of blob records: the body of one index object (or of the cache),
+ * used where it lies. Records are CV_IX_REC bytes: ID | u32le block | u32le off | u32le len,
+ * IDs strictly increasing; block numbers are relative to block_base. A directory by the
+ * first bits of the ID narrows each search to a handful of records. */
+#define CV_IX_REC (CV_ID_LEN + 12)
+struct cv_ix_run {
+    struct cv_buf body;
+    const uint8_t *recs;
+    size_t n;
+    uint32_t block_base;
+    uint32_t *dir; /* 2^bits + 1 record numbers, or NULL */
+    unsigned bits;
+};
+
 struct cv_index {
     pthread_mutex_t lock;
     struct cv_ix_pack *packs;
     struct cv_ix_block *blocks;
-    struct cv_ix_entry *entries;
-    size_t npacks, nblocks, nentries;
-    size_t cap_packs, cap_blocks, cap_entries;
+    size_t npacks, nblocks;
+    size_t cap_packs, cap_blocks;
+    struct cv_ix_run *runs; /* what was loaded */
+    size_t nruns, cap_runs, nrun_entries;
+    struct cv_ix_entry *entries; /* what this process added, found through slots */
+    size_t nentries, cap_entries;
     uint32_t *slots; /* entry number + 1; 0 = empty */
     size_t nslots;   /* power of two */
 };
@@ -157,7 +186,12 @@ enum cv_err cv_index_init(struct cv_index *ix);
 void cv_index_free(struct cv_index *ix);
 bool cv_index_has(struct cv_index *ix, const uint8_t id[CV_ID_LEN]);
 bool cv_index_locate(struct cv_index *ix, const uint8_t id[CV_ID_LEN], struct cv_blob_loc *loc);
-/* Adders for a writer (and the decoder); they return the new element's number. */
+/* Every blob the index knows: loaded runs first, then this process's, numbered from 0. */
+size_t cv_index_count(struct cv_index *ix);
+void cv_index_entry(struct cv_index *ix, size_t i, struct cv_ix_entry *out);
+/* All of them, copied, in that numbering. Caller frees. */
+enum cv_err cv_index_all_entries(struct cv_index *ix, struct cv_ix_entry **out, size_t *n);
+/* Adders for a writer; they return the new element's number. */
 enum cv_err cv_index_add_pack(struct cv_index *ix, const uint8_t name[32], uint32_t *no);
 enum cv_err cv_index_add_block(struct cv_index *ix, uint8_t kind, uint32_t *no);
 void cv_index_set_block(struct cv_index *ix, uint32_t block, uint32_t pack, uint32_t offset,
@@ -166,11 +200,16 @@ void cv_index_set_pack_size(struct cv_index *ix, uint32_t pack, uint64_t size);
 /* Add a blob unless its ID is known; *added says which. */
 enum cv_err cv_index_add_entry(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t block,
                                uint32_t off, uint32_t len, bool *added);
-/* Decode an index object body and add what it holds. */
+/* Check an index object body and add what it holds, all or nothing: decode copies the bytes,
+ * adopt takes the buffer (which is then empty), whose body starts at `offset`. */
 enum cv_err cv_index_decode(struct cv_index *ix, const uint8_t *p, size_t n);
-/* Encode packs [p0, npacks), blocks [b0, nblocks), entries [e0, nentries) as an index body. */
+enum cv_err cv_index_adopt(struct cv_index *ix, struct cv_buf *buf, size_t offset);
+/* Encode packs [p0, npacks), blocks [b0, nblocks) and this process's entries [e0, nentries)
+ * as an index body. */
 enum cv_err cv_index_encode(struct cv_index *ix, size_t p0, size_t b0, size_t e0,
                             struct cv_buf *out);
+/* Encode everything as one body (for the cache), runs merged. */
+enum cv_err cv_index_encode_all(struct cv_index *ix, struct cv_buf *out);
 
 /* ---- tree.c: folder listings ------------------------------------------------------------------
  */
@@ -217,7 +256,8 @@ bool cv_tree_name_ok(const char *name, size_t n);
 struct cv_repo;
 struct cv_writer;
 enum cv_err cv_writer_new(struct cv_repo *repo, struct cv_writer **out);
-/* Store a blob unless the repository has it; *stored says whether it was new. */
+/* Store a blob unless the repository has it; *stored says whether it was new. With
+ * CV_BLOB_DITTO, store a second copy of tree blob `id` (unless one exists). */
 enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uint8_t id[32],
                           const void *p, size_t n, bool *stored);
 /* Make everything added so far durable and indexed (packs, then an index object). */
@@ -229,7 +269,8 @@ struct cv_reader;
 enum cv_err cv_reader_new(struct cv_repo *repo, unsigned cache_blocks, struct cv_reader **out);
 void cv_reader_free(struct cv_reader *rd);
 /* A view of a blob's bytes, valid until the next call on this reader. The blob's MAC is
- * checked. CV_ENOENT when the index lacks it, CV_ECORRUPT/CV_EAUTH when its block is damaged. */
+ * checked; a damaged tree blob is read from its ditto copy when it has one. CV_ENOENT when
+ * the index lacks it, CV_ECORRUPT/CV_EAUTH when its block is damaged. */
 enum cv_err cv_reader_blob(struct cv_reader *rd, const uint8_t id[32], const uint8_t **p,
                            size_t *n);
 /* The location of the last blob that failed (for reports). */
@@ -268,8 +309,6 @@ enum cv_err cv_repo_load_index(struct cv_repo *repo);
 enum cv_err cv_repo_read_index_object(struct cv_repo *repo, const char *name, struct cv_index *ix);
 /* Add a freshly written index object's name to the loaded set (so the cache covers it). */
 enum cv_err cv_repo_note_index(struct cv_repo *repo, const char *name);
-/* Save the merged index to the local cache; failures only cost speed next time. */
-void cv_repo_save_cache(struct cv_repo *repo);
 
 /* ---- snapshot.c ---------------------------------------------------------------------------- */
 enum cv_err cv_snapshot_encode(const struct cv_snapshot *s, struct cv_buf *out);

@@ -8,6 +8,8 @@
 #
 #   ssmix2-tree.py make OUT --patients N [--years Y] [--seed S]
 #   ssmix2-tree.py mutate TREE [--new-percent 1] [--rename-percent 0.5] [--seed S]
+#                         [--journal FILE]
+#   ssmix2-tree.py revert TREE --journal FILE     (undo a journalled mutate)
 import argparse, datetime, json, os, random, re, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -105,6 +107,7 @@ def cmd_make(a):
 
 def cmd_mutate(a):
     rng = random.Random(a.seed)
+    journal = open(a.journal, "w") if a.journal else None
     current = []
     for root, _, names in os.walk(a.tree):
         current += [os.path.join(root, n) for n in names if n.endswith("_1")]
@@ -123,6 +126,8 @@ def cmd_mutate(a):
         parts = os.path.basename(path).split("_")
         parts[3] = digits(rng, 15).decode()
         write(os.path.join(d, "_".join(parts)), data, stamp.timestamp())
+        if journal:
+            journal.write(json.dumps(["new", os.path.join(d, "_".join(parts))]) + "\n")
         new_files += 1
         new_bytes += len(data)
     for path in rng.sample(current, int(total * a.rename_percent / 100)):
@@ -131,15 +136,33 @@ def cmd_mutate(a):
         with open(path, "rb") as fh:
             data = fh.read()
         os.rename(path, path[:-1] + "2")
+        if journal:
+            journal.write(json.dumps(["rename", path, path[:-1] + "2"]) + "\n")
         serial += 1
         data += b"NTE|%d|update-%d-%d\r" % (serial, a.seed, serial)
         parts = os.path.basename(path).split("_")
         parts[4] = "20261102%09d" % serial
         write(os.path.join(os.path.dirname(path), "_".join(parts)), data, stamp.timestamp())
+        if journal:
+            journal.write(json.dumps(["new", os.path.join(os.path.dirname(path), "_".join(parts))]) + "\n")
         renamed += 1
         new_files += 1
         new_bytes += len(data)
+    if journal:
+        journal.close()
     print(json.dumps({"files_before": total, "new_files": new_files, "new_bytes": new_bytes, "renamed": renamed}))
+
+
+def cmd_revert(a):
+    with open(a.journal) as f:
+        ops = [json.loads(line) for line in f]
+    for op in reversed(ops):
+        if op[0] == "new" and os.path.exists(op[1]):
+            os.unlink(op[1])
+        elif op[0] == "rename" and os.path.exists(op[2]):
+            os.rename(op[2], op[1])
+    os.unlink(a.journal)
+    print(json.dumps({"reverted": len(ops)}))
 
 
 def main():
@@ -155,8 +178,12 @@ def main():
     u.add_argument("--new-percent", type=float, default=1.0)
     u.add_argument("--rename-percent", type=float, default=0.5)
     u.add_argument("--seed", type=int, default=2)
+    u.add_argument("--journal")
+    r = sub.add_parser("revert")
+    r.add_argument("tree")
+    r.add_argument("--journal", required=True)
     a = p.parse_args()
-    return cmd_make(a) if a.cmd == "make" else cmd_mutate(a)
+    return {"make": cmd_make, "mutate": cmd_mutate, "revert": cmd_revert}[a.cmd](a)
 
 
 if __name__ == "__main__":
