@@ -69,18 +69,12 @@ static const char schema_tables[] =
 /* Created after a bulk load (cheaper than maintaining them row by row). */
 static const char schema_indexes[] =
     "CREATE UNIQUE INDEX IF NOT EXISTS dirs_by_path ON dirs(path);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS files_by_dir ON files(dir_id, name);"
+    "CREATE INDEX IF NOT EXISTS files_in_dir ON files(dir_id);"
     "CREATE INDEX IF NOT EXISTS files_by_patient ON files(patient_id, data_type, flag);"
     "CREATE INDEX IF NOT EXISTS files_rejected ON files(state) WHERE state = 'rejected';"
     "CREATE INDEX IF NOT EXISTS demographics_by_patient ON demographics(patient_id);"
     "CREATE INDEX IF NOT EXISTS allergy_rows_by_patient ON allergy_rows(patient_id);"
     "CREATE INDEX IF NOT EXISTS adt_events_by_patient ON adt_events(patient_id);"
-    /* stored by patient (read together), found by file (deleted and re-flagged together) */
-    "CREATE INDEX IF NOT EXISTS medications_by_file ON medications(file_id);"
-    "CREATE INDEX IF NOT EXISTS lab_results_by_file ON lab_results(file_id);"
-    "CREATE INDEX IF NOT EXISTS diets_by_file ON diets(file_id);"
-    "CREATE INDEX IF NOT EXISTS reports_by_file ON reports(file_id);"
-    "CREATE INDEX IF NOT EXISTS orders_by_file ON orders(file_id);"
     "CREATE INDEX IF NOT EXISTS patients_by_kana ON patients(kana_key);"
     "CREATE INDEX IF NOT EXISTS patients_by_name ON patients(name_key);"
     "CREATE INDEX IF NOT EXISTS patients_by_birth ON patients(birth_date);"

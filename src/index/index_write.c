@@ -68,6 +68,9 @@ static const char *const flagged_tables[W_DEL_FIRST - W_FLAG_FIRST] = {
     "medications", "lab_results", "diets", "reports", "orders",
 };
 
+/* The first W_DEL_BY_PATIENT are keyed by file id; the rest by (patient_id, file_id, seq),
+ * found without an index of their own: the rows' patient is the file's folder's. */
+enum { W_DEL_BY_PATIENT = 5 };
 static const char *const content_tables[W_COUNT - W_DEL_FIRST] = {
     "demographics", "contacts",    "allergy_rows", "diagnosis_rows", "adt_events",
     "medications",  "lab_results", "diets",        "reports",        "orders",
@@ -137,11 +140,15 @@ enum cv_err writer_new(sqlite3 *db, struct writer **out)
     for (int i = 0; i < W_COUNT; i++) {
         const char *q = i < W_FLAG_FIRST ? sql[i] : del;
 
-        if (i >= W_DEL_FIRST)
+        if (i >= W_DEL_FIRST + W_DEL_BY_PATIENT) /* keyed (patient_id, file_id, seq) */
+            snprintf(del, sizeof(del), "DELETE FROM %s WHERE patient_id = ?2 AND file_id = ?1",
+                     content_tables[i - W_DEL_FIRST]);
+        else if (i >= W_DEL_FIRST)
             snprintf(del, sizeof(del), "DELETE FROM %s WHERE file_id = ?1",
                      content_tables[i - W_DEL_FIRST]);
         else if (i >= W_FLAG_FIRST)
-            snprintf(del, sizeof(del), "UPDATE %s SET flag = ?2 WHERE file_id = ?1",
+            snprintf(del, sizeof(del),
+                     "UPDATE %s SET flag = ?2 WHERE patient_id = ?3 AND file_id = ?1",
                      flagged_tables[i - W_FLAG_FIRST]);
         if (sqlite3_prepare_v3(db, q, -1, SQLITE_PREPARE_PERSISTENT, &w->st[i], NULL) !=
             SQLITE_OK) {
@@ -262,7 +269,7 @@ static enum cv_err put_file(struct writer *w, const struct item *it)
     bt(st, 15, it->state == FS_REJECTED ? it->reason : NULL);
     bt(st, 16, it->warnings);
     bt(st, 17, nonempty(it->event));
-    bt(st, 18, it->pid3);
+    bt(st, 18, it->pid3 && strcmp(it->pid3, it->path.folder_id) != 0 ? it->pid3 : NULL);
     bt(st, 19, it->msg_time);
     return run(w, st);
 }
@@ -415,12 +422,14 @@ static enum cv_err put_meds(struct writer *w, const struct item *it, const struc
     return err;
 }
 
-static enum cv_err delete_content(struct writer *w, int64_t file_id)
+static enum cv_err delete_content(struct writer *w, const struct item *it)
 {
     enum cv_err err = CV_OK;
 
     for (int i = W_DEL_FIRST; !err && i < W_COUNT; i++) {
-        sqlite3_bind_int64(w->st[i], 1, file_id);
+        sqlite3_bind_int64(w->st[i], 1, it->file_id);
+        if (i >= W_DEL_FIRST + W_DEL_BY_PATIENT)
+            bt(w->st[i], 2, it->path.folder_id);
         err = run(w, w->st[i]);
     }
     return err;
@@ -461,6 +470,7 @@ static enum cv_err rename_file(struct writer *w, const struct item *it)
     for (int i = W_FLAG_FIRST; !err && i < W_DEL_FIRST; i++) {
         sqlite3_bind_int64(w->st[i], 1, it->file_id);
         sqlite3_bind_int(w->st[i], 2, n->flag);
+        bt(w->st[i], 3, it->path.folder_id);
         err = run(w, w->st[i]);
     }
     return err;
@@ -497,7 +507,7 @@ enum cv_err writer_apply(struct writer *w, const struct item *it)
     case IT_NEW:
         return put_content(w, it);
     case IT_CONTENT:
-        err = delete_content(w, it->file_id);
+        err = delete_content(w, it);
         return err ? err : put_content(w, it);
     case IT_RENAMED:
         return rename_file(w, it);
@@ -508,7 +518,7 @@ enum cv_err writer_apply(struct writer *w, const struct item *it)
         sqlite3_bind_int64(st, 3, it->mtime_ns);
         return run(w, st);
     case IT_VANISHED:
-        err = delete_content(w, it->file_id);
+        err = delete_content(w, it);
         if (err)
             return err;
         st = w->st[W_FILE_DEL];
