@@ -13,6 +13,7 @@
 
 struct slot {
     bool used;
+    bool tomb; /* swept after expiry: only the digest is kept, to tell its owner why */
     uint8_t digest[32];
     struct web_session s;
     time_t created, last_seen;
@@ -102,7 +103,7 @@ enum cv_err web_session_create(struct web_sessions *s, const char *user, enum cv
 static struct slot *find(struct web_sessions *s, const uint8_t digest[32])
 {
     for (size_t i = 0; i < SESSIONS_MAX; i++)
-        if (s->v[i].used && memcmp(s->v[i].digest, digest, 32) == 0)
+        if ((s->v[i].used || s->v[i].tomb) && memcmp(s->v[i].digest, digest, 32) == 0)
             return &s->v[i];
     return NULL;
 }
@@ -118,7 +119,7 @@ enum web_session_state web_session_touch(struct web_sessions *s, const char *tok
         return SESSION_NONE;
     pthread_mutex_lock(&s->mu);
     e = find(s, digest);
-    if (e && expired(e, now)) {
+    if (e && (e->tomb || expired(e, now))) {
         memset(e, 0, sizeof(*e));
         st = SESSION_EXPIRED;
     } else if (e) {
@@ -147,8 +148,17 @@ void web_session_end(struct web_sessions *s, const char *token)
 void web_sessions_expire(struct web_sessions *s, time_t now)
 {
     pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < SESSIONS_MAX; i++)
-        if (s->v[i].used && expired(&s->v[i], now))
-            memset(&s->v[i], 0, sizeof(s->v[i]));
+    for (size_t i = 0; i < SESSIONS_MAX; i++) {
+        struct slot *e = &s->v[i];
+
+        if (e->used && expired(e, now)) {
+            uint8_t digest[32];
+
+            memcpy(digest, e->digest, sizeof(digest));
+            memset(e, 0, sizeof(*e));
+            memcpy(e->digest, digest, sizeof(digest));
+            e->tomb = true;
+        }
+    }
     pthread_mutex_unlock(&s->mu);
 }

@@ -165,6 +165,11 @@ static void test_sessions_expire(void **state)
     for (time_t t = t0; t < t0 + 12 * 3600; t += 1700)
         assert_int_equal(web_session_touch(s, tok2, t, &got), SESSION_OK);
     assert_int_equal(web_session_touch(s, tok2, t0 + 12 * 3600, &got), SESSION_EXPIRED);
+    /* the periodic sweep must not hide from the owner why the session ended */
+    web_session_create(s, "dee", CV_ROLE_VIEWER, t0, tok);
+    web_sessions_expire(s, t0 + 1800);
+    assert_int_equal(web_session_touch(s, tok, t0 + 1801, &got), SESSION_EXPIRED);
+    assert_int_equal(web_session_touch(s, tok, t0 + 1802, &got), SESSION_NONE);
     web_session_create(s, "cy", CV_ROLE_VIEWER, t0, tok);
     web_session_end(s, tok);
     assert_int_equal(web_session_touch(s, tok, t0, &got), SESSION_NONE);
