@@ -444,7 +444,7 @@ static enum cv_err find_parent(struct cv_repo *repo, const struct cv_backup_opts
     return CV_OK;
 }
 
-/* Walk (on a second thread) and build (here); [out] the root tree in b->root. */
+/* Walk (on threads of their own) and build (here); [out] the root tree in b->root. */
 static enum cv_err walk_and_build(struct builder *b, int root_fd, const struct cv_snapshot *parent,
                                   bool has_parent)
 {
@@ -460,7 +460,7 @@ static enum cv_err walk_and_build(struct builder *b, int root_fd, const struct c
     wk.chunk_size = b->repo->cfg.chunk_size;
     wk.noatime = true;
     wk.parent_root = has_parent && !b->opts->read_all ? parent->tree : NULL;
-    err = cv_queue_init(&q);
+    err = cv_queue_init(&q, 1 + WALK_HELPERS);
     if (err) {
         close(root_fd);
         return err;

@@ -1,16 +1,23 @@
 /*
- * backup_walk.c: the reading half of a backup, on its own thread. It walks the source depth
+ * backup_walk.c: the reading half of a backup, on threads of its own. It walks the source depth
  * first with openat/fstatat relative to folder descriptors (no path lookups, no symlink
  * following), names sorted bytewise, beside the parent snapshot's listing of the same folder.
  * A file whose size, mtime, ctime, inode and mode equal the parent's entry costs one fstatat:
  * its chunk IDs are passed on without reading it. Anything else is read into the current
  * batch. What cannot be read becomes a problem record and the walk goes on.
+ *
+ * One thread walks the upper levels. Each folder at WALK_SPLIT_DEPTH (a patient's) it opens,
+ * pairs with the parent snapshot's listing and hands, as the next sequence of the stream, to
+ * the first free helper, which reads it whole. The writer takes the sequences in order, so it
+ * still sees one depth-first walk. With the metadata out of the page cache, or on overlayfs,
+ * every lookup and readdir waits in the kernel, and several at once go nearly that much faster.
  */
 #include "backup_int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +39,33 @@ struct walk_ctx {
     struct level levels[CV_TREE_DEPTH_MAX + 1];
 };
 
+/* A folder at WALK_SPLIT_DEPTH, opened, waiting for a helper. */
+struct walk_unit {
+    struct walk_unit *next;
+    uint64_t seq;
+    int fd;
+    struct cv_listing parent; /* the parent snapshot's listing of it (own copy) */
+    size_t path_len;          /* of the folder it is in */
+    char *name;               /* after the path, in the same allocation */
+    char path[];
+};
+
+struct walk_shared {
+    pthread_mutex_t lock; /* guards what follows */
+    pthread_cond_t changed;
+    struct walk_unit *head, *tail; /* in sequence order */
+    bool finished;                 /* the upper walk is done: no more units */
+};
+
+static bool fail(struct walker *wk, enum cv_err err, const char *msg)
+{
+    if (!wk->err) {
+        wk->err = err;
+        cv_strlcpy(wk->errmsg, msg, sizeof(wk->errmsg));
+    }
+    return false;
+}
+
 /* ---- records ----------------------------------------------------------------------------------
  */
 static struct rec *new_rec(struct walker *wk, uint8_t kind, const char *name, size_t name_len,
@@ -44,7 +78,7 @@ static struct rec *new_rec(struct walker *wk, uint8_t kind, const char *name, si
         cv_queue_put_full(wk->q, b);
         wk->cur = b = NULL;
     }
-    if (!b && !(b = wk->cur = cv_queue_get_free(wk->q))) {
+    if (!b && !(b = wk->cur = cv_queue_get_free(wk->q, wk->owner, wk->seq))) {
         wk->err = CV_ECANCELED;
         return NULL;
     }
@@ -356,34 +390,79 @@ static void path_push(struct walker *wk, const char *name, size_t *saved)
         wk->path_len = sizeof(wk->path) - 1;
 }
 
-static bool enter_dir(struct walk_ctx *c, int dirfd, size_t depth, const char *name,
-                      const struct cv_tree_entry *pe)
+/* End the current batch and sequence; [out] the first of `n` new ones, the last of which is the
+ * walker's from now on. */
+static bool next_seqs(struct walker *wk, unsigned n, uint64_t *first)
+{
+    if (wk->cur && wk->cur->nrecs) {
+        cv_queue_put_full(wk->q, wk->cur);
+        wk->cur = NULL;
+    }
+    cv_queue_seq_done(wk->q, wk->seq);
+    if (!cv_queue_new_seqs(wk->q, n, first))
+        return fail(wk, CV_ECANCELED, "backup cancelled");
+    wk->seq = *first + n - 1;
+    if (wk->cur)
+        wk->cur->seq = wk->seq;
+    return true;
+}
+
+/* Hand the open folder `fd` with its parent listing to the helpers, as the next sequence. */
+static bool hand_off(struct walker *wk, int fd, const char *name, const struct cv_listing *l)
+{
+    size_t nlen = strlen(name);
+    struct walk_unit *u = cv_calloc(1, sizeof(*u) + wk->path_len + 1 + nlen + 1);
+    struct walk_shared *sh = wk->sh;
+
+    if (!u) {
+        close(fd);
+        return fail(wk, CV_ENOMEM, "out of memory");
+    }
+    u->fd = fd;
+    u->path_len = wk->path_len;
+    memcpy(u->path, wk->path, wk->path_len);
+    u->name = u->path + wk->path_len + 1;
+    memcpy(u->name, name, nlen + 1);
+    cv_buf_init(&u->parent.own, CV_LISTING_MAX);
+    if (l->n && cv_buf_append(&u->parent.own, l->p, l->n)) {
+        close(fd);
+        cv_free(u);
+        return fail(wk, CV_ENOMEM, "out of memory");
+    }
+    u->parent.p = (const uint8_t *)u->parent.own.data;
+    u->parent.n = l->n;
+    if (!next_seqs(wk, 2, &u->seq)) {
+        close(fd);
+        cv_listing_free(&u->parent);
+        cv_free(u);
+        return false;
+    }
+    pthread_mutex_lock(&sh->lock);
+    if (sh->tail)
+        sh->tail->next = u;
+    else
+        sh->head = u;
+    sh->tail = u;
+    pthread_cond_signal(&sh->changed);
+    pthread_mutex_unlock(&sh->lock);
+    return true;
+}
+
+/* Read the open folder `fd` (closed here), named `name`, in the folder at `depth`, beside the
+ * parent listing already in c->levels[depth + 1]. */
+static bool walk_open_dir(struct walk_ctx *c, int fd, size_t depth, const char *name)
 {
     struct walker *wk = c->wk;
-    struct level *child = &c->levels[depth + 1];
     struct stat st;
     struct rec *r;
     size_t saved;
     bool ok;
-    int fd;
 
-    if (depth + 1 >= CV_TREE_DEPTH_MAX)
-        return problem(wk, name, "folders nested too deep; skipped", 0);
-    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return problem(wk, name, "cannot open folder", errno);
     if (fstat(fd, &st) != 0) {
         int e = errno;
 
         close(fd);
         return problem(wk, name, "cannot stat folder", e);
-    }
-    child->parent.p = NULL;
-    child->parent.n = 0;
-    if (pe && (pe->kind == CV_TE_DIR || pe->kind == CV_TE_INLINE) &&
-        cv_listing_load(wk->rd, NULL, pe, &child->parent) != CV_OK) {
-        log_warn("parent snapshot: %s; reading '%s' afresh", cv_errmsg(), name);
-        child->parent.n = 0;
     }
     r = new_rec(wk, REC_DIR_BEGIN, name, strlen(name), 0);
     if (r)
@@ -393,6 +472,30 @@ static bool enter_dir(struct walk_ctx *c, int dirfd, size_t depth, const char *n
     wk->path_len = saved;
     close(fd);
     return ok && new_rec(wk, REC_DIR_END, "", 0, 0) != NULL;
+}
+
+static bool enter_dir(struct walk_ctx *c, int dirfd, size_t depth, const char *name,
+                      const struct cv_tree_entry *pe)
+{
+    struct walker *wk = c->wk;
+    struct level *child = &c->levels[depth + 1];
+    int fd;
+
+    if (depth + 1 >= CV_TREE_DEPTH_MAX)
+        return problem(wk, name, "folders nested too deep; skipped", 0);
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return problem(wk, name, "cannot open folder", errno);
+    child->parent.p = NULL;
+    child->parent.n = 0;
+    if (pe && (pe->kind == CV_TE_DIR || pe->kind == CV_TE_INLINE) &&
+        cv_listing_load(wk->rd, NULL, pe, &child->parent) != CV_OK) {
+        log_warn("parent snapshot: %s; reading '%s' afresh", cv_errmsg(), name);
+        child->parent.n = 0;
+    }
+    if (wk->splits && depth + 1 == WALK_SPLIT_DEPTH)
+        return hand_off(wk, fd, name, &child->parent);
+    return walk_open_dir(c, fd, depth, name);
 }
 
 static bool walk_entry(struct walk_ctx *c, int dirfd, size_t depth, const char *name,
@@ -484,25 +587,120 @@ static bool walk_root(struct walk_ctx *c, int root_fd)
     return walk_dir(c, root_fd, 0) && new_rec(wk, REC_DIR_END, "", 0, 0) != NULL;
 }
 
-void *cv_backup_walk(void *arg)
+/* Give the current batch back, full or not, and finish the walker's sequence. */
+static void end_seq(struct walker *wk)
 {
-    struct walk_start *ws = arg;
-    struct walker *wk = ws->wk;
-    struct walk_ctx *c = ctx_new(wk);
-
-    if (!c)
-        wk->err = cv_fail(CV_ENOMEM, "out of memory");
-    else if (!walk_root(c, ws->root_fd) && !wk->err)
-        wk->err = cv_fail(CV_EIO, "the walk stopped");
-    if (wk->err && !wk->errmsg[0])
-        cv_strlcpy(wk->errmsg, cv_errmsg(), sizeof(wk->errmsg));
     if (wk->cur && wk->cur->nrecs)
         cv_queue_put_full(wk->q, wk->cur);
     else if (wk->cur)
         cv_queue_put_free(wk->q, wk->cur);
     wk->cur = NULL;
+    cv_queue_seq_done(wk->q, wk->seq);
+}
+
+static struct walk_unit *take_unit(struct walk_shared *sh)
+{
+    struct walk_unit *u;
+
+    pthread_mutex_lock(&sh->lock);
+    while (!sh->head && !sh->finished)
+        pthread_cond_wait(&sh->changed, &sh->lock);
+    u = sh->head;
+    if (u && !(sh->head = u->next))
+        sh->tail = NULL;
+    pthread_mutex_unlock(&sh->lock);
+    return u;
+}
+
+/* A helper thread: read the folders handed over, one at a time, each as its own sequence. After
+ * a failure it only finishes the sequences it takes, so the writer is never left waiting. */
+static void *helper_main(void *arg)
+{
+    struct walker *wk = arg;
+    struct walk_ctx *c = ctx_new(wk);
+    struct walk_unit *u;
+
+    if (!c)
+        fail(wk, CV_ENOMEM, "out of memory");
+    while ((u = take_unit(wk->sh)) != NULL) {
+        wk->seq = u->seq;
+        if (!wk->err) {
+            struct cv_listing *l = &c->levels[WALK_SPLIT_DEPTH].parent, tmp = *l;
+
+            *l = u->parent; /* the unit's listing becomes the level's, and the other way round */
+            u->parent = tmp;
+            memcpy(wk->path, u->path, u->path_len);
+            wk->path_len = u->path_len;
+            if (!walk_open_dir(c, u->fd, WALK_SPLIT_DEPTH - 1, u->name)) {
+                fail(wk, CV_EIO, "the walk stopped");
+                if (!wk->errmsg[0])
+                    cv_strlcpy(wk->errmsg, cv_errmsg(), sizeof(wk->errmsg));
+                cv_queue_stop(wk->q);
+            }
+        } else {
+            close(u->fd);
+        }
+        end_seq(wk);
+        cv_listing_free(&u->parent);
+        cv_free(u);
+    }
+    ctx_free(c);
+    return NULL;
+}
+
+void *cv_backup_walk(void *arg)
+{
+    struct walk_start *ws = arg;
+    struct walker *wk = ws->wk, helpers[WALK_HELPERS];
+    struct walk_shared sh;
+    pthread_t threads[WALK_HELPERS];
+    struct walk_ctx *c = ctx_new(wk);
+    unsigned n = 0;
+
+    memset(&sh, 0, sizeof(sh));
+    pthread_mutex_init(&sh.lock, NULL);
+    pthread_cond_init(&sh.changed, NULL);
+    wk->sh = &sh;
+    for (; c && n < WALK_HELPERS && n + 1 < wk->q->producers; n++) {
+        helpers[n] = (struct walker){.sh = &sh,
+                                     .repo = wk->repo,
+                                     .q = wk->q,
+                                     .chunk_size = wk->chunk_size,
+                                     .owner = n + 1,
+                                     .noatime = wk->noatime};
+        if (cv_reader_new(wk->repo, 2, &helpers[n].rd) != CV_OK)
+            break;
+        if (pthread_create(&threads[n], NULL, helper_main, &helpers[n]) != 0) {
+            cv_reader_free(helpers[n].rd);
+            break; /* fewer helpers, or none: the upper walk reads everything itself */
+        }
+    }
+    wk->splits = n > 0;
+    if (!c)
+        fail(wk, CV_ENOMEM, "out of memory");
+    else if (!walk_root(c, ws->root_fd) && !wk->err)
+        fail(wk, CV_EIO, "the walk stopped");
+    if (wk->err && !wk->errmsg[0])
+        cv_strlcpy(wk->errmsg, cv_errmsg(), sizeof(wk->errmsg));
+    if (wk->err)
+        cv_queue_stop(wk->q);
+    end_seq(wk);
+    pthread_mutex_lock(&sh.lock);
+    sh.finished = true;
+    pthread_cond_broadcast(&sh.changed);
+    pthread_mutex_unlock(&sh.lock);
+    for (unsigned i = 0; i < n; i++) {
+        pthread_join(threads[i], NULL);
+        cv_reader_free(helpers[i].rd);
+        if (helpers[i].err && (!wk->err || wk->err == CV_ECANCELED)) {
+            wk->err = helpers[i].err;
+            memcpy(wk->errmsg, helpers[i].errmsg, sizeof(wk->errmsg));
+        }
+    }
     cv_queue_close(wk->q);
     close(ws->root_fd);
     ctx_free(c);
+    pthread_cond_destroy(&sh.changed);
+    pthread_mutex_destroy(&sh.lock);
     return NULL;
 }

@@ -28,7 +28,7 @@ static struct rec *out_rec(struct restorer *rs, uint8_t kind, const char *name, 
         cv_queue_put_full(rs->q, b);
         rs->cur = b = NULL;
     }
-    if (!b && !(b = rs->cur = cv_queue_get_free(rs->q)))
+    if (!b && !(b = rs->cur = cv_queue_get_free(rs->q, 0, 0)))
         return NULL; /* the writer stopped; its error explains why */
     r = &b->recs[b->nrecs++];
     memset(r, 0, sizeof(*r));
@@ -427,7 +427,7 @@ enum cv_err cv_restore(struct cv_repo *repo, const struct cv_snapshot *snap,
     err = open_target(o, &w.target_fd);
     if (err)
         return err;
-    err = cv_queue_init(&q);
+    err = cv_queue_init(&q, 1);
     if (!err)
         err = cv_reader_new(repo, 8, &rs.rd);
     if (!err)
