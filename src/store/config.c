@@ -83,7 +83,7 @@ static enum cv_err parse_hex(const char *key, const char *v, uint8_t *out, size_
 static enum cv_err parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,
                              uint32_t *out)
 {
-    uint64_t x;
+    uint64_t x = 0;
     enum cv_err err = parse_u64(key, v, min, max, &x);
 
     if (!err)
@@ -118,7 +118,7 @@ static enum cv_err config_line(const char *key, const char *v, void *arg)
 {
     struct cv_config *c = ((void **)arg)[0];
     unsigned *seen = ((void **)arg)[1];
-    unsigned which;
+    unsigned which = 0;
     int level_ok;
     enum cv_err err;
 
@@ -208,7 +208,7 @@ static enum cv_err keyfile_line(const char *key, const char *v, void *arg)
 {
     struct cv_keyfile *kf = ((void **)arg)[0];
     unsigned *seen = ((void **)arg)[1];
-    unsigned which;
+    unsigned which = 0;
     enum cv_err err = which_key(key, keyfile_keys, CV_ARRAY_LEN(keyfile_keys), seen, &which);
 
     if (err)
