@@ -141,6 +141,8 @@ const char *cv_log_level_name(enum cv_log_level level);
  * add, re-read on every call) when that variable is set. cv_monotonic_ms() is never moved.
  */
 time_t cv_now(void);
+/* cv_now() to the nanosecond: seconds and nanoseconds read from one clock_gettime. */
+void cv_now_ns(int64_t *sec, uint32_t *nsec);
 void cv_clock_set_offset(long seconds);
 uint64_t cv_monotonic_ms(void);
 double cv_seconds_since(uint64_t start_ms);

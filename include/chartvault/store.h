@@ -47,7 +47,8 @@ struct cv_backup_stats {
 
 struct cv_snapshot {
     char name[CV_SNAPSHOT_NAME_LEN + 1];
-    int64_t time;
+    int64_t time;       /* seconds since the epoch */
+    uint32_t time_nsec; /* and nanoseconds: backups a second apart still sort in order */
     char *hostname;
     char *source;
     char **tags;

@@ -40,6 +40,15 @@ time_t cv_now(void)
     return time(NULL) + atomic_load(&clock_offset) + file_offset();
 }
 
+void cv_now_ns(int64_t *sec, uint32_t *nsec)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *sec = (int64_t)ts.tv_sec + atomic_load(&clock_offset) + file_offset();
+    *nsec = (uint32_t)ts.tv_nsec;
+}
+
 uint64_t cv_monotonic_ms(void)
 {
     struct timespec ts;

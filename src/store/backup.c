@@ -489,7 +489,7 @@ static enum cv_err fill_snapshot(struct cv_snapshot *s, const struct cv_backup_o
 {
     size_t ntags = 0;
 
-    s->time = (int64_t)cv_now();
+    cv_now_ns(&s->time, &s->time_nsec);
     s->hostname = cv_strdup(host);
     s->source = cv_strdup(source);
     while (opts->tags && opts->tags[ntags])

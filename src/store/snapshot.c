@@ -22,6 +22,7 @@ enum snap_tag {
     TAG_PARENT = 6,
     TAG_DB = 7,
     TAG_STATS = 8,
+    TAG_TIME_NSEC = 9,
 };
 
 static enum cv_err put_field(struct cv_buf *out, unsigned tag, const void *p, size_t n)
@@ -70,6 +71,11 @@ enum cv_err cv_snapshot_encode(const struct cv_snapshot *s, struct cv_buf *out)
         err = cv_put_svarint(&tmp, s->time);
     if (!err)
         err = put_field(out, TAG_TIME, tmp.data, tmp.len);
+    cv_buf_reset(&tmp);
+    if (!err)
+        err = cv_put_varint(&tmp, s->time_nsec);
+    if (!err)
+        err = put_field(out, TAG_TIME_NSEC, tmp.data, tmp.len);
     if (!err)
         err = put_text(out, TAG_HOST, s->hostname);
     if (!err)
@@ -172,6 +178,15 @@ static enum cv_err decode_field(uint64_t tag, const uint8_t *p, size_t n, struct
         if (!cv_rd_svarint(&r, &s->time) || cv_rd_left(&r))
             return cv_fail(CV_ECORRUPT, "snapshot: bad time");
         return CV_OK;
+    case TAG_TIME_NSEC: {
+        uint64_t ns;
+
+        cv_rd_init(&r, p, n);
+        if (!cv_rd_varint(&r, &ns) || cv_rd_left(&r) || ns > 999999999u)
+            return cv_fail(CV_ECORRUPT, "snapshot: bad time (nanoseconds)");
+        s->time_nsec = (uint32_t)ns;
+        return CV_OK;
+    }
     case TAG_HOST:
         return dup_text(p, n, &s->hostname);
     case TAG_SOURCE:
@@ -315,6 +330,8 @@ static int snap_cmp(const void *a, const void *b)
 
     if (x->time != y->time)
         return x->time < y->time ? -1 : 1;
+    if (x->time_nsec != y->time_nsec)
+        return x->time_nsec < y->time_nsec ? -1 : 1;
     return strcmp(x->name, y->name);
 }
 

@@ -362,6 +362,41 @@ static void test_packs_and_ditto(void **state)
     cv_repo_close(repo);
 }
 
+/* Snapshots taken within one second sort by their nanoseconds: `latest` is the last one taken,
+ * whatever their random names; one from before the nanoseconds field (0) sorts first. */
+static void test_latest_within_a_second(void **state)
+{
+    const char *dir = tmpdir("latest");
+    struct cv_repo_init_opts io = {CV_KDF_FAST, 64 << 10};
+    struct cv_snapshot s, found, *all;
+    struct cv_repo *repo;
+    char rid[65], last[CV_SNAPSHOT_NAME_LEN + 1];
+    size_t n;
+
+    (void)state;
+    assert_int_equal(cv_repo_init(dir, "pw", &io, rid), CV_OK);
+    assert_int_equal(cv_repo_open(dir, "pw", &repo), CV_OK);
+    for (uint32_t i = 0; i < 12; i++) {
+        memset(&s, 0, sizeof(s));
+        s.time = 1700000000;
+        s.time_nsec = i * 80000000u;
+        s.hostname = "h";
+        s.source = "/src";
+        assert_int_equal(cv_snapshot_write(repo, &s), CV_OK);
+        cv_strlcpy(last, s.name, sizeof(last));
+    }
+    assert_int_equal(cv_snapshot_find(repo, "latest", &found), CV_OK);
+    assert_string_equal(found.name, last);
+    assert_int_equal(found.time_nsec, 11 * 80000000u);
+    cv_snapshot_clear(&found);
+    assert_int_equal(cv_snapshots_list(repo, &all, &n), CV_OK);
+    assert_int_equal(n, 12);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(all[i].time_nsec, (uint32_t)i * 80000000u);
+    cv_snapshots_free(all, n);
+    cv_repo_close(repo);
+}
+
 static int run_backup_restore(const char *repo_dir, const char *target, bool *ran)
 {
     struct cv_backup_opts bo = {.source = CV_CORPUS};
@@ -430,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_index_objects),
         cmocka_unit_test(test_object_envelope),
         cmocka_unit_test(test_packs_and_ditto),
+        cmocka_unit_test(test_latest_within_a_second),
         cmocka_unit_test(test_allocation_failures),
     };
     const char *tmp = getenv("CV_TEST_TMP");
