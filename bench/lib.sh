@@ -22,6 +22,17 @@ bench_hospital() {
 # warm DIR: read every file so that the next run starts from the same warm page cache.
 warm() { find "$1" -type f -print0 | xargs -0 cat > /dev/null; }
 
+# tmpfs_mount DIR KIB INODES: mount a tmpfs of KIB KiB and INODES inodes at DIR for a run.
+# Only as root and only when memory allows (KIB plus 4 GB to spare); else it mounts nothing
+# and returns non-zero. Unmount with tmpfs_umount DIR, which frees the whole tree at once.
+tmpfs_mount() {
+    avail=$(awk '/^MemAvailable/ {print $2}' /proc/meminfo)
+    [ "$(id -u)" = 0 ] && [ "$avail" -gt $(($2 + 4000000)) ] || return 1
+    mkdir -p "$1"
+    mount -t tmpfs -o "size=${2}k,nr_inodes=$3" tmpfs "$1" 2> /dev/null || { rmdir "$1"; return 1; }
+}
+tmpfs_umount() { umount "$1" && rmdir "$1"; }
+
 # drop_caches: cold cache when allowed (root); silently a no-op otherwise.
 drop_caches() { sync; [ -w /proc/sys/vm/drop_caches ] && echo 3 > /proc/sys/vm/drop_caches || true; }
 
