@@ -35,11 +35,6 @@ static long file_offset(void)
     return v;
 }
 
-time_t cv_now(void)
-{
-    return time(NULL) + atomic_load(&clock_offset) + file_offset();
-}
-
 void cv_now_ns(int64_t *sec, uint32_t *nsec)
 {
     struct timespec ts;
@@ -47,6 +42,15 @@ void cv_now_ns(int64_t *sec, uint32_t *nsec)
     clock_gettime(CLOCK_REALTIME, &ts);
     *sec = (int64_t)ts.tv_sec + atomic_load(&clock_offset) + file_offset();
     *nsec = (uint32_t)ts.tv_nsec;
+}
+
+time_t cv_now(void)
+{
+    int64_t sec;
+    uint32_t nsec;
+
+    cv_now_ns(&sec, &nsec);
+    return (time_t)sec;
 }
 
 uint64_t cv_monotonic_ms(void)
