@@ -11,39 +11,52 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int open_repo(const char *cmd, const char *repo, const char *password_file,
-                     struct cv_repo **out)
+int cli_repo_open(const char *cmd, const char *repo, const char *password_file,
+                  struct cv_repo **out)
 {
     struct vault_args a = {.repo = repo, .password_file = password_file};
 
     return vault_open(cmd, &a, out);
 }
 
+void cli_repo_close(struct cv_repo *r)
+{
+    cv_repo_close(r);
+}
+
 int cli_snapshot_index_get(const char *cmd, const char *repo, const char *password_file,
                            const char *spec, struct cli_snapshot_index *out)
 {
+    struct cv_repo *r;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = cli_repo_open(cmd, repo, password_file, &r)) != 0)
+        return rc;
+    rc = cli_snapshot_index_from(cmd, r, repo, spec, out);
+    cv_repo_close(r);
+    return rc;
+}
+
+int cli_snapshot_index_from(const char *cmd, struct cv_repo *r, const char *repo, const char *spec,
+                            struct cli_snapshot_index *out)
+{
     const char *tmpdir = getenv("TMPDIR");
     struct cv_snapshot snap;
-    struct cv_repo *r;
     uint64_t size = 0;
     enum cv_err err;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = open_repo(cmd, repo, password_file, &r)) != 0)
-        return rc;
     err = cv_snapshot_find(r, spec, &snap);
-    if (err) {
-        cv_repo_close(r);
+    if (err)
         return cli_fail(cmd, err);
-    }
     if (!snap.has_db) {
         cli_failf(cmd,
                   "snapshot %.8s holds no reference index (it was taken without --db); "
                   "pick another with 'chartvault snapshots --repo %s'",
                   snap.name, repo);
         cv_snapshot_clear(&snap);
-        cv_repo_close(r);
         return CLI_EXIT_FAIL;
     }
     out->dir = cv_malloc(strlen(tmpdir && *tmpdir ? tmpdir : "/tmp") + 32);
@@ -69,11 +82,9 @@ int cli_snapshot_index_get(const char *cmd, const char *repo, const char *passwo
     cv_strlcpy(out->name, snap.name, sizeof(out->name));
     out->time = snap.time;
     cv_snapshot_clear(&snap);
-    cv_repo_close(r);
     return CLI_EXIT_OK;
 out_fail:
     cv_snapshot_clear(&snap);
-    cv_repo_close(r);
     rc = cli_fail(cmd, err);
     cli_snapshot_index_drop(out);
     return rc;
@@ -99,21 +110,15 @@ void cli_snapshot_index_drop(struct cli_snapshot_index *s)
     memset(s, 0, sizeof(*s));
 }
 
-int cli_snapshot_list(const char *cmd, const char *repo, const char *password_file,
-                      struct cli_snapshot_entry **v, size_t *n)
+int cli_snapshot_list(const char *cmd, struct cv_repo *r, struct cli_snapshot_entry **v, size_t *n)
 {
     struct cv_snapshot *s = NULL;
-    struct cv_repo *r;
     size_t ns = 0;
     enum cv_err err;
-    int rc;
 
     *v = NULL;
     *n = 0;
-    if ((rc = open_repo(cmd, repo, password_file, &r)) != 0)
-        return rc;
     err = cv_snapshots_list(r, &s, &ns);
-    cv_repo_close(r);
     if (err)
         return cli_fail(cmd, err);
     *v = cv_calloc(ns ? ns : 1, sizeof(**v));

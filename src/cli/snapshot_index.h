@@ -9,6 +9,8 @@
 
 #include "cli.h"
 
+struct cv_repo;
+
 struct cli_snapshot_index {
     char *path;     /* DIR/index.db, mode 0400 */
     char *dir;      /* the private temporary folder holding it (0700) */
@@ -21,6 +23,13 @@ struct cli_snapshot_index {
  * $TMPDIR. Returns 0, or 1 after printing why (a snapshot without an index says so). */
 int cli_snapshot_index_get(const char *cmd, const char *repo, const char *password_file,
                            const char *spec, struct cli_snapshot_index *out);
+/* The same from a repository already open (the snapshot helper of serve keeps it open). */
+int cli_snapshot_index_from(const char *cmd, struct cv_repo *r, const char *repo, const char *spec,
+                            struct cli_snapshot_index *out);
+/* Open a repository asking for its passphrase (returns 0, or 1 after printing why), close. */
+int cli_repo_open(const char *cmd, const char *repo, const char *password_file,
+                  struct cv_repo **out);
+void cli_repo_close(struct cv_repo *r);
 /* Remove the temporary copy and folder. */
 void cli_snapshot_index_drop(struct cli_snapshot_index *s);
 
@@ -32,7 +41,6 @@ struct cli_snapshot_entry {
 };
 /* Every snapshot of the repository, oldest first. Returns 0, or 1 after printing why.
  * [out] *v: caller frees with cv_free(). */
-int cli_snapshot_list(const char *cmd, const char *repo, const char *password_file,
-                      struct cli_snapshot_entry **v, size_t *n);
+int cli_snapshot_list(const char *cmd, struct cv_repo *r, struct cli_snapshot_entry **v, size_t *n);
 
 #endif
