@@ -36,13 +36,14 @@ struct cv_print_options {
 };
 
 struct cv_print_stats {
-    long wards;       /* ward PDFs written */
-    long patients;    /* patient pages sections (one per inpatient per ward) */
-    long pages;       /* pages in every PDF written */
-    uint64_t bytes;   /* bytes of every PDF written */
-    double seconds;   /* wall time */
-    char as_of[32];   /* the data time printed, "YYYY-MM-DD HH:MM" */
-    char expires[32]; /* "not valid after" */
+    long wards;          /* ward PDFs written */
+    long patients;       /* patient pages sections (one per inpatient per ward) */
+    long pages;          /* pages in every PDF written */
+    uint64_t bytes;      /* bytes of every PDF written */
+    double seconds;      /* wall time */
+    double load_seconds; /* of which reading the index (census rows, patient summaries) */
+    char as_of[32];      /* the data time printed, "YYYY-MM-DD HH:MM" */
+    char expires[32];    /* "not valid after" */
 };
 
 /* One PDF per ward (`ward` NULL: every ward) into `dir` as "ward-<W>.pdf" (see

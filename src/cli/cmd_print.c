@@ -138,6 +138,7 @@ static int report(const struct args *a, const struct cv_print_stats *st, const c
         cv_json_kv_int(&j, "pages", st->pages);
         cv_json_kv_int(&j, "bytes", (long long)st->bytes);
         cv_json_kv_double(&j, "seconds", st->seconds);
+        cv_json_kv_double(&j, "load_seconds", st->load_seconds);
         cv_json_object_end(&j);
         rc = cli_print_json("print", &j);
         cv_buf_free(&buf);

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -169,8 +168,10 @@ static void keeper_main(int fd, const char *repo, const char *pwfile)
     size_t n;
 
     memset(dumps, 0, sizeof(dumps));
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    signal(SIGINT, SIG_IGN); /* the viewer stops first and closes the socket */
+    /* a stop signal to the whole group (^C, systemd) is for the viewer: when it is gone,
+     * however it went, the socket ends and the keeper removes its copies and exits */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     if (cli_repo_open("serve", repo, pwfile, &r) != 0) {
         /* answer every request with the reason, until the viewer gives up */
         while (recv_msg(fd, &req, &n)) {

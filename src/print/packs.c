@@ -138,8 +138,10 @@ static enum cv_err ward_pack(struct pr_job *job, const char *dir, const char *wa
     struct pr_ward w;
     struct pr_doc d;
     char name[4 * 256 + 16];
+    uint64_t t0 = cv_monotonic_ms();
     enum cv_err err = pr_ward_load(job->idx, ward, job->as_of_date, &w);
 
+    st->load_seconds += cv_seconds_since(t0);
     if (err)
         return err;
     pr_doc_init(&d, &job->fonts, &job->frame);
@@ -204,12 +206,14 @@ static enum cv_err hospital_pack(struct pr_job *job, const char *dir, const stru
 {
     struct pr_doc d;
     struct pr_ward *w = cv_calloc(l->n ? l->n : 1, sizeof(*w));
+    uint64_t t0 = cv_monotonic_ms();
     enum cv_err err = CV_OK;
 
     if (!w)
         return cv_fail(CV_ENOMEM, "out of memory");
     for (size_t i = 0; !err && i < l->n; i++)
         err = pr_ward_load(job->idx, l->v[i], job->as_of_date, &w[i]);
+    st->load_seconds += cv_seconds_since(t0);
     pr_doc_init(&d, &job->fonts, &job->frame);
     if (!err) {
         for (size_t i = 0; i < l->n && !d.err; i++)
