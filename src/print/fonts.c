@@ -178,8 +178,9 @@ void cv_print_release_caches(void)
 
 /* Control characters (C0, DEL, C1), format characters (bidirectional overrides, zero-width
  * joiners) and unassigned or private code points would print as nothing or as something
- * else; each is shown as U+FFFD, so a damaged field is visibly damaged. Tabs and line feeds
- * stay (reports have lines). */
+ * else; each is shown as 〓 (U+3013, the geta mark Japanese print uses for a character that
+ * cannot be shown; the fonts have no U+FFFD), so a damaged field is visibly damaged. Tabs
+ * and line feeds stay (reports have lines). */
 static bool hidden(gunichar c)
 {
     GUnicodeType t;
@@ -202,8 +203,8 @@ char *pr_clean_text(const char *s)
 
         if (c == '\r')
             c = '\n';
-        if (hidden(c))
-            g_string_append_unichar(out, 0xFFFD);
+        if (hidden(c) || c == 0xFFFD) /* U+FFFD: what g_utf8_make_valid put for bad bytes */
+            g_string_append_unichar(out, PR_BAD_CHAR);
         else
             g_string_append_unichar(out, c);
     }

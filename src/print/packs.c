@@ -132,35 +132,27 @@ static enum cv_err write_doc(struct pr_doc *d, const char *dir, const char *name
     return CV_OK;
 }
 
-static enum cv_err ward_pack(struct pr_job *job, const char *dir, const char *ward,
+static enum cv_err ward_pack(struct pr_job *job, const char *dir, const struct pr_ward *w,
                              struct cv_print_stats *st)
 {
-    struct pr_ward w;
     struct pr_doc d;
     char name[4 * 256 + 16];
-    uint64_t t0 = cv_monotonic_ms();
-    enum cv_err err = pr_ward_load(job->idx, ward, job->as_of_date, &w);
+    enum cv_err err = CV_OK;
 
-    st->load_seconds += cv_seconds_since(t0);
-    if (err)
-        return err;
+    if (strlen(w->name) > 256)
+        return cv_fail(CV_ETOOBIG, "a ward name of %zu bytes", strlen(w->name));
     pr_doc_init(&d, &job->fonts, &job->frame);
-    pr_census(&d, job, &w, true);
-    for (size_t i = 0; i < w.n && !d.err; i++)
-        pr_patient_pages(&d, job, &w, &w.v[i]);
-    pr_labels(&d, job, &w);
-    if (strlen(ward) > 256)
-        err = cv_fail(CV_ETOOBIG, "a ward name of %zu bytes", strlen(ward));
-    if (!err) {
-        cv_print_file_name(ward, name, sizeof(name));
-        err = write_doc(&d, dir, name, st);
-    }
+    pr_census(&d, job, w, true);
+    for (size_t i = 0; i < w->n && !d.err; i++)
+        pr_patient_pages(&d, job, w, &w->v[i]);
+    pr_labels(&d, job, w);
+    cv_print_file_name(w->name, name, sizeof(name));
+    err = write_doc(&d, dir, name, st);
     if (!err) {
         st->wards++;
-        st->patients += (long)w.n;
+        st->patients += (long)w->n;
     }
     pr_doc_free(&d);
-    pr_ward_free(&w);
     return err;
 }
 
@@ -201,38 +193,50 @@ static void ward_list_free(struct ward_list *l)
     cv_free(l->v);
 }
 
-static enum cv_err hospital_pack(struct pr_job *job, const char *dir, const struct ward_list *l,
-                                 struct cv_print_stats *st)
+static enum cv_err hospital_pack(struct pr_job *job, const char *dir, const struct pr_ward *w,
+                                 size_t n, struct cv_print_stats *st)
 {
     struct pr_doc d;
-    struct pr_ward *w = cv_calloc(l->n ? l->n : 1, sizeof(*w));
+    enum cv_err err;
+
+    pr_doc_init(&d, &job->fonts, &job->frame);
+    for (size_t i = 0; i < n && !d.err; i++)
+        pr_census(&d, job, &w[i], i == 0);
+    if (!n) {
+        pr_doc_new_page(&d, "全病棟 入院患者一覧 all wards", NULL);
+        pr_contacts_box(&d, job);
+        pr_flow_text(&d, PR_F_BODY, "病棟なし", 0, 0);
+    }
+    pr_doc_new_page(&d, "緊急連絡先一覧 next-of-kin contacts of inpatients", NULL);
+    for (size_t i = 0; i < n && !d.err; i++)
+        pr_kin_list(&d, job, &w[i]);
+    err = write_doc(&d, dir, "hospital.pdf", st);
+    pr_doc_free(&d);
+    return err;
+}
+
+/* Each ward's census rows and summaries, read once for its pack and the hospital's. */
+static enum cv_err load_wards(struct pr_job *job, char *const *names, size_t n,
+                              struct pr_ward **out, struct cv_print_stats *st)
+{
+    struct pr_ward *w = cv_calloc(n ? n : 1, sizeof(*w));
     uint64_t t0 = cv_monotonic_ms();
     enum cv_err err = CV_OK;
 
+    *out = w;
     if (!w)
         return cv_fail(CV_ENOMEM, "out of memory");
-    for (size_t i = 0; !err && i < l->n; i++)
-        err = pr_ward_load(job->idx, l->v[i], job->as_of_date, &w[i]);
+    for (size_t i = 0; !err && i < n; i++)
+        err = pr_ward_load(job->idx, names[i], job->as_of_date, &w[i]);
     st->load_seconds += cv_seconds_since(t0);
-    pr_doc_init(&d, &job->fonts, &job->frame);
-    if (!err) {
-        for (size_t i = 0; i < l->n && !d.err; i++)
-            pr_census(&d, job, &w[i], i == 0);
-        if (!l->n) {
-            pr_doc_new_page(&d, "全病棟 入院患者一覧 all wards", NULL);
-            pr_contacts_box(&d, job);
-            pr_flow_text(&d, PR_F_BODY, "病棟なし", 0, 0);
-        }
-        pr_doc_new_page(&d, "緊急連絡先一覧 next-of-kin contacts of inpatients", NULL);
-        for (size_t i = 0; i < l->n && !d.err; i++)
-            pr_kin_list(&d, job, &w[i]);
-        err = write_doc(&d, dir, "hospital.pdf", st);
-    }
-    pr_doc_free(&d);
-    for (size_t i = 0; i < l->n; i++)
+    return err;
+}
+
+static void free_wards(struct pr_ward *w, size_t n)
+{
+    for (size_t i = 0; w && i < n; i++)
         pr_ward_free(&w[i]);
     cv_free(w);
-    return err;
 }
 
 enum cv_err cv_print_packs(struct cv_index *idx, const char *dir, const char *ward,
@@ -242,6 +246,7 @@ enum cv_err cv_print_packs(struct cv_index *idx, const char *dir, const char *wa
     struct cv_print_stats local;
     struct cv_print_stats *st = stats ? stats : &local;
     struct ward_list l = {0};
+    struct pr_ward *w = NULL;
     struct pr_job job;
     char facility[1024];
     uint64_t t0 = cv_monotonic_ms();
@@ -262,20 +267,30 @@ enum cv_err cv_print_packs(struct cv_index *idx, const char *dir, const char *wa
     err = cv_index_wards(idx, list_ward, &l);
     if (!err)
         err = l.err;
-    if (!err && ward) {
-        bool found = false;
+    if (!err && ward) { /* only this one */
+        size_t i = 0;
 
-        for (size_t i = 0; i < l.n; i++)
-            found |= strcmp(l.v[i], ward) == 0;
-        if (!found)
+        while (i < l.n && strcmp(l.v[i], ward) != 0)
+            i++;
+        if (i == l.n)
             err = cv_fail(CV_ENOENT, "no ward '%s' in the index", ward);
-        else
-            err = ward_pack(&job, dir, ward, st);
+        for (size_t k = 0; k < l.n; k++)
+            if (k != i)
+                cv_free(l.v[k]);
+        if (i < l.n) {
+            l.v[0] = l.v[i];
+            l.n = 1;
+        } else {
+            l.n = 0;
+        }
     }
-    for (size_t i = 0; !err && !ward && i < l.n; i++)
-        err = ward_pack(&job, dir, l.v[i], st);
+    if (!err)
+        err = load_wards(&job, l.v, l.n, &w, st);
+    for (size_t i = 0; !err && i < l.n; i++)
+        err = ward_pack(&job, dir, &w[i], st);
     if (!err && !ward)
-        err = hospital_pack(&job, dir, &l, st);
+        err = hospital_pack(&job, dir, w, l.n, st);
+    free_wards(w, l.n);
     if (!err)
         err = cv_fsync_dir(dir);
     cv_index_snapshot_end(idx, began);

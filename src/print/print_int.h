@@ -46,9 +46,10 @@ struct pr_fonts {
 enum cv_err pr_fonts_open(const char *font_dir, struct pr_fonts *f);
 void pr_fonts_close(struct pr_fonts *f);
 /* A layout of `text` (cleaned: invalid UTF-8 and control or format characters shown as
- * U+FFFD, never passed as markup) wrapped at `width` points (<= 0: no wrapping).
+ * 〓, never passed as markup) wrapped at `width` points (<= 0: no wrapping).
  * Caller unrefs. NULL only when out of memory. */
 PangoLayout *pr_layout(struct pr_fonts *f, enum pr_font font, const char *text, double width);
+#define PR_BAD_CHAR 0x3013 /* 〓 stands for a character that cannot be shown */
 /* The text as it will be printed: valid UTF-8, no control or format characters. Caller
  * frees with g_free(). */
 char *pr_clean_text(const char *s);

@@ -155,7 +155,11 @@ expect_status 2 cv print --db "$T/index.db" --out "$T/x" --valid-for soon
 assert_contains "$T/err" "not a duration"
 expect_status 2 cv print --db "$T/index.db" --repo "$T/repo" --out "$T/x"
 expect_status 1 cv print --db "$T/missing.db" --out "$T/x"
-pass "--ward, a missing ward, bad options and a missing index are refused with a reason"
+cp "$T/index.db" "$T/newer.db"
+sqlite3 "$T/newer.db" "PRAGMA user_version=9999" 2>/dev/null || $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version=9999"); c.commit()' "$T/newer.db"
+expect_status 1 cv print --db "$T/newer.db" --out "$T/x"
+assert_contains "$T/err" "newer chartvault"
+pass "--ward, a missing ward, bad options, a missing index and one from a newer version are refused with a reason"
 
 # from a snapshot: the index stored in it, no dump step
 export TMPDIR="$T/tmp"

@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void glyphs_of_rare_kanji_and_half_width_kana(void **state)
 {
@@ -21,7 +22,8 @@ static void glyphs_of_rare_kanji_and_half_width_kana(void **state)
     (void)state;
 
     /* 𠮷 (U+20BB7, not in BIZ UDGothic: VL Gothic draws it), half-width katakana, ①, ㈱ */
-    assert_int_equal(cv_print_unknown_glyphs(NULL, "𠮷野 太郎 ﾖｼﾉ ﾀﾛｳ 髙橋 﨑 ① ㈱", &n), CV_OK);
+    assert_int_equal(
+        cv_print_unknown_glyphs(NULL, "𠮷野 太郎 ﾖｼﾉ ﾀﾛｳ 髙橋 﨑 ① ㈱ 〓 ☎ ⚠ 〜 μ", &n), CV_OK);
     assert_int_equal(n, 0);
     /* the count does see what no font has (a CJK Extension G character), so 0 above means
      * something */
@@ -52,9 +54,8 @@ static void hostile_text_is_text(void **state)
     c = pr_clean_text("<b>山田</b>\x07\x1b[31m\xe2\x80\xae"
                       "abc\xff");
     /* markup stays as written; BEL, ESC, U+202E (right-to-left override) and the invalid
-     * byte each become U+FFFD, so damage shows */
-    assert_string_equal(c, "<b>山田</b>\xEF\xBF\xBD\xEF\xBF\xBD[31m\xEF\xBF\xBD"
-                           "abc\xEF\xBF\xBD");
+     * byte each become 〓 (which the fonts have, unlike U+FFFD), so damage shows */
+    assert_string_equal(c, "<b>山田</b>〓〓[31m〓abc〓");
     g_free(c);
     assert_int_equal(pr_fonts_open(NULL, &f), CV_OK);
     l = pr_layout(&f, PR_F_BODY, "<span foreground=\"red\">x</span>", 0);
@@ -109,6 +110,96 @@ static void long_text_flows_across_pages(void **state)
     cv_print_release_caches();
 }
 
+/* A patient made to break the pack: a name of 2,000 kanji, 300 allergies, a drug with markup
+ * and control characters. Census, patient pages and labels are made; pdftotext of the PDF
+ * holds every allergen and the whole name; nothing is cut. */
+static void hostile_patient_prints_whole(void **state)
+{
+    static char name[2000 * 3 + 1], kana[64], drug[] = "<b>薬</b>\x01剤&amp;";
+    struct cv_allergy al[300];
+    char allergen[300][32], path[] = "/tmp/test_print_XXXXXX", cmd[256];
+    struct cv_medication med = {.kind = "injection",
+                                .drug = drug,
+                                .dose = "1",
+                                .days = -1,
+                                .current = true,
+                                .start = "2026-11-01",
+                                .end = "2026-11-01"};
+    struct cv_location loc = {.ward = "3E", .room = "301", .bed = "1", .admitted = "2026-10-01"};
+    struct cv_patient p = {.id = "0001234567", .birth_date = "1950-01-01", .sex = "F"};
+    struct pr_inpatient ip = {.room = "301", .bed = "1", .id = "0001234567", .age = 76, .p = &p};
+    struct pr_ward w = {.name = "3E", .beds = 1, .v = &ip, .n = 1};
+    struct cv_print_options opt = {0};
+    struct pr_job job = {.opt = &opt, .today = 20758};
+    struct pr_frame frame = {.facility = "test",
+                             .as_of = "2026-11-01 10:00",
+                             .expires = "2026-11-01 11:00",
+                             .printed = "2026-11-01 10:05"};
+    struct pr_doc d;
+    struct cv_buf text = CV_BUF_INIT(64u << 20);
+    uint64_t bytes;
+    FILE *f;
+    int fd;
+    (void)state;
+
+    for (int i = 0; i < 2000; i++)
+        memcpy(name + 3 * i, "長", 3);
+    snprintf(kana, sizeof(kana), "ナガ");
+    p.name.family = name;
+    p.name.given = "太郎";
+    p.kana.family = kana;
+    p.kana.given = "タロウ";
+    p.allergies_recorded = true;
+    for (int i = 0; i < 300; i++) {
+        snprintf(allergen[i], sizeof(allergen[i]), "アレルゲン%03d", i);
+        al[i] = (struct cv_allergy){.type = "DA", .allergen = allergen[i]};
+    }
+    p.allergies = al;
+    p.nallergies = 300;
+    p.medications = &med;
+    p.nmedications = 1;
+    p.location = &loc;
+    assert_int_equal(pr_fonts_open(NULL, &job.fonts), CV_OK);
+    pr_doc_init(&d, &job.fonts, &frame);
+    pr_census(&d, &job, &w, true);
+    pr_patient_pages(&d, &job, &w, &ip);
+    pr_labels(&d, &job, &w);
+    assert_int_equal(d.err, CV_OK);
+    assert_true(d.npages >= 4);
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    assert_int_equal(pr_doc_write_pdf(&d, path, &bytes), CV_OK);
+    pr_doc_free(&d);
+    pr_fonts_close(&job.fonts);
+    cv_print_release_caches();
+    snprintf(cmd, sizeof(cmd), "pdftotext -raw '%s' - 2>/dev/null | tr -d '\\n'", path);
+    f = popen(cmd, "r");
+    if (!f || access("/usr/bin/pdftotext", X_OK) != 0) {
+        unlink(path);
+        skip(); /* poppler-utils missing */
+    }
+    for (int c; (c = fgetc(f)) != EOF;)
+        cv_buf_putc(&text, (char)c);
+    pclose(f);
+    unlink(path);
+    for (int i = 0; i < 300; i++)
+        assert_non_null(strstr(cv_buf_str(&text), allergen[i]));
+    /* the name whole in the census, the banner and the label (the lines of one may be split
+     * by a page break and the next page's frame): every one of its characters, three times */
+    {
+        size_t n = 0;
+
+        for (const char *q = cv_buf_str(&text); (q = strstr(q, "長")) != NULL; q += 3)
+            n++;
+        assert_true(n >= 3 * 2000);
+    }
+    assert_non_null(strstr(cv_buf_str(&text), "<b>薬</b>〓剤&amp;"));
+    assert_null(strstr(cv_buf_str(&text), "…"));
+    cv_buf_free(&text);
+}
+
 static void barcodes(void **state)
 {
     struct pr_modules m;
@@ -151,6 +242,7 @@ int main(void)
         cmocka_unit_test(missing_font_is_a_clear_error),
         cmocka_unit_test(hostile_text_is_text),
         cmocka_unit_test(long_text_flows_across_pages),
+        cmocka_unit_test(hostile_patient_prints_whole),
         cmocka_unit_test(barcodes),
         cmocka_unit_test(ward_file_names),
     };
