@@ -139,8 +139,9 @@ static enum cv_err ward_pack(struct pr_job *job, const char *dir, const struct p
     char name[4 * 256 + 16];
     enum cv_err err = CV_OK;
 
-    if (strlen(w->name) > 256)
-        return cv_fail(CV_ETOOBIG, "a ward name of %zu bytes", strlen(w->name));
+    if (strlen(w->name) > PR_WARD_NAME_MAX) /* its file name would pass NAME_MAX */
+        return cv_fail(CV_ETOOBIG, "the ward name '%.40s...' is longer than %d bytes", w->name,
+                       PR_WARD_NAME_MAX);
     pr_doc_init(&d, &job->fonts, &job->frame);
     pr_census(&d, job, w, true);
     for (size_t i = 0; i < w->n && !d.err; i++)

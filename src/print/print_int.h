@@ -30,9 +30,10 @@
 #define PR_BODY_W   (PR_PAGE_W - 2 * PR_MARGIN)
 
 /* Caps: a hostile index must not make a pack without end */
-#define PR_MAX_PAGES    20000 /* per PDF */
-#define PR_MAX_TEXT     65536 /* bytes of one text, longer is refused as damaged */
-#define PR_MAX_PATIENTS 20000 /* inpatients of one ward */
+#define PR_MAX_PAGES     20000 /* per PDF */
+#define PR_MAX_TEXT      65536 /* bytes of one text, longer is refused as damaged */
+#define PR_MAX_PATIENTS  20000 /* inpatients of one ward */
+#define PR_WARD_NAME_MAX 60    /* bytes: "ward-" + 3 per byte + ".pdf" stays within NAME_MAX */
 
 /* ---- fonts and text (fonts.c) --------------------------------------------------------- */
 enum pr_font { PR_F_SMALL, PR_F_BODY, PR_F_BOLD, PR_F_HEAD, PR_F_TITLE, PR_F_LARGE, PR_F_COUNT_ };

@@ -23,13 +23,11 @@ static int hexval(char c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* The ward of "ward-<escaped>.pdf" (the inverse of cv_print_file_name) into `out`; false
- * for any other name. */
-static bool pack_ward(const char *file, char *out, size_t n)
+bool web_pack_ward(const char *file, char *out, size_t n)
 {
     size_t len = strlen(file), o = 0;
 
-    if (len < 10 || len > 127 || strncmp(file, "ward-", 5) != 0 ||
+    if (len < 10 || len > 255 || strncmp(file, "ward-", 5) != 0 ||
         strcmp(file + len - 4, ".pdf") != 0)
         return false;
     for (size_t i = 5; i < len - 4; i++) {
@@ -58,14 +56,14 @@ static bool pack_ward(const char *file, char *out, size_t n)
 
 static bool pack_name_ok(const char *name)
 {
-    char ward[128];
+    char ward[256];
 
-    return strcmp(name, "hospital.pdf") == 0 || pack_ward(name, ward, sizeof(ward));
+    return strcmp(name, "hospital.pdf") == 0 || web_pack_ward(name, ward, sizeof(ward));
 }
 
 struct pack {
-    char file[128];
-    char ward[128];
+    char file[256];
+    char ward[256];
     time_t made;
     long long bytes;
 };
@@ -93,7 +91,7 @@ static size_t list_packs(const char *dir, struct pack **out)
             fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         cv_strlcpy(p.file, e->d_name, sizeof(p.file));
-        if (!pack_ward(p.file, p.ward, sizeof(p.ward)))
+        if (!web_pack_ward(p.file, p.ward, sizeof(p.ward)))
             p.ward[0] = '\0'; /* hospital.pdf sorts first */
         p.made = st.st_mtime;
         p.bytes = (long long)st.st_size;

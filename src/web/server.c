@@ -52,7 +52,7 @@ static void add_security_headers(struct MHD_Response *resp, const struct web_req
 static struct MHD_Response *file_response(struct web_req *r)
 {
     struct MHD_Response *resp = MHD_create_response_from_fd(r->file_size, r->file_fd);
-    char disp[200];
+    char disp[300];
 
     if (!resp)
         return NULL;

@@ -141,7 +141,7 @@ struct web_req {
     /* a file to send instead of `out` (page_packs.c); -1 when none */
     int file_fd;
     uint64_t file_size;
-    char file_name[128];
+    char file_name[256];
 };
 
 /* The server's shared state (server.c). */
@@ -194,6 +194,10 @@ bool web_role_sees_snapshots(enum cv_role role);
 /* The daemon's downtime packs (page_packs.c): the list per ward, and one for download. */
 void web_page_packs(struct web_req *r);
 void web_page_pack_file(struct web_req *r, const char *name);
+/* The ward of a pack's file name "ward-<escaped>.pdf" (the inverse of cv_print_file_name)
+ * into `out` (n bytes); false for any other name, and for one that does not decode to
+ * valid UTF-8 without NUL. */
+bool web_pack_ward(const char *file, char *out, size_t n);
 void web_page_ward(struct web_req *r, const char *ward, bool beds);
 bool web_page_static(struct web_req *r, const char *name);
 void web_search_form(struct web_req *r, const char *q);
