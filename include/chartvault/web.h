@@ -143,8 +143,9 @@ struct cv_web_snapshot {
 struct cv_web_snapshots {
     /* Every snapshot, oldest first. [out] *v: caller frees with cv_free(). */
     enum cv_err (*list)(void *arg, struct cv_web_snapshot **v, size_t *n);
-    /* The path of a read-only copy of snapshot `name`'s index, made on first use. */
-    enum cv_err (*index_path)(void *arg, const char *name, char *path, size_t n);
+    /* The path of a read-only copy of snapshot `name`'s index, made on first use, and the
+     * snapshot's time. */
+    enum cv_err (*index_path)(void *arg, const char *name, char *path, size_t n, long long *time);
     void *arg;
 };
 

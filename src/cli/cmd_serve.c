@@ -86,9 +86,10 @@ static enum cv_err snapshots_list(void *arg, struct cv_web_snapshot **v, size_t 
     return CV_OK;
 }
 
-static enum cv_err snapshots_index_path(void *arg, const char *name, char *path, size_t n)
+static enum cv_err snapshots_index_path(void *arg, const char *name, char *path, size_t n,
+                                        long long *time)
 {
-    return cli_keeper_index(arg, name, path, n, NULL, NULL);
+    return cli_keeper_index(arg, name, path, n, NULL, time);
 }
 
 static int serve_loop(const struct cv_web_config *cfg)

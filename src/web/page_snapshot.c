@@ -39,23 +39,6 @@ static const char *short_name(const char *name, char out[9])
     return out;
 }
 
-/* The time of a snapshot, from the helper's list (0 when it is not there). */
-static long long snapshot_time(struct web_req *r, const char *name)
-{
-    const struct cv_web_snapshots *s = r->w->cfg.snapshots;
-    struct cv_web_snapshot *v = NULL;
-    size_t n = 0;
-    long long t = 0;
-
-    if (!s || s->list(s->arg, &v, &n) != CV_OK)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i].name, name) == 0 && v[i].has_index)
-            t = v[i].time;
-    cv_free(v);
-    return t;
-}
-
 void web_snapshot_attach(struct web_req *r)
 {
     const struct cv_web_snapshots *s = r->w->cfg.snapshots;
@@ -64,13 +47,12 @@ void web_snapshot_attach(struct web_req *r)
     if (r->session_state != SESSION_OK || !r->session.snapshot[0] || !s ||
         !web_role_sees_snapshots(r->session.role))
         return;
-    if (s->index_path(s->arg, r->session.snapshot, r->snap_path, sizeof(r->snap_path)) != CV_OK) {
+    if (s->index_path(s->arg, r->session.snapshot, r->snap_path, sizeof(r->snap_path),
+                      &r->snap_time) != CV_OK) {
         log_warn("snapshot %.8s: %s", r->session.snapshot, cv_errmsg());
         r->snap_path[0] = '\0';
         web_session_set_snapshot(r->w->sessions, r->token, "");
-        return;
     }
-    r->snap_time = snapshot_time(r, r->session.snapshot);
 }
 
 static void back_button(struct web_req *r)
@@ -178,7 +160,7 @@ void web_page_snapshot_switch(struct web_req *r)
         html_message_page(r, MHD_HTTP_BAD_REQUEST, M_BAD_REQUEST, NULL);
         return;
     }
-    if (*name && s->index_path(s->arg, name, path, sizeof(path)) != CV_OK) {
+    if (*name && s->index_path(s->arg, name, path, sizeof(path), NULL) != CV_OK) {
         log_warn("snapshot %.8s: %s", name, cv_errmsg());
         web_audit(r, "snapshot", "fail", NULL, name);
         html_message_page(r, MHD_HTTP_NOT_FOUND, M_NOT_FOUND, T(r, M_SNAPSHOT_NONE));
