@@ -208,6 +208,17 @@ static int serve_run(int argc, char **argv)
             return cli_fail("serve", err);
         snaps.arg = keeper;
         cfg.snapshots = &snaps;
+        if (cfg.db_path) { /* a wrong passphrase is said now, not at the first switch */
+            struct cli_snapshot_entry *e = NULL;
+            size_t n;
+
+            err = cli_keeper_list(keeper, &e, &n);
+            cv_free(e);
+            if (err) {
+                cli_keeper_stop(keeper);
+                return cli_fail("serve", err);
+            }
+        }
     }
     if (repo && !cfg.db_path) {
         err =

@@ -356,7 +356,7 @@ static void prune(const char *root, unsigned keep, const char *current)
 enum cv_err cv_print_refresh(struct cv_index *idx, const char *root, unsigned keep,
                              const struct cv_print_options *opt, struct cv_print_stats *stats)
 {
-    char name[64], dir[PATH_MAX], link[PATH_MAX], tmp[PATH_MAX];
+    char name[80], dir[PATH_MAX], link[PATH_MAX], tmp[PATH_MAX], build[PATH_MAX];
     time_t now = cv_now();
     struct tm tm;
     enum cv_err err;
@@ -366,17 +366,25 @@ enum cv_err cv_print_refresh(struct cv_index *idx, const char *root, unsigned ke
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", root, name) >= sizeof(dir) ||
         (size_t)snprintf(link, sizeof(link), "%s/current", root) >= sizeof(link) ||
-        (size_t)snprintf(tmp, sizeof(tmp), "%s/.current.tmp", root) >= sizeof(tmp))
+        (size_t)snprintf(tmp, sizeof(tmp), "%s/.current.tmp", root) >= sizeof(tmp) ||
+        (size_t)snprintf(build, sizeof(build), "%s/.packs-building", root) >= sizeof(build))
         return cv_fail(CV_EINVAL, "path too long: '%s'", root);
     err = cv_mkdir_p(root, 0755);
     if (err)
         return err;
-    if (access(dir, F_OK) == 0 && remove_tree(dir) != CV_OK) /* two refreshes in one second */
+    /* made under a hidden name, renamed when whole: a packs-* folder is always complete */
+    if (access(build, F_OK) == 0 && remove_tree(build) != CV_OK) /* left by a crash */
         return CV_EIO;
-    err = cv_print_packs(idx, dir, NULL, opt, stats);
+    for (int i = 2; access(dir, F_OK) == 0 && i < 100; i++) { /* two refreshes in a second */
+        snprintf(name + 21, sizeof(name) - 21, "-%d", i);
+        snprintf(dir, sizeof(dir), "%s/%s", root, name);
+    }
+    err = cv_print_packs(idx, build, NULL, opt, stats);
+    if (!err && rename(build, dir) != 0)
+        err = cv_fail_errno(CV_EIO, "cannot rename '%s' to '%s'", build, dir);
     if (err) {
-        if (access(dir, F_OK) == 0)
-            remove_tree(dir);
+        if (access(build, F_OK) == 0)
+            remove_tree(build);
         return err;
     }
     unlink(tmp);

@@ -40,9 +40,13 @@ ls "$P/current" | grep -q '^ward-.*\.pdf$' || fail "no ward pack in $(ls "$P/cur
 pdftotext "$P/current/hospital.pdf" - | grep -q "テスト総合病院" || fail "facility_name not printed"
 wait_for 30 sh -c "[ \"\$(readlink '$P/current')\" != '$first' ]" || fail "packs were not refreshed"
 sleep 4
+# between making a refresh whole and pruning, keep + 1 folders exist for a moment
 n=$(ls -d "$P"/packs-* | wc -l)
-[ "$n" -le 2 ] || fail "$n refreshes kept, wanted at most 2"
-pass "packs refreshed every interval into current/, $n kept"
+[ "$n" -le 3 ] || fail "$n refreshes kept, wanted at most 2 (+1 while one is switched in)"
+for d in "$P"/packs-*; do
+    [ -f "$d/hospital.pdf" ] || fail "$d is not a whole refresh"
+done
+pass "packs refreshed every interval into current/, every packs-* folder whole"
 
 # a refresh that cannot write: alerted, the last packs stay
 mv "$P" "$T/packs.moved"
@@ -64,4 +68,6 @@ bad = [i for i in ids if i in text]
 assert not bad, f"patient IDs in alerts: {bad[:3]}"
 PYEOF
 stop_daemon
-pass "no patient ID in any alert"
+n=$(ls -d "$P"/packs-* | wc -l)
+[ "$n" -le 2 ] || fail "$n refreshes kept after the daemon stopped, wanted at most 2"
+pass "no patient ID in any alert; $n refreshes kept"
