@@ -2,6 +2,8 @@
 # complete packs-<time> folder) with the configured facility name, are made again every
 # interval with only `keep` folders left; a refresh that fails is alerted (webhook), the last
 # packs stay, and the alert clears when refreshing works again. No alert names a patient.
+# When the daemon freezes (ransomware-like change), the packs are made again at once from the
+# last good data, without waiting for the interval.
 . "$CV_SOURCE_DIR/tests/lib.sh"
 . "$CV_SOURCE_DIR/tests/daemon_lib.sh"
 
@@ -71,3 +73,33 @@ stop_daemon
 n=$(ls -d "$P"/packs-* | wc -l)
 [ "$n" -le 2 ] || fail "$n refreshes kept after the daemon stopped, wanted at most 2"
 pass "no patient ID in any alert; $n refreshes kept"
+
+# ---- a freeze refreshes at once (interval 1 h: only the freeze can explain a new refresh)
+command -v openssl >/dev/null || { echo "openssl missing: freeze part skipped"; exit 0; }
+make_hospital "$T/src2" 2
+P2="$T/packs2"
+write_config "$T/c2.conf" <<CONF
+[source]
+path = $T/src2
+[index]
+db = $T/index2.sqlite
+[alerts]
+syslog = no
+[print]
+dir = $P2
+interval = 1h
+[daemon]
+state_dir = $T/state2
+CONF
+start_daemon "$T/c2.conf"
+wait_for 60 test -f "$P2/current/hospital.pdf" || fail "no first packs (log: $T/daemon.log)"
+before=$(readlink "$P2/current")
+sleep 1 # a refresh in the same second would get the same name
+find "$T/src2" -type f | awk 'NR % 5 == 0' > "$T/victims"
+# shellcheck disable=SC2016
+xargs -P 4 -I{} sh -c 'openssl enc -aes-256-cbc -pbkdf2 -pass pass:ransom -in "$1" -out "$1.enc" && mv "$1.enc" "$1"' _ {} < "$T/victims"
+wait_for 30 status_check "$T/c2.conf" 's["freeze"]["frozen"]' || fail "the attack did not freeze the daemon"
+wait_for 30 sh -c "[ \"\$(readlink '$P2/current')\" != '$before' ]" ||
+    fail "no refresh after the freeze (interval 1 h)"
+stop_daemon
+pass "the freeze made the packs again at once"
