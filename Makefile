@@ -6,6 +6,7 @@
 #   make fuzz      run every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make format    apply clang-format to all C sources
 #   make screenshots  refresh docs/screenshots/ from the headless browser test
+#   make deb       a Debian package of the release build (packaging/make-deb), in build/deb/
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -16,7 +17,7 @@ CTEST_ARGS ?=
 C_SOURCES  = git ls-files --cached --others --exclude-standard '*.c' '*.h'
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps check check-release check-asan demo bench fuzz format format-check clean screenshots
+.PHONY: all deps check check-release check-asan demo bench fuzz format format-check clean screenshots deb
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -46,6 +47,9 @@ fuzz: deps
 	    -DCV_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@scripts/run-fuzzers $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+deb: all
+	@packaging/make-deb $(BUILD) $(BUILD)/deb
 
 screenshots: all
 	cd $(BUILD) && CV_UPDATE_SCREENSHOTS=1 ctest --output-on-failure -R e2e_viewer_browser

@@ -1,7 +1,7 @@
 # lib.sh: shared helpers for benchmarks, sourced by bench/* scripts.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CHARTVAULT="$ROOT/build/chartvault"
+CHARTVAULT="${BENCH_CHARTVAULT:-$ROOT/build/chartvault}"
 BENCH_DATA="${BENCH_DATA:-$ROOT/build/bench-data}"
 mkdir -p "$BENCH_DATA"
 [ -x "$CHARTVAULT" ] || { echo "build first: make" >&2; exit 1; }

@@ -84,6 +84,13 @@ struct cv_config {
     long anomaly_files;    /* default 500 */
     double anomaly_percent;
 
+    /* [print]: downtime packs, off unless `dir` is set */
+    char *print_dir;      /* packs-<time>/ folders and the `current` link */
+    long print_interval;  /* seconds between refreshes; default 15 min (and after a freeze) */
+    long print_validity;  /* "not valid after" = data time + this; default 1 h */
+    long print_keep;      /* refreshes kept; default 3 */
+    char *print_facility; /* the hospital's name on every page; default: [source] facility */
+
     /* [daemon] */
     char *state_dir; /* status, counters, freeze flag, drill scratch; default beside the index */
 };

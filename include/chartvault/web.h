@@ -20,7 +20,9 @@
 #define CV_LOCKOUT_WINDOW_SECS   (15 * 60)
 #define CV_LOCKOUT_DURATION_SECS (15 * 60)
 
-enum cv_role { CV_ROLE_VIEWER, CV_ROLE_ADMIN };
+/* viewer: reads the live data; doctor: also earlier snapshots ("as it was before ..."); admin:
+ * everything. Values are only ever appended (the accounts file stores the names). */
+enum cv_role { CV_ROLE_VIEWER, CV_ROLE_ADMIN, CV_ROLE_DOCTOR };
 
 struct cv_account_info {
     char name[CV_ACCOUNT_NAME_MAX + 1];
@@ -127,6 +129,26 @@ struct cv_audit_record {
 /* Parse one line of the log (without its newline). */
 enum cv_err cv_audit_record_parse(const char *line, size_t n, struct cv_audit_record *r);
 
+/* ---- earlier snapshots ------------------------------------------------------------------ */
+struct cv_web_snapshot {
+    char name[80];
+    long long time; /* seconds since 1970 */
+    bool has_index; /* taken with the reference index (only those can be shown) */
+    bool suspect;   /* tagged suspect: taken while the source was frozen */
+};
+
+/* Where the viewer finds earlier snapshots' indexes. The viewer never opens a repository and
+ * never holds its key: `chartvault serve --repo` hands it a helper process that does (see
+ * cmd_serve.c). Called from worker threads, one call at a time. */
+struct cv_web_snapshots {
+    /* Every snapshot, oldest first. [out] *v: caller frees with cv_free(). */
+    enum cv_err (*list)(void *arg, struct cv_web_snapshot **v, size_t *n);
+    /* The path of a read-only copy of snapshot `name`'s index, made on first use, and the
+     * snapshot's time. */
+    enum cv_err (*index_path)(void *arg, const char *name, char *path, size_t n, long long *time);
+    void *arg;
+};
+
 /* ---- the server --------------------------------------------------------------------------- */
 struct cv_web_config {
     const char *db_path;   /* the reference index, opened read-only */
@@ -137,6 +159,13 @@ struct cv_web_config {
     const char *client_ca; /* PEM: demand client certificates signed by it; NULL: none */
     long stale_minutes;    /* freshness banner turns red past this; default 30 */
     unsigned threads;      /* worker threads; 0: one per core */
+    /* `db_path` is the index of this snapshot (serve --repo): the banner says so */
+    const char *snapshot_name;
+    long long snapshot_time;
+    /* earlier snapshots a doctor or admin may switch to (audited); NULL: none */
+    const struct cv_web_snapshots *snapshots;
+    /* the daemon's downtime packs ([print] folder, its current/ is listed); NULL: none */
+    const char *packs_dir;
 };
 
 struct cv_web;

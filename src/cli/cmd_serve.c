@@ -1,9 +1,12 @@
 /*
  * cmd_serve.c: `chartvault serve`: the downtime viewer. It opens the reference index
  * read-only and holds no repository key; it serves HTTPS only, making a self-signed
- * certificate in the state folder on first start when none is given.
+ * certificate in the state folder on first start when none is given. With --repo it serves
+ * the index stored in a snapshot (on a laptop with an offline copy, say) and lets a doctor
+ * switch to earlier ones; a helper process forked first holds the key (snapshot_keeper.c).
  */
 #include "cli.h"
+#include "snapshot_keeper.h"
 
 #include <chartvault/web.h>
 
@@ -23,13 +26,21 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: chartvault serve --db FILE --state DIR [--listen ADDR:PORT]\n"
+            "usage: chartvault serve (--db FILE | --repo LOCATION [--snapshot ID|latest])\n"
+            "                        --state DIR [--listen ADDR:PORT] [--packs DIR]\n"
             "                        [--tls-cert FILE --tls-key FILE] [--client-ca FILE]\n"
-            "                        [--stale-minutes N] [--threads N]\n\n"
+            "                        [--stale-minutes N] [--threads N] [--password-file FILE]\n\n"
             "Serve the reference index read-only over HTTPS to clinicians: patient search and\n"
             "summary, ward census and bed map, in Japanese (English on request).\n\n"
             "  --db FILE            the reference index (may be missing; replaced files are\n"
             "                       picked up without a restart)\n"
+            "  --repo LOCATION      a repository (or its offline copy): serve the index stored\n"
+            "                       in a snapshot, and let doctors and admins switch to earlier\n"
+            "                       ones (with --db: the live index, plus the switch)\n"
+            "  --snapshot ID        the snapshot to serve with --repo alone (default latest)\n"
+            "  --password-file FILE the repository passphrase (or $CHARTVAULT_PASSWORD, or asked)\n"
+            "  --packs DIR          the daemon's downtime packs folder ([print] dir), listed\n"
+            "                       per ward for download\n"
             "  --state DIR          accounts, audit log, self-signed certificate\n"
             "  --listen ADDR:PORT   default 127.0.0.1:8443 ([::1]:8443 for IPv6)\n"
             "  --tls-cert/--tls-key a PEM certificate and its key (default: self-signed,\n"
@@ -49,6 +60,36 @@ static void warn_no_accounts(const char *state)
                "%s'\n",
                state);
     cv_free(v);
+}
+
+/* The viewer's view of the snapshot helper. */
+static enum cv_err snapshots_list(void *arg, struct cv_web_snapshot **v, size_t *n)
+{
+    struct cli_snapshot_entry *e;
+    enum cv_err err = cli_keeper_list(arg, &e, n);
+
+    *v = NULL;
+    if (err)
+        return err;
+    *v = cv_calloc(*n ? *n : 1, sizeof(**v));
+    if (!*v) {
+        cv_free(e);
+        return cv_fail(CV_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < *n; i++) {
+        cv_strlcpy((*v)[i].name, e[i].name, sizeof((*v)[i].name));
+        (*v)[i].time = e[i].time;
+        (*v)[i].has_index = e[i].has_db;
+        (*v)[i].suspect = e[i].suspect;
+    }
+    cv_free(e);
+    return CV_OK;
+}
+
+static enum cv_err snapshots_index_path(void *arg, const char *name, char *path, size_t n,
+                                        long long *time)
+{
+    return cli_keeper_index(arg, name, path, n, NULL, time);
 }
 
 static int serve_loop(const struct cv_web_config *cfg)
@@ -85,13 +126,23 @@ static int serve_run(int argc, char **argv)
         {"client-ca", required_argument, NULL, 'a'},
         {"stale-minutes", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 't'},
+        {"repo", required_argument, NULL, 'r'},
+        {"snapshot", required_argument, NULL, 'S'},
+        {"password-file", required_argument, NULL, 'P'},
+        {"packs", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct cv_web_config cfg = {0};
+    struct cv_web_snapshots snaps = {snapshots_list, snapshots_index_path, NULL};
+    struct cli_keeper *keeper = NULL;
+    const char *repo = NULL, *spec = NULL, *password_file = NULL;
+    char path[4096], name[80];
+    long long snap_time = 0;
     struct sigaction sa;
+    enum cv_err err;
     long v;
-    int c;
+    int c, rc;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -123,6 +174,18 @@ static int serve_run(int argc, char **argv)
                 return cli_usage_error("serve", "%s", cv_errmsg());
             cfg.threads = (unsigned)v;
             break;
+        case 'r':
+            repo = optarg;
+            break;
+        case 'S':
+            spec = optarg;
+            break;
+        case 'P':
+            password_file = optarg;
+            break;
+        case 'p':
+            cfg.packs_dir = optarg;
+            break;
         case 'h':
             usage(stdout);
             return CLI_EXIT_OK;
@@ -132,16 +195,51 @@ static int serve_run(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
-    if (!cfg.db_path || !cfg.state_dir)
-        return cli_usage_error("serve", "--db and --state are required");
+    if ((!cfg.db_path && !repo) || !cfg.state_dir)
+        return cli_usage_error("serve", "--db FILE or --repo LOCATION, and --state, are required");
+    if (spec && (!repo || cfg.db_path))
+        return cli_usage_error("serve", "--snapshot goes with --repo (and without --db)");
     if (!cfg.tls_cert != !cfg.tls_key)
         return cli_usage_error("serve", "--tls-cert and --tls-key go together");
+    if (repo) {
+        /* first of all, before any thread: the helper that alone will hold the key */
+        err = cli_keeper_start(repo, password_file, &keeper);
+        if (err)
+            return cli_fail("serve", err);
+        snaps.arg = keeper;
+        cfg.snapshots = &snaps;
+        if (cfg.db_path) { /* a wrong passphrase is said now, not at the first switch */
+            struct cli_snapshot_entry *e = NULL;
+            size_t n;
+
+            err = cli_keeper_list(keeper, &e, &n);
+            cv_free(e);
+            if (err) {
+                cli_keeper_stop(keeper);
+                return cli_fail("serve", err);
+            }
+        }
+    }
+    if (repo && !cfg.db_path) {
+        err =
+            cli_keeper_index(keeper, spec ? spec : "latest", path, sizeof(path), name, &snap_time);
+        if (err) {
+            cli_keeper_stop(keeper);
+            return cli_fail("serve", err);
+        }
+        cfg.db_path = path;
+        cfg.snapshot_name = name;
+        cfg.snapshot_time = snap_time;
+        printf("serving the index of snapshot %.8s\n", name);
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    return serve_loop(&cfg);
+    rc = serve_loop(&cfg);
+    cli_keeper_stop(keeper);
+    return rc;
 }
 
 const struct cli_command cli_cmd_serve = {

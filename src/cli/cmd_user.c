@@ -13,7 +13,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: chartvault user add NAME --role viewer|admin --state DIR "
+            "usage: chartvault user add NAME --role viewer|doctor|admin --state DIR "
             "[--password-file FILE]\n"
             "       chartvault user passwd NAME --state DIR [--password-file FILE]\n"
             "       chartvault user lock NAME --state DIR\n"
@@ -96,7 +96,7 @@ static int user_password(const char *sub, const char *name, const struct user_op
 
     if (strcmp(sub, "add") == 0) {
         if (!o->role)
-            return cli_usage_error("user", "add needs --role viewer|admin");
+            return cli_usage_error("user", "add needs --role viewer|doctor|admin");
         if (cv_role_parse(o->role, &role))
             return cli_usage_error("user", "%s", cv_errmsg());
     }

@@ -70,6 +70,11 @@ static const struct key_def keys[] = {
     {"thresholds", "snapshot_max_age", K_DURATION, CFG(snapshot_max_age), 0, 0},
     {"thresholds", "anomaly_files", K_COUNT, CFG(anomaly_files), 1, 100000000},
     {"thresholds", "anomaly_percent", K_PERCENT, CFG(anomaly_percent), 0, 0},
+    {"print", "dir", K_PATH, CFG(print_dir), 0, 0},
+    {"print", "interval", K_DURATION, CFG(print_interval), 0, 0},
+    {"print", "valid_for", K_DURATION, CFG(print_validity), 0, 0},
+    {"print", "keep", K_COUNT, CFG(print_keep), 1, 100},
+    {"print", "facility_name", K_TEXT, CFG(print_facility), 0, 0},
     {"daemon", "state_dir", K_PATH, CFG(state_dir), 0, 0},
 };
 
@@ -398,6 +403,9 @@ static void set_defaults(struct cv_config *c)
     c->snapshot_max_age = 3600;
     c->anomaly_files = 500;
     c->anomaly_percent = 1.0;
+    c->print_interval = 15 * 60;
+    c->print_validity = 3600;
+    c->print_keep = 3;
 }
 
 /* What no single key can say: required keys and keys that need each other. */
@@ -557,6 +565,8 @@ void cv_config_free(struct cv_config *c)
     for (size_t i = 0; i < c->nmail_to; i++)
         cv_free(c->mail_to[i]);
     cv_free(c->webhook);
+    cv_free(c->print_dir);
+    cv_free(c->print_facility);
     cv_free(c->state_dir);
     memset(c, 0, sizeof(*c));
 }

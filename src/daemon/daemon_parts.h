@@ -104,6 +104,15 @@ enum cv_err cv_protector_check(struct cv_protector *p, bool *ok, char *detail, s
 /* Where a repository lives, for the 3-2-1-1-0 line. */
 void cv_protect_repo_kind(const struct cv_config_repo *r, bool *offsite, bool *immutable);
 
+/* ---- downtime packs ([print], packs.c) ------------------------------------------------ */
+struct cv_packer;
+
+enum cv_err cv_packer_new(struct cv_packer **out, const struct cv_config *cfg,
+                          struct cv_alerter *alerts);
+/* Refresh the packs when due, or now (after a freeze); a failure is alerted, not fatal. */
+void cv_packer_tend(struct cv_packer *p, time_t now, bool now_please);
+void cv_packer_free(struct cv_packer *p);
+
 /* "45 s", "12 min", "3.5 h", "2.0 d": an age or a limit as a person reads it. */
 void cv_format_duration(long long seconds, char *buf, size_t n);
 

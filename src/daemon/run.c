@@ -47,6 +47,8 @@ struct daemon {
     struct cv_indexer *indexer;
     struct cv_mllp_store *store;
     struct cv_mllp_server *mllp;
+    struct cv_packer *packer;            /* [print] */
+    bool packs_now;                      /* the source just froze: print the last good data now */
     struct cv_mllp_counters mllp_before; /* of listeners that stopped, so totals survive */
     time_t mllp_retry_at;
     long mllp_backoff;
@@ -379,6 +381,7 @@ static void freeze_tend(struct daemon *d)
         cv_state_set_int(d->state, "frozen", ix.frozen);
         cv_state_set_int(d->state, "frozen_since", ix.frozen_since);
         cv_state_set_text(d->state, "frozen_reason", ix.frozen ? ix.frozen_reason : NULL);
+        d->packs_now |= ix.frozen;
         d->was_frozen = ix.frozen;
     }
 }
@@ -472,6 +475,8 @@ static enum cv_err daemon_start(struct daemon *d)
     }
     err = load_repos(d, d->started);
     if (!err)
+        err = cv_packer_new(&d->packer, d->cfg, d->alerts);
+    if (!err)
         err = cv_indexer_start(d->indexer);
     return err;
 }
@@ -482,6 +487,7 @@ static void daemon_stop(struct daemon *d)
         cv_protector_free(d->repos[i].vault);
     cv_mllp_server_free(d->mllp);
     cv_mllp_store_free(d->store);
+    cv_packer_free(d->packer);
     cv_indexer_free(d->indexer);
     if (d->state) {
         cv_state_set_int(d->state, "heartbeat", cv_now());
@@ -536,6 +542,10 @@ enum cv_err cv_daemon_run(const struct cv_config *cfg)
         heartbeat(&d, now);
         mllp_tend(&d, now);
         freeze_tend(&d);
+        if (index_ready(&d, now)) { /* packs from a complete index only */
+            cv_packer_tend(d.packer, now, d.packs_now);
+            d.packs_now = false;
+        }
         repos_tend(&d, now);
     }
     daemon_stop(&d);

@@ -35,7 +35,7 @@ struct accounts {
 
 const char *cv_role_name(enum cv_role role)
 {
-    return role == CV_ROLE_ADMIN ? "admin" : "viewer";
+    return role == CV_ROLE_ADMIN ? "admin" : role == CV_ROLE_DOCTOR ? "doctor" : "viewer";
 }
 
 enum cv_err cv_role_parse(const char *s, enum cv_role *out)
@@ -44,8 +44,10 @@ enum cv_err cv_role_parse(const char *s, enum cv_role *out)
         *out = CV_ROLE_VIEWER;
     else if (strcmp(s, "admin") == 0)
         *out = CV_ROLE_ADMIN;
+    else if (strcmp(s, "doctor") == 0)
+        *out = CV_ROLE_DOCTOR;
     else
-        return cv_fail(CV_EINVAL, "role must be 'viewer' or 'admin', not '%s'", s);
+        return cv_fail(CV_EINVAL, "role must be 'viewer', 'doctor' or 'admin', not '%s'", s);
     return CV_OK;
 }
 

@@ -2,7 +2,9 @@
  * data.c: the reference index as the pages see it. Each worker thread keeps its own
  * read-only handle (the index API wants one per thread); a missing or unreadable index is
  * retried at most once a second, and every page then says that no data is available and
- * why. A newer index file renamed over the path is picked up by the handle itself.
+ * why. A newer index file renamed over the path is picked up by the handle itself. A session
+ * looking at an earlier snapshot reads that snapshot's index through a handle of its own
+ * (a few per thread, the least recently used one reopened for another snapshot).
  */
 #include "web_internal.h"
 
@@ -31,6 +33,8 @@ struct web_index {
 };
 
 struct web_data {
+    char path[4096]; /* of a snapshot's index; "" for the live one */
+    uint64_t used;
     struct cv_index *idx;
     bool in_snapshot;
     struct cv_index_version version; /* of this request's snapshot */
@@ -51,15 +55,53 @@ static void cache_clear(struct web_data *d)
     }
 }
 
-static void data_free(void *p)
-{
-    struct web_data *d = p;
+#define SNAPSHOT_HANDLES 2
 
-    if (!d)
-        return;
+/* What one worker thread keeps: the live index, and a few snapshots' */
+struct thread_data {
+    struct web_data live;
+    struct web_data snap[SNAPSHOT_HANDLES];
+    uint64_t tick;
+};
+
+static void data_close(struct web_data *d)
+{
     cache_clear(d);
     cv_index_close(d->idx);
-    cv_free(d);
+    memset(d, 0, sizeof(*d));
+}
+
+static void data_free(void *p)
+{
+    struct thread_data *td = p;
+
+    if (!td)
+        return;
+    data_close(&td->live);
+    for (size_t i = 0; i < SNAPSHOT_HANDLES; i++)
+        data_close(&td->snap[i]);
+    cv_free(td);
+}
+
+/* The handle for a snapshot's index at `path`: the one open on it, or the least recently
+ * used slot, closed and given to it. */
+static struct web_data *snapshot_data(struct thread_data *td, const char *path)
+{
+    struct web_data *d = &td->snap[0];
+
+    for (size_t i = 0; i < SNAPSHOT_HANDLES; i++) {
+        if (strcmp(td->snap[i].path, path) == 0) {
+            d = &td->snap[i];
+            goto out;
+        }
+        if (td->snap[i].used < d->used)
+            d = &td->snap[i];
+    }
+    data_close(d);
+    cv_strlcpy(d->path, path, sizeof(d->path));
+out:
+    d->used = ++td->tick;
+    return d;
 }
 
 enum cv_err web_index_new(const char *db_path, struct web_index **out)
@@ -108,17 +150,17 @@ void web_data_failed(struct web_req *r)
     d->last_try_ms = cv_monotonic_ms();
 }
 
-static void data_open(struct web_index *ix, struct web_data *d)
+static void data_open(const char *path, struct web_data *d)
 {
     struct stat st;
     enum cv_err err;
 
     d->last_try_ms = cv_monotonic_ms();
-    if (stat(ix->path, &st) != 0) {
+    if (stat(path, &st) != 0) {
         snprintf(d->why, sizeof(d->why), "missing");
         return;
     }
-    err = cv_index_open(ix->path, CV_INDEX_READONLY, &d->idx);
+    err = cv_index_open(path, CV_INDEX_READONLY, &d->idx);
     if (err) {
         snprintf(d->why, sizeof(d->why), "%s", cv_errmsg());
         d->idx = NULL;
@@ -128,19 +170,21 @@ static void data_open(struct web_index *ix, struct web_data *d)
 void web_data_attach(struct web_req *r)
 {
     struct web_index *ix = r->w->index;
-    struct web_data *d = pthread_getspecific(ix->key);
+    struct thread_data *td = pthread_getspecific(ix->key);
+    struct web_data *d;
     uint64_t now = cv_monotonic_ms();
 
-    if (!d) {
-        d = cv_calloc(1, sizeof(*d));
-        if (!d || pthread_setspecific(ix->key, d) != 0) {
-            cv_free(d);
+    if (!td) {
+        td = cv_calloc(1, sizeof(*td));
+        if (!td || pthread_setspecific(ix->key, td) != 0) {
+            cv_free(td);
             return;
         }
     }
+    d = r->snap_path[0] ? snapshot_data(td, r->snap_path) : &td->live;
     r->data = d;
     if (!d->idx && (d->last_try_ms == 0 || now - d->last_try_ms >= RETRY_MS))
-        data_open(ix, d);
+        data_open(r->snap_path[0] ? r->snap_path : ix->path, d);
     if (d->idx && (!d->have_info || now - d->info_ms >= INFO_MS)) {
         if (cv_index_info(d->idx, &d->info) != CV_OK) {
             web_data_failed(r);

@@ -142,10 +142,13 @@ static void header_bar(struct web_req *r)
 {
     html(r, "<header class=\"top\"><a class=\"brand\" href=\"/\">%s</a><nav>", T(r, M_APP));
     if (r->session_state == SESSION_OK) {
-        html(r,
-             "<a class=\"navbtn\" href=\"/\">%s</a><a class=\"navbtn\" href=\"/wards\">%s</a>"
-             "<span class=\"who\">%s</span>",
-             T(r, M_SEARCH), T(r, M_WARDS), r->session.user);
+        html(r, "<a class=\"navbtn\" href=\"/\">%s</a><a class=\"navbtn\" href=\"/wards\">%s</a>",
+             T(r, M_SEARCH), T(r, M_WARDS));
+        if (r->w->cfg.packs_dir)
+            html(r, "<a class=\"navbtn\" href=\"/packs\">%s</a>", T(r, M_PACKS));
+        if (r->w->cfg.snapshots && web_role_sees_snapshots(r->session.role))
+            html(r, "<a class=\"navbtn\" href=\"/snapshots\">%s</a>", T(r, M_SNAPSHOTS));
+        html(r, "<span class=\"who\">%s</span>", r->session.user);
         html(r, "<form class=\"inline\" method=\"post\" action=\"/logout\">");
         html_csrf_field(r, r->session.csrf);
         html(r, "<button class=\"navbtn\" type=\"submit\">%s</button></form>", T(r, M_LOGOUT));
@@ -192,6 +195,7 @@ void html_page_begin(struct web_req *r, const char *title)
          "<script src=\"/static/viewer.js\" defer></script></head><body>",
          r->lang == LANG_JA ? "ja" : "en", title, T(r, M_APP));
     header_bar(r);
+    web_snapshot_banner(r);
     freshness(r, r->data_time, sizeof(r->data_time));
     html(r, "<main>");
 }

@@ -131,3 +131,35 @@ MSG(M_AL_CONTRA, "禁忌", "contraindication")
 MSG(M_AL_SEVERE, "重度", "severe")
 MSG(M_AL_MODERATE, "中等度", "moderate")
 MSG(M_AL_MILD, "軽度", "mild")
+/* earlier snapshots (page_snapshot.c) and downtime packs (page_packs.c) */
+MSG(M_SNAPSHOTS, "過去のスナップショット", "Earlier snapshots")
+MSG(M_SNAPSHOTS_HELP,
+    "攻撃や誤ったデータの前の状態を見るために、過去のスナップショットに切り替えられます。切り替えは"
+    "監査ログに記録されます。",
+    "Switch to an earlier snapshot to see the data as it was before an attack or a wrong "
+    "change. Every switch is recorded in the audit log.")
+MSG(M_SNAPSHOT_SHOWING, "過去のスナップショットを表示中：", "Showing an earlier snapshot: ")
+MSG(M_SNAPSHOT_FROM, "スナップショットから表示：", "Served from snapshot: ")
+MSG(M_SNAPSHOT_BACK, "最新のデータに戻る", "Back to the live data")
+MSG(M_SNAPSHOT_SWITCH, "この時点に切り替え", "Switch to this one")
+MSG(M_SNAPSHOT_NONE, "切り替えられるスナップショットはありません。",
+    "There are no snapshots to switch to.")
+MSG(M_SNAPSHOT_NO_INDEX, "索引なし（表示不可）", "no index (cannot be shown)")
+MSG(M_SNAPSHOT_SUSPECT, "凍結中に取得", "taken while frozen")
+MSG(M_SNAPSHOT_DENIED, "過去のスナップショットは医師または管理者のみ表示できます。",
+    "Only a doctor or an administrator may look at earlier snapshots.")
+MSG(M_SNAPSHOT_OFF,
+    "このビューアには過去のスナップショットがありません（serve --repo で起動してください）。",
+    "This viewer has no earlier snapshots (start it with serve --repo).")
+MSG(M_SNAPSHOT_CURRENT, "表示中", "shown now")
+MSG(M_PACKS, "ダウンタイム用印刷物", "Downtime packs")
+MSG(M_PACKS_HELP,
+    "病棟ごとのPDF（入院患者一覧・患者ごとのページ・リストバンド）。印刷して使ってください。",
+    "One PDF per ward (census, a page per patient, wristband labels), ready to print.")
+MSG(M_PACKS_NONE, "印刷物はまだ作られていません（デーモンの [print] 設定）。",
+    "No packs have been made yet (the daemon's [print] section).")
+MSG(M_PACKS_HOSPITAL, "全病棟（入院患者一覧・緊急連絡先一覧）",
+    "All wards (census and next-of-kin list)")
+MSG(M_PACKS_MADE, "作成", "made")
+MSG(M_PACKS_AGE, "経過", "age")
+MSG(M_PACKS_DOWNLOAD, "ダウンロード", "Download")

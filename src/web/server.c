@@ -48,15 +48,30 @@ static void add_security_headers(struct MHD_Response *resp, const struct web_req
         MHD_add_response_header(resp, "Pragma", "no-cache");
 }
 
+/* A file (a downtime pack) instead of a page: libmicrohttpd reads and closes it. */
+static struct MHD_Response *file_response(struct web_req *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd(r->file_size, r->file_fd);
+    char disp[300];
+
+    if (!resp)
+        return NULL;
+    r->file_fd = -1;
+    snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", r->file_name);
+    MHD_add_response_header(resp, "Content-Disposition", disp);
+    return resp;
+}
+
 static enum MHD_Result send_response(struct web_req *r)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
     size_t len = r->out.len;
-    char *body = cv_buf_steal(&r->out, &len);
+    char *body = r->file_fd >= 0 ? NULL : cv_buf_steal(&r->out, &len);
 
-    resp = MHD_create_response_from_buffer_with_free_callback(len, body ? body : (char *)"",
-                                                              body ? cv_free : NULL);
+    resp = r->file_fd >= 0 ? file_response(r)
+                           : MHD_create_response_from_buffer_with_free_callback(
+                                 len, body ? body : (char *)"", body ? cv_free : NULL);
     if (!resp) {
         cv_free(body);
         return MHD_NO;
@@ -221,6 +236,14 @@ static void route_private(struct web_req *r)
         web_page_search(r);
     else if (strcmp(r->path, "/wards") == 0)
         web_page_wards(r);
+    else if (strcmp(r->path, "/snapshots") == 0)
+        web_page_snapshots(r);
+    else if (strcmp(r->path, "/snapshot") == 0)
+        web_page_snapshot_switch(r);
+    else if (strcmp(r->path, "/packs") == 0)
+        web_page_packs(r);
+    else if (starts(r->path, "/packs/", &rest))
+        web_page_pack_file(r, rest);
     else if (starts(r->path, "/patient/", &rest) || starts(r->path, "/ward/", &rest)) {
         const char *slash = strchr(rest, '/');
         size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
@@ -275,6 +298,7 @@ static void route(struct web_req *r)
         r->cacheable = true;
         return;
     }
+    web_snapshot_attach(r);
     web_data_attach(r);
     if (strcmp(r->path, "/health") == 0)
         web_page_health(r);
@@ -329,6 +353,7 @@ static struct req_state *request_begin(struct cv_web *w, struct MHD_Connection *
     r->post = strcmp(method, "POST") == 0;
     cv_buf_init(&r->body, BODY_MAX);
     cv_buf_init(&r->out, PAGE_MAX);
+    r->file_fd = -1;
     client_address(r);
     r->lang = LANG_JA;
     if (!r->post && strcmp(method, "GET") != 0)
@@ -387,6 +412,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!st)
         return;
     web_data_detach(&st->r);
+    if (st->r.file_fd >= 0)
+        close(st->r.file_fd);
     if (st->r.body.data)
         sodium_memzero(st->r.body.data, st->r.body.len); /* may hold a password */
     cv_buf_free(&st->r.body);

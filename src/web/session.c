@@ -145,6 +145,20 @@ void web_session_end(struct web_sessions *s, const char *token)
     pthread_mutex_unlock(&s->mu);
 }
 
+void web_session_set_snapshot(struct web_sessions *s, const char *token, const char *name)
+{
+    uint8_t digest[32];
+    struct slot *e;
+
+    if (!token_digest(token, digest))
+        return;
+    pthread_mutex_lock(&s->mu);
+    e = find(s, digest);
+    if (e && e->used)
+        cv_strlcpy(e->s.snapshot, name ? name : "", sizeof(e->s.snapshot));
+    pthread_mutex_unlock(&s->mu);
+}
+
 void web_sessions_expire(struct web_sessions *s, time_t now)
 {
     pthread_mutex_lock(&s->mu);

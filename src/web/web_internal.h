@@ -65,10 +65,12 @@ enum web_lang web_lang_from_header(const char *accept_language);
 #define WEB_SESSION_MAX_SECS  (12 * 60 * 60)
 #define WEB_TOKEN_HEX         65 /* 32 random bytes as hex + NUL */
 
+#define WEB_SNAPSHOT_NAME_MAX 80
 struct web_session {
     char user[CV_ACCOUNT_NAME_MAX + 1];
     enum cv_role role;
     char csrf[WEB_TOKEN_HEX];
+    char snapshot[WEB_SNAPSHOT_NAME_MAX]; /* an earlier snapshot shown instead, "" for live */
 };
 enum web_session_state { SESSION_NONE, SESSION_OK, SESSION_EXPIRED };
 struct web_sessions;
@@ -80,6 +82,8 @@ enum cv_err web_session_create(struct web_sessions *s, const char *user, enum cv
 enum web_session_state web_session_touch(struct web_sessions *s, const char *token, time_t now,
                                          struct web_session *out);
 void web_session_end(struct web_sessions *s, const char *token);
+/* Show this session an earlier snapshot ("" for the live data) from its next request on. */
+void web_session_set_snapshot(struct web_sessions *s, const char *token, const char *name);
 void web_sessions_expire(struct web_sessions *s, time_t now);
 void web_random_hex(char out[WEB_TOKEN_HEX]);
 
@@ -131,6 +135,13 @@ struct web_req {
     bool cacheable;     /* static assets only */
     char data_time[32]; /* for the footer */
     struct web_data *data;
+    /* an earlier snapshot this session looks at (page_snapshot.c): its index and time */
+    char snap_path[4096];
+    long long snap_time;
+    /* a file to send instead of `out` (page_packs.c); -1 when none */
+    int file_fd;
+    uint64_t file_size;
+    char file_name[256];
 };
 
 /* The server's shared state (server.c). */
@@ -174,6 +185,19 @@ void web_page_health(struct web_req *r);
 void web_page_search(struct web_req *r);
 void web_page_patient(struct web_req *r, const char *id, bool print);
 void web_page_wards(struct web_req *r);
+/* Earlier snapshots (page_snapshot.c): the list, the audited switch, the banner line. */
+void web_page_snapshots(struct web_req *r);
+void web_page_snapshot_switch(struct web_req *r);
+void web_snapshot_attach(struct web_req *r);
+void web_snapshot_banner(struct web_req *r);
+bool web_role_sees_snapshots(enum cv_role role);
+/* The daemon's downtime packs (page_packs.c): the list per ward, and one for download. */
+void web_page_packs(struct web_req *r);
+void web_page_pack_file(struct web_req *r, const char *name);
+/* The ward of a pack's file name "ward-<escaped>.pdf" (the inverse of cv_print_file_name)
+ * into `out` (n bytes); false for any other name, and for one that does not decode to
+ * valid UTF-8 without NUL. */
+bool web_pack_ward(const char *file, char *out, size_t n);
 void web_page_ward(struct web_req *r, const char *ward, bool beds);
 bool web_page_static(struct web_req *r, const char *name);
 void web_search_form(struct web_req *r, const char *q);
