@@ -52,25 +52,11 @@ const char *web_sex_text(struct web_req *r, const char *sex)
     }
 }
 
-/* Whole years from "YYYY-MM-DD" to today; -1 when unknown. */
+/* Whole years from "YYYY-MM-DD" to today at the facility (the census's today); -1 when
+ * unknown. */
 int web_age(const char *birth)
 {
-    int y, m, d, ty, tm, td;
-    long days;
-
-    if (!birth || cv_parse_date(birth, &days) != CV_OK)
-        return -1;
-    cv_days_to_ymd(days, &y, &m, &d);
-    {
-        time_t now = cv_now();
-        struct tm lt;
-
-        localtime_r(&now, &lt);
-        ty = lt.tm_year + 1900;
-        tm = lt.tm_mon + 1;
-        td = lt.tm_mday;
-    }
-    return ty - y - ((tm < m || (tm == m && td < d)) ? 1 : 0);
+    return cv_index_age(birth, NULL);
 }
 
 static void banner(struct web_req *r, const struct cv_patient *p)
