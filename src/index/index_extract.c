@@ -729,7 +729,8 @@ static bool same_str(const char *a, const char *b)
 /* The results of one OBR keep their OBX-4 only when it groups them: a nested sub-ID (a
  * susceptibility under its organism) or a test code repeated under different sub-IDs (two
  * organisms of one culture). Otherwise OBX-4 says nothing (some writers number every OBX)
- * and they stay plain results, newest per test. Repeats are looked for among the first
+ * and they stay plain results, newest per test. In a grouped OBR, a result without OBX-4
+ * belongs to the report as a whole (sub-ID ""). Repeats are looked for among the first
  * 1000 results only, so that a hostile message cannot make this quadratic. */
 static void settle_groups(struct x_rows *rows, size_t from)
 {
@@ -743,8 +744,11 @@ static void settle_groups(struct x_rows *rows, size_t from)
         for (size_t k = from; k < i && i - from < 1000 && !grouped; k++)
             grouped = same_str(l[k].code, l[i].code) && !same_str(l[k].sub_id, l[i].sub_id);
     }
-    for (size_t i = from; i < n && !grouped; i++)
-        l[i].sub_id = NULL;
+    for (size_t i = from; i < n; i++)
+        if (!grouped)
+            l[i].sub_id = NULL;
+        else if (!l[i].sub_id) /* a result of the whole report (a comment): kept with it */
+            l[i].sub_id = "";
 }
 
 static void extract_labs(struct ex *e, struct x_rows *rows)
