@@ -286,8 +286,9 @@ static void test_recent_medications(void **state)
 
 #define CULTURE_HEAD(id, day)                                                                      \
     MSH("OUL^R22^OUL_R22")                                                                         \
-    PID(id) "SPM|1|||011^喀痰^JC10|||||||||||||" day "1000\r"                                      \
-            "OBR|1|1||B001^細菌培養同定検査^99O03\r"
+    PID(id)                                                                                        \
+    "SPM|1|||011^喀痰^JC10|||||||||||||" day "1000\r"                                              \
+    "OBR|1|1||B001^細菌培養同定検査^99O03\r"
 
 static const char culture_two[] = CULTURE_HEAD(
     "3000001",
