@@ -744,11 +744,15 @@ static void settle_groups(struct x_rows *rows, size_t from)
         for (size_t k = from; k < i && i - from < 1000 && !grouped; k++)
             grouped = same_str(l[k].code, l[i].code) && !same_str(l[k].sub_id, l[i].sub_id);
     }
-    for (size_t i = from; i < n; i++)
-        if (!grouped)
-            l[i].sub_id = NULL;
-        else if (!l[i].sub_id) /* a result of the whole report (a comment): kept with it */
+    for (size_t i = from; i < n; i++) {
+        if (grouped && !l[i].sub_id) /* a result of the whole report (a comment): kept with it */
             l[i].sub_id = "";
+        if (grouped)
+            continue;
+        /* a plain result needs none of it: the index stays the size it was */
+        l[i].sub_id = l[i].test_code = l[i].test_name = l[i].specimen = NULL;
+        l[i].obr = 0;
+    }
 }
 
 static void extract_labs(struct ex *e, struct x_rows *rows)
@@ -917,20 +921,77 @@ static void extract_orders(struct ex *e, const char *kind, struct x_rows *rows)
     }
 }
 
+/* Most files of a patient carry the same PID bytes: the last decoding is kept per thread
+ * (keyed on the delimiters, MSH-18 and the raw PID-5, 7 and 8), so that reading who every
+ * message names costs a memcmp, not four charset conversions. */
+struct pid_memo {
+    char key[1024];
+    size_t keylen;
+    bool valid;
+    char v[6][256];
+    bool has[6];
+};
+static _Thread_local struct pid_memo memo;
+
+static size_t pid_key(struct cv_hl7_msg *m, long pid, char *key, size_t cap)
+{
+    const struct {
+        long seg;
+        int field;
+    } parts[] = {{0, 18}, {pid, 5}, {pid, 7}, {pid, 8}};
+    const char *delims = cv_hl7_delimiters(m);
+    size_t n = strlen(delims);
+
+    if (n + 1 > cap)
+        return 0;
+    memcpy(key, delims, n);
+    for (size_t i = 0; i < CV_ARRAY_LEN(parts); i++) {
+        struct cv_hl7_span sp = {0};
+
+        cv_hl7_raw(m, parts[i].seg, parts[i].field, 0, 0, 0, &sp);
+        if (n + sp.n + 1 > cap)
+            return 0;
+        key[n++] = '\x1f';
+        memcpy(key + n, sp.p, sp.n);
+        n += sp.n;
+    }
+    return n;
+}
+
 bool index_extract_pid(struct cv_hl7_msg *m, struct xarena *a, struct x_demo *out, bool *oom)
 {
     struct ex e = {.m = m, .a = a};
     long pid = cv_hl7_find(m, "PID", 0);
+    const char **v[6] = {&out->family,     &out->given,      &out->kana_family,
+                         &out->kana_given, &out->birth_date, &out->sex};
+    char key[sizeof(memo.key)];
+    size_t keylen;
 
     memset(out, 0, sizeof(*out));
     out->height_cm = out->weight_kg = -1;
     if (pid < 0)
         return false;
+    keylen = pid_key(m, pid, key, sizeof(key));
+    if (keylen && memo.valid && memo.keylen == keylen && memcmp(memo.key, key, keylen) == 0) {
+        for (int i = 0; i < 6; i++)
+            *v[i] = memo.has[i] ? keep(&e, memo.v[i]) : NULL;
+        *oom |= e.oom;
+        return true;
+    }
     person_name(&e, pid, 5, 'I', &out->family, &out->given);
     person_name(&e, pid, 5, 'P', &out->kana_family, &out->kana_given);
     out->birth_date = date_of(&e, ts_field(&e, pid, 7));
     out->sex = text(&e, pid, 8, 1, 1, 0);
     *oom |= e.oom;
+    memo.valid = keylen > 0;
+    for (int i = 0; i < 6 && memo.valid; i++) {
+        memo.has[i] = *v[i] != NULL;
+        memo.valid = !*v[i] || cv_strlcpy(memo.v[i], *v[i], sizeof(memo.v[i])) < sizeof(memo.v[i]);
+    }
+    if (memo.valid) {
+        memcpy(memo.key, key, keylen);
+        memo.keylen = keylen;
+    }
     return true;
 }
 
