@@ -952,7 +952,8 @@ static size_t pid_key(struct cv_hl7_msg *m, long pid, char *key, size_t cap)
         if (n + sp.n + 1 > cap)
             return 0;
         key[n++] = '\x1f';
-        memcpy(key + n, sp.p, sp.n);
+        if (sp.n) /* an absent field has no bytes (and no pointer) */
+            memcpy(key + n, sp.p, sp.n);
         n += sp.n;
     }
     return n;
