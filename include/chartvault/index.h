@@ -283,6 +283,9 @@ struct cv_patient {
     /* ended within recent_days before the as-of date, newest end first */
     struct cv_medication *recent_medications;
     size_t nrecent_medications;
+    /* ordered to start within recent_days after the as-of date, as the current ones */
+    struct cv_medication *upcoming_medications;
+    size_t nupcoming_medications;
     int recent_days;
     struct cv_medication *medication_history; /* every _1 order, newest first (viewer) */
     size_t nmedication_history;
@@ -307,8 +310,8 @@ struct cv_patient {
 
 /* The summary of one patient as of `as_of` ("YYYY-MM-DD"; NULL: today at the facility, see
  * cv_today()), with medications that ended in the `recent_days` (1..CV_RECENT_DAYS_MAX; 0:
- * CV_RECENT_DAYS_DEFAULT) before it. CV_ENOENT with "no patient 'ID'" when the index has
- * none. [out] *out: free with cv_patient_free(). */
+ * CV_RECENT_DAYS_DEFAULT) before it and those that start in as many days after it. CV_ENOENT with
+ * "no patient 'ID'" when the index has none. [out] *out: free with cv_patient_free(). */
 enum cv_err cv_index_patient_recent(struct cv_index *idx, const char *id, const char *as_of,
                                     int recent_days, struct cv_patient **out);
 /* The same with CV_RECENT_DAYS_DEFAULT. */

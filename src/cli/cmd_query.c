@@ -27,7 +27,8 @@ static const char usage[] =
     "\n"
     "  --as-of DATE          judge current medications and ages on DATE (default: today at the\n"
     "                        facility, in $CHARTVAULT_TIMEZONE, Asia/Tokyo unless set)\n"
-    "  --recent-days N       list medications that ended in the N days before it (default 30)\n";
+    "  --recent-days N       list medications that ended in the N days before it, and those\n"
+    "                        that start in the N days after it (default 30)\n";
 
 struct query {
     struct cv_index *idx;
@@ -229,13 +230,17 @@ static void print_orders(const struct cv_patient *p)
 {
     size_t shown = 0;
 
-    if (p->nmedications == 0 && p->nrecent_medications == 0)
+    if (p->nmedications == 0 && p->nrecent_medications == 0 && p->nupcoming_medications == 0)
         printf("%-12sno orders on record in the last %d days (to %s)\n", "medications",
                p->recent_days, p->as_of);
     else
         printf("%-12s(current on %s)%s\n", "medications", p->as_of, p->nmedications ? "" : " none");
     for (size_t i = 0; i < p->nmedications; i++)
         print_med("", &p->medications[i]);
+    if (p->nupcoming_medications)
+        printf("%-12s(starting in the next %d days)\n", "upcoming", p->recent_days);
+    for (size_t i = 0; i < p->nupcoming_medications; i++)
+        print_med("", &p->upcoming_medications[i]);
     if (p->nrecent_medications)
         printf("%-12s(ended in the last %d days)\n", "recent", p->recent_days);
     for (size_t i = 0; i < p->nrecent_medications; i++)
@@ -244,8 +249,9 @@ static void print_orders(const struct cv_patient *p)
         const struct cv_medication *m = &p->medication_history[i];
         long end, since;
 
-        if (m->current || !m->end || cv_parse_date(m->end, &end) ||
-            cv_parse_date(p->as_of, &since) || end >= since - p->recent_days)
+        if (m->current || !m->end || strcmp(m->start ? m->start : "", p->as_of) > 0 ||
+            cv_parse_date(m->end, &end) || cv_parse_date(p->as_of, &since) ||
+            end >= since - p->recent_days)
             continue;
         print_med(shown++ ? "" : "earlier", m);
     }

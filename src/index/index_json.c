@@ -161,6 +161,7 @@ static void medications(struct cv_json *j, const struct cv_patient *p)
 {
     medication_list(j, "medications", p->medications, p->nmedications);
     medication_list(j, "recent_medications", p->recent_medications, p->nrecent_medications);
+    medication_list(j, "upcoming_medications", p->upcoming_medications, p->nupcoming_medications);
     cv_json_kv_int(j, "recent_days", p->recent_days);
 }
 

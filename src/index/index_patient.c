@@ -69,7 +69,7 @@ static const char *const psql[] = {
     [P_ORDERS - P_PAT] = "SELECT kind, order_no, code, name, time FROM orders"
                          " WHERE patient_id = ?1 AND flag = 1 ORDER BY time DESC, kind, seq"
                          " LIMIT 100",
-    [P_DIAG_OLDER - P_PAT] = "SELECT " DIAG_COLS " FROM diagnosis_rows d JOIN files f"
+    [P_DIAG_OLDER - P_PAT] = "SELECT " DIAG_COLS ", d.file_id FROM diagnosis_rows d JOIN files f"
                              " ON f.id = d.file_id WHERE d.patient_id = ?1 AND f.flag = 1"
                              " AND f.state = 'current' AND f.data_type = 'PPR-01' AND f.id <> ?2"
                              " ORDER BY f.event_time DESC, f.name DESC, d.seq",
@@ -309,13 +309,15 @@ static void keyset_add(struct patient_box *b, struct keyset *k, const char *key)
 
 /* The newest current PPR-01's active diagnoses; then those that appear only in older current
  * PPR-01 files (a writer that wrote one file per diagnosis order), each from the newest file
- * that holds it. A diagnosis the newest file holds in any state (resolved, deleted) is never
- * taken from an older one. */
+ * that holds it. A diagnosis a newer file holds in any state (resolved, deleted) is never
+ * taken from an older one; within one file, every row counts (a resolved episode and a new
+ * one of the same disease). */
 static enum cv_err load_diagnoses(struct cv_index *idx, struct patient_box *b,
                                   sqlite3_int64 ppr_file)
 {
     sqlite3_stmt *st = pstmt(idx, P_DIAG, NULL, ppr_file);
-    struct keyset seen = {0};
+    struct keyset seen = {0}, pending = {0};
+    sqlite3_int64 file = 0;
     size_t cap = 0, ocap = 0;
     struct cv_diagnosis *d;
 
@@ -335,9 +337,16 @@ static enum cv_err load_diagnoses(struct cv_index *idx, struct patient_box *b,
     sqlite3_bind_int64(st, 2, ppr_file);
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *key = diag_key(st);
-        bool fresh = !keyset_has(&seen, key); /* a row naming nothing is shown, not matched */
+        bool fresh;
 
-        keyset_add(b, &seen, key);
+        if (sqlite3_column_int64(st, 10) != file) { /* newer files' keys count from here on */
+            for (size_t i = 0; i < pending.n; i++)
+                keyset_add(b, &seen, pending.v[i]);
+            pending.n = 0;
+            file = sqlite3_column_int64(st, 10);
+        }
+        fresh = !keyset_has(&seen, key); /* a row naming nothing is shown, not matched */
+        keyset_add(b, &pending, key);
         if (!fresh || !diagnosis_active(index_col(st, 5), index_col(st, 6), index_col(st, 7)))
             continue;
         d = push(b, (void **)&b->p.older_diagnoses, &b->p.nolder_diagnoses, &ocap, sizeof(*d));
@@ -420,13 +429,15 @@ static enum cv_err load_components(struct cv_index *idx, struct patient_box *b,
 }
 
 /* Every current order, newest first: current on the as-of date, ended within recent_days
- * before it, and the history (the newest MAX_HISTORY). */
+ * before it, starting within recent_days after it (a discharge prescription that starts
+ * tomorrow is on record: "nothing lately" would be false), and the history (the newest
+ * MAX_HISTORY). */
 static enum cv_err load_medications(struct cv_index *idx, struct patient_box *b)
 {
     sqlite3_stmt *st = pstmt(idx, P_MEDS, b->p.id, 0);
-    size_t cap = 0, rcap = 0, hcap = 0;
+    size_t cap = 0, rcap = 0, ucap = 0, hcap = 0;
     const char *as_of = b->p.as_of;
-    char since[11];
+    char since[11], until[11];
     long days;
     int y, mo, d;
     enum cv_err err = CV_OK;
@@ -436,6 +447,8 @@ static enum cv_err load_medications(struct cv_index *idx, struct patient_box *b)
     cv_parse_date(as_of, &days);
     cv_days_to_ymd(days - b->p.recent_days, &y, &mo, &d);
     snprintf(since, sizeof(since), "%04d-%02d-%02d", y, mo, d);
+    cv_days_to_ymd(days + b->p.recent_days, &y, &mo, &d);
+    snprintf(until, sizeof(until), "%04d-%02d-%02d", y, mo, d);
     while (!err && sqlite3_step(st) == SQLITE_ROW) {
         struct cv_medication m = {.kind = col(b, st, 0),
                                   .drug = col(b, st, 1),
@@ -453,7 +466,7 @@ static enum cv_err load_medications(struct cv_index *idx, struct patient_box *b)
                                   .end_time = col(b, st, 16),
                                   .days = -1};
         struct cv_medication *slot;
-        bool recent, history = b->p.nmedication_history < MAX_HISTORY;
+        bool recent, upcoming, history = b->p.nmedication_history < MAX_HISTORY;
 
         if (!m.kind)
             continue;
@@ -461,7 +474,8 @@ static enum cv_err load_medications(struct cv_index *idx, struct patient_box *b)
             m.days = sqlite3_column_int(st, 9);
         m.current = m.start && m.end && strcmp(m.start, as_of) <= 0 && strcmp(as_of, m.end) <= 0;
         recent = m.end && strcmp(m.end, as_of) < 0 && strcmp(m.end, since) >= 0;
-        if (!m.current && !recent && !history)
+        upcoming = m.start && strcmp(m.start, as_of) > 0 && strcmp(m.start, until) <= 0;
+        if (!m.current && !recent && !upcoming && !history)
             continue;
         if (strcmp(m.kind, "injection") == 0)
             err = load_components(idx, b, &m, sqlite3_column_int64(st, 13),
@@ -472,11 +486,17 @@ static enum cv_err load_medications(struct cv_index *idx, struct patient_box *b)
         if (recent && (slot = push(b, (void **)&b->p.recent_medications, &b->p.nrecent_medications,
                                    &rcap, sizeof(*slot))))
             *slot = m;
+        if (upcoming && (slot = push(b, (void **)&b->p.upcoming_medications,
+                                     &b->p.nupcoming_medications, &ucap, sizeof(*slot))))
+            *slot = m;
         if (history && (slot = push(b, (void **)&b->p.medication_history, &b->p.nmedication_history,
                                     &hcap, sizeof(*slot))))
             *slot = m;
     }
     sqlite3_reset(st);
+    if (b->p.nupcoming_medications > 1)
+        qsort(b->p.upcoming_medications, b->p.nupcoming_medications,
+              sizeof(*b->p.upcoming_medications), cmp_med);
     if (b->p.nmedications > 1)
         qsort(b->p.medications, b->p.nmedications, sizeof(*b->p.medications), cmp_med);
     if (b->p.nrecent_medications > 1)

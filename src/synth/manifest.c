@@ -35,7 +35,7 @@ struct manifest {
     FILE *f;
     struct cv_buf buf;
     size_t count;
-    struct medrow *meds; /* 3 x MAX_MEDS: all, current, recent */
+    struct medrow *meds; /* 4 x MAX_MEDS: all, current, recent, upcoming */
     char (*drugs)[160];  /* an injection's drugs joined, per row */
 };
 
@@ -53,7 +53,7 @@ enum cv_err sy_manifest_open(struct synth *s, const char *path, struct manifest 
     snprintf(m->side, sizeof(m->side), "%s.patients.%ld", path, (long)getpid());
     snprintf(m->tmp, sizeof(m->tmp), "%s.tmp.%ld", path, (long)getpid());
     cv_buf_init(&m->buf, 64u << 20);
-    m->meds = cv_calloc(3 * MAX_MEDS, sizeof(struct medrow));
+    m->meds = cv_calloc(4 * MAX_MEDS, sizeof(struct medrow));
     m->drugs = cv_calloc(MAX_MEDS, sizeof(*m->drugs));
     if (!m->meds || !m->drugs) {
         cv_free(m->meds);
@@ -347,18 +347,17 @@ static size_t ppr_rows(const struct synth *s, const struct patient *p, const str
 {
     int main = sy_diag_main(s, p, r->t);
 
-    for (size_t i = 0; i < p->diag.n; i++) {
+    for (size_t i = 0; i < p->diag.n; i++) { /* against the newer files only */
         const struct diag *g = &p->diag.v[i];
-        bool fresh = !seen[g->dx];
 
-        if (!ppr_lists(r, g, i))
-            continue;
-        seen[g->dx] = true;
-        if (fresh && sy_diag_active(g, r->t) && n < cap)
+        if (ppr_lists(r, g, i) && !seen[g->dx] && sy_diag_active(g, r->t) && n < cap)
             rows[n++] = (struct dxrow){
                 g->onset,       day_of(g->added), sy_tab_dx[g->dx].icd10, sy_tab_dx[g->dx].name,
                 (int)i == main, g->suspected};
     }
+    for (size_t i = 0; i < p->diag.n; i++) /* then this file's diagnoses count too */
+        if (ppr_lists(r, &p->diag.v[i], i))
+            seen[p->diag.v[i].dx] = true;
     return n;
 }
 
@@ -479,7 +478,8 @@ static void injection_drug(const struct injection *ij, char *buf, size_t n)
              ij->extra ? " + " : "", ij->extra ? ij->extra : "");
 }
 
-/* Every current order line whose period ends on or after `from` and starts by the end date. */
+/* Every current order line whose period ends on or after `from` and starts at the latest
+ * RECENT_DAYS after the end date. */
 static size_t collect_meds(const struct synth *s, const struct patient *p, int32_t from,
                            struct medrow *rows, char (*drugs)[160], size_t cap)
 {
@@ -495,7 +495,7 @@ static size_t collect_meds(const struct synth *s, const struct patient *p, int32
         if (rx->kind) {
             const struct injection *ij = &sy_tab_inj[rx->inj];
 
-            if (day_of(rx->start) > s->end_day || day_of(rx->end) < from || n >= cap)
+            if (day_of(rx->start) > s->end_day + RECENT_DAYS || day_of(rx->end) < from || n >= cap)
                 continue;
             injection_drug(ij, drugs[n], sizeof(drugs[0]));
             rows[n] = (struct medrow){true,
@@ -514,7 +514,7 @@ static size_t collect_meds(const struct synth *s, const struct patient *p, int32
                      ij->volume ? ij->volume : ij->amount);
             continue;
         }
-        if (day_of(rx->start) > s->end_day || day_of(rx->start) + rx->days - 1 < from)
+        if (day_of(rx->start) > s->end_day + RECENT_DAYS || day_of(rx->start) + rx->days - 1 < from)
             continue;
         for (size_t k = 0; k < rx->nlines && n < cap; k++) {
             const struct drug *d = &sy_tab_drug[rx->line[k].drug];
@@ -631,20 +631,24 @@ static void put_medications(struct cv_json *j, struct manifest *mf, const struct
                             const struct patient *p)
 {
     struct medrow *rows = mf->meds, *current = mf->meds + MAX_MEDS,
-                  *recent = mf->meds + 2 * MAX_MEDS;
+                  *recent = mf->meds + 2 * MAX_MEDS, *upcoming = mf->meds + 3 * MAX_MEDS;
     size_t n = collect_meds(s, p, s->end_day - RECENT_DAYS, rows, mf->drugs, MAX_MEDS), nc = 0,
-           nr = 0;
+           nr = 0, nu = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].start <= s->end_day && rows[i].end >= s->end_day)
+        if (rows[i].start > s->end_day)
+            upcoming[nu++] = rows[i];
+        else if (rows[i].end >= s->end_day)
             current[nc++] = rows[i];
-        else if (rows[i].end < s->end_day)
+        else
             recent[nr++] = rows[i];
     }
     qsort(current, nc, sizeof(current[0]), cmp_medrow);
     qsort(recent, nr, sizeof(recent[0]), cmp_recent_medrow);
+    qsort(upcoming, nu, sizeof(upcoming[0]), cmp_medrow);
     put_medrows(j, "medications", current, nc);
     put_medrows(j, "recent_medications", recent, nr);
+    put_medrows(j, "upcoming_medications", upcoming, nu);
     cv_json_kv_int(j, "recent_days", RECENT_DAYS);
 }
 

@@ -106,6 +106,7 @@ MSG(M_DAYS_UNIT, "日分", " days")
 MSG(M_MEDS_NONE_CURRENT, "現在有効な処方・注射はありません。",
     "No prescription or injection is current.")
 MSG(M_MEDS_RECENT, "最近終了した処方・注射", "Ended recently")
+MSG(M_MEDS_UPCOMING, "これから開始する処方・注射", "Starting soon")
 MSG(M_LAST_DAYS_A, "過去", "last ")
 MSG(M_LAST_DAYS_B, "日間", " days")
 MSG(M_MEDS_NONE_RECENT_A, "過去", "No prescription or injection on record in the last ")

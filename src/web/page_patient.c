@@ -187,8 +187,8 @@ static void contacts(struct web_req *r, const struct cv_patient *p)
 /* `older`: from older diagnosis files, whose main flag was true when they were written */
 static void diagnosis_table(struct web_req *r, const struct cv_diagnosis *v, size_t n, bool older)
 {
-    html(r, "<table><tr><th>%s</th><th>ICD-10</th><th>%s</th><th>%s</th></tr>", T(r, M_DIAG_NAME),
-         T(r, M_ONSET), T(r, M_DIAG_START));
+    html(r, "<table><tr><th>%s</th><th>ICD-10</th><th>%s</th><th>%s</th><th>%s</th></tr>",
+         T(r, M_DIAG_NAME), T(r, M_ONSET), T(r, M_DIAG_START), T(r, M_ENDED));
     for (size_t i = 0; i < n; i++) {
         const struct cv_diagnosis *d = &v[i];
         bool odd = d->confirmation && !d->suspected && strcmp(d->confirmation, "0") != 0;
@@ -200,8 +200,8 @@ static void diagnosis_table(struct web_req *r, const struct cv_diagnosis *v, siz
              d->main ? T(r, older ? M_MAIN_THEN : M_MAIN) : "");
         if (odd) /* PRB-13 outside JHSD0005: as written */
             html(r, " <small>（%s: %s）</small>", T(r, M_CONFIRMATION), d->confirmation);
-        html(r, "</td><td>%s</td><td>%s</td><td>%s</td></tr>", dash(d->icd10), dash(d->onset),
-             dash(d->start));
+        html(r, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", dash(d->icd10),
+             dash(d->onset), dash(d->start), dash(d->end));
     }
     html(r, "</table>");
 }
@@ -287,12 +287,12 @@ static void medication_table(struct web_req *r, const struct cv_medication *v, s
     html(r, "</table>");
 }
 
-/* Current ones; then those that ended in the last N days; never a bare "none" when the
- * truth is "nothing on record lately". */
+/* Current ones, those about to start, then those that ended in the last N days; never a bare
+ * "none" when the truth is "nothing on record lately". */
 static void medications(struct web_req *r, const struct cv_patient *p)
 {
     html(r, "<h2>%s <small>(%s)</small></h2>", T(r, M_MEDS), p->as_of);
-    if (p->nmedications == 0 && p->nrecent_medications == 0) {
+    if (p->nmedications == 0 && p->nrecent_medications == 0 && p->nupcoming_medications == 0) {
         html(r, "<p class=\"nomeds\">%s%d%s</p>", T(r, M_MEDS_NONE_RECENT_A), p->recent_days,
              T(r, M_MEDS_NONE_RECENT_B));
         return;
@@ -301,6 +301,10 @@ static void medications(struct web_req *r, const struct cv_patient *p)
         html(r, "<p>%s</p>", T(r, M_MEDS_NONE_CURRENT));
     else
         medication_table(r, p->medications, p->nmedications);
+    if (p->nupcoming_medications) {
+        html(r, "<h3>%s</h3>", T(r, M_MEDS_UPCOMING));
+        medication_table(r, p->upcoming_medications, p->nupcoming_medications);
+    }
     if (p->nrecent_medications == 0)
         return;
     html(r, "<h3>%s <small>（%s%d%s）</small></h3>", T(r, M_MEDS_RECENT), T(r, M_LAST_DAYS_A),

@@ -62,6 +62,7 @@ seen = {
     "injection with base and additive": count(lambda p: any(
         len(x["components"]) > 1 for x in p["medications"] + p["recent_medications"])),
     "recently ended medication": count(lambda p: p["recent_medications"]),
+    "medication starting after the end date": count(lambda p: p["upcoming_medications"]),
     "no medication in 30 days": count(lambda p: not p["medications"] and not p["recent_medications"]),
     "culture with several organisms": count(lambda p: any(
         len(c["organisms"]) > 1 for c in p["cultures"])),

@@ -23,7 +23,8 @@ p = json.load(open(sys.argv[1]))
 keys = ["id", "name", "kana", "demographics_source", "birth_date", "sex", "blood_type", "rh",
         "height_cm", "weight_kg", "postcode", "address", "phones", "contacts", "allergy_status",
         "allergies", "diagnoses", "older_diagnoses", "location", "attending", "medications",
-        "recent_medications", "recent_days", "labs", "cultures", "diet", "reports",
+        "recent_medications", "upcoming_medications", "recent_days", "labs", "cultures", "diet",
+        "reports",
         "pid3_mismatch"]
 assert list(p) == keys, list(p)
 assert p["id"] == "9999013"

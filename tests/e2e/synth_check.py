@@ -153,9 +153,10 @@ def check_file(root, rel, st, stats):
 # ---- CURRENT-STATE, recomputed from the files ----------------------------------------------
 
 def xpn(rep_list, kind):
+    """The repetition of name type `kind` (XPN.8 I/P; some lab systems put it in XPN.7)."""
     reps = rep_list.split("~")
     for r in reps:
-        if comp(r, 8) == kind:
+        if comp(r, 8) == kind or (not comp(r, 8) and comp(r, 7) == kind):
             return r
     return reps[0] if kind == "I" else None
 
@@ -254,11 +255,11 @@ def diagnoses(p, files):
                   key=lambda f: f["event"], reverse=True)
     seen, lists = set(), ([], [])
     for n, ppr in enumerate(pprs):
+        held = set()
         for prb in ppr["msg"].all("PRB"):
             code = comp(field(prb, 3), 1)
-            fresh = code not in seen
-            seen.add(code)
-            if not fresh or field(prb, 9) or comp(field(prb, 14), 1) in ("F", "D"):
+            held.add(code)
+            if code in seen or field(prb, 9) or comp(field(prb, 14), 1) in ("F", "D"):
                 continue  # held by a newer file, or resolved
             conf = or_none(comp(field(prb, 13), 1))
             lists[n > 0].append({"name": comp(field(prb, 3), 2),
@@ -268,6 +269,7 @@ def diagnoses(p, files):
                                  "suspected": conf == "1", "confirmation": conf,
                                  "start": iso_date(field(prb, 7)),
                                  "end": iso_date(field(prb, 9))})
+        seen |= held
     p["diagnoses"] = sorted(lists[0], key=lambda d: (d["onset"], d["icd10"]))
     p["older_diagnoses"] = sorted(lists[1], key=lambda d: (d["onset"], d["icd10"]))
 
@@ -300,7 +302,8 @@ def cwe_text(value):
 
 def medications(p, files, end, recent_days=30):
     since = (datetime.date.fromisoformat(end) - datetime.timedelta(recent_days)).isoformat()
-    current, recent = [], []
+    until = (datetime.date.fromisoformat(end) + datetime.timedelta(recent_days)).isoformat()
+    current, recent, upcoming = [], [], []
     for f in files:
         if f["flag"] != "1" or f["type"] not in ("OMP-01", "OMP-02"):
             continue
@@ -326,7 +329,7 @@ def medications(p, files, end, recent_days=30):
                         ).isoformat() if days else start
             else:
                 last = iso_date(field(tq1, 8)) or start
-            if not start or not last or start > end or last < since:
+            if not start or not last or start > until or last < since:
                 continue
             usage = comp(comp(field(tq1, 3), 1), 2, "&")
             rate = field(s, 23)
@@ -344,11 +347,12 @@ def medications(p, files, end, recent_days=30):
                  "components": [{"type": field(c, 1), "name": comp(field(c, 2), 2),
                                  "code": comp(field(c, 2), 1), "amount": field(c, 3),
                                  "unit": cwe_text(field(c, 4))} for c in rxc]}
-            (current if start <= end <= last else recent).append(m)
+            (upcoming if start > end else current if end <= last else recent).append(m)
     key = lambda m: (m["kind"], m["start"], m["start_time"] or "", m["drug"])
     p["medications"] = sorted(current, key=key)
     recent.sort(key=key)
     p["recent_medications"] = sorted(recent, key=lambda m: m["end"], reverse=True)
+    p["upcoming_medications"] = sorted(upcoming, key=key)
     p["recent_days"] = recent_days
 
 

@@ -271,8 +271,17 @@ static void test_recent_medications(void **state)
     assert_int_equal(p->recent_days, 10);
     assert_int_equal(p->nrecent_medications, 1);
     cv_patient_free(p);
-    p = patient(idx, "2100001", "2026-03-01");
+    /* ordered to start later (a discharge prescription for tomorrow): on record, not "none" */
+    p = patient(idx, "2100001", "2025-12-20");
     assert_int_equal(p->nmedications + p->nrecent_medications, 0);
+    assert_int_equal(p->nupcoming_medications, 2);
+    assert_string_equal(p->upcoming_medications[0].start, "2026-01-01");
+    cv_patient_free(p);
+    p = patient(idx, "2100001", "2025-11-01"); /* beyond the window */
+    assert_int_equal(p->nupcoming_medications, 0);
+    cv_patient_free(p);
+    p = patient(idx, "2100001", "2026-03-01");
+    assert_int_equal(p->nmedications + p->nrecent_medications + p->nupcoming_medications, 0);
     assert_true(p->nmedication_history == 2); /* still in the history */
     cv_patient_free(p);
     assert_int_equal(cv_index_patient_recent(idx, "2100001", NULL, -1, &p), CV_EINVAL);
@@ -386,6 +395,13 @@ static void test_diagnoses(void **state)
     put("4000001", "-", "PPR-01", "20250101120000000", 1,
         MSH("PPR^ZD1^PPR_ZD1") PID("4000001")
             PRB("AD", "001", "高血圧症", "I10", "||||||20200101||1^主診断^JHSD0007"));
+    /* one older file holding a closed episode and a new one of the same disease: both count */
+    put("4000001", "-", "PPR-01", "20250301120000000", 1,
+        MSH("PPR^ZD1^PPR_ZD1") PID(
+            "4000001") "PRB|AD|20250301|005^喘息^MDCDX2|1|||20240101||20240301|J459^^I10|||||F^"
+                       "治癒^HL70241"
+                       "||20240101\r"
+                       "PRB|AD|20250301|005^喘息^MDCDX2|2|||20250201|||J459^^I10||||||20250201\r");
     put("4000001", "-", "PPR-01", "20250601120000000", 1,
         MSH("PPR^ZD1^PPR_ZD1") PID("4000001")
             PRB("AD", "002", "肺炎", "J189", "|||1^疑い^JHSD0005|||20250601"));
@@ -408,15 +424,18 @@ static void test_diagnoses(void **state)
     assert_string_equal(p->diagnoses[0].name, "糖尿病");
     assert_false(p->diagnoses[0].suspected);
     assert_string_equal(p->diagnoses[0].confirmation, "Z9"); /* shown as written */
-    /* 高血圧症 and 肺炎 only in older files: listed apart; 胃炎 is in the newest (resolved) */
-    assert_int_equal(p->nolder_diagnoses, 2);
+    /* 高血圧症, 喘息 and 肺炎 only in older files: listed apart; 胃炎 is in the newest
+     * (resolved there), so its older file does not bring it back */
+    assert_int_equal(p->nolder_diagnoses, 3);
     assert_string_equal(p->older_diagnoses[0].name, "高血圧症");
     assert_true(p->older_diagnoses[0].main);
     assert_false(p->older_diagnoses[0].suspected);
     assert_null(p->older_diagnoses[0].confirmation);
-    assert_string_equal(p->older_diagnoses[1].name, "肺炎");
-    assert_true(p->older_diagnoses[1].suspected);
-    assert_string_equal(p->older_diagnoses[1].confirmation, "1");
+    assert_string_equal(p->older_diagnoses[1].name, "喘息");
+    assert_string_equal(p->older_diagnoses[1].onset, "2025-02-01");
+    assert_string_equal(p->older_diagnoses[2].name, "肺炎");
+    assert_true(p->older_diagnoses[2].suspected);
+    assert_string_equal(p->older_diagnoses[2].confirmation, "1");
     cv_patient_free(p);
     cv_index_close(idx);
 }
