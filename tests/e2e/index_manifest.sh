@@ -71,7 +71,9 @@ seen = {
     "earlier culture": count(lambda p: any(c["earlier"] for c in p["cultures"])),
 }
 for what, n in seen.items():
-    if n == 0:
+    # a discharge prescription for the day after the end date: a handful in 2000 patients,
+    # often none in the 300 of the sanitizer build
+    if n == 0 and not (what.startswith("medication starting") and len(P) < 1000):
         bad += 1
         print("no patient shows: " + what)
 print(", ".join("%s %d" % kv for kv in seen.items()))
