@@ -157,6 +157,22 @@ enum cv_err cv_parse_date(const char *s, long *days);
 void cv_days_to_ymd(long days, int *y, int *m, int *d);
 long cv_ymd_to_days(int y, int m, int d);
 
+/* ---- today at the facility (src/common/today.c) -------------------------------------------
+ * One definition of "today" for ages, current orders, census and freshness: the date at
+ * the facility, in its time zone. cv_facility_zone_set(NULL) takes $CHARTVAULT_TIMEZONE, or
+ * Asia/Tokyo; a tz database name ("Asia/Tokyo") or a POSIX rule ("JST-9"). It becomes the
+ * process's TZ, so local times printed anywhere are facility times: call it once at start,
+ * before threads (the CLI does); a program that never calls it gets the default on first use.
+ * An unknown zone is refused with CV_EINVAL and changes nothing. */
+enum cv_err cv_facility_zone_set(const char *zone);
+const char *cv_facility_zone(void); /* the zone in force, as given */
+/* Today (cv_now(), so tests can move it) at the facility: days since 1970-01-01, and as
+ * "YYYY-MM-DD" (buf >= 11). */
+long cv_today_days(void);
+void cv_today(char buf[11]);
+/* Whole years from `birth_date` ("YYYY-MM-DD") to the day `on_days`; -1 when unknown. */
+int cv_age_on(const char *birth_date, long on_days);
+
 /* ---- files --------------------------------------------------------------------------------- */
 /* Write `n` bytes to `path` durably: temporary name in the same folder, fsync, rename,
  * fsync of the folder. Never leaves a half-written `path`. `mode` as for open(2). */

@@ -166,7 +166,10 @@ struct cv_index_hit {
 enum cv_err cv_index_search(struct cv_index *idx, const char *text, size_t limit,
                             void (*fn)(const struct cv_index_hit *hit, void *arg), void *arg);
 
-/* ---- the patient summary ---------------------------------------------------------------- */
+/* ---- the patient summary ----------------------------------------------------------------
+ * What a nurse reads during an outage, by the rules of docs/CURRENT-STATE.md. Every string
+ * is as the message wrote it (UTF-8) or NULL when absent; the whole summary lives in one
+ * allocation, freed by cv_patient_free(). The downtime packs print these fields. */
 struct cv_name {
     char *family, *given;
 };
@@ -179,15 +182,33 @@ struct cv_allergy {
     char *type, *code, *allergen, *severity, *reaction, *onset;
 };
 struct cv_diagnosis {
-    char *name, *code, *icd10, *onset;
-    bool main;
+    char *name, *code, *icd10, *onset; /* PRB-3 text and code, PRB-10.1, PRB-16 (onset) */
+    bool main;                         /* PRB-18.1 "1": the main diagnosis */
+    bool suspected;                    /* PRB-13.1 "1" (JHSD0005 疑いあり): not confirmed */
+    char *confirmation;                /* PRB-13.1 as written (a value outside 0/1 too) */
+    char *start, *end;                 /* PRB-7 (established), PRB-9 (resolution) dates */
 };
 struct cv_location {
     char *ward, *room, *bed, *admitted;
 };
+struct cv_component {    /* one drug of an injection (RXC) */
+    char *type;          /* RXC-1: "B" base, "A" additive, other values as written */
+    char *name, *code;   /* RXC-2 text (NULL when the writer gave none) and code */
+    char *amount, *unit; /* RXC-3, RXC-4 (text, else code) */
+};
 struct cv_medication {
     char *kind; /* "prescription" | "injection" */
-    char *drug, *drug_code, *dose, *unit, *usage, *route, *start, *end, *components;
+    /* drug: RXE-2 text; for an injection with RXC, its components' names " + "-joined, base
+     * first (RXE-2 is then the kind of order, in order_type: JHSI0002 "一般") */
+    char *drug, *drug_code, *dose, *unit, *usage, *start, *end;
+    char *route;                 /* RXR-1 text (静脈内) */
+    char *instructions;          /* RXE-7 text (５時間一定速度で) */
+    char *rate;                  /* RXE-23 and RXE-24's unit: "102 ml/hr" */
+    char *order_type;            /* RXE-2 text of an injection whose drugs are in RXC */
+    char *start_time, *end_time; /* injections: TQ1-7, TQ1-8 to the minute, if written so */
+    char *components; /* the RXC on one line: "name amount unit + ..." (NULL without RXC) */
+    struct cv_component *comps; /* the same, one by one, base first */
+    size_t ncomps;
     int days;     /* -1 when not given */
     bool current; /* the period covers the as-of date */
 };
@@ -197,6 +218,29 @@ struct cv_lab {
 struct cv_lab_series { /* one test: the newest result first, then earlier ones */
     struct cv_lab *results;
     size_t n;
+};
+struct cv_result {             /* one OBX of a culture */
+    char *sub_id;              /* OBX-4 as written ("1", "1.2") */
+    char *code, *name;         /* OBX-3: for a susceptibility, the drug */
+    char *value, *unit, *flag; /* OBX-5, OBX-6.1, OBX-8 (S/I/R for a susceptibility; H/L) */
+};
+struct cv_organism { /* one OBX-4 group of a culture report */
+    char *group;     /* OBX-4 up to its first '.', '-' or '_' */
+    char *organism;  /* value of the group's first un-nested result (NULL: none written) */
+    struct cv_result *details; /* the group's other un-nested results (amount ...) */
+    size_t ndetails;
+    struct cv_result *susceptibility; /* nested sub-IDs under it: drug, MIC, S/I/R */
+    size_t nsusceptibility;
+};
+struct cv_culture { /* the latest report of one culture test (OBR-4) on one specimen (SPM-4) */
+    char *test, *code, *specimen, *time;
+    struct cv_result *results; /* results of the report without OBX-4 (smear, comments) */
+    size_t nresults;
+    struct cv_organism *organisms; /* in the order of the report */
+    size_t norganisms;
+    struct cv_culture *earlier; /* up to 3 earlier reports of the same test and specimen,
+                                   newest first (their own `earlier` is empty) */
+    size_t nearlier;
 };
 struct cv_diet {
     char *text, *start;
@@ -215,6 +259,10 @@ struct cv_patient {
     char *id;
     struct cv_name name, kana;
     char *birth_date, *sex, *blood_type, *rh, *postcode, *address, *attending;
+    /* where name, kana, birth date and sex come from: "ADT-00", or "PID" when the patient has
+     * no current ADT-00 and they were taken from the newest PID of another message (not
+     * confirmed: show it as such); NULL when neither holds any */
+    char *demographics_source;
     double height_cm, weight_kg; /* < 0 when not recorded */
     char **phones;
     size_t nphones;
@@ -223,15 +271,28 @@ struct cv_patient {
     bool allergies_recorded; /* allergy_status "recorded" / "none_recorded" */
     struct cv_allergy *allergies;
     size_t nallergies;
-    struct cv_diagnosis *diagnoses;
+    struct cv_diagnosis *diagnoses; /* active ones of the newest current PPR-01 */
     size_t ndiagnoses;
+    /* active diagnoses found only in older current PPR-01 files (writers that wrote one file
+     * per diagnosis order): shown apart, never dropped */
+    struct cv_diagnosis *older_diagnoses;
+    size_t nolder_diagnoses;
     struct cv_location *location;      /* NULL when not admitted */
     struct cv_medication *medications; /* current ones (as of), as in `query patient` */
     size_t nmedications;
+    /* ended within recent_days before the as-of date, newest end first */
+    struct cv_medication *recent_medications;
+    size_t nrecent_medications;
+    /* ordered to start within recent_days after the as-of date, as the current ones */
+    struct cv_medication *upcoming_medications;
+    size_t nupcoming_medications;
+    int recent_days;
     struct cv_medication *medication_history; /* every _1 order, newest first (viewer) */
     size_t nmedication_history;
     struct cv_lab_series *labs; /* by code; labs[i].results[0] is the value `query` shows */
     size_t nlabs;
+    struct cv_culture *cultures; /* results grouped by OBX-4, newest first */
+    size_t ncultures;
     struct cv_diet *diet; /* newest first */
     size_t ndiet;
     struct cv_report *reports; /* newest first */
@@ -244,13 +305,25 @@ struct cv_patient {
     char as_of[11]; /* the date medications were judged current on */
 };
 
-/* The summary of one patient as of `as_of` ("YYYY-MM-DD"; NULL: today). CV_ENOENT with
+#define CV_RECENT_DAYS_DEFAULT 30
+#define CV_RECENT_DAYS_MAX     3650
+
+/* The summary of one patient as of `as_of` ("YYYY-MM-DD"; NULL: today at the facility, see
+ * cv_today()), with medications that ended in the `recent_days` (1..CV_RECENT_DAYS_MAX; 0:
+ * CV_RECENT_DAYS_DEFAULT) before it and those that start in as many days after it. CV_ENOENT with
  * "no patient 'ID'" when the index has none. [out] *out: free with cv_patient_free(). */
+enum cv_err cv_index_patient_recent(struct cv_index *idx, const char *id, const char *as_of,
+                                    int recent_days, struct cv_patient **out);
+/* The same with CV_RECENT_DAYS_DEFAULT. */
 enum cv_err cv_index_patient(struct cv_index *idx, const char *id, const char *as_of,
                              struct cv_patient **out);
 void cv_patient_free(struct cv_patient *p);
 /* The `query patient --json` object (docs/CURRENT-STATE.md), written into `j`. */
 void cv_patient_to_json(const struct cv_patient *p, struct cv_json *j);
+
+/* Whole years from `birth_date` to `as_of` ("YYYY-MM-DD"; NULL: today at the facility, see
+ * cv_today()), as the census counts them; -1 when the birth date is unknown. */
+int cv_index_age(const char *birth_date, const char *as_of);
 
 /* ---- wards, census, beds ---------------------------------------------------------------- */
 struct cv_ward {
@@ -267,7 +340,8 @@ struct cv_census_row {
     int age; /* on the as-of date, -1 when the birth date is unknown */
     bool allergies_recorded;
 };
-/* Patients in beds, sorted by ward, room, bed; `ward` NULL for every ward. */
+/* Patients in beds, sorted by ward, room, bed; `ward` NULL for every ward. Ages are on
+ * `as_of` (NULL: today at the facility). */
 enum cv_err cv_index_census(struct cv_index *idx, const char *ward, const char *as_of,
                             void (*fn)(const struct cv_census_row *row, void *arg), void *arg);
 

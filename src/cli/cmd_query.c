@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: chartvault query --db FILE [--json] [--as-of YYYY-MM-DD] QUERY\n"
+    "usage: chartvault query --db FILE [--json] [--as-of YYYY-MM-DD] [--recent-days N] QUERY\n"
     "\n"
     "QUERY is one of:\n"
     "  patient ID [ID...]    one patient's summary (unknown patient: exit 1); with several\n"
@@ -25,13 +25,16 @@ static const char usage[] =
     "  rejected              files the index refused, with the reason\n"
     "  info                  data time, source and counts\n"
     "\n"
-    "  --as-of DATE          judge current medications and ages on DATE (default today)\n";
+    "  --as-of DATE          judge current medications and ages on DATE (default: today at the\n"
+    "                        facility, in $CHARTVAULT_TIMEZONE, Asia/Tokyo unless set)\n"
+    "  --recent-days N       list medications that ended in the N days before it, and those\n"
+    "                        that start in the N days after it (default 30)\n";
 
 struct query {
     struct cv_index *idx;
     bool json;
     const char *as_of;
-    long limit;
+    long limit, recent_days;
     struct cv_json j;
     struct cv_buf out;
     int rows;
@@ -105,8 +108,16 @@ static void print_head(const struct cv_patient *p)
 
     printf("%s  %s (%s)\n", p->id, full_name(p->name.family, p->name.given, n1, sizeof(n1)),
            full_name(p->kana.family, p->kana.given, n2, sizeof(n2)));
-    printf("%-12s%s  sex %s  blood %s%s\n", "born", or_dash(p->birth_date), or_dash(p->sex),
-           or_dash(p->blood_type), p->rh ? p->rh : "");
+    if (p->demographics_source && strcmp(p->demographics_source, "PID") == 0)
+        printf("%-12s%s\n", "unconfirmed",
+               "no registration record (ADT-00): name, birth date and sex are from the newest "
+               "PID of another message");
+    printf("%-12s%s  sex %s  blood ", "born", or_dash(p->birth_date), or_dash(p->sex));
+    if (p->blood_type || p->rh)
+        printf("%s%s%s%s\n", p->blood_type ? p->blood_type : "(ABO not recorded)",
+               p->rh ? " Rh" : "", p->rh ? p->rh : "", p->rh ? "" : " (Rh not recorded)");
+    else
+        printf("not recorded\n");
     if (p->postcode || p->address)
         printf("%-12s%s%s %s\n", "address", p->postcode ? "〒" : "", p->postcode ? p->postcode : "",
                or_dash(p->address));
@@ -116,6 +127,25 @@ static void print_head(const struct cv_patient *p)
                or_dash(p->contacts[i].relationship));
         for (size_t k = 0; k < p->contacts[i].nphones; k++)
             printf("%s%s", k ? ", " : "", p->contacts[i].phones[k]);
+        putchar('\n');
+    }
+}
+
+static void print_diagnoses(const char *label, const struct cv_diagnosis *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct cv_diagnosis *d = &v[i];
+        bool odd = d->confirmation && !d->suspected && strcmp(d->confirmation, "0") != 0;
+
+        printf("%-12s%s%s %s  onset %s", i ? "" : label, d->suspected ? "(suspected) " : "",
+               or_dash(d->name), or_dash(d->icd10), or_dash(d->onset));
+        if (d->start)
+            printf("  from %s", d->start);
+        if (d->end)
+            printf("  to %s", d->end);
+        printf("%s", d->main ? "  (main)" : "");
+        if (odd)
+            printf("  (confirmation '%s')", d->confirmation);
         putchar('\n');
     }
 }
@@ -130,10 +160,11 @@ static void print_clinical(const struct cv_patient *p)
                p->allergies[i].severity ? p->allergies[i].severity : "",
                p->allergies[i].reaction ? "  " : "",
                p->allergies[i].reaction ? p->allergies[i].reaction : "");
-    for (size_t i = 0; i < p->ndiagnoses; i++)
-        printf("%-12s%s %s  onset %s%s\n", i ? "" : "diagnoses", or_dash(p->diagnoses[i].name),
-               or_dash(p->diagnoses[i].icd10), or_dash(p->diagnoses[i].onset),
-               p->diagnoses[i].main ? "  (main)" : "");
+    print_diagnoses("diagnoses", p->diagnoses, p->ndiagnoses);
+    if (p->nolder_diagnoses)
+        printf("%-12s%s\n", "older",
+               "diagnoses found only in older diagnosis files (PPR-01), not in the newest:");
+    print_diagnoses("", p->older_diagnoses, p->nolder_diagnoses);
     if (p->location)
         printf("%-12sward %s room %s bed %s since %s, attending %s\n", "location",
                or_dash(p->location->ward), or_dash(p->location->room), or_dash(p->location->bed),
@@ -142,28 +173,87 @@ static void print_clinical(const struct cv_patient *p)
         printf("%-12snot admitted\n", "location");
 }
 
+/* One order per line: what (an injection's components with their amounts), how much, how,
+ * when. */
 static void print_med(const char *label, const struct cv_medication *m)
 {
-    printf("%-12s%s %s %s %s%s  %s  from %s", label, m->kind, or_dash(m->drug), or_dash(m->dose),
-           or_dash(m->unit), m->components ? "" : "", or_dash(m->usage), or_dash(m->start));
+    const char *how[] = {m->route, m->rate, m->instructions, m->usage};
+
+    printf("%-12s%s %s", label, m->kind, or_dash(m->components ? m->components : m->drug));
+    printf("  %s %s", or_dash(m->dose), m->unit ? m->unit : "");
+    for (size_t i = 0; i < CV_ARRAY_LEN(how); i++)
+        if (how[i])
+            printf("  %s", how[i]);
+    if (m->order_type)
+        printf("  (%s)", m->order_type);
+    if (m->start_time || m->end_time)
+        printf("  %s to %s", or_dash(m->start_time), or_dash(m->end_time));
+    else
+        printf("  from %s", or_dash(m->start));
     if (m->days >= 0)
         printf(" for %d days", m->days);
-    else if (m->end)
+    else if (m->end && !m->end_time)
         printf(" to %s", m->end);
     putchar('\n');
+}
+
+static void print_culture(const struct cv_culture *c, bool first)
+{
+    printf("%-12s%s %s%s%s\n", first ? "cultures" : "", or_dash(c->time), or_dash(c->test),
+           c->specimen ? "  specimen " : "", c->specimen ? c->specimen : "");
+    for (size_t i = 0; i < c->nresults; i++)
+        printf("%-14s%s %s%s%s\n", "", or_dash(c->results[i].name), or_dash(c->results[i].value),
+               c->results[i].unit ? " " : "", c->results[i].unit ? c->results[i].unit : "");
+    for (size_t i = 0; i < c->norganisms; i++) {
+        const struct cv_organism *o = &c->organisms[i];
+
+        printf("%-14s%s) %s", "", o->group, or_dash(o->organism));
+        for (size_t k = 0; k < o->ndetails; k++)
+            printf("  %s %s", or_dash(o->details[k].name), or_dash(o->details[k].value));
+        putchar('\n');
+        for (size_t k = 0; k < o->nsusceptibility; k++) {
+            const struct cv_result *r = &o->susceptibility[k];
+
+            printf("%-18s%s %s%s%s  %s\n", "", or_dash(r->name ? r->name : r->code),
+                   or_dash(r->value), r->unit ? " " : "", r->unit ? r->unit : "", or_dash(r->flag));
+        }
+    }
+    for (size_t i = 0; i < c->nearlier; i++) {
+        printf("%-14searlier %s:", "", or_dash(c->earlier[i].time));
+        for (size_t k = 0; k < c->earlier[i].norganisms; k++)
+            printf(" %s", or_dash(c->earlier[i].organisms[k].organism));
+        putchar('\n');
+    }
 }
 
 static void print_orders(const struct cv_patient *p)
 {
     size_t shown = 0;
 
-    printf("%-12s(current on %s)%s\n", "medications", p->as_of, p->nmedications ? "" : " none");
+    if (p->nmedications == 0 && p->nrecent_medications == 0 && p->nupcoming_medications == 0)
+        printf("%-12sno orders on record in the last %d days (to %s)\n", "medications",
+               p->recent_days, p->as_of);
+    else
+        printf("%-12s(current on %s)%s\n", "medications", p->as_of, p->nmedications ? "" : " none");
     for (size_t i = 0; i < p->nmedications; i++)
         print_med("", &p->medications[i]);
-    for (size_t i = 0; i < p->nmedication_history && shown < 10; i++) {
-        if (p->medication_history[i].current)
+    if (p->nupcoming_medications)
+        printf("%-12s(starting in the next %d days)\n", "upcoming", p->recent_days);
+    for (size_t i = 0; i < p->nupcoming_medications; i++)
+        print_med("", &p->upcoming_medications[i]);
+    if (p->nrecent_medications)
+        printf("%-12s(ended in the last %d days)\n", "recent", p->recent_days);
+    for (size_t i = 0; i < p->nrecent_medications; i++)
+        print_med("", &p->recent_medications[i]);
+    for (size_t i = 0; i < p->nmedication_history && shown < 5; i++) { /* before those */
+        const struct cv_medication *m = &p->medication_history[i];
+        long end, since;
+
+        if (m->current || !m->end || strcmp(m->start ? m->start : "", p->as_of) > 0 ||
+            cv_parse_date(m->end, &end) || cv_parse_date(p->as_of, &since) ||
+            end >= since - p->recent_days)
             continue;
-        print_med(shown++ ? "" : "earlier", &p->medication_history[i]);
+        print_med(shown++ ? "" : "earlier", m);
     }
     for (size_t i = 0; i < p->nlabs; i++) {
         const struct cv_lab *l = &p->labs[i].results[0];
@@ -172,6 +262,8 @@ static void print_orders(const struct cv_patient *p)
                or_dash(l->value), l->unit ? l->unit : "", or_dash(l->range), l->flag ? " " : "",
                l->flag ? l->flag : "", or_dash(l->time));
     }
+    for (size_t i = 0; i < p->ncultures; i++)
+        print_culture(&p->cultures[i], i == 0);
     for (size_t i = 0; i < p->ndiet; i++)
         printf("%-12s%s  from %s\n", i ? "" : "diet", or_dash(p->diet[i].text),
                or_dash(p->diet[i].start));
@@ -188,7 +280,7 @@ static void print_orders(const struct cv_patient *p)
 static int query_patient(struct query *q, const char *id)
 {
     struct cv_patient *p;
-    enum cv_err err = cv_index_patient(q->idx, id, q->as_of, &p);
+    enum cv_err err = cv_index_patient_recent(q->idx, id, q->as_of, (int)q->recent_days, &p);
     int rc = CLI_EXIT_OK;
 
     if (err)
@@ -476,11 +568,15 @@ static int dispatch(struct query *q, int n, char **args)
 static int run_query(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},    {"json", no_argument, NULL, 'j'},
-        {"as-of", required_argument, NULL, 'a'}, {"limit", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"as-of", required_argument, NULL, 'a'},
+        {"limit", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {"recent-days", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
     };
-    struct query q = {.limit = 50};
+    struct query q = {.limit = 50, .recent_days = CV_RECENT_DAYS_DEFAULT};
     const char *dbpath = NULL;
     long days;
     enum cv_err err;
@@ -496,9 +592,12 @@ static int run_query(int argc, char **argv)
             q.as_of = optarg;
         else if (c == 'l' && cli_parse_long("--limit", optarg, 1, 10000, &q.limit))
             return cli_usage_error("query", "%s", cv_errmsg());
+        else if (c == 'r' &&
+                 cli_parse_long("--recent-days", optarg, 1, CV_RECENT_DAYS_MAX, &q.recent_days))
+            return cli_usage_error("query", "%s", cv_errmsg());
         else if (c == 'h')
             return fputs(usage, stdout), CLI_EXIT_OK;
-        else if (c != 'l')
+        else if (c != 'l' && c != 'r')
             return cli_usage_error("query", "unknown option");
     }
     if (!dbpath)

@@ -61,6 +61,10 @@ int main(int argc, char **argv)
 
     setlocale(LC_CTYPE, "");
     cli_log_to_stderr(false);
+    if (cv_facility_zone_set(NULL) != CV_OK) { /* before any thread: it sets TZ */
+        fprintf(stderr, "chartvault: CHARTVAULT_TIMEZONE: %s\n", cv_errmsg());
+        return CLI_EXIT_USAGE;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         print_help(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;

@@ -263,7 +263,7 @@ static enum cv_err watch_all(struct cv_watch *w)
     int y, m, d;
     enum cv_err err;
 
-    cv_days_to_ymd((long)(cv_now() / 86400) - RECENT_DAYS, &y, &m, &d);
+    cv_days_to_ymd(cv_today_days() - RECENT_DAYS, &y, &m, &d); /* care dates are facility dates */
     snprintf(w->cutoff, sizeof(w->cutoff), "%04d%02d%02d", y, m, d);
     err = add_tree(w, "", 0, NULL, true);
     if (err || w->left_out) {

@@ -18,7 +18,8 @@ static const char schema_tables[] =
     " name TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, hash BLOB,"
     " patient_id TEXT, care_date TEXT, data_type TEXT, order_no TEXT, event_time TEXT,"
     " dept TEXT, flag INTEGER, state TEXT NOT NULL, reason TEXT, warnings TEXT, event TEXT,"
-    " pid3 TEXT, msg_time TEXT);"
+    " pid3 TEXT, msg_time TEXT, pid_family TEXT, pid_given TEXT, pid_kana_family TEXT,"
+    " pid_kana_given TEXT, pid_birth TEXT, pid_sex TEXT);"
     "CREATE TABLE IF NOT EXISTS demographics(file_id INTEGER PRIMARY KEY, patient_id TEXT,"
     " family TEXT, given TEXT, kana_family TEXT, kana_given TEXT, birth_date TEXT, sex TEXT,"
     " blood_type TEXT, rh TEXT, height_cm REAL, weight_kg REAL, postcode TEXT, address TEXT,"
@@ -30,19 +31,23 @@ static const char schema_tables[] =
     " action TEXT, onset TEXT, PRIMARY KEY(file_id, seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS diagnosis_rows(file_id INTEGER, seq INTEGER, patient_id TEXT,"
     " action TEXT, name TEXT, code TEXT, icd10 TEXT, onset TEXT, main INTEGER, outcome TEXT,"
-    " resolved TEXT, PRIMARY KEY(file_id, seq)) WITHOUT ROWID;"
+    " resolved TEXT, confirmation TEXT, start TEXT, PRIMARY KEY(file_id, seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS adt_events(file_id INTEGER PRIMARY KEY, patient_id TEXT,"
     " kind TEXT, event TEXT, cancel INTEGER, clinical_time TEXT, patient_class TEXT,"
     " ward TEXT, room TEXT, bed TEXT, prior_ward TEXT, prior_room TEXT, prior_bed TEXT,"
     " admitted TEXT, discharged TEXT, attending TEXT);"
     "CREATE TABLE IF NOT EXISTS medications(file_id INTEGER, seq INTEGER, patient_id TEXT,"
     " kind TEXT, order_no TEXT, drug_code TEXT, drug TEXT, dose TEXT, unit TEXT, usage TEXT,"
-    " start TEXT, end TEXT, days INTEGER, route TEXT, components TEXT, flag INTEGER,"
+    " start TEXT, end TEXT, days INTEGER, route TEXT, instructions TEXT, rate TEXT,"
+    " order_type TEXT, start_time TEXT, end_time TEXT, flag INTEGER,"
     " PRIMARY KEY(patient_id, file_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS med_components(patient_id TEXT, file_id INTEGER, seq INTEGER,"
+    " k INTEGER, type TEXT, code TEXT, name TEXT, amount TEXT, unit TEXT,"
+    " PRIMARY KEY(patient_id, file_id, seq, k)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS lab_results(file_id INTEGER, seq INTEGER, patient_id TEXT,"
     " code TEXT, name TEXT, value TEXT, unit TEXT, range TEXT, abnormal TEXT, time TEXT,"
-    " status TEXT, flag INTEGER, event_time TEXT, PRIMARY KEY(patient_id, file_id, seq))"
-    " WITHOUT ROWID;"
+    " status TEXT, flag INTEGER, event_time TEXT, sub_id TEXT, obr INTEGER, test_code TEXT,"
+    " test_name TEXT, specimen TEXT, PRIMARY KEY(patient_id, file_id, seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS diets(file_id INTEGER, seq INTEGER, patient_id TEXT,"
     " text TEXT, start TEXT, flag INTEGER, event_time TEXT,"
     " PRIMARY KEY(patient_id, file_id, seq))"
@@ -59,7 +64,7 @@ static const char schema_tables[] =
     " birth_date TEXT, sex TEXT, blood_type TEXT, rh TEXT, height_cm REAL, weight_kg REAL,"
     " postcode TEXT, address TEXT, phones TEXT, allergy_status TEXT, ward TEXT, room TEXT,"
     " bed TEXT, admitted TEXT, attending TEXT, pid3_mismatch INTEGER, name_key TEXT,"
-    " kana_key TEXT) WITHOUT ROWID;"
+    " kana_key TEXT, demo_source TEXT) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS current_allergies(patient_id TEXT, seq INTEGER, type TEXT,"
     " code TEXT, allergen TEXT, severity TEXT, reaction TEXT, onset TEXT,"
     " PRIMARY KEY(patient_id, seq)) WITHOUT ROWID;"
@@ -74,6 +79,7 @@ static const char schema_indexes[] =
     "CREATE INDEX IF NOT EXISTS files_rejected ON files(state) WHERE state = 'rejected';"
     "CREATE INDEX IF NOT EXISTS demographics_by_patient ON demographics(patient_id);"
     "CREATE INDEX IF NOT EXISTS allergy_rows_by_patient ON allergy_rows(patient_id);"
+    "CREATE INDEX IF NOT EXISTS diagnosis_rows_by_patient ON diagnosis_rows(patient_id);"
     "CREATE INDEX IF NOT EXISTS adt_events_by_patient ON adt_events(patient_id);"
     "CREATE INDEX IF NOT EXISTS patients_by_kana ON patients(kana_key);"
     "CREATE INDEX IF NOT EXISTS patients_by_name ON patients(name_key);"
@@ -157,8 +163,10 @@ static int pragma_int(sqlite3 *db, const char *sql)
     return v;
 }
 
-/* An existing file must be ours and not from a newer chartvault. */
-static enum cv_err check_schema(sqlite3 *db, const char *path, bool empty_ok)
+/* An existing file must be ours and not from a newer chartvault. One from an older
+ * chartvault is read by nobody (its tables lack what this one reads): a read-write handle
+ * marks it stale, and the next cv_index_update() rebuilds it from the tree. */
+static enum cv_err check_schema(sqlite3 *db, const char *path, bool empty_ok, int *stale)
 {
     int app = pragma_int(db, "PRAGMA application_id");
     int version = pragma_int(db, "PRAGMA user_version");
@@ -172,7 +180,18 @@ static enum cv_err check_schema(sqlite3 *db, const char *path, bool empty_ok)
     if (version > INDEX_SCHEMA_VERSION)
         return cv_fail(CV_EUNSUPPORTED, "'%s' was made by a newer chartvault (schema %d)", path,
                        version);
+    *stale = version < INDEX_SCHEMA_VERSION ? version : 0;
+    if (*stale && !empty_ok)
+        return index_stale_error(path, version);
     return CV_OK;
+}
+
+enum cv_err index_stale_error(const char *path, int version)
+{
+    return cv_fail(CV_EUNSUPPORTED,
+                   "'%s' was made by an older chartvault (index schema %d, this one reads %d): "
+                   "rebuild it with 'chartvault index --reread --source DIR --db %s'",
+                   path, version, INDEX_SCHEMA_VERSION, path);
 }
 
 static enum cv_err open_db(struct cv_index *idx)
@@ -192,12 +211,12 @@ static enum cv_err open_db(struct cv_index *idx)
     }
     sqlite3_busy_timeout(idx->db, 10000);
     sqlite3_extended_result_codes(idx->db, 0);
-    err = check_schema(idx->db, idx->path, !ro);
+    err = check_schema(idx->db, idx->path, !ro, &idx->stale);
     if (err)
         goto out_close;
     if (ro) {
         err = index_exec(idx->db, "PRAGMA query_only=1");
-    } else {
+    } else if (!idx->stale) { /* an older one stays as it is until cv_index_update() rebuilds */
         int persist = 1;
 
         sqlite3_file_control(idx->db, NULL, SQLITE_FCNTL_PERSIST_WAL, &persist);

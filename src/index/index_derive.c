@@ -4,8 +4,9 @@
  * plus every current ADT-61 IAM applied in event-time order (A add, U update, D delete,
  * matched on allergen code); the newest current PPR-01 for diagnoses; the bed from admissions,
  * transfers, leaves and discharges in clinical-time order; and whether any current message
- * carries another PID-3. The result goes to `patients` and `current_allergies`, which search,
- * census and summary read.
+ * carries another PID-3. A patient without an ADT-00 takes name, kana, birth date and sex
+ * from the newest PID of their other current messages. The result goes to `patients` and
+ * `current_allergies`, which search, census and summary read.
  */
 #include "index_internal.h"
 
@@ -14,6 +15,7 @@
 
 enum {
     D_DEMO,
+    D_PIDDEMO,
     D_AL1,
     D_IAM,
     D_PPR,
@@ -33,6 +35,11 @@ static const char *const dsql[D_COUNT] = {
                " d.phones FROM demographics d JOIN files f ON f.id = d.file_id"
                " WHERE d.patient_id = ?1 AND f.flag = 1"
                " ORDER BY f.event_time DESC, f.name DESC LIMIT 1",
+    [D_PIDDEMO] = "SELECT NULL, pid_family, pid_given, pid_kana_family, pid_kana_given,"
+                  " pid_birth, pid_sex, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM files"
+                  " WHERE patient_id = ?1 AND flag = 1 AND state = 'current'"
+                  " AND coalesce(pid_family, pid_given, pid_kana_family, pid_kana_given,"
+                  " pid_birth) IS NOT NULL ORDER BY event_time DESC, name DESC LIMIT 1",
     [D_AL1] = "SELECT type, code, allergen, severity, reaction, onset, action FROM allergy_rows"
               " WHERE file_id = ?1 AND source = 'AL1' ORDER BY seq",
     [D_IAM] = "SELECT a.type, a.code, a.allergen, a.severity, a.reaction, a.onset, a.action"
@@ -54,8 +61,9 @@ static const char *const dsql[D_COUNT] = {
     [D_PUT] = "INSERT OR REPLACE INTO patients(id, demo_file, ppr_file, family, given,"
               " kana_family, kana_given, birth_date, sex, blood_type, rh, height_cm, weight_kg,"
               " postcode, address, phones, allergy_status, ward, room, bed, admitted, attending,"
-              " pid3_mismatch, name_key, kana_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-              " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+              " pid3_mismatch, name_key, kana_key, demo_source) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+              " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,"
+              " ?24, ?25, ?26)",
     [D_DEL] = "DELETE FROM patients WHERE id = ?1",
     [D_CA_DEL] = "DELETE FROM current_allergies WHERE patient_id = ?1",
     [D_CA_PUT] = "INSERT INTO current_allergies VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -298,16 +306,18 @@ static void bind_opt_int(sqlite3_stmt *st, int col, sqlite3_int64 v)
         sqlite3_bind_null(st, col);
 }
 
-/* Write the patients row. `demo` is the D_DEMO statement positioned on a row, or NULL. */
+/* Write the patients row. `demo` is the D_DEMO statement positioned on a row (`source`
+ * "ADT-00"), the D_PIDDEMO one ("PID": a patient without ADT-00), or NULL. */
 static enum cv_err put_patient(struct deriver *d, const char *id, sqlite3_stmt *demo,
-                               size_t nallergies, const struct loc *l, bool mismatch)
+                               const char *source, size_t nallergies, const struct loc *l,
+                               bool mismatch)
 {
     sqlite3_stmt *st = d->st[D_PUT];
     char *name_key = NULL, *kana_key = NULL;
     enum cv_err err = CV_OK;
 
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    bind_opt_int(st, 2, demo ? sqlite3_column_int64(demo, 0) : 0);
+    bind_opt_int(st, 2, demo && strcmp(source, "ADT-00") == 0 ? sqlite3_column_int64(demo, 0) : 0);
     bind_opt_int(st, 3, newest_ppr(d, id));
     if (demo) {
         for (int c = 1; c <= 13; c++)
@@ -324,6 +334,7 @@ static enum cv_err put_patient(struct deriver *d, const char *id, sqlite3_stmt *
     sqlite3_bind_int(st, 23, mismatch);
     sqlite3_bind_text(st, 24, name_key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 25, kana_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 26, demo ? source : NULL, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         err = index_db_error(d->db, "writing a patient");
     sqlite3_reset(st);
@@ -349,9 +360,12 @@ static enum cv_err forget_patient(struct deriver *d, const char *id)
     return err;
 }
 
+/* Demographics from the newest current ADT-00; a patient without one takes name, kana,
+ * birth date and sex from the newest PID of any current message (marked "PID": not
+ * confirmed by a registration record), so that a nurse can still find them by name. */
 static enum cv_err derive_one(struct deriver *d, const char *id)
 {
-    sqlite3_stmt *demo = d->st[D_DEMO];
+    sqlite3_stmt *demo = d->st[D_DEMO], *piddemo = d->st[D_PIDDEMO], *use = NULL;
     enum cv_err err = CV_OK;
     struct loc l;
     size_t nallergies = 0;
@@ -362,15 +376,23 @@ static enum cv_err derive_one(struct deriver *d, const char *id)
     mismatch = exists(d, D_PID3, id, &err);
     sqlite3_bind_text(demo, 1, id, -1, SQLITE_STATIC);
     has_demo = sqlite3_step(demo) == SQLITE_ROW;
+    if (has_demo) {
+        use = demo;
+    } else {
+        sqlite3_bind_text(piddemo, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(piddemo) == SQLITE_ROW)
+            use = piddemo;
+    }
     if (!err)
         err = derive_allergies(d, id, has_demo ? sqlite3_column_int64(demo, 0) : 0, &nallergies);
     if (!err)
         err = derive_location(d, id, &l);
     if (!err) {
-        err = put_patient(d, id, has_demo ? demo : NULL, nallergies, &l, mismatch);
+        err = put_patient(d, id, use, has_demo ? "ADT-00" : "PID", nallergies, &l, mismatch);
         loc_clear(&l);
     }
     sqlite3_reset(demo);
+    sqlite3_reset(piddemo);
     return err;
 }
 

@@ -50,6 +50,14 @@ static const char *minutes_of(struct ex *e, const char *ts)
     return cv_hl7_ts_minutes(ts, buf, sizeof(buf)) ? keep(e, buf) : NULL;
 }
 
+/* A time to the minute, only when the timestamp holds one (more than a date). */
+static const char *time_of(struct ex *e, const char *ts)
+{
+    size_t digits = ts ? strspn(ts, "0123456789") : 0;
+
+    return digits > 8 ? minutes_of(e, ts) : NULL;
+}
+
 /* A timestamp field (TS: first component, first subcomponent). */
 static const char *ts_field(struct ex *e, long seg, int f)
 {
@@ -161,31 +169,153 @@ static double number(const char *s)
     return end != s && *end == '\0' && v >= 0 && v < 1e6 ? v : -1;
 }
 
-static const char *rh_sign(struct ex *e, const char *code)
+/* A coded value folded for matching: full-width ASCII and the minus signs narrowed, ASCII
+ * letters upper-cased, spaces (ASCII and U+3000) dropped. Other characters stay. */
+static void fold(const char *s, char *out, size_t n)
 {
-    if (!code)
-        return NULL;
-    if (is(code, "+") || is(code, "P") || is(code, "POS") || strstr(code, "+"))
-        return "+";
-    if (is(code, "-") || is(code, "N") || is(code, "NEG") || strstr(code, "-"))
-        return "-";
-    return keep(e, code);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t k = 0;
+
+    while (*p && k + 4 < n) {
+        unsigned cp = 0;
+        int len = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4;
+
+        if (len == 3 && p[1] && p[2])
+            cp = (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+        if (cp >= 0xFF01 && cp <= 0xFF5E) { /* full-width ASCII */
+            out[k++] = (char)(cp - 0xFEE0);
+        } else if (cp == 0x2212 || (cp >= 0x2010 && cp <= 0x2015)) { /* minus, dashes */
+            out[k++] = '-';
+        } else if (cp == 0x3000 || *p == ' ') {
+            ;
+        } else {
+            for (int i = 0; i < len && p[i]; i++)
+                out[k++] = (char)p[i];
+        }
+        for (int i = 0; i < len && *p; i++)
+            p++;
+    }
+    out[k] = '\0';
+    for (size_t i = 0; i < k; i++)
+        if (out[i] >= 'a' && out[i] <= 'z')
+            out[i] = (char)(out[i] - 'a' + 'A');
 }
 
+static bool strip_prefix(char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    if (strncmp(s, prefix, n) != 0)
+        return false;
+    memmove(s, s + n, strlen(s + n) + 1);
+    return true;
+}
+
+static bool strip_suffix(char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    if (n < k || strcmp(s + n - k, suffix) != 0)
+        return false;
+    s[n - k] = '\0';
+    return true;
+}
+
+static void drop_chars(char *s, const char *chars)
+{
+    char *w = s;
+
+    for (; *s; s++)
+        if (!strchr(chars, *s))
+            *w++ = *s;
+    *w = '\0';
+}
+
+const char *index_abo(const char *value)
+{
+    static const char *const types[] = {"A", "B", "O", "AB"};
+    char v[64];
+
+    if (!value)
+        return NULL;
+    fold(value, v, sizeof(v));
+    drop_chars(v, "()");
+    strip_prefix(v, "ABO");
+    strip_prefix(v, "\xE5\xBC\x8F"); /* 式 */
+    strip_suffix(v, "\xE5\x9E\x8B"); /* 型 */
+    if (strcmp(v, "0") == 0)         /* O written as a zero */
+        return "O";
+    for (size_t i = 0; i < CV_ARRAY_LEN(types); i++)
+        if (strcmp(v, types[i]) == 0)
+            return types[i];
+    return NULL;
+}
+
+const char *index_rh(const char *value)
+{
+    static const char *const pos[] = {
+        "+", "POS", "POSITIVE", "P", "\xE9\x99\xBD\xE6\x80\xA7", "\xE9\x99\xBD"}; /* 陽性, 陽 */
+    static const char *const neg[] = {
+        "-", "NEG", "NEGATIVE", "N", "\xE9\x99\xB0\xE6\x80\xA7", "\xE9\x99\xB0"}; /* 陰性, 陰 */
+    char v[64];
+
+    if (!value)
+        return NULL;
+    fold(value, v, sizeof(v));
+    drop_chars(v, "()");
+    if (!strip_prefix(v, "RHD"))
+        strip_prefix(v, "RH");
+    strip_prefix(v, "\xE5\xBC\x8F"); /* 式 */
+    if (strcmp(v, "D+") == 0 || strcmp(v, "D-") == 0)
+        memmove(v, v + 1, 2);
+    strip_suffix(v, "\xE5\x9E\x8B"); /* 型 */
+    for (size_t i = 0; i < CV_ARRAY_LEN(pos); i++) {
+        if (strcmp(v, pos[i]) == 0)
+            return "+";
+        if (strcmp(v, neg[i]) == 0)
+            return "-";
+    }
+    return NULL;
+}
+
+/* OBX-5 of a coded or plain value: the code if it is one we know, else the text, else the
+ * value as written (an unknown blood type is shown as written, never dropped). */
+static const char *typed_value(struct ex *e, long s, const char *(*known)(const char *))
+{
+    const char *code = cv_hl7_text(e->m, s, 5, 1, 1, 0), *txt = cv_hl7_text(e->m, s, 5, 1, 2, 0);
+    const char *k = known(code);
+
+    if (!k)
+        k = known(txt);
+    if (!k)
+        k = known(cv_hl7_text(e->m, s, 5, 1, 0, 0));
+    if (k)
+        return k;
+    if (txt)
+        return keep(e, txt);
+    return text(e, s, 5, 1, 0, 0);
+}
+
+/* Blood type from every JLAC10 code of the 5H010 (ABO) and 5H020 (Rh(D)) families: the
+ * construction guideline's 5H010000001999911, the public samples' 5H010000009199911, and
+ * other materials, methods and result codes alike. */
 static void demo_obx(struct ex *e, long s, struct x_demo *d)
 {
     const char *code = cv_hl7_text(e->m, s, 3, 1, 1, 0);
 
     if (!code)
         return;
-    if (is(code, "5H010000009199911"))
-        d->blood_type = text(e, s, 5, 1, 1, 0);
-    else if (is(code, "5H020000009199911"))
-        d->rh = rh_sign(e, cv_hl7_text(e->m, s, 5, 1, 1, 0));
-    else if (strncmp(code, "9N001", 5) == 0)
+    if (strncmp(code, "5H010", 5) == 0) {
+        if (!d->blood_type)
+            d->blood_type = typed_value(e, s, index_abo);
+    } else if (strncmp(code, "5H020", 5) == 0) {
+        if (!d->rh)
+            d->rh = typed_value(e, s, index_rh);
+    } else if (strncmp(code, "9N001", 5) == 0) {
         d->height_cm = number(cv_hl7_text(e->m, s, 5, 1, 0, 0));
-    else if (strncmp(code, "9N006", 5) == 0)
+    } else if (strncmp(code, "9N006", 5) == 0) {
         d->weight_kg = number(cv_hl7_text(e->m, s, 5, 1, 0, 0));
+    }
 }
 
 static void al1_row(struct ex *e, long s, struct x_rows *rows)
@@ -299,7 +429,9 @@ static void extract_diagnoses(struct ex *e, struct x_rows *rows)
         d->code = text(e, s, 3, 1, 1, 0);
         d->name = text(e, s, 3, 1, 2, 0);
         d->icd10 = text(e, s, 10, 1, 1, 0);
+        d->start = date_of(e, ts_field(e, s, 7));
         d->resolved = date_of(e, ts_field(e, s, 9));
+        d->confirmation = text(e, s, 13, 1, 1, 0);
         d->outcome = text(e, s, 14, 1, 1, 0);
         d->onset = date_of(e, ts_field(e, s, 16));
         d->main = is(cv_hl7_text(e->m, s, 18, 1, 1, 0), "1");
@@ -410,31 +542,86 @@ static const char *add_days(struct ex *e, const char *date, int days)
     return keep(e, buf);
 }
 
-/* RXC components of an injection, " + "-joined, from segment `s` up to the next RXE/ORC. */
-static const char *components(struct ex *e, long s)
+/* The RXC components of an injection, from segment `s` up to the next RXE/ORC: base
+ * (RXC-1 "B") first, then the additives and anything else in message order. */
+static void components(struct ex *e, long s, struct x_med *x)
+{
+    size_t nseg = cv_hl7_segment_count(e->m), cap = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = (size_t)s + 1; i < nseg; i++) {
+            const char *id = cv_hl7_segment_id(e->m, i);
+            struct x_component *c;
+            long r = (long)i;
+            bool base;
+
+            if (strcmp(id, "RXE") == 0 || strcmp(id, "ORC") == 0)
+                break;
+            if (strcmp(id, "RXC") != 0)
+                continue;
+            base = is(cv_hl7_text(e->m, r, 1, 1, 1, 0), "B");
+            if (base != (pass == 0))
+                continue;
+            c = xa_push(e->a, (void **)&x->components, &x->ncomponents, &cap, sizeof(*c));
+            if (!c) {
+                e->oom = true;
+                return;
+            }
+            c->type = text(e, r, 1, 1, 1, 0);
+            c->code = text(e, r, 2, 1, 1, 0);
+            c->name = text(e, r, 2, 1, 2, 0);
+            c->amount = text(e, r, 3, 1, 0, 0);
+            c->unit = text(e, r, 4, 1, 2, 0);
+            if (!c->unit)
+                c->unit = text(e, r, 4, 1, 1, 0);
+        }
+    }
+}
+
+/* "name + name", base first: what an injection gives, for lists that show one line. */
+static const char *component_names(struct ex *e, const struct x_med *x)
 {
     struct cv_buf b = CV_BUF_INIT(1 << 16);
     const char *res;
-    size_t nseg = cv_hl7_segment_count(e->m);
 
-    for (size_t i = (size_t)s + 1; i < nseg; i++) {
-        const char *id = cv_hl7_segment_id(e->m, i);
-        const char *drug;
+    for (size_t i = 0; i < x->ncomponents; i++) {
+        const struct x_component *c = &x->components[i];
 
-        if (strcmp(id, "RXE") == 0 || strcmp(id, "ORC") == 0)
-            break;
-        if (strcmp(id, "RXC") != 0 || !(drug = cv_hl7_text(e->m, (long)i, 2, 1, 2, 0)))
-            continue;
         if (b.len)
             cv_buf_puts(&b, " + ");
-        cv_buf_puts(&b, drug);
+        cv_buf_puts(&b, c->name ? c->name : c->code ? c->code : "?");
     }
     res = b.len ? keep(e, cv_buf_str(&b)) : NULL;
     cv_buf_free(&b);
     return res;
 }
 
-/* One medication from the RXE at `s` and the TQ1/RXR after it. */
+/* RXE-23 rate with its RXE-24 unit ("102 ml/hr"), as written. */
+static const char *rate_of(struct ex *e, long s)
+{
+    const char *amount = cv_hl7_text(e->m, s, 23, 1, 0, 0), *unit;
+    char buf[256];
+
+    if (!amount)
+        return NULL;
+    unit = cv_hl7_text(e->m, s, 24, 1, 1, 0);
+    if (!unit)
+        unit = cv_hl7_text(e->m, s, 24, 1, 2, 0);
+    snprintf(buf, sizeof(buf), "%s%s%s", amount, unit ? " " : "", unit ? unit : "");
+    return keep(e, buf);
+}
+
+/* A CWE's text, else its code. */
+static const char *cwe_text(struct ex *e, long s, int f)
+{
+    const char *t = cv_hl7_text(e->m, s, f, 1, 2, 0);
+
+    return keep(e, t ? t : cv_hl7_text(e->m, s, f, 1, 1, 0));
+}
+
+/* One medication from the RXE at `s` and the TQ1/RXR/RXC after it. An injection's drugs are
+ * its RXC components (RXE-2 then names the kind of order, JHSI0002 "一般"); without RXC the
+ * drug is RXE-2, as for prescriptions. */
 static void med_row(struct ex *e, long s, long orc, bool injection, struct x_rows *rows)
 {
     struct x_med *x =
@@ -459,18 +646,30 @@ static void med_row(struct ex *e, long s, long orc, bool injection, struct x_row
     x->order_no = orc >= 0 ? text(e, orc, 2, 1, 1, 0) : NULL;
     x->drug_code = text(e, s, 2, 1, 1, 0);
     x->drug = text(e, s, 2, 1, 2, 0);
+    if (injection)
+        components(e, s, x);
+    if (x->ncomponents) {
+        x->order_type = x->drug ? x->drug : x->drug_code;
+        x->drug_code = NULL;
+        x->drug = component_names(e, x);
+    }
     x->dose = text(e, s, 3, 1, 0, 0);
     x->unit = text(e, s, 5, 1, 2, 0);
     if (!x->unit)
         x->unit = text(e, s, 5, 1, 1, 0);
-    x->route = rxr >= 0 ? text(e, rxr, 1, 1, 2, 0) : NULL;
-    x->components = injection ? components(e, s) : NULL;
+    x->instructions = cwe_text(e, s, 7);
+    x->rate = rate_of(e, s);
+    x->route = rxr >= 0 ? cwe_text(e, rxr, 1) : NULL;
     x->days = -1;
     if (tq1 >= 0) {
         x->usage = usage_text(e, tq1);
         x->days = duration_days(e, tq1);
         x->start = date_of(e, ts_field(e, tq1, 7));
         x->end = date_of(e, ts_field(e, tq1, 8));
+        if (injection) { /* a drip's hours matter; a prescription's days do */
+            x->start_time = time_of(e, ts_field(e, tq1, 7));
+            x->end_time = time_of(e, ts_field(e, tq1, 8));
+        }
     }
     if (!x->start && orc >= 0)
         x->start = date_of(e, ts_field(e, orc, 9));
@@ -514,9 +713,53 @@ static const char *obx_value(struct ex *e, long s, const char *vtype)
     return text(e, s, 5, 1, 0, 0);
 }
 
+/* Whether an OBX-4 is nested ("1.1", "1-2", "1_3": a susceptibility under organism 1). */
+static bool nested_sub_id(const char *sub)
+{
+    size_t head = strcspn(sub, ".-_");
+
+    return head > 0 && sub[head] && sub[head + 1];
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* The results of one OBR keep their OBX-4 only when it groups them: a nested sub-ID (a
+ * susceptibility under its organism) or a test code repeated under different sub-IDs (two
+ * organisms of one culture). Otherwise OBX-4 says nothing (some writers number every OBX)
+ * and they stay plain results, newest per test. In a grouped OBR, a result without OBX-4
+ * belongs to the report as a whole (sub-ID ""). Repeats are looked for among the first
+ * 1000 results only, so that a hostile message cannot make this quadratic. */
+static void settle_groups(struct x_rows *rows, size_t from)
+{
+    struct x_lab *l = rows->labs;
+    size_t n = rows->n_labs;
+    bool grouped = false;
+
+    for (size_t i = from; i < n && !grouped; i++) {
+        if (l[i].sub_id && nested_sub_id(l[i].sub_id))
+            grouped = true;
+        for (size_t k = from; k < i && i - from < 1000 && !grouped; k++)
+            grouped = same_str(l[k].code, l[i].code) && !same_str(l[k].sub_id, l[i].sub_id);
+    }
+    for (size_t i = from; i < n; i++) {
+        if (grouped && !l[i].sub_id) /* a result of the whole report (a comment): kept with it */
+            l[i].sub_id = "";
+        if (grouped)
+            continue;
+        /* a plain result needs none of it: the index stays the size it was */
+        l[i].sub_id = l[i].test_code = l[i].test_name = l[i].specimen = NULL;
+        l[i].obr = 0;
+    }
+}
+
 static void extract_labs(struct ex *e, struct x_rows *rows)
 {
     long obr = -1, spm = -1;
+    size_t group_from = 0;
+    int nobr = 0;
 
     for (size_t i = 0; i < cv_hl7_segment_count(e->m); i++) {
         const char *id = cv_hl7_segment_id(e->m, i);
@@ -524,8 +767,12 @@ static void extract_labs(struct ex *e, struct x_rows *rows)
         const char *vtype, *flag, *when;
         long s = (long)i;
 
-        if (strcmp(id, "OBR") == 0)
+        if (strcmp(id, "OBR") == 0) {
+            settle_groups(rows, group_from);
+            group_from = rows->n_labs;
             obr = s;
+            nobr++;
+        }
         if (strcmp(id, "SPM") == 0)
             spm = s;
         if (strcmp(id, "OBX") != 0 || !cv_hl7_text(e->m, s, 3, 1, 1, 0))
@@ -544,6 +791,17 @@ static void extract_labs(struct ex *e, struct x_rows *rows)
         flag = cv_hl7_text(e->m, s, 8, 1, 1, 0);
         x->flag = flag && !is(flag, "N") ? keep(e, flag) : NULL;
         x->status = text(e, s, 11, 1, 1, 0);
+        x->sub_id = text(e, s, 4, 1, 0, 0);
+        x->obr = nobr;
+        if (obr >= 0) {
+            x->test_code = text(e, obr, 4, 1, 1, 0);
+            x->test_name = text(e, obr, 4, 1, 2, 0);
+        }
+        if (spm >= 0) {
+            x->specimen = text(e, spm, 4, 1, 2, 0);
+            if (!x->specimen)
+                x->specimen = text(e, spm, 4, 1, 1, 0);
+        }
         when = ts_field(e, s, 14);
         if (!when && spm >= 0)
             when = ts_field(e, spm, 17);
@@ -551,6 +809,7 @@ static void extract_labs(struct ex *e, struct x_rows *rows)
             when = ts_field(e, obr, 7);
         x->time = minutes_of(e, when ? when : e->file_time);
     }
+    settle_groups(rows, group_from);
 }
 
 static void extract_diet(struct ex *e, struct x_rows *rows)
@@ -662,6 +921,81 @@ static void extract_orders(struct ex *e, const char *kind, struct x_rows *rows)
     }
 }
 
+/* Most files of a patient carry the same PID bytes: the last decoding is kept per thread
+ * (keyed on the delimiters, MSH-18 and the raw PID-5, 7 and 8), so that reading who every
+ * message names costs a memcmp, not four charset conversions. */
+struct pid_memo {
+    char key[1024];
+    size_t keylen;
+    bool valid;
+    char v[6][256];
+    bool has[6];
+};
+static _Thread_local struct pid_memo memo;
+
+static size_t pid_key(struct cv_hl7_msg *m, long pid, char *key, size_t cap)
+{
+    const struct {
+        long seg;
+        int field;
+    } parts[] = {{0, 18}, {pid, 5}, {pid, 7}, {pid, 8}};
+    const char *delims = cv_hl7_delimiters(m);
+    size_t n = strlen(delims);
+
+    if (n + 1 > cap)
+        return 0;
+    memcpy(key, delims, n);
+    for (size_t i = 0; i < CV_ARRAY_LEN(parts); i++) {
+        struct cv_hl7_span sp = {0};
+
+        cv_hl7_raw(m, parts[i].seg, parts[i].field, 0, 0, 0, &sp);
+        if (n + sp.n + 1 > cap)
+            return 0;
+        key[n++] = '\x1f';
+        if (sp.n) /* an absent field has no bytes (and no pointer) */
+            memcpy(key + n, sp.p, sp.n);
+        n += sp.n;
+    }
+    return n;
+}
+
+bool index_extract_pid(struct cv_hl7_msg *m, struct xarena *a, struct x_demo *out, bool *oom)
+{
+    struct ex e = {.m = m, .a = a};
+    long pid = cv_hl7_find(m, "PID", 0);
+    const char **v[6] = {&out->family,     &out->given,      &out->kana_family,
+                         &out->kana_given, &out->birth_date, &out->sex};
+    char key[sizeof(memo.key)];
+    size_t keylen;
+
+    memset(out, 0, sizeof(*out));
+    out->height_cm = out->weight_kg = -1;
+    if (pid < 0)
+        return false;
+    keylen = pid_key(m, pid, key, sizeof(key));
+    if (keylen && memo.valid && memo.keylen == keylen && memcmp(memo.key, key, keylen) == 0) {
+        for (int i = 0; i < 6; i++)
+            *v[i] = memo.has[i] ? keep(&e, memo.v[i]) : NULL;
+        *oom |= e.oom;
+        return true;
+    }
+    person_name(&e, pid, 5, 'I', &out->family, &out->given);
+    person_name(&e, pid, 5, 'P', &out->kana_family, &out->kana_given);
+    out->birth_date = date_of(&e, ts_field(&e, pid, 7));
+    out->sex = text(&e, pid, 8, 1, 1, 0);
+    *oom |= e.oom;
+    memo.valid = keylen > 0;
+    for (int i = 0; i < 6 && memo.valid; i++) {
+        memo.has[i] = *v[i] != NULL;
+        memo.valid = !*v[i] || cv_strlcpy(memo.v[i], *v[i], sizeof(memo.v[i])) < sizeof(memo.v[i]);
+    }
+    if (memo.valid) {
+        memcpy(memo.key, key, keylen);
+        memo.keylen = keylen;
+    }
+    return true;
+}
+
 enum cv_err index_extract(struct cv_hl7_msg *m, const struct cv_ssmix2_type *type,
                           const char *file_event_time, struct xarena *a, struct x_rows *rows)
 {
@@ -697,6 +1031,13 @@ enum cv_err index_extract(struct cv_hl7_msg *m, const struct cv_ssmix2_type *typ
         extract_orders(&e, "endoscopy", rows);
     else if (strcmp(code, "OMG-03") == 0)
         extract_orders(&e, "physiology", rows);
+    if (strcmp(code, "ADT-00") != 0) {
+        rows->pid = xa_alloc(a, sizeof(*rows->pid));
+        if (!rows->pid)
+            e.oom = true;
+        else if (!index_extract_pid(m, a, rows->pid, &e.oom))
+            rows->pid = NULL;
+    }
     if (e.oom || cv_hl7_oom(m))
         return cv_fail(CV_ENOMEM, "out of memory extracting a message");
     return CV_OK;

@@ -13,7 +13,7 @@
 #include <sqlite3.h>
 #include <sys/types.h>
 
-#define INDEX_SCHEMA_VERSION 1
+#define INDEX_SCHEMA_VERSION 2
 #define INDEX_APP_ID         0x43565831 /* "CVX1" */
 #define INDEX_HASH_LEN       16
 #define INDEX_BATCH_FILES    512
@@ -27,6 +27,7 @@ struct cv_index {
     dev_t dev; /* of the open file, to notice a replacement */
     ino_t ino;
     uint64_t checked_ms;
+    int stale; /* the schema version of an older index (only cv_index_update may touch it), or 0 */
     sqlite3_stmt *stmts[48]; /* prepared read statements, by enum in index_query.c */
 };
 
@@ -57,6 +58,7 @@ struct x_allergy {
 };
 struct x_diag {
     const char *action, *name, *code, *icd10, *onset, *outcome, *resolved;
+    const char *confirmation, *start; /* PRB-13.1 as written (JHSD0005: 1 suspected), PRB-7 */
     int main;
 };
 struct x_adt {
@@ -64,13 +66,22 @@ struct x_adt {
     const char *prior_ward, *prior_room, *prior_bed, *admitted, *discharged, *attending;
     int cancel;
 };
+struct x_component { /* one RXC of an injection */
+    const char *type, *code, *name, *amount, *unit;
+};
 struct x_med {
     const char *kind, *order_no, *drug_code, *drug, *dose, *unit, *usage, *start, *end, *route;
-    const char *components;
+    const char *instructions, *rate, *order_type;
+    const char *start_time, *end_time; /* injections: TQ1-7, TQ1-8 to the minute, if given */
+    struct x_component *components;    /* base (RXC-1 B) first, then the rest in message order */
+    size_t ncomponents;
     int days;
 };
 struct x_lab {
     const char *code, *name, *value, *unit, *range, *flag, *time, *status;
+    const char *sub_id; /* OBX-4 as written, only for results of a grouped OBR (cultures) */
+    const char *test_code, *test_name, *specimen; /* OBR-4, SPM-4 */
+    int obr;                                      /* which OBR of the message, from 1 */
 };
 struct x_diet {
     const char *text, *start;
@@ -88,6 +99,7 @@ struct x_order {
 
 struct x_rows {
     struct x_demo *demo;
+    struct x_demo *pid; /* name, kana, birth, sex of the PID of a message other than ADT-00 */
     struct x_adt *adt;
     X_ARRAY(struct x_contact, contacts);
     X_ARRAY(struct x_allergy, allergies);
@@ -103,6 +115,13 @@ struct x_rows {
  * copied into `a`. Returns CV_ENOMEM only. */
 enum cv_err index_extract(struct cv_hl7_msg *m, const struct cv_ssmix2_type *type,
                           const char *file_event_time, struct xarena *a, struct x_rows *rows);
+/* Name, kana, birth date and sex from the first PID of any message (for a patient without
+ * an ADT-00); the other fields stay empty. false when the message has no PID. */
+bool index_extract_pid(struct cv_hl7_msg *m, struct xarena *a, struct x_demo *out, bool *oom);
+/* ABO ("A", "B", "O", "AB") and Rh ("+", "-") from the value forms writers use ("A型",
+ * "ＡＢ", "Rh(+)", "陰性", "POS" ...); NULL when the value is none of them. */
+const char *index_abo(const char *value);
+const char *index_rh(const char *value);
 
 /* ---- work items --------------------------------------------------------------------------- */
 enum item_kind { IT_NEW, IT_CONTENT, IT_RENAMED, IT_VANISHED, IT_TOUCHED, IT_DIR };
@@ -178,6 +197,8 @@ enum cv_err index_derive_all(sqlite3 *db);
 /* ---- database ----------------------------------------------------------------------------- */
 enum cv_err index_exec(sqlite3 *db, const char *sql);
 enum cv_err index_db_error(sqlite3 *db, const char *what);
+/* "'PATH' was made by an older chartvault ... rebuild it with ..." */
+enum cv_err index_stale_error(const char *path, int version);
 enum cv_err index_create_tables(sqlite3 *db);
 enum cv_err index_create_indexes(sqlite3 *db);
 enum cv_err index_meta_set(sqlite3 *db, const char *key, const char *value);

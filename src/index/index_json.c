@@ -66,19 +66,30 @@ static void allergies(struct cv_json *j, const struct cv_patient *p)
     cv_json_array_end(j);
 }
 
-static void diagnoses(struct cv_json *j, const struct cv_patient *p)
+static void diagnosis_list(struct cv_json *j, const char *key, const struct cv_diagnosis *v,
+                           size_t n)
 {
-    cv_json_key(j, "diagnoses");
+    cv_json_key(j, key);
     cv_json_array_begin(j);
-    for (size_t i = 0; i < p->ndiagnoses; i++) {
+    for (size_t i = 0; i < n; i++) {
         cv_json_object_begin(j);
-        cv_json_kv_string(j, "name", p->diagnoses[i].name);
-        cv_json_kv_string(j, "icd10", p->diagnoses[i].icd10);
-        cv_json_kv_string(j, "onset", p->diagnoses[i].onset);
-        cv_json_kv_bool(j, "main", p->diagnoses[i].main);
+        cv_json_kv_string(j, "name", v[i].name);
+        cv_json_kv_string(j, "icd10", v[i].icd10);
+        cv_json_kv_string(j, "onset", v[i].onset);
+        cv_json_kv_bool(j, "main", v[i].main);
+        cv_json_kv_bool(j, "suspected", v[i].suspected);
+        cv_json_kv_string(j, "confirmation", v[i].confirmation);
+        cv_json_kv_string(j, "start", v[i].start);
+        cv_json_kv_string(j, "end", v[i].end);
         cv_json_object_end(j);
     }
     cv_json_array_end(j);
+}
+
+static void diagnoses(struct cv_json *j, const struct cv_patient *p)
+{
+    diagnosis_list(j, "diagnoses", p->diagnoses, p->ndiagnoses);
+    diagnosis_list(j, "older_diagnoses", p->older_diagnoses, p->nolder_diagnoses);
 }
 
 static void location(struct cv_json *j, const struct cv_patient *p)
@@ -97,12 +108,29 @@ static void location(struct cv_json *j, const struct cv_patient *p)
     cv_json_kv_string(j, "attending", p->attending);
 }
 
-static void medications(struct cv_json *j, const struct cv_patient *p)
+static void components(struct cv_json *j, const struct cv_medication *m)
 {
-    cv_json_key(j, "medications");
+    cv_json_key(j, "components");
     cv_json_array_begin(j);
-    for (size_t i = 0; i < p->nmedications; i++) {
-        const struct cv_medication *m = &p->medications[i];
+    for (size_t i = 0; i < m->ncomps; i++) {
+        cv_json_object_begin(j);
+        cv_json_kv_string(j, "type", m->comps[i].type);
+        cv_json_kv_string(j, "name", m->comps[i].name);
+        cv_json_kv_string(j, "code", m->comps[i].code);
+        cv_json_kv_string(j, "amount", m->comps[i].amount);
+        cv_json_kv_string(j, "unit", m->comps[i].unit);
+        cv_json_object_end(j);
+    }
+    cv_json_array_end(j);
+}
+
+static void medication_list(struct cv_json *j, const char *key, const struct cv_medication *v,
+                            size_t n)
+{
+    cv_json_key(j, key);
+    cv_json_array_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        const struct cv_medication *m = &v[i];
 
         cv_json_object_begin(j);
         cv_json_kv_string(j, "kind", m->kind);
@@ -116,9 +144,25 @@ static void medications(struct cv_json *j, const struct cv_patient *p)
             cv_json_null(j);
         else
             cv_json_int(j, m->days);
+        cv_json_kv_string(j, "end", m->end);
+        cv_json_kv_string(j, "start_time", m->start_time);
+        cv_json_kv_string(j, "end_time", m->end_time);
+        cv_json_kv_string(j, "route", m->route);
+        cv_json_kv_string(j, "rate", m->rate);
+        cv_json_kv_string(j, "instructions", m->instructions);
+        cv_json_kv_string(j, "order_type", m->order_type);
+        components(j, m);
         cv_json_object_end(j);
     }
     cv_json_array_end(j);
+}
+
+static void medications(struct cv_json *j, const struct cv_patient *p)
+{
+    medication_list(j, "medications", p->medications, p->nmedications);
+    medication_list(j, "recent_medications", p->recent_medications, p->nrecent_medications);
+    medication_list(j, "upcoming_medications", p->upcoming_medications, p->nupcoming_medications);
+    cv_json_kv_int(j, "recent_days", p->recent_days);
 }
 
 static void lab_results(struct cv_json *j, const struct cv_patient *p)
@@ -138,6 +182,69 @@ static void lab_results(struct cv_json *j, const struct cv_patient *p)
         cv_json_kv_string(j, "time", l->time);
         cv_json_object_end(j);
     }
+    cv_json_array_end(j);
+}
+
+static void result_list(struct cv_json *j, const char *key, const struct cv_result *v, size_t n)
+{
+    cv_json_key(j, key);
+    cv_json_array_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        cv_json_object_begin(j);
+        cv_json_kv_string(j, "sub_id", *v[i].sub_id ? v[i].sub_id : NULL);
+        cv_json_kv_string(j, "code", v[i].code);
+        cv_json_kv_string(j, "name", v[i].name);
+        cv_json_kv_string(j, "value", v[i].value);
+        cv_json_kv_string(j, "unit", v[i].unit);
+        cv_json_kv_string(j, "flag", v[i].flag);
+        cv_json_object_end(j);
+    }
+    cv_json_array_end(j);
+}
+
+static void culture(struct cv_json *j, const struct cv_culture *c)
+{
+    cv_json_object_begin(j);
+    cv_json_kv_string(j, "test", c->test);
+    cv_json_kv_string(j, "code", c->code);
+    cv_json_kv_string(j, "specimen", c->specimen);
+    cv_json_kv_string(j, "time", c->time);
+    result_list(j, "results", c->results, c->nresults);
+    cv_json_key(j, "organisms");
+    cv_json_array_begin(j);
+    for (size_t i = 0; i < c->norganisms; i++) {
+        const struct cv_organism *o = &c->organisms[i];
+
+        cv_json_object_begin(j);
+        cv_json_kv_string(j, "group", o->group);
+        cv_json_kv_string(j, "organism", o->organism);
+        result_list(j, "details", o->details, o->ndetails);
+        result_list(j, "susceptibility", o->susceptibility, o->nsusceptibility);
+        cv_json_object_end(j);
+    }
+    cv_json_array_end(j);
+    cv_json_key(j, "earlier");
+    cv_json_array_begin(j);
+    for (size_t i = 0; i < c->nearlier; i++) {
+        cv_json_object_begin(j);
+        cv_json_kv_string(j, "time", c->earlier[i].time);
+        cv_json_key(j, "organisms");
+        cv_json_array_begin(j);
+        for (size_t k = 0; k < c->earlier[i].norganisms; k++)
+            cv_json_string(j, c->earlier[i].organisms[k].organism);
+        cv_json_array_end(j);
+        cv_json_object_end(j);
+    }
+    cv_json_array_end(j);
+    cv_json_object_end(j);
+}
+
+static void cultures(struct cv_json *j, const struct cv_patient *p)
+{
+    cv_json_key(j, "cultures");
+    cv_json_array_begin(j);
+    for (size_t i = 0; i < p->ncultures; i++)
+        culture(j, &p->cultures[i]);
     cv_json_array_end(j);
 }
 
@@ -170,6 +277,7 @@ void cv_patient_to_json(const struct cv_patient *p, struct cv_json *j)
     cv_json_kv_string(j, "id", p->id);
     name_obj(j, "name", &p->name);
     name_obj(j, "kana", &p->kana);
+    cv_json_kv_string(j, "demographics_source", p->demographics_source);
     cv_json_kv_string(j, "birth_date", p->birth_date);
     cv_json_kv_string(j, "sex", p->sex);
     cv_json_kv_string(j, "blood_type", p->blood_type);
@@ -185,6 +293,7 @@ void cv_patient_to_json(const struct cv_patient *p, struct cv_json *j)
     location(j, p);
     medications(j, p);
     lab_results(j, p);
+    cultures(j, p);
     diet_and_reports(j, p);
     cv_json_kv_bool(j, "pid3_mismatch", p->pid3_mismatch);
     cv_json_object_end(j);

@@ -171,26 +171,19 @@ enum cv_err cv_index_wards(struct cv_index *idx, void (*fn)(const struct cv_ward
     return rc == SQLITE_DONE ? CV_OK : index_db_error(idx->db, "wards");
 }
 
+/* The as-of date, or today at the facility (the same today as the patient summary's). */
 static long as_of_days(const char *as_of)
 {
     long days;
 
     if (as_of && cv_parse_date(as_of, &days) == CV_OK)
         return days;
-    return (long)(cv_now() / 86400); /* close enough for an age; callers pass dates */
+    return cv_today_days();
 }
 
-int index_age(const char *birth, long on_days)
+int cv_index_age(const char *birth_date, const char *as_of)
 {
-    int by, bm, bd, y, m, d, age;
-    long days;
-
-    if (!birth || cv_parse_date(birth, &days) != CV_OK)
-        return -1;
-    cv_days_to_ymd(days, &by, &bm, &bd);
-    cv_days_to_ymd(on_days, &y, &m, &d);
-    age = y - by - (m < bm || (m == bm && d < bd));
-    return age >= 0 && age < 200 ? age : -1;
+    return cv_age_on(birth_date, as_of_days(as_of));
 }
 
 #define CENSUS_COLS                                                                                \
@@ -213,7 +206,7 @@ static void census_row(sqlite3_stmt *st, long on, struct cv_census_row *r)
     r->birth_date = index_col(st, 9);
     r->admitted = index_col(st, 10);
     r->attending = index_col(st, 11);
-    r->age = index_age(r->birth_date, on);
+    r->age = cv_age_on(r->birth_date, on);
     r->allergies_recorded = status && strcmp(status, "recorded") == 0;
 }
 

@@ -421,11 +421,11 @@ enum cv_err cv_index_update(struct cv_index *idx, const char *root,
     if (idx->flags & CV_INDEX_READONLY)
         return cv_fail(CV_EINVAL, "the index was opened read-only");
     err = index_refresh(idx);
-    if (!err)
+    if (!err && !idx->stale)
         err = index_files_count(idx->db, &nfiles);
     if (err)
         return err;
-    if (nfiles == 0 || (opt && opt->reread))
+    if (idx->stale || nfiles == 0 || (opt && opt->reread))
         err = full_build(idx, root, opt, stats);
     else
         err = incremental(idx, root, opt, stats);

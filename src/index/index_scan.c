@@ -86,6 +86,10 @@ enum cv_err cv_index_scan(struct cv_index *idx, const char *root,
     enum cv_err err;
 
     *out = NULL;
+    if (idx->stale) {
+        cv_free(scan);
+        return index_stale_error(idx->path, idx->stale);
+    }
     if (!scan || !(scan->root = cv_strdup(root))) {
         cv_free(scan);
         return cv_fail(CV_ENOMEM, "out of memory");
@@ -423,6 +427,8 @@ enum cv_err cv_index_paths(struct cv_index *idx, const char *root, const char *c
     memset(stats, 0, sizeof(*stats));
     if (idx->flags & CV_INDEX_READONLY)
         return cv_fail(CV_EINVAL, "the index was opened read-only");
+    if (idx->stale)
+        return index_stale_error(idx->path, idx->stale);
     for (size_t i = 0; i < n; i++)
         if (!safe_relpath(relpaths[i]))
             return cv_fail(CV_EINVAL, "path %zu is not relative to the source", i + 1);

@@ -28,9 +28,10 @@ enum {
     W_REPORT,
     W_BED,
     W_ORDER,
+    W_COMPONENT,
     W_FLAG_FIRST, /* flag updates on a rename, one per table that carries the flag */
     W_DEL_FIRST = W_FLAG_FIRST + 5, /* deletes of content rows by file id, one per content table */
-    W_COUNT = W_DEL_FIRST + 10
+    W_COUNT = W_DEL_FIRST + 11
 };
 
 static const char *const sql[W_FLAG_FIRST] = {
@@ -39,8 +40,10 @@ static const char *const sql[W_FLAG_FIRST] = {
     [W_DIR_FILES_DEL] = "DELETE FROM files WHERE dir_id = ?1",
     [W_FILE_PUT] = "INSERT OR REPLACE INTO files(id, dir_id, name, size, mtime_ns, hash,"
                    " patient_id, care_date, data_type, order_no, event_time, dept, flag, state,"
-                   " reason, warnings, event, pid3, msg_time) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                   " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                   " reason, warnings, event, pid3, msg_time, pid_family, pid_given,"
+                   " pid_kana_family, pid_kana_given, pid_birth, pid_sex) VALUES(?1, ?2, ?3, ?4,"
+                   " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+                   " ?21, ?22, ?23, ?24, ?25)",
     [W_FILE_RENAME] = "UPDATE files SET name = ?2, order_no = ?3, event_time = ?4, dept = ?5,"
                       " flag = ?6, state = ?7, size = ?8, mtime_ns = ?9 WHERE id = ?1",
     [W_FILE_TOUCH] = "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE id = ?1",
@@ -51,17 +54,19 @@ static const char *const sql[W_FLAG_FIRST] = {
     [W_ALLERGY] = "INSERT OR REPLACE INTO allergy_rows VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
                   " ?9, ?10, ?11)",
     [W_DIAG] = "INSERT OR REPLACE INTO diagnosis_rows VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-               " ?9, ?10, ?11)",
+               " ?9, ?10, ?11, ?12, ?13)",
     [W_ADT] = "INSERT OR REPLACE INTO adt_events VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
               " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [W_MED] = "INSERT OR REPLACE INTO medications VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-              " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+              " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     [W_LAB] = "INSERT OR REPLACE INTO lab_results VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-              " ?10, ?11, ?12, ?13)",
+              " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [W_DIET] = "INSERT OR REPLACE INTO diets VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [W_REPORT] = "INSERT OR REPLACE INTO reports VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [W_BED] = "INSERT OR IGNORE INTO beds(ward, room, bed) VALUES(?1, ?2, ?3)",
     [W_ORDER] = "INSERT OR REPLACE INTO orders VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [W_COMPONENT] = "INSERT OR REPLACE INTO med_components VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                    " ?9)",
 };
 
 static const char *const flagged_tables[W_DEL_FIRST - W_FLAG_FIRST] = {
@@ -72,8 +77,8 @@ static const char *const flagged_tables[W_DEL_FIRST - W_FLAG_FIRST] = {
  * found without an index of their own: the rows' patient is the file's folder's. */
 enum { W_DEL_BY_PATIENT = 5 };
 static const char *const content_tables[W_COUNT - W_DEL_FIRST] = {
-    "demographics", "contacts",    "allergy_rows", "diagnosis_rows", "adt_events",
-    "medications",  "lab_results", "diets",        "reports",        "orders",
+    "demographics", "contacts", "allergy_rows", "diagnosis_rows", "adt_events",     "medications",
+    "lab_results",  "diets",    "reports",      "orders",         "med_components",
 };
 
 /* A set of patient IDs (open addressing). */
@@ -271,6 +276,14 @@ static enum cv_err put_file(struct writer *w, const struct item *it)
     bt(st, 17, nonempty(it->event));
     bt(st, 18, it->pid3 && strcmp(it->pid3, it->path.folder_id) != 0 ? it->pid3 : NULL);
     bt(st, 19, it->msg_time);
+    if (it->rows.pid) { /* who the message says it is about, for a patient without ADT-00 */
+        const struct x_demo *d = it->rows.pid;
+        const char *v[] = {d->family,     d->given,      d->kana_family,
+                           d->kana_given, d->birth_date, d->sex};
+
+        for (int k = 0; k < 6; k++)
+            bt(st, 20 + k, v[k]);
+    }
     return run(w, st);
 }
 
@@ -325,7 +338,6 @@ static enum cv_err put_adt(struct writer *w, const struct item *it, const struct
     return err;
 }
 
-/* One row of a content table: file id, seq, patient, then `n` strings. */
 /* One row of a content table: file id, seq, patient, `n` strings, and for the tables read
  * by patient without a join, the file's condition flag (kept equal to files.flag). */
 static enum cv_err put_row(struct writer *w, int which, const struct item *it, size_t seq,
@@ -342,8 +354,29 @@ static enum cv_err put_row(struct writer *w, int which, const struct item *it, s
         bt(st, col++, v[i]);
     if (with_flag)
         sqlite3_bind_int(st, col++, it->path.name.flag);
-    if (which == W_LAB || which == W_DIET || which == W_REPORT) /* ties go to the newer file */
+    if (which == W_DIET || which == W_REPORT) /* ties go to the newer file */
         bt(st, col, it->path.name.event_time);
+    return run(w, st);
+}
+
+static enum cv_err put_lab(struct writer *w, const struct item *it, size_t seq,
+                           const struct x_lab *l)
+{
+    sqlite3_stmt *st = w->st[W_LAB];
+    const char *v[] = {l->code, l->name, l->value, l->unit, l->range, l->flag, l->time, l->status};
+
+    sqlite3_bind_int64(st, 1, it->file_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    bt(st, 3, it->path.folder_id);
+    for (int k = 0; k < 8; k++)
+        bt(st, 4 + k, v[k]);
+    sqlite3_bind_int(st, 12, it->path.name.flag);
+    bt(st, 13, it->path.name.event_time); /* ties go to the newer file */
+    bt(st, 14, l->sub_id);
+    sqlite3_bind_int(st, 15, l->obr);
+    bt(st, 16, l->test_code);
+    bt(st, 17, l->test_name);
+    bt(st, 18, l->specimen);
     return run(w, st);
 }
 
@@ -366,18 +399,13 @@ static enum cv_err put_lists(struct writer *w, const struct item *it, const stru
     }
     for (size_t i = 0; !err && i < r->n_diags; i++) {
         const struct x_diag *d = &r->diags[i];
-        const char *v[] = {d->action,           d->name,    d->code,    d->icd10, d->onset,
-                           d->main ? "1" : "0", d->outcome, d->resolved};
+        const char *v[] = {d->action,           d->name,    d->code,     d->icd10,        d->onset,
+                           d->main ? "1" : "0", d->outcome, d->resolved, d->confirmation, d->start};
 
-        err = put_row(w, W_DIAG, it, i, v, 8, true, false);
+        err = put_row(w, W_DIAG, it, i, v, 10, true, false);
     }
-    for (size_t i = 0; !err && i < r->n_labs; i++) {
-        const struct x_lab *l = &r->labs[i];
-        const char *v[] = {l->code,  l->name, l->value, l->unit,
-                           l->range, l->flag, l->time,  l->status};
-
-        err = put_row(w, W_LAB, it, i, v, 8, true, true);
-    }
+    for (size_t i = 0; !err && i < r->n_labs; i++)
+        err = put_lab(w, it, i, &r->labs[i]);
     for (size_t i = 0; !err && i < r->n_diets; i++) {
         const char *v[] = {r->diets[i].text, r->diets[i].start};
 
@@ -393,6 +421,27 @@ static enum cv_err put_lists(struct writer *w, const struct item *it, const stru
         const char *v[] = {o->kind, o->order_no, o->control, o->code, o->name, o->time};
 
         err = put_row(w, W_ORDER, it, i, v, 6, true, true);
+    }
+    return err;
+}
+
+static enum cv_err put_components(struct writer *w, const struct item *it, size_t seq,
+                                  const struct x_med *m)
+{
+    enum cv_err err = CV_OK;
+
+    for (size_t k = 0; !err && k < m->ncomponents; k++) {
+        const struct x_component *c = &m->components[k];
+        sqlite3_stmt *st = w->st[W_COMPONENT];
+        const char *v[] = {c->type, c->code, c->name, c->amount, c->unit};
+
+        bt(st, 1, it->path.folder_id);
+        sqlite3_bind_int64(st, 2, it->file_id);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)k);
+        for (int i = 0; i < 5; i++)
+            bt(st, 5 + i, v[i]);
+        err = run(w, st);
     }
     return err;
 }
@@ -415,9 +464,15 @@ static enum cv_err put_meds(struct writer *w, const struct item *it, const struc
         if (m->days >= 0)
             sqlite3_bind_int(st, 13, m->days);
         bt(st, 14, m->route);
-        bt(st, 15, m->components);
-        sqlite3_bind_int(st, 16, it->path.name.flag);
+        bt(st, 15, m->instructions);
+        bt(st, 16, m->rate);
+        bt(st, 17, m->order_type);
+        bt(st, 18, m->start_time);
+        bt(st, 19, m->end_time);
+        sqlite3_bind_int(st, 20, it->path.name.flag);
         err = run(w, st);
+        if (!err)
+            err = put_components(w, it, i, m);
     }
     return err;
 }

@@ -238,6 +238,7 @@ int sy_diag_add(struct synth *s, struct patient *p, int dx, int dept, char inout
     g->resolved = NO_TIME;
     g->doctor = doctor;
     g->instance = (uint64_t)p->idx * 1000 + p->order_seq++ % 1000;
+    g->suspected = sy_tab_dx[dx].kind != DXK_CHRONIC && sy_rng_pm(&p->forms, 120);
     return (int)(p->diag.n - 1);
 }
 
@@ -307,7 +308,7 @@ void sy_patient_reset(struct patient *p)
     memset(p, 0, sizeof(*p));
 #define KEEP(list) (p->list.v = keep.list.v, p->list.cap = keep.list.cap)
     KEEP(ev), KEEP(demo), KEEP(allergy), KEEP(iam), KEEP(diag), KEEP(ppr);
-    KEEP(rx), KEEP(lab), KEEP(rad), KEEP(diet), KEEP(visit);
+    KEEP(rx), KEEP(lab), KEEP(rad), KEEP(diet), KEEP(visit), KEEP(cult);
 #undef KEEP
 }
 
@@ -324,6 +325,7 @@ void sy_patient_free(struct patient *p)
     cv_free(p->rad.v);
     cv_free(p->diet.v);
     cv_free(p->visit.v);
+    cv_free(p->cult.v);
     memset(p, 0, sizeof(*p));
 }
 
@@ -383,6 +385,7 @@ enum cv_err sy_care_plan(struct synth *s, struct patient *p, uint32_t idx)
     p->id = s->ids[idx];
     p->lite = &s->people[idx];
     sy_rng_init(&p->rng, s->opt->seed, RS_CARE, idx);
+    sy_rng_init(&p->forms, s->opt->seed, RS_FORMS, idx);
     p->stays = sy_patient_stays(s, idx, &p->nstays);
     sy_plan_person(s, p);
     sy_plan_stays(s, p);

@@ -3,7 +3,8 @@
  * next of kin that fit their age (parents for children, a spouse and children for the
  * old), blood type (Japanese ABO shares, Rh- 0.5%), height and weight, the chronic
  * conditions that bring them to the clinic with the drugs that go with them, their usual
- * lab values, and allergies known at registration.
+ * lab values, and allergies known at registration. Then how the hospital's systems wrote
+ * them: which blood-type codes, one diagnosis file per order, no registration record.
  */
 #include "care.h"
 
@@ -284,6 +285,10 @@ void sy_plan_person(struct synth *s, struct patient *p)
     chronic_conditions(s, p, age);
     lab_baselines(p, age);
     first_allergies(p, d, age);
+    /* how this patient's records were written (at least one of each in a small hospital) */
+    p->blood_form = (uint8_t)sy_rng_below(&p->forms, 5);
+    p->no_adt00 = s->npatients > 1 && (sy_rng_pm(&p->forms, 5) || p->idx % 100 == 7);
+    p->split_ppr = sy_rng_pm(&p->forms, 40) || p->idx % 50 == 11;
 }
 
 /* Digits and hyphens of an address in full width, as Japanese registration screens keep

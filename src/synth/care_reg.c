@@ -4,7 +4,9 @@
  * marries, is weighed on admission or has an allergy recorded, each turning the previous
  * ADT-00 into _2. Allergies change through ADT-61 (IAM with action A add, U update,
  * D delete) and the next ADT-00 carries the current list in AL1. The diagnosis list
- * (PPR-01) is written whenever a diagnosis is added or closed, each one replacing the last.
+ * (PPR-01) is written whenever a diagnosis is added or closed, each one replacing the last;
+ * for a patient whose records came through an older gateway, each diagnosis order has its
+ * own PPR-01 instead (replaced only by the next version of the same diagnosis).
  */
 #include "care.h"
 
@@ -54,7 +56,11 @@ static struct demo *demo_new(struct patient *p, int64_t t)
 static int adt00(struct synth *s, struct patient *p, int prev)
 {
     const struct demo *d = &p->demo.v[p->demo.n - 1];
-    int e = sy_ev_add(s, p, d->t, T_ADT00, M_A08, 0xff, (int32_t)(p->demo.n - 1), -1);
+    int e;
+
+    if (p->no_adt00) /* the versions still say what other messages' PIDs carry */
+        return prev;
+    e = sy_ev_add(s, p, d->t, T_ADT00, M_A08, 0xff, (int32_t)(p->demo.n - 1), -1);
 
     sy_ev_supersede(p, prev, e);
     return e >= 0 ? e : prev;
@@ -202,7 +208,7 @@ void sy_plan_registration(struct synth *s, struct patient *p)
         sy_diag_add(s, p, sy_dx_find(sy_tab_condition[p->chronic[i]].icd10), p->chronic_dept, 'O',
                     reg + 20, regday - 100 - (int32_t)sy_rng_below(&p->rng, 5000),
                     p->chronic_doctor);
-    last = sy_ev_add(s, p, reg, T_ADT00, M_A08, 0xff, 0, -1);
+    last = p->no_adt00 ? -1 : sy_ev_add(s, p, reg, T_ADT00, M_A08, 0xff, 0, -1);
     first_iam(s, p, &p->demo.v[0]);
     n = registration_points(s, p, reg, pts, CV_ARRAY_LEN(pts));
     for (size_t i = 0; i < n; i++) {
@@ -276,6 +282,35 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* One file per diagnosis: written when it is added, and again when it is closed. */
+static int ppr_file(struct synth *s, struct patient *p, int64_t t, int32_t only)
+{
+    struct ppr *r = PUSH(p, p->ppr);
+    int main, e;
+
+    if (!r)
+        return -1;
+    r->t = t;
+    r->only = only;
+    main = only >= 0 ? only : sy_diag_main(s, p, t);
+    e = sy_ev_add(s, p, t, T_PPR01, M_ZD1, main >= 0 ? p->diag.v[main].dept : p->chronic_dept,
+                  (int32_t)(p->ppr.n - 1), -1);
+    if (e >= 0 && only >= 0)
+        snprintf(p->ev.v[e].order, 16, "%015llu", (unsigned long long)p->diag.v[only].instance);
+    return e;
+}
+
+static void split_diagnosis_files(struct synth *s, struct patient *p)
+{
+    for (size_t i = 0; i < p->diag.n; i++) {
+        const struct diag *g = &p->diag.v[i];
+        int e = ppr_file(s, p, g->added, (int32_t)i);
+
+        if (g->resolved != NO_TIME)
+            sy_ev_supersede(p, e, ppr_file(s, p, g->resolved, (int32_t)i));
+    }
+}
+
 void sy_plan_diagnosis_list(struct synth *s, struct patient *p)
 {
     int64_t *times;
@@ -284,6 +319,10 @@ void sy_plan_diagnosis_list(struct synth *s, struct patient *p)
 
     if (!p->diag.n || p->err)
         return;
+    if (p->split_ppr) {
+        split_diagnosis_files(s, p);
+        return;
+    }
     times = cv_calloc(p->diag.n * 2, sizeof(int64_t));
     if (!times) {
         p->err = cv_fail(CV_ENOMEM, "out of memory for a diagnosis list");
@@ -296,18 +335,11 @@ void sy_plan_diagnosis_list(struct synth *s, struct patient *p)
     }
     qsort(times, n, sizeof(int64_t), cmp_i64);
     for (size_t i = 0; i < n; i++) {
-        struct ppr *r;
-        int main, e;
+        int e;
 
         if (i && times[i] == times[i - 1])
             continue;
-        if (!(r = PUSH(p, p->ppr)))
-            break;
-        r->t = times[i];
-        main = sy_diag_main(s, p, times[i]);
-        e = sy_ev_add(s, p, times[i], T_PPR01, M_ZD1,
-                      main >= 0 ? p->diag.v[main].dept : p->chronic_dept, (int32_t)(p->ppr.n - 1),
-                      -1);
+        e = ppr_file(s, p, times[i], -1);
         sy_ev_supersede(p, last, e);
         if (e >= 0)
             last = e;

@@ -251,6 +251,81 @@ static void plan_ward_labs(struct synth *s, struct patient *p, int32_t k)
     }
 }
 
+/* The specimen an infection is cultured from: sputum for a chest infection, urine for a
+ * urinary one; -1 for reasons without a culture. */
+static int culture_specimen(const struct reason *rs)
+{
+    if (!rs->acute_labs)
+        return -1;
+    if (rs->icd10[0] == 'J')
+        return CS_SPUTUM;
+    if (strncmp(rs->icd10, "N39", 3) == 0 || strncmp(rs->icd10, "N10", 3) == 0)
+        return CS_URINE;
+    return -1;
+}
+
+static void add_culture(struct synth *s, struct patient *p, int32_t k, int spec, int64_t drawn)
+{
+    const struct stay *st = &p->stays[k];
+    const struct culture_spec_info *cs = &sy_tab_culture_spec[spec];
+    struct rng *r = &p->forms;
+    struct culture *c = PUSH(p, p->cult);
+    unsigned u = sy_rng_below(r, 10);
+    int e;
+
+    if (!c)
+        return;
+    c->spec = (uint8_t)spec;
+    c->dept = st->dept;
+    c->doctor = st->doctor;
+    c->stay = k;
+    c->drawn = drawn;
+    c->resulted = drawn + 3 * MIN_PER_DAY + 60 * (int64_t)sy_rng_below(r, 8);
+    c->norg = spec == CS_BLOOD ? 1 : u < 6 ? 1 : u < 9 ? 2 : 3;
+    for (int i = 0; i < c->norg; i++) {
+        struct culture_org *o = &c->org[i];
+        unsigned at = sy_rng_below(r, cs->norgs);
+        uint8_t pick;
+
+        for (int j = 0; j < i; j++) /* a different organism each time (norg < norgs) */
+            if (c->org[j].org == cs->orgs[at]) {
+                at = (at + 1) % cs->norgs;
+                j = -1;
+            }
+        pick = cs->orgs[at];
+        o->org = pick;
+        o->amount = (uint8_t)sy_rng_below(r, 3);
+        o->ndrugs = sy_tab_organism[pick].ndrugs;
+        for (int d = 0; d < o->ndrugs; d++) {
+            unsigned v = sy_rng_below(r, 10);
+
+            o->drug[d] = sy_tab_organism[pick].drugs[d];
+            o->sir[d] = (uint8_t)(v < 7 ? 0 : v < 8 ? 1 : 2);
+        }
+    }
+    e = sy_ev_add(s, p, c->resulted, T_OML11, M_R22C, st->dept, (int32_t)(p->cult.n - 1),
+                  day_of(drawn));
+    if (e >= 0)
+        sy_order_number(p, day_of(drawn), p->ev.v[e].order);
+}
+
+/* Cultures of an infection: on admission (and blood for a third of them), and again a week
+ * later in a long stay; each reported three days after it was drawn. */
+static void plan_cultures(struct synth *s, struct patient *p, int32_t k)
+{
+    const struct stay *st = &p->stays[k];
+    int spec = culture_specimen(&sy_tab_reason[st->reason]);
+    int64_t stop = stop_of(s, st);
+
+    if (spec < 0)
+        return;
+    add_culture(s, p, k, spec, st->admit + 40);
+    if (sy_rng_pm(&p->forms, 330))
+        add_culture(s, p, k, CS_BLOOD, st->admit + 45);
+    if (st->admit + 7 * MIN_PER_DAY + 600 < stop)
+        add_culture(s, p, k, spec, st->admit + 7 * MIN_PER_DAY + 300);
+}
+
 static void plan_ward_imaging(struct synth *s, struct patient *p, int32_t k)
 {
     const struct stay *st = &p->stays[k];
@@ -294,5 +369,6 @@ void sy_plan_stays(struct synth *s, struct patient *p)
         plan_ward_rx(s, p, (int32_t)k);
         plan_ward_labs(s, p, (int32_t)k);
         plan_ward_imaging(s, p, (int32_t)k);
+        plan_cultures(s, p, (int32_t)k);
     }
 }

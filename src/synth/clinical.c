@@ -178,27 +178,53 @@ int sy_drug_find(const char *prefix)
     return -1;
 }
 
+/* drug (HOT9, name, unit, amount), route, hours, base solution, second additive, total mL */
+#define SALINE100 "生理食塩液１００ｍＬ", "620000213"
+#define SALINE50  "生理食塩液５０ｍＬ", "620000212"
+#define NO_EXTRA  NULL, NULL, NULL, NULL
 const struct injection sy_tab_inj[] = {
     {"620007346", "セフトリアキソンナトリウム静注用１ｇ「日医工」", "V", "バイアル", 1, RT_IV, 1,
-     "生理食塩液１００ｍＬ", "620000213"},
-    {"620007329", "ソリタ−Ｔ３号輸液５００ｍＬ", "ML", "ｍＬ", 500, RT_IV, 5, NULL, NULL},
-    {"620004512", "フロセミド注２０ｍｇ「日医工」", "AMP", "アンプル", 1, RT_IV, 0, NULL, NULL},
+     SALINE100, NO_EXTRA, 100},
+    {"620007329", "ソリタ−Ｔ３号輸液５００ｍＬ", "HON", "本", 1, RT_IV, 5, NULL, NULL,
+     "アドナ注（静脈用）５０ｍｇ", "620002559", "AMP", "アンプル", 510},
+    {"620004512", "フロセミド注２０ｍｇ「日医工」", "AMP", "アンプル", 1, RT_IV, 0, NULL, NULL,
+     NO_EXTRA, 0},
     {"620008017", "セファゾリンナトリウム注射用１ｇ「日医工」", "V", "バイアル", 1, RT_IV, 1,
-     "生理食塩液１００ｍＬ", "620000213"},
+     SALINE100, NO_EXTRA, 100},
     {"620003871", "ヘパリンナトリウム注５千単位／５ｍＬ「モチダ」", "V", "バイアル", 2, RT_IV, 24,
-     "生理食塩液５０ｍＬ", "620000212"},
-    {"620009254", "エダラボン点滴静注３０ｍｇ「日医工」", "AMP", "アンプル", 1, RT_IV, 1,
-     "生理食塩液１００ｍＬ", "620000213"},
-    {"620002781", "ビーフリード輸液５００ｍＬ", "ML", "ｍＬ", 500, RT_IV, 8, NULL, NULL},
-    {"620006153", "メロペネム点滴静注用０．５ｇ「明治」", "V", "バイアル", 1, RT_IV, 1,
-     "生理食塩液１００ｍＬ", "620000213"},
-    {"620007302", "ソリタ−Ｔ１号輸液２００ｍＬ", "ML", "ｍＬ", 200, RT_IV, 6, NULL, NULL},
-    {"620001406", "ヒューマリンＲ注１００単位／ｍＬ", "U", "単位", 4, RT_SC, 0, NULL, NULL},
-    {"620005532", "グラニセトロン静注液３ｍｇ「明治」", "AMP", "アンプル", 1, RT_IV, 1,
-     "生理食塩液５０ｍＬ", "620000212"},
+     SALINE50, NO_EXTRA, 60},
+    {"620009254", "エダラボン点滴静注３０ｍｇ「日医工」", "AMP", "アンプル", 1, RT_IV, 1, SALINE100,
+     NO_EXTRA, 120},
+    {"620002781", "ビーフリード輸液５００ｍＬ", "HON", "本", 1, RT_IV, 8, NULL, NULL,
+     "ビタメジン静注用", "620008131", "V", "バイアル", 500},
+    {"620006153", "メロペネム点滴静注用０．５ｇ「明治」", "V", "バイアル", 1, RT_IV, 1, SALINE100,
+     NO_EXTRA, 100},
+    {"620007302", "ソリタ−Ｔ１号輸液２００ｍＬ", "HON", "本", 1, RT_IV, 6, NULL, NULL, NO_EXTRA,
+     200},
+    {"620001406", "ヒューマリンＲ注１００単位／ｍＬ", "U", "単位", 4, RT_SC, 0, NULL, NULL,
+     NO_EXTRA, 0},
+    {"620005532", "グラニセトロン静注液３ｍｇ「明治」", "AMP", "アンプル", 1, RT_IV, 1, SALINE50,
+     NO_EXTRA, 53},
     {"620008975", "アセトアミノフェン静注液１０００ｍｇ「ＮＰ」", "BAG", "袋", 1, RT_IV, 1, NULL,
-     NULL},
+     NULL, NO_EXTRA, 100},
 };
+#undef SALINE100
+#undef SALINE50
+#undef NO_EXTRA
+
+void sy_injection_instruction(const struct injection *ij, char *buf, size_t n)
+{
+    static const char *const wide[] = {"０", "１", "２", "３", "４", "５", "６", "７", "８", "９"};
+
+    if (ij->hours == 0)
+        snprintf(buf, n, "%s", ij->route == RT_SC ? "皮下注" : "静注");
+    else if (ij->hours >= 24)
+        snprintf(buf, n, "２４時間持続");
+    else if (ij->hours >= 10)
+        snprintf(buf, n, "%s%s時間一定速度で", wide[ij->hours / 10], wide[ij->hours % 10]);
+    else
+        snprintf(buf, n, "%s時間一定速度で", wide[ij->hours]);
+}
 const size_t sy_tab_inj_len = CV_ARRAY_LEN(sy_tab_inj);
 enum {
     IJ_CTRX,
@@ -215,6 +241,59 @@ enum {
     IJ_APAP,
     IJ_NONE = 0xff
 };
+
+/* ---- cultures (codes are the hospital's own, like the OBR-4 groups; MICs in μg/mL) ---- */
+enum { OG_ECOLI, OG_KPN, OG_SAU, OG_SPN, OG_HIN, OG_PAE, OG_EFA, OG_PMI };
+enum {
+    AB_ABPC,
+    AB_CEZ,
+    AB_CTRX,
+    AB_MEPM,
+    AB_LVFX,
+    AB_ST,
+    AB_MPIPC,
+    AB_VCM,
+    AB_MINO,
+    AB_PCG,
+    AB_EM,
+    AB_PIPC,
+    AB_CAZ,
+    AB_GM
+};
+const struct culture_spec_info sy_tab_culture_spec[CS_COUNT] = {
+    [CS_SPUTUM] = {"011", "喀痰", 5, {OG_SPN, OG_HIN, OG_SAU, OG_KPN, OG_PAE}},
+    [CS_URINE] = {"001", "尿", 5, {OG_ECOLI, OG_KPN, OG_PMI, OG_EFA, OG_PAE}},
+    [CS_BLOOD] = {"019", "血液", 3, {OG_ECOLI, OG_SAU, OG_KPN}},
+};
+const struct organism_info sy_tab_organism[] = {
+    [OG_ECOLI] = {"B1001", "大腸菌", 6, {AB_ABPC, AB_CEZ, AB_CTRX, AB_MEPM, AB_LVFX, AB_ST}},
+    [OG_KPN] = {"B1002", "肺炎桿菌", 5, {AB_CEZ, AB_CTRX, AB_MEPM, AB_LVFX, AB_ST}},
+    [OG_SAU] = {"B1003", "黄色ブドウ球菌", 6, {AB_MPIPC, AB_CEZ, AB_VCM, AB_LVFX, AB_MINO, AB_ST}},
+    [OG_SPN] = {"B1004", "肺炎球菌", 5, {AB_PCG, AB_CTRX, AB_LVFX, AB_VCM, AB_EM}},
+    [OG_HIN] = {"B1005", "インフルエンザ菌", 3, {AB_ABPC, AB_CTRX, AB_LVFX}},
+    [OG_PAE] = {"B1006", "緑膿菌", 5, {AB_PIPC, AB_CAZ, AB_MEPM, AB_LVFX, AB_GM}},
+    [OG_EFA] = {"B1007", "腸球菌", 3, {AB_ABPC, AB_VCM, AB_LVFX}},
+    [OG_PMI] = {"B1008", "プロテウス・ミラビリス", 4, {AB_ABPC, AB_CEZ, AB_CTRX, AB_LVFX}},
+};
+const size_t sy_tab_organism_len = CV_ARRAY_LEN(sy_tab_organism);
+const struct abx sy_tab_abx[] = {
+    [AB_ABPC] = {"B2001", "ABPC", "≦2", "16", "≧32"},
+    [AB_CEZ] = {"B2002", "CEZ", "≦2", "4", "≧8"},
+    [AB_CTRX] = {"B2003", "CTRX", "≦1", "2", "≧4"},
+    [AB_MEPM] = {"B2004", "MEPM", "≦0.25", "2", "≧4"},
+    [AB_LVFX] = {"B2005", "LVFX", "≦0.5", "1", "≧4"},
+    [AB_ST] = {"B2006", "ST", "≦20", "40", "≧80"},
+    [AB_MPIPC] = {"B2007", "MPIPC", "≦0.25", "1", "≧4"},
+    [AB_VCM] = {"B2008", "VCM", "≦1", "4", "≧16"},
+    [AB_MINO] = {"B2009", "MINO", "≦4", "8", "≧16"},
+    [AB_PCG] = {"B2010", "PCG", "≦0.06", "0.12", "≧2"},
+    [AB_EM] = {"B2011", "EM", "≦0.25", "0.5", "≧1"},
+    [AB_PIPC] = {"B2012", "PIPC", "≦16", "32", "≧128"},
+    [AB_CAZ] = {"B2013", "CAZ", "≦4", "16", "≧32"},
+    [AB_GM] = {"B2014", "GM", "≦4", "8", "≧16"},
+};
+const size_t sy_tab_abx_len = CV_ARRAY_LEN(sy_tab_abx);
+const char *const sy_tab_amount[] = {"1+", "2+", "3+"};
 
 const struct spec_info sy_tab_spec[SP_COUNT] = {
     [SP_SERUM] = {"023", "血清"},

@@ -16,11 +16,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#define RECENT_DAYS 30  /* as `query patient`'s default */
+#define MAX_MEDS    256 /* order lines of one patient current or recently ended */
+
+/* One order line as the manifest lists it. */
+struct medrow {
+    bool injection;
+    int32_t start, end;
+    int64_t t0, t1; /* an injection's TQ1-7/8 to the minute */
+    const struct injection *ij;
+    const char *drug, *unit, *usage, *route;
+    char dose[16];
+    int days; /* -1: none */
+};
+
 struct manifest {
     char path[PATH_MAX], side[PATH_MAX + 32], tmp[PATH_MAX + 32];
     FILE *f;
     struct cv_buf buf;
     size_t count;
+    struct medrow *meds; /* 4 x MAX_MEDS: all, current, recent, upcoming */
+    char (*drugs)[160];  /* an injection's drugs joined, per row */
 };
 
 enum cv_err sy_manifest_open(struct synth *s, const char *path, struct manifest **out)
@@ -37,6 +53,14 @@ enum cv_err sy_manifest_open(struct synth *s, const char *path, struct manifest 
     snprintf(m->side, sizeof(m->side), "%s.patients.%ld", path, (long)getpid());
     snprintf(m->tmp, sizeof(m->tmp), "%s.tmp.%ld", path, (long)getpid());
     cv_buf_init(&m->buf, 64u << 20);
+    m->meds = cv_calloc(4 * MAX_MEDS, sizeof(struct medrow));
+    m->drugs = cv_calloc(MAX_MEDS, sizeof(*m->drugs));
+    if (!m->meds || !m->drugs) {
+        cv_free(m->meds);
+        cv_free(m->drugs);
+        cv_free(m);
+        return cv_fail(CV_ENOMEM, "out of memory");
+    }
     m->f = fopen(m->side, "w+");
     if (!m->f) {
         enum cv_err err = cv_fail_errno(CV_EIO, "cannot create '%s'", m->side);
@@ -64,6 +88,8 @@ void sy_manifest_free(struct manifest *m)
     unlink(m->side);
     unlink(m->tmp);
     cv_buf_free(&m->buf);
+    cv_free(m->meds);
+    cv_free(m->drugs);
     cv_free(m);
 }
 
@@ -156,6 +182,49 @@ static void put_contacts(struct cv_json *j, const struct demo *d)
     cv_json_array_end(j);
 }
 
+/* The newest current message of any kind: whose PID names a patient without an ADT-00. */
+static const struct ev *newest_any(const struct patient *p)
+{
+    const struct ev *best = NULL;
+
+    for (size_t i = 0; i < p->ev.n; i++)
+        if (p->ev.v[i].flag == '1' && (!best || p->ev.v[i].ms > best->ms))
+            best = &p->ev.v[i];
+    return best;
+}
+
+/* A patient without ADT-00: name, kana, birth date and sex of the newest PID, marked as such;
+ * everything only ADT-00 carries is absent. */
+static void put_pid_demographics(struct cv_json *j, const struct patient *p)
+{
+    const struct ev *e = newest_any(p);
+    const struct demo *d = e ? sy_demo_at(p, e->t) : NULL;
+    const char *nulls[] = {"blood_type", "rh", "height_cm", "weight_kg", "postcode", "address"};
+    char buf[16];
+
+    if (d) {
+        put_person_name(j, "name", d->family->kanji, d->given->kanji);
+        put_person_name(j, "kana", d->family->kana, d->given->kana);
+        cv_json_kv_string(j, "demographics_source", "PID");
+        sy_iso_date(buf, p->lite->birth);
+        cv_json_kv_string(j, "birth_date", buf);
+        cv_json_kv_string(j, "sex", p->lite->sex == SEX_F ? "F" : "M");
+    } else {
+        const char *none[] = {"name", "kana", "demographics_source", "birth_date", "sex"};
+
+        for (size_t i = 0; i < CV_ARRAY_LEN(none); i++)
+            kv_null(j, none[i]);
+    }
+    for (size_t i = 0; i < CV_ARRAY_LEN(nulls); i++)
+        kv_null(j, nulls[i]);
+    cv_json_key(j, "phones");
+    cv_json_array_begin(j);
+    cv_json_array_end(j);
+    cv_json_key(j, "contacts");
+    cv_json_array_begin(j);
+    cv_json_array_end(j);
+}
+
 static void put_demographics(struct cv_json *j, const struct patient *p, const struct demo *d)
 {
     static const char *const abo[] = {"A", "B", "O", "AB"};
@@ -163,6 +232,7 @@ static void put_demographics(struct cv_json *j, const struct patient *p, const s
 
     put_person_name(j, "name", d->family->kanji, d->given->kanji);
     put_person_name(j, "kana", d->family->kana, d->given->kana);
+    cv_json_kv_string(j, "demographics_source", "ADT-00");
     sy_iso_date(buf, p->lite->birth);
     cv_json_kv_string(j, "birth_date", buf);
     cv_json_kv_string(j, "sex", p->lite->sex == SEX_F ? "F" : "M");
@@ -247,12 +317,12 @@ static void put_allergies(struct cv_json *j, const struct patient *p, const stru
     cv_json_array_end(j);
 }
 
-/* ---- diagnoses: the newest PPR-01's unresolved problems ---------------------------------- */
+/* ---- diagnoses: the newest PPR-01's unresolved problems, then those only in older ones ---- */
 
 struct dxrow {
-    int32_t onset;
+    int32_t onset, start;
     const char *icd10, *name;
-    bool main;
+    bool main, suspected;
 };
 
 static int cmp_dxrow(const void *a, const void *b)
@@ -264,27 +334,39 @@ static int cmp_dxrow(const void *a, const void *b)
     return strcmp(x->icd10, y->icd10);
 }
 
-static void put_diagnoses(struct cv_json *j, const struct synth *s, const struct patient *p)
+/* The diagnoses a PPR-01 written at t lists (all of them, or its one diagnosis). */
+static bool ppr_lists(const struct ppr *r, const struct diag *g, size_t i)
 {
-    const struct ev *e = newest_current(p, T_PPR01);
-    struct dxrow rows[MAX_LIST];
-    size_t n = 0;
+    return r->only >= 0 ? (size_t)r->only == i : sy_diag_listed(g, r->t);
+}
+
+/* Active rows of one PPR-01 whose diagnosis is not in `seen`; every row it holds goes into
+ * `seen` (matched on the MEDIS code, as the index matches PRB-3.1). */
+static size_t ppr_rows(const struct synth *s, const struct patient *p, const struct ppr *r,
+                       bool *seen, struct dxrow *rows, size_t n, size_t cap)
+{
+    int main = sy_diag_main(s, p, r->t);
+
+    for (size_t i = 0; i < p->diag.n; i++) { /* against the newer files only */
+        const struct diag *g = &p->diag.v[i];
+
+        if (ppr_lists(r, g, i) && !seen[g->dx] && sy_diag_active(g, r->t) && n < cap)
+            rows[n++] = (struct dxrow){
+                g->onset,       day_of(g->added), sy_tab_dx[g->dx].icd10, sy_tab_dx[g->dx].name,
+                (int)i == main, g->suspected};
+    }
+    for (size_t i = 0; i < p->diag.n; i++) /* then this file's diagnoses count too */
+        if (ppr_lists(r, &p->diag.v[i], i))
+            seen[p->diag.v[i].dx] = true;
+    return n;
+}
+
+static void put_dxrows(struct cv_json *j, const char *key, struct dxrow *rows, size_t n)
+{
     char date[11];
 
-    if (e) {
-        int64_t t = p->ppr.v[e->ref].t;
-        int main = sy_diag_main(s, p, t);
-
-        for (size_t i = 0; i < p->diag.n && n < MAX_LIST; i++) {
-            const struct diag *g = &p->diag.v[i];
-
-            if (sy_diag_listed(g, t) && sy_diag_active(g, t))
-                rows[n++] = (struct dxrow){g->onset, sy_tab_dx[g->dx].icd10, sy_tab_dx[g->dx].name,
-                                           (int)i == main};
-        }
-    }
     qsort(rows, n, sizeof(rows[0]), cmp_dxrow);
-    cv_json_key(j, "diagnoses");
+    cv_json_key(j, key);
     cv_json_array_begin(j);
     for (size_t i = 0; i < n; i++) {
         cv_json_object_begin(j);
@@ -293,9 +375,34 @@ static void put_diagnoses(struct cv_json *j, const struct synth *s, const struct
         sy_iso_date(date, rows[i].onset);
         cv_json_kv_string(j, "onset", date);
         cv_json_kv_bool(j, "main", rows[i].main);
+        cv_json_kv_bool(j, "suspected", rows[i].suspected);
+        cv_json_kv_string(j, "confirmation", rows[i].suspected ? "1" : NULL);
+        sy_iso_date(date, rows[i].start);
+        cv_json_kv_string(j, "start", date);
+        kv_null(j, "end"); /* only unresolved ones are listed: no PRB-9 */
         cv_json_object_end(j);
     }
     cv_json_array_end(j);
+}
+
+static void put_diagnoses(struct cv_json *j, const struct synth *s, const struct patient *p)
+{
+    const struct ev *e = newest_current(p, T_PPR01);
+    struct dxrow rows[MAX_LIST], older[MAX_LIST];
+    bool seen[SY_MAX_DX] = {false};
+    size_t n = 0, nolder = 0;
+
+    if (e) {
+        n = ppr_rows(s, p, &p->ppr.v[e->ref], seen, rows, 0, MAX_LIST);
+        for (size_t i = p->ev.n; i-- > 0;) { /* the other current files, newest first */
+            const struct ev *o = &p->ev.v[i];
+
+            if (o->type == T_PPR01 && o->flag == '1' && o != e)
+                nolder = ppr_rows(s, p, &p->ppr.v[o->ref], seen, older, nolder, MAX_LIST);
+        }
+    }
+    put_dxrows(j, "diagnoses", rows, n);
+    put_dxrows(j, "older_diagnoses", older, nolder);
 }
 
 /* ---- where the patient is ------------------------------------------------------------------ */
@@ -329,29 +436,52 @@ static enum cv_err put_location(struct cv_json *j, struct synth *s, const struct
     return CV_OK;
 }
 
-/* ---- medications whose period covers the end date ----------------------------------------- */
+/* ---- medications: current on the end date, and ended in the 30 days before it ------------- */
 
-struct medrow {
-    bool injection;
-    int32_t start;
-    const char *drug, *unit, *usage;
-    char dose[16];
-    int days; /* -1: none */
-};
+static void medrow_key(const struct medrow *m, char *buf, size_t n)
+{
+    if (m->injection)
+        sy_iso_min(buf, m->t0);
+    else
+        snprintf(buf, n, "%s", "");
+}
 
 static int cmp_medrow(const void *a, const void *b)
 {
     const struct medrow *x = a, *y = b;
+    char tx[20], ty[20];
 
     if (x->injection != y->injection) /* "injection" < "prescription" */
         return x->injection ? -1 : 1;
     if (x->start != y->start)
         return x->start < y->start ? -1 : 1;
+    medrow_key(x, tx, sizeof(tx));
+    medrow_key(y, ty, sizeof(ty));
+    if (strcmp(tx, ty))
+        return strcmp(tx, ty);
     return strcmp(x->drug, y->drug);
 }
 
-static size_t collect_meds(const struct synth *s, const struct patient *p, struct medrow *rows,
-                           size_t cap)
+static int cmp_recent_medrow(const void *a, const void *b)
+{
+    const struct medrow *x = a, *y = b;
+
+    if (x->end != y->end) /* the newest end first */
+        return x->end > y->end ? -1 : 1;
+    return cmp_medrow(a, b);
+}
+
+/* The injection's drugs as the index joins them: the RXC names, base first. */
+static void injection_drug(const struct injection *ij, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s%s%s", ij->base ? ij->base : "", ij->base ? " + " : "", ij->name,
+             ij->extra ? " + " : "", ij->extra ? ij->extra : "");
+}
+
+/* Every current order line whose period ends on or after `from` and starts at the latest
+ * RECENT_DAYS after the end date. */
+static size_t collect_meds(const struct synth *s, const struct patient *p, int32_t from,
+                           struct medrow *rows, char (*drugs)[160], size_t cap)
 {
     size_t n = 0;
 
@@ -365,20 +495,41 @@ static size_t collect_meds(const struct synth *s, const struct patient *p, struc
         if (rx->kind) {
             const struct injection *ij = &sy_tab_inj[rx->inj];
 
-            if (day_of(rx->start) > s->end_day || day_of(rx->end) < s->end_day || n >= cap)
+            if (day_of(rx->start) > s->end_day + RECENT_DAYS || day_of(rx->end) < from || n >= cap)
                 continue;
-            rows[n] =
-                (struct medrow){true, day_of(rx->start), ij->name, ij->unit_name, NULL, "", -1};
-            snprintf(rows[n++].dose, sizeof(rows[0].dose), "%u", ij->amount);
+            injection_drug(ij, drugs[n], sizeof(drugs[0]));
+            rows[n] = (struct medrow){true,
+                                      day_of(rx->start),
+                                      day_of(rx->end),
+                                      rx->start,
+                                      rx->end,
+                                      ij,
+                                      drugs[n],
+                                      ij->volume ? "ミリリットル" : ij->unit_name,
+                                      NULL,
+                                      sy_tab_route[ij->route].name,
+                                      "",
+                                      -1};
+            snprintf(rows[n++].dose, sizeof(rows[0].dose), "%u",
+                     ij->volume ? ij->volume : ij->amount);
             continue;
         }
-        if (day_of(rx->start) > s->end_day || day_of(rx->start) + rx->days - 1 < s->end_day)
+        if (day_of(rx->start) > s->end_day + RECENT_DAYS || day_of(rx->start) + rx->days - 1 < from)
             continue;
         for (size_t k = 0; k < rx->nlines && n < cap; k++) {
             const struct drug *d = &sy_tab_drug[rx->line[k].drug];
 
-            rows[n] = (struct medrow){false,        day_of(rx->start),           d->name,
-                                      d->unit_name, sy_tab_usage[d->usage].text, "",
+            rows[n] = (struct medrow){false,
+                                      day_of(rx->start),
+                                      day_of(rx->start) + rx->days - 1,
+                                      0,
+                                      0,
+                                      NULL,
+                                      d->name,
+                                      d->unit_name,
+                                      sy_tab_usage[d->usage].text,
+                                      sy_tab_route[d->route].name,
+                                      "",
                                       rx->days};
             sy_dose_text(rx->line[k].dose10, rows[n++].dose, sizeof(rows[0].dose));
         }
@@ -386,31 +537,119 @@ static size_t collect_meds(const struct synth *s, const struct patient *p, struc
     return n;
 }
 
-static void put_medications(struct cv_json *j, const struct synth *s, const struct patient *p)
+static void put_component(struct cv_json *j, const char *type, const char *name, const char *hot,
+                          unsigned amount, const char *unit)
 {
-    struct medrow rows[64];
-    size_t n = collect_meds(s, p, rows, CV_ARRAY_LEN(rows));
-    char date[11];
+    char buf[16];
 
-    qsort(rows, n, sizeof(rows[0]), cmp_medrow);
-    cv_json_key(j, "medications");
+    snprintf(buf, sizeof(buf), "%u", amount);
+    cv_json_object_begin(j);
+    cv_json_kv_string(j, "type", type);
+    cv_json_kv_string(j, "name", name);
+    cv_json_kv_string(j, "code", hot);
+    cv_json_kv_string(j, "amount", buf);
+    cv_json_kv_string(j, "unit", unit);
+    cv_json_object_end(j);
+}
+
+static void put_injection_fields(struct cv_json *j, const struct medrow *m)
+{
+    const struct injection *ij = m->ij;
+    char buf[64];
+
+    if (ij->hours && ij->volume) {
+        snprintf(buf, sizeof(buf), "%u ml/hr", (ij->volume + ij->hours / 2u) / ij->hours);
+        cv_json_kv_string(j, "rate", buf);
+    } else {
+        kv_null(j, "rate");
+    }
+    sy_injection_instruction(ij, buf, sizeof(buf));
+    cv_json_kv_string(j, "instructions", buf);
+    cv_json_kv_string(j, "order_type", "一般");
+    cv_json_key(j, "components");
+    cv_json_array_begin(j);
+    if (ij->base) {
+        put_component(j, "B", ij->base, ij->base_hot, 1, "本");
+        put_component(j, "A", ij->name, ij->hot, ij->amount, ij->unit_name);
+    } else {
+        put_component(j, "B", ij->name, ij->hot, ij->amount, ij->unit_name);
+    }
+    if (ij->extra)
+        put_component(j, "A", ij->extra, ij->extra_hot, 1, ij->extra_unit_name);
+    cv_json_array_end(j);
+}
+
+static void put_medrows(struct cv_json *j, const char *key, const struct medrow *rows, size_t n)
+{
+    char date[20];
+
+    cv_json_key(j, key);
     cv_json_array_begin(j);
     for (size_t i = 0; i < n; i++) {
+        const struct medrow *m = &rows[i];
+
         cv_json_object_begin(j);
-        cv_json_kv_string(j, "kind", rows[i].injection ? "injection" : "prescription");
-        cv_json_kv_string(j, "drug", rows[i].drug);
-        cv_json_kv_string(j, "dose", rows[i].dose);
-        cv_json_kv_string(j, "unit", rows[i].unit);
-        cv_json_kv_string(j, "usage", rows[i].usage);
-        sy_iso_date(date, rows[i].start);
+        cv_json_kv_string(j, "kind", m->injection ? "injection" : "prescription");
+        cv_json_kv_string(j, "drug", m->drug);
+        cv_json_kv_string(j, "dose", m->dose);
+        cv_json_kv_string(j, "unit", m->unit);
+        cv_json_kv_string(j, "usage", m->usage);
+        sy_iso_date(date, m->start);
         cv_json_kv_string(j, "start", date);
-        if (rows[i].days >= 0)
-            cv_json_kv_int(j, "days", rows[i].days);
+        if (m->days >= 0)
+            cv_json_kv_int(j, "days", m->days);
         else
             kv_null(j, "days");
+        sy_iso_date(date, m->end);
+        cv_json_kv_string(j, "end", date);
+        if (m->injection) {
+            sy_iso_min(date, m->t0);
+            cv_json_kv_string(j, "start_time", date);
+            sy_iso_min(date, m->t1);
+            cv_json_kv_string(j, "end_time", date);
+        } else {
+            kv_null(j, "start_time");
+            kv_null(j, "end_time");
+        }
+        cv_json_kv_string(j, "route", m->route);
+        if (m->injection) {
+            put_injection_fields(j, m);
+        } else {
+            kv_null(j, "rate");
+            kv_null(j, "instructions");
+            kv_null(j, "order_type");
+            cv_json_key(j, "components");
+            cv_json_array_begin(j);
+            cv_json_array_end(j);
+        }
         cv_json_object_end(j);
     }
     cv_json_array_end(j);
+}
+
+static void put_medications(struct cv_json *j, struct manifest *mf, const struct synth *s,
+                            const struct patient *p)
+{
+    struct medrow *rows = mf->meds, *current = mf->meds + MAX_MEDS,
+                  *recent = mf->meds + 2 * MAX_MEDS, *upcoming = mf->meds + 3 * MAX_MEDS;
+    size_t n = collect_meds(s, p, s->end_day - RECENT_DAYS, rows, mf->drugs, MAX_MEDS), nc = 0,
+           nr = 0, nu = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].start > s->end_day)
+            upcoming[nu++] = rows[i];
+        else if (rows[i].end >= s->end_day)
+            current[nc++] = rows[i];
+        else
+            recent[nr++] = rows[i];
+    }
+    qsort(current, nc, sizeof(current[0]), cmp_medrow);
+    qsort(recent, nr, sizeof(recent[0]), cmp_recent_medrow);
+    qsort(upcoming, nu, sizeof(upcoming[0]), cmp_medrow);
+    put_medrows(j, "medications", current, nc);
+    put_medrows(j, "recent_medications", recent, nr);
+    put_medrows(j, "upcoming_medications", upcoming, nu);
+    cv_json_kv_int(j, "recent_days", RECENT_DAYS);
 }
 
 /* ---- the newest result of each test --------------------------------------------------------- */
@@ -430,7 +669,7 @@ static void newest_results(const struct patient *p, struct labrow best[64])
         const struct ev *e = &p->ev.v[i];
         const struct lab *lab;
 
-        if (e->type != T_OML11 || e->flag != '1')
+        if (e->type != T_OML11 || e->msg == M_R22C || e->flag != '1')
             continue;
         lab = &p->lab.v[e->ref];
         for (size_t k = 0; k < lab->ntests; k++) {
@@ -491,6 +730,121 @@ static void put_labs(struct cv_json *j, const struct patient *p)
             break;
         put_lab(j, p, next);
         next->test = -1;
+    }
+    cv_json_array_end(j);
+}
+
+/* ---- cultures: the latest report of each test and specimen, organisms and susceptibility -- */
+
+static void put_result(struct cv_json *j, const char *sub_id, const char *code, const char *name,
+                       const char *value, const char *unit, const char *flag)
+{
+    cv_json_object_begin(j);
+    cv_json_kv_string(j, "sub_id", sub_id);
+    cv_json_kv_string(j, "code", code);
+    cv_json_kv_string(j, "name", name);
+    cv_json_kv_string(j, "value", value);
+    cv_json_kv_string(j, "unit", unit);
+    cv_json_kv_string(j, "flag", flag);
+    cv_json_object_end(j);
+}
+
+static void put_culture(struct cv_json *j, const struct culture *c, const struct culture **earlier,
+                        size_t nearlier)
+{
+    static const char *const sir[] = {"S", "I", "R"};
+    char buf[24];
+
+    cv_json_object_begin(j);
+    cv_json_kv_string(j, "test", CULTURE_TEST_NAME);
+    cv_json_kv_string(j, "code", CULTURE_TEST_CODE);
+    cv_json_kv_string(j, "specimen", sy_tab_culture_spec[c->spec].name);
+    sy_iso_min(buf, c->drawn);
+    cv_json_kv_string(j, "time", buf);
+    cv_json_key(j, "results");
+    cv_json_array_begin(j);
+    cv_json_array_end(j);
+    cv_json_key(j, "organisms");
+    cv_json_array_begin(j);
+    for (int i = 0; i < c->norg; i++) {
+        const struct culture_org *o = &c->org[i];
+        char group[4];
+
+        snprintf(group, sizeof(group), "%d", i + 1);
+        cv_json_object_begin(j);
+        cv_json_kv_string(j, "group", group);
+        cv_json_kv_string(j, "organism", sy_tab_organism[o->org].name);
+        cv_json_key(j, "details");
+        cv_json_array_begin(j);
+        put_result(j, group, CULTURE_AMOUNT_CODE, CULTURE_AMOUNT_NAME, sy_tab_amount[o->amount],
+                   NULL, NULL);
+        cv_json_array_end(j);
+        cv_json_key(j, "susceptibility");
+        cv_json_array_begin(j);
+        for (int d = 0; d < o->ndrugs; d++) {
+            const struct abx *a = &sy_tab_abx[o->drug[d]];
+            const char *mic[] = {a->mic_s, a->mic_i, a->mic_r};
+
+            snprintf(buf, sizeof(buf), "%d.%d", i + 1, d + 1);
+            put_result(j, buf, a->code, a->name, mic[o->sir[d]], "ug/mL", sir[o->sir[d]]);
+        }
+        cv_json_array_end(j);
+        cv_json_object_end(j);
+    }
+    cv_json_array_end(j);
+    cv_json_key(j, "earlier");
+    cv_json_array_begin(j);
+    for (size_t k = 0; k < nearlier; k++) {
+        cv_json_object_begin(j);
+        sy_iso_min(buf, earlier[k]->drawn);
+        cv_json_kv_string(j, "time", buf);
+        cv_json_key(j, "organisms");
+        cv_json_array_begin(j);
+        for (int i = 0; i < earlier[k]->norg; i++)
+            cv_json_string(j, sy_tab_organism[earlier[k]->org[i].org].name);
+        cv_json_array_end(j);
+        cv_json_object_end(j);
+    }
+    cv_json_array_end(j);
+    cv_json_object_end(j);
+}
+
+#define MAX_CULTURES 64
+
+/* Newest first: by the time drawn (a report's time), then by event time. */
+static void put_cultures(struct cv_json *j, const struct patient *p)
+{
+    const struct culture *v[MAX_CULTURES];
+    size_t n = 0;
+
+    for (size_t i = p->ev.n; i-- > 0 && n < MAX_CULTURES;) { /* newest event first */
+        const struct ev *e = &p->ev.v[i];
+
+        if (e->type == T_OML11 && e->msg == M_R22C && e->flag == '1')
+            v[n++] = &p->cult.v[e->ref];
+    }
+    for (size_t a = 1; a < n; a++) /* stable: equal draw times keep the newer event first */
+        for (size_t b = a; b > 0 && v[b]->drawn > v[b - 1]->drawn; b--) {
+            const struct culture *t = v[b];
+
+            v[b] = v[b - 1];
+            v[b - 1] = t;
+        }
+    cv_json_key(j, "cultures");
+    cv_json_array_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        const struct culture *earlier[3];
+        size_t ne = 0;
+        bool shown = false;
+
+        for (size_t k = 0; k < i && !shown; k++) /* a newer report of this specimen is shown */
+            shown = v[k]->spec == v[i]->spec;
+        if (shown)
+            continue;
+        for (size_t k = i + 1; k < n && ne < 3; k++)
+            if (v[k]->spec == v[i]->spec)
+                earlier[ne++] = v[k];
+        put_culture(j, v[i], earlier, ne);
     }
     cv_json_array_end(j);
 }
@@ -564,13 +918,17 @@ enum cv_err sy_manifest_patient(struct manifest *m, struct synth *s, const struc
     cv_json_init(&j, &m->buf, false);
     cv_json_object_begin(&j);
     cv_json_kv_string(&j, "id", p->id);
-    put_demographics(&j, p, d);
+    if (a08)
+        put_demographics(&j, p, d);
+    else
+        put_pid_demographics(&j, p);
     put_allergies(&j, p, a08 ? d : NULL);
     put_diagnoses(&j, s, p);
     if ((err = put_location(&j, s, p)))
         return err;
-    put_medications(&j, s, p);
+    put_medications(&j, m, s, p);
     put_labs(&j, p);
+    put_cultures(&j, p);
     put_diet(&j, p);
     put_reports(&j, p);
     cv_json_kv_bool(&j, "pid3_mismatch", pid3_mismatch(p));

@@ -50,6 +50,7 @@ void sy_render_zd1(struct rctx *c);
 void sy_render_rde(struct rctx *c);
 void sy_render_oml(struct rctx *c);
 void sy_render_oul(struct rctx *c);
+void sy_render_culture(struct rctx *c);
 void sy_render_omg(struct rctx *c);
 void sy_render_omi(struct rctx *c);
 void sy_render_omd(struct rctx *c);

@@ -200,10 +200,58 @@ static void put_nk1_self(struct rctx *c, const struct demo *d)
     sy_seg_end(c);
 }
 
-static void put_obx_body(struct rctx *c, const struct demo *d, int *n)
+/* ABO and Rh(D) the way the patient's writer does it: the public samples' JLAC10 codes
+ * (5H010000009199911) or the construction guideline's (5H010000001999911), a coded value
+ * (A^A^JSHR002) or plain text in several spellings (A型, ＡＢ型, Rh(+), 陽性, POS). */
+static void put_blood_type(struct rctx *c, int *n)
 {
     static const char *const abo[] = {"A", "B", "O", "AB"};
+    static const char *const abo_wide[] = {"Ａ型", "Ｂ型", "Ｏ型", "ＡＢ型"};
+    static const char *const rh_text[][2] = {
+        {"Rh(+)", "Rh(−)"}, {"陽性", "陰性"}, {"POS", "NEG"}}; /* forms 2, 3, 4 */
+    int form = c->p->blood_form, b = c->p->blood, neg = c->p->rh_neg;
+    bool guideline = form == 1 || form == 2 || form == 3, coded = form <= 1;
 
+    sy_seg(c, "OBX|");
+    sy_out_u(c->o, (uint64_t)++ * n);
+    sy_out_s(c->o, coded ? "|CWE|" : "|ST|");
+    sy_out_s(c->o, guideline ? "5H010000001999911^" : "5H010000009199911^");
+    sy_out_jc(c->o, "血液型-ABO式");
+    OUT_LIT(c->o, "^JC10||");
+    if (coded) {
+        sy_out_s(c->o, abo[b]);
+        sy_out_c(c->o, '^');
+        sy_out_s(c->o, abo[b]);
+        OUT_LIT(c->o, "^JSHR002");
+    } else if (form == 2) {
+        sy_out_s(c->o, abo[b]);
+        sy_out_jc(c->o, "型");
+    } else if (form == 3) {
+        sy_out_jc(c->o, abo_wide[b]);
+    } else {
+        sy_out_s(c->o, abo[b]);
+    }
+    OUT_LIT(c->o, "||||||F");
+    sy_seg_end(c);
+    sy_seg(c, "OBX|");
+    sy_out_u(c->o, (uint64_t)++ * n);
+    sy_out_s(c->o, coded ? "|CWE|" : "|ST|");
+    sy_out_s(c->o, guideline ? "5H020000001999911^" : "5H020000009199911^");
+    sy_out_jc(c->o, "血液型-Rh式");
+    OUT_LIT(c->o, "^JC10||");
+    if (coded) {
+        sy_out_s(c->o, neg ? "-^" : "+^");
+        sy_out_jc(c->o, neg ? "Rh(D)陰性" : "Rh(D)陽性");
+        OUT_LIT(c->o, "^JSHR002");
+    } else {
+        sy_out_jc(c->o, rh_text[form - 2][neg]);
+    }
+    OUT_LIT(c->o, "||||||F");
+    sy_seg_end(c);
+}
+
+static void put_obx_body(struct rctx *c, const struct demo *d, int *n)
+{
     if (d->height10) {
         sy_seg(c, "OBX");
         sy_fld(c, 1);
@@ -224,27 +272,8 @@ static void put_obx_body(struct rctx *c, const struct demo *d, int *n)
         OUT_LIT(c->o, "|kg^kg^ISO+|||||F");
         sy_seg_end(c);
     }
-    if (c->p->blood < 4) {
-        sy_seg(c, "OBX|");
-        sy_out_u(c->o, (uint64_t)++ * n);
-        OUT_LIT(c->o, "|CWE|5H010000009199911^");
-        sy_out_jc(c->o, "血液型-ABO式");
-        OUT_LIT(c->o, "^JC10||");
-        sy_out_s(c->o, abo[c->p->blood]);
-        sy_out_c(c->o, '^');
-        sy_out_s(c->o, abo[c->p->blood]);
-        OUT_LIT(c->o, "^JSHR002||||||F");
-        sy_seg_end(c);
-        sy_seg(c, "OBX|");
-        sy_out_u(c->o, (uint64_t)++ * n);
-        OUT_LIT(c->o, "|CWE|5H020000009199911^");
-        sy_out_jc(c->o, "血液型-Rh式");
-        OUT_LIT(c->o, "^JC10||");
-        sy_out_s(c->o, c->p->rh_neg ? "-^" : "+^");
-        sy_out_jc(c->o, c->p->rh_neg ? "Rh(D)陰性" : "Rh(D)陽性");
-        OUT_LIT(c->o, "^JSHR002||||||F");
-        sy_seg_end(c);
-    }
+    if (c->p->blood < 4)
+        put_blood_type(c, n);
 }
 
 static void put_allergy_fields(struct rctx *c, const struct allergy *a)
@@ -385,6 +414,12 @@ static void put_prb(struct rctx *c, const struct diag *g, int64_t t, bool main)
     sy_out_c(c->o, '^');
     sy_out_jc(c->o, g->inout == 'I' ? "入院時" : "外来時");
     OUT_LIT(c->o, "^JHSD0004");
+    if (g->suspected) {
+        sy_fld(c, 13);
+        OUT_LIT(c->o, "1^");
+        sy_out_jc(c->o, "疑い");
+        OUT_LIT(c->o, "^JHSD0005");
+    }
     if (resolved) {
         sy_fld(c, 14);
         OUT_LIT(c->o, "F^");
@@ -408,7 +443,8 @@ static void put_prb(struct rctx *c, const struct diag *g, int64_t t, bool main)
 
 void sy_render_zd1(struct rctx *c)
 {
-    int64_t t = c->p->ppr.v[c->e->ref].t;
+    const struct ppr *r = &c->p->ppr.v[c->e->ref];
+    int64_t t = r->t;
     int main = sy_diag_main(c->s, c->p, t);
 
     sy_put_msh(c, APP_HIS);
@@ -417,7 +453,7 @@ void sy_render_zd1(struct rctx *c)
         const struct diag *g = &c->p->diag.v[i];
         const struct dx *x = &sy_tab_dx[g->dx];
 
-        if (!sy_diag_listed(g, t))
+        if (r->only >= 0 ? (int)i != r->only : !sy_diag_listed(g, t))
             continue;
         put_prb(c, g, t, (int)i == main);
         sy_seg(c, "ZPR");

@@ -17,15 +17,16 @@ const char *const sy_dtype_name[T_COUNT] = {
 };
 
 const struct msg_info sy_tab_msg[M_COUNT] = {
-    [M_A08] = {"ADT^A08^ADT_A01", T_ADT00}, [M_A04] = {"ADT^A04^ADT_A01", T_ADT12},
-    [M_A01] = {"ADT^A01^ADT_A01", T_ADT22}, [M_A11] = {"ADT^A11^ADT_A09", T_ADT22},
-    [M_A21] = {"ADT^A21^ADT_A21", T_ADT31}, [M_A22] = {"ADT^A22^ADT_A21", T_ADT32},
-    [M_A02] = {"ADT^A02^ADT_A02", T_ADT42}, [M_A12] = {"ADT^A12^ADT_A12", T_ADT42},
-    [M_A03] = {"ADT^A03^ADT_A03", T_ADT52}, [M_A13] = {"ADT^A13^ADT_A01", T_ADT52},
-    [M_A60] = {"ADT^A60^ADT_A60", T_ADT61}, [M_ZD1] = {"PPR^ZD1^PPR_ZD1", T_PPR01},
-    [M_O03] = {"OMD^O03^OMD_O03", T_OMD},   [M_O11] = {"RDE^O11^RDE_O11", T_OMP01},
-    [M_O33] = {"OML^O33^OML_O33", T_OML01}, [M_R22] = {"OUL^R22^OUL_R22", T_OML11},
-    [M_O19] = {"OMG^O19^OMG_O19", T_OMG01}, [M_Z23] = {"OMI^Z23^OMI_Z23", T_OMG11},
+    [M_A08] = {"ADT^A08^ADT_A01", T_ADT00},  [M_A04] = {"ADT^A04^ADT_A01", T_ADT12},
+    [M_A01] = {"ADT^A01^ADT_A01", T_ADT22},  [M_A11] = {"ADT^A11^ADT_A09", T_ADT22},
+    [M_A21] = {"ADT^A21^ADT_A21", T_ADT31},  [M_A22] = {"ADT^A22^ADT_A21", T_ADT32},
+    [M_A02] = {"ADT^A02^ADT_A02", T_ADT42},  [M_A12] = {"ADT^A12^ADT_A12", T_ADT42},
+    [M_A03] = {"ADT^A03^ADT_A03", T_ADT52},  [M_A13] = {"ADT^A13^ADT_A01", T_ADT52},
+    [M_A60] = {"ADT^A60^ADT_A60", T_ADT61},  [M_ZD1] = {"PPR^ZD1^PPR_ZD1", T_PPR01},
+    [M_O03] = {"OMD^O03^OMD_O03", T_OMD},    [M_O11] = {"RDE^O11^RDE_O11", T_OMP01},
+    [M_O33] = {"OML^O33^OML_O33", T_OML01},  [M_R22] = {"OUL^R22^OUL_R22", T_OML11},
+    [M_O19] = {"OMG^O19^OMG_O19", T_OMG01},  [M_Z23] = {"OMI^Z23^OMI_Z23", T_OMG11},
+    [M_R22C] = {"OUL^R22^OUL_R22", T_OML11},
 };
 
 void sy_seg(struct rctx *c, const char *name)
@@ -353,7 +354,10 @@ void sy_msg_render(const struct synth *s, const struct patient *p, const struct 
         sy_render_oml(&c);
         break;
     case T_OML11:
-        sy_render_oul(&c);
+        if (e->msg == M_R22C)
+            sy_render_culture(&c);
+        else
+            sy_render_oul(&c);
         break;
     case T_OMG01:
         sy_render_omg(&c);

@@ -150,44 +150,62 @@ static void put_prescription_line(struct rctx *c, const struct rx *rx, size_t i)
     sy_seg_end(c);
 }
 
-static void put_instruction(struct rctx *c, int hours)
+static void put_rxc(struct rctx *c, const char *type, const char *hot, const char *name,
+                    unsigned amount, const char *unit_code, const char *unit_name)
 {
+    sy_seg(c, "RXC|");
+    sy_out_s(c->o, type);
+    sy_out_c(c->o, '|');
+    sy_out_s(c->o, hot);
     sy_out_c(c->o, '^');
-    if (hours == 0) {
-        sy_out_jc(c->o, "静注");
-    } else if (hours >= 24) {
-        sy_out_jc(c->o, "２４時間持続");
-    } else {
-        sy_put_wide(c, (unsigned)hours);
-        sy_out_jc(c->o, "時間一定速度で");
-    }
-    OUT_LIT(c->o, "^99IC6");
+    sy_out_jc(c->o, name);
+    OUT_LIT(c->o, "^HOT9|");
+    sy_out_u(c->o, amount);
+    sy_out_c(c->o, '|');
+    put_unit(c, unit_code, unit_name, '^');
+    sy_seg_end(c);
 }
 
-static void put_mix(struct rctx *c, const struct injection *ij);
-
+/* As the JAHIS injection rules and the guideline sample write it: RXE-2 the kind of order
+ * (00 一般, JHSI0002), RXE-3/5 the total volume, RXE-7 how to give it, RXE-23/24 the rate of
+ * a drip; TQ1 start and end; RXR route (and pump); the drugs in RXC, the base solution (B)
+ * first, then the additives (A). */
 static void put_injection(struct rctx *c, const struct rx *rx)
 {
     const struct injection *ij = &sy_tab_inj[rx->inj];
+    char instruction[64];
 
     sy_seg(c, "RXE");
     sy_fld(c, 2);
-    sy_out_s(c->o, ij->hot);
-    sy_out_c(c->o, '^');
-    sy_out_jc(c->o, ij->name);
-    OUT_LIT(c->o, "^HOT9");
+    OUT_LIT(c->o, "00^");
+    sy_out_jc(c->o, "一般");
+    OUT_LIT(c->o, "^99I02");
     sy_fld(c, 3);
-    sy_out_u(c->o, ij->amount);
+    sy_out_u(c->o, ij->volume ? ij->volume : ij->amount);
     sy_fld(c, 5);
-    put_unit(c, ij->unit_code, ij->unit_name, '^');
+    if (ij->volume)
+        put_unit(c, "ML", "ミリリットル", '^');
+    else
+        put_unit(c, ij->unit_code, ij->unit_name, '^');
     sy_fld(c, 6);
     put_unit(c, "INJ", "注射剤", '^');
     sy_fld(c, 7);
-    put_instruction(c, ij->hours);
+    sy_injection_instruction(ij, instruction, sizeof(instruction));
+    sy_out_c(c->o, '^');
+    sy_out_j(c->o, instruction);
+    OUT_LIT(c->o, "^99IC6");
     sy_fld(c, 15);
     sy_out_s(c->o, c->e->order);
     sy_fld(c, 21);
     put_rxe21(c, RXP_INJECTION);
+    if (ij->hours && ij->volume) {
+        sy_fld(c, 23);
+        sy_out_u(c->o, (ij->volume + ij->hours / 2u) / ij->hours);
+        sy_fld(c, 24);
+        OUT_LIT(c->o, "ml/hr^");
+        sy_out_jc(c->o, "ミリリッター／時間");
+        OUT_LIT(c->o, "^ISO+");
+    }
     sy_seg_end(c);
     sy_seg(c, "TQ1|1||||||");
     sy_out_min(c->o, rx->start);
@@ -205,31 +223,14 @@ static void put_injection(struct rctx *c, const struct rx *rx)
         OUT_LIT(c->o, "^HL70164");
     }
     sy_seg_end(c);
-    put_mix(c, ij);
-}
-
-/* The drug and the solution it is mixed into (RXC B base, A additive). */
-static void put_mix(struct rctx *c, const struct injection *ij)
-{
-    if (ij->additive) {
-        sy_seg(c, "RXC|B|");
-        sy_out_s(c->o, ij->additive_hot);
-        sy_out_c(c->o, '^');
-        sy_out_jc(c->o, ij->additive);
-        OUT_LIT(c->o, "^HOT9|1|HON^");
-        sy_out_jc(c->o, "本");
-        OUT_LIT(c->o, "^MR9P");
-        sy_seg_end(c);
-        sy_seg(c, "RXC|A|");
-        sy_out_s(c->o, ij->hot);
-        sy_out_c(c->o, '^');
-        sy_out_jc(c->o, ij->name);
-        OUT_LIT(c->o, "^HOT9|");
-        sy_out_u(c->o, ij->amount);
-        sy_out_c(c->o, '|');
-        put_unit(c, ij->unit_code, ij->unit_name, '^');
-        sy_seg_end(c);
+    if (ij->base) {
+        put_rxc(c, "B", ij->base_hot, ij->base, 1, "HON", "本");
+        put_rxc(c, "A", ij->hot, ij->name, ij->amount, ij->unit_code, ij->unit_name);
+    } else {
+        put_rxc(c, "B", ij->hot, ij->name, ij->amount, ij->unit_code, ij->unit_name);
     }
+    if (ij->extra)
+        put_rxc(c, "A", ij->extra_hot, ij->extra, 1, ij->extra_unit_code, ij->extra_unit_name);
 }
 
 void sy_render_rde(struct rctx *c)
@@ -423,6 +424,116 @@ void sy_render_oul(struct rctx *c)
         for (size_t i = 0; i < lab->ntests; i++)
             if (sy_tab_lab[lab->test[i]].spec == sp && !(prelim && lab->prelim_missing[i]))
                 put_result(c, ++j, lab, i, prelim);
+    }
+}
+
+/* ---- cultures ------------------------------------------------------------------------------
+ * The bacteria form: one OBR for the culture; per organism n, OBX-4 "n" for the organism
+ * (CWE) and its amount (菌量), then OBX-4 "n.k" for the susceptibility to each antibiotic
+ * (MIC in OBX-5, S/I/R in OBX-8). */
+static void put_culture_obx(struct rctx *c, int *j, const char *vtype, const char *code,
+                            const char *name, int group, int sub)
+{
+    sy_seg(c, "OBX");
+    sy_fld(c, 1);
+    sy_out_u(c->o, (uint64_t)++ * j);
+    sy_fld(c, 2);
+    sy_out_s(c->o, vtype);
+    sy_fld(c, 3);
+    sy_out_s(c->o, code);
+    sy_out_c(c->o, '^');
+    sy_out_jc(c->o, name);
+    OUT_LIT(c->o, "^99B01");
+    sy_fld(c, 4);
+    sy_out_u(c->o, (uint64_t)group);
+    if (sub) {
+        sy_out_c(c->o, '.');
+        sy_out_u(c->o, (uint64_t)sub);
+    }
+    sy_fld(c, 5);
+}
+
+static void end_culture_obx(struct rctx *c, const struct culture *cu, const char *flag)
+{
+    if (flag) {
+        sy_fld(c, 8);
+        sy_out_s(c->o, flag);
+    }
+    sy_fld(c, 11);
+    sy_out_c(c->o, 'F');
+    sy_fld(c, 14);
+    sy_out_min(c->o, cu->drawn);
+    sy_seg_end(c);
+}
+
+void sy_render_culture(struct rctx *c)
+{
+    static const char *const sir[] = {"S", "I", "R"};
+    const struct culture *cu = &c->p->cult.v[c->e->ref];
+    const struct culture_spec_info *cs = &sy_tab_culture_spec[cu->spec];
+    char filler[16];
+    int j = 0;
+
+    snprintf(filler, sizeof(filler), "%.9s%06u", c->e->order,
+             (unsigned)((c->p->idx * 17u + (unsigned)c->e->ref) % 1000000u));
+    sy_put_msh(c, APP_LIS);
+    sy_put_pid(c, false, APP_LIS);
+    sy_put_pv1(c, cu->drawn, cu->doctor, cu->dept);
+    sy_seg(c, "SPM");
+    sy_fld(c, 1);
+    OUT_LIT(c->o, "1");
+    sy_fld(c, 2);
+    sy_out_s(c->o, filler);
+    sy_fld(c, 4);
+    sy_out_s(c->o, cs->code);
+    sy_out_c(c->o, '^');
+    sy_out_jc(c->o, cs->name);
+    OUT_LIT(c->o, "^JC10");
+    sy_fld(c, 17);
+    sy_out_min(c->o, cu->drawn);
+    sy_seg_end(c);
+    sy_seg(c, "OBR");
+    sy_fld(c, 1);
+    OUT_LIT(c->o, "1");
+    sy_fld(c, 2);
+    sy_out_s(c->o, c->e->order);
+    sy_fld(c, 3);
+    sy_out_s(c->o, filler);
+    sy_fld(c, 4);
+    OUT_LIT(c->o, CULTURE_TEST_CODE "^");
+    sy_out_jc(c->o, CULTURE_TEST_NAME);
+    OUT_LIT(c->o, "^99O03");
+    sy_fld(c, 7);
+    sy_out_date(c->o, day_of(cu->drawn));
+    sy_fld(c, 16);
+    sy_put_xcn(c, cu->doctor);
+    sy_fld(c, 22);
+    sy_out_sec(c->o, c->e->t, 0);
+    sy_seg_end(c);
+    put_orc(c, "SC", c->e->order, 0, c->e->t, cu->doctor, cu->dept, cu->drawn);
+    for (int i = 0; i < cu->norg; i++) {
+        const struct culture_org *o = &cu->org[i];
+        const struct organism_info *g = &sy_tab_organism[o->org];
+
+        put_culture_obx(c, &j, "CWE", CULTURE_ORGANISM_CODE, CULTURE_ORGANISM_NAME, i + 1, 0);
+        sy_out_s(c->o, g->code);
+        sy_out_c(c->o, '^');
+        sy_out_jc(c->o, g->name);
+        OUT_LIT(c->o, "^99B02");
+        end_culture_obx(c, cu, NULL);
+        put_culture_obx(c, &j, "ST", CULTURE_AMOUNT_CODE, CULTURE_AMOUNT_NAME, i + 1, 0);
+        sy_out_s(c->o, sy_tab_amount[o->amount]);
+        end_culture_obx(c, cu, NULL);
+        for (int d = 0; d < o->ndrugs; d++) {
+            const struct abx *a = &sy_tab_abx[o->drug[d]];
+            const char *mic[] = {a->mic_s, a->mic_i, a->mic_r};
+
+            put_culture_obx(c, &j, "ST", a->code, a->name, i + 1, d + 1);
+            sy_out_jc(c->o, mic[o->sir[d]]);
+            sy_fld(c, 6);
+            OUT_LIT(c->o, "ug/mL^ug/mL^ISO+");
+            end_culture_obx(c, cu, sir[o->sir[d]]);
+        }
     }
 }
 

@@ -34,7 +34,9 @@
 struct rng {
     uint64_t s[4];
 };
-enum rng_stream { RS_PEOPLE = 1, RS_HOSPITAL, RS_SIM, RS_CARE };
+/* RS_FORMS: the forms a writer chose (blood-type codes, split diagnosis files, a missing
+ * ADT-00, cultures), drawn apart so that adding them left the rest of a tree as it was */
+enum rng_stream { RS_PEOPLE = 1, RS_HOSPITAL, RS_SIM, RS_CARE, RS_FORMS };
 void sy_rng_init(struct rng *r, uint64_t seed, uint64_t stream, uint64_t index);
 uint64_t sy_rng_u64(struct rng *r);
 uint32_t sy_rng_below(struct rng *r, uint32_t n); /* [0, n), n > 0 */
@@ -168,7 +170,8 @@ struct dx {
     uint8_t dept, kind;
 };
 extern const struct dx sy_tab_dx[];
-extern const size_t sy_tab_dx_len;
+extern const size_t sy_tab_dx_len; /* <= SY_MAX_DX, each with its own MEDIS code */
+#define SY_MAX_DX 1024
 int sy_dx_find(const char *icd10);
 
 struct usage {
@@ -192,16 +195,51 @@ extern const struct drug sy_tab_drug[];
 extern const size_t sy_tab_drug_len;
 int sy_drug_find(const char *name_prefix);
 
+/* An injection as the JAHIS injection rules write it: RXE-2 the kind of order (JHSI0002
+ * 一般), RXE-3/5 the total volume, the drugs in RXC: the base solution first (B), then the
+ * additives (A). A drug given alone is its own base. */
 struct injection {
-    const char *hot, *name, *unit_code, *unit_name;
-    uint16_t amount;      /* RXE-3 */
-    uint8_t route;        /* RT_IV ... */
-    uint8_t hours;        /* running time per day */
-    const char *additive; /* drug mixed in (RXC), or NULL */
-    const char *additive_hot;
+    const char *hot, *name, *unit_code, *unit_name; /* the drug */
+    uint16_t amount;                                /* of the drug, in its unit */
+    uint8_t route;                                  /* RT_IV ... */
+    uint8_t hours;    /* running time per day; 0 a push or injection */
+    const char *base; /* solution the drug is mixed into (RXC B), or NULL */
+    const char *base_hot;
+    const char *extra; /* a second additive (RXC A), or NULL */
+    const char *extra_hot, *extra_unit_code, *extra_unit_name;
+    uint16_t volume; /* RXE-3 in mL (total), or 0: the drug's amount and unit */
 };
 extern const struct injection sy_tab_inj[];
 extern const size_t sy_tab_inj_len;
+/* RXE-7: "静注", "２４時間持続", "５時間一定速度で" */
+void sy_injection_instruction(const struct injection *ij, char *buf, size_t n);
+
+/* cultures (細菌検査): specimens, organisms, antibiotics for susceptibility */
+enum culture_spec { CS_SPUTUM, CS_URINE, CS_BLOOD, CS_COUNT };
+struct culture_spec_info {
+    const char *code, *name; /* SPM-4 */
+    uint8_t norgs, orgs[5];  /* what grows in it: indices into sy_tab_organism */
+};
+extern const struct culture_spec_info sy_tab_culture_spec[CS_COUNT];
+struct organism_info {
+    const char *code, *name;
+    uint8_t ndrugs, drugs[6]; /* antibiotics tested against it: indices into sy_tab_abx */
+};
+extern const struct organism_info sy_tab_organism[];
+extern const size_t sy_tab_organism_len;
+struct abx {
+    const char *code, *name;
+    const char *mic_s, *mic_i, *mic_r; /* MIC as written for S, I and R */
+};
+extern const struct abx sy_tab_abx[];
+extern const size_t sy_tab_abx_len;
+extern const char *const sy_tab_amount[]; /* 菌量: (1+) (2+) (3+) */
+#define CULTURE_TEST_CODE     "B001"
+#define CULTURE_TEST_NAME     "細菌培養同定検査"
+#define CULTURE_ORGANISM_CODE "B0100"
+#define CULTURE_ORGANISM_NAME "検出菌"
+#define CULTURE_AMOUNT_CODE   "B0200"
+#define CULTURE_AMOUNT_NAME   "菌量"
 
 enum spec { SP_SERUM, SP_BLOOD, SP_PLASMA, SP_URINE, SP_COUNT };
 struct spec_info {
@@ -444,6 +482,7 @@ enum msg {
     M_R22,
     M_O19,
     M_Z23,
+    M_R22C, /* a culture report: OUL^R22 like M_R22, its ref in patient.cult */
     M_COUNT
 };
 struct msg_info {
@@ -507,6 +546,7 @@ struct iam_msg {
 struct diag {
     uint16_t dx;
     uint8_t dept, inout;     /* 'O' or 'I' */
+    bool suspected;          /* PRB-13 1^疑い^JHSD0005 */
     int32_t onset;           /* day */
     int64_t added, resolved; /* when entered / resolved (NO_TIME: never) */
     uint16_t doctor;
@@ -567,6 +607,20 @@ struct visit {
 };
 struct ppr {
     int64_t t;
+    int32_t only; /* a writer of one file per diagnosis: the diagnosis; -1: the whole list */
+};
+/* One culture report (OUL^R22 in OML-11): up to 3 organisms, each with its amount and the
+ * susceptibility of up to 6 antibiotics (OBX-4 "n" and "n.k"). */
+struct culture_org {
+    uint8_t org, amount, ndrugs;
+    uint8_t drug[6], sir[6]; /* sir: 0 S, 1 I, 2 R */
+};
+struct culture {
+    uint8_t spec, norg, dept;
+    uint16_t doctor;
+    int32_t stay;
+    int64_t drawn, resulted;
+    struct culture_org org[3];
 };
 
 #define ARRAY_OF(T)                                                                                \
@@ -582,6 +636,10 @@ struct patient {
     struct rng rng;
     uint8_t blood; /* 0 A, 1 B, 2 O, 3 AB, 4 unknown */
     bool rh_neg;
+    struct rng forms;   /* RS_FORMS */
+    uint8_t blood_form; /* which codes and value forms its ADT-00 writes (msg_adt.c) */
+    bool split_ppr;     /* its diagnoses come one file per diagnosis order (older gateways) */
+    bool no_adt00;      /* no registration record: only other messages' PID say who it is */
     uint8_t nchronic;
     uint16_t chronic[MAX_CHRONIC]; /* condition table indices */
     uint16_t chronic_doctor;
@@ -604,6 +662,7 @@ struct patient {
     ARRAY_OF(struct rad) rad;
     ARRAY_OF(struct dietord) diet;
     ARRAY_OF(struct visit) visit;
+    ARRAY_OF(struct culture) cult;
     enum cv_err err; /* first allocation failure while planning */
 };
 

@@ -226,12 +226,11 @@ struct cv_index *web_data_index(struct web_req *r)
 /* "<lang>|<today>|<key>": a fragment holds ages and current medications of one day. */
 static bool cache_key(struct web_req *r, const char *key, char *out)
 {
-    time_t now = cv_now();
-    struct tm tm;
+    char today[11];
 
-    localtime_r(&now, &tm);
-    return (size_t)snprintf(out, CACHE_KEY_MAX, "%d|%04d-%02d-%02d|%s", (int)r->lang,
-                            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, key) < CACHE_KEY_MAX;
+    cv_today(today);
+    return (size_t)snprintf(out, CACHE_KEY_MAX, "%d|%s|%s", (int)r->lang, today, key) <
+           CACHE_KEY_MAX;
 }
 
 static bool same_version(const struct cv_index_version *a, const struct cv_index_version *b)

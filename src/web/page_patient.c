@@ -1,9 +1,12 @@
 /*
- * page_patient.c: the patient summary, on screen and for print: a banner with who this is,
- * the allergy box first (never "none" when nothing is recorded: only "no record, not
- * confirmed"), then location, contacts, diagnoses, current medications, labs with earlier
- * values beside them, diet, reports and admissions. Every look is audited before anything
- * is shown.
+ * page_patient.c: the patient summary, on screen and for print: a banner with who this is
+ * (and a warning when no registration record confirms it), the allergy box first (never
+ * "none" when nothing is recorded: only "no record, not confirmed"), then location,
+ * contacts, diagnoses (suspected ones marked, those only in older diagnosis files apart),
+ * medications (current, recently ended, or a clear "nothing in N days"; an injection with
+ * each of its drugs, rate, route and instructions), labs with earlier values beside them,
+ * cultures with organisms and susceptibility, diet, reports and admissions. Every look is
+ * audited before anything is shown.
  */
 #include "web_internal.h"
 
@@ -52,25 +55,11 @@ const char *web_sex_text(struct web_req *r, const char *sex)
     }
 }
 
-/* Whole years from "YYYY-MM-DD" to today; -1 when unknown. */
+/* Whole years from "YYYY-MM-DD" to today at the facility (the census's today); -1 when
+ * unknown. */
 int web_age(const char *birth)
 {
-    int y, m, d, ty, tm, td;
-    long days;
-
-    if (!birth || cv_parse_date(birth, &days) != CV_OK)
-        return -1;
-    cv_days_to_ymd(days, &y, &m, &d);
-    {
-        time_t now = cv_now();
-        struct tm lt;
-
-        localtime_r(&now, &lt);
-        ty = lt.tm_year + 1900;
-        tm = lt.tm_mon + 1;
-        td = lt.tm_mday;
-    }
-    return ty - y - ((tm < m || (tm == m && td < d)) ? 1 : 0);
+    return cv_index_age(birth, NULL);
 }
 
 static void banner(struct web_req *r, const struct cv_patient *p)
@@ -88,8 +77,16 @@ static void banner(struct web_req *r, const struct cv_patient *p)
         html(r, "（%d%s）", age, T(r, M_AGE_UNIT));
     html(r, "</span><span class=\"field\"><b>%s</b>%s</span>", T(r, M_SEX),
          web_sex_text(r, p->sex));
-    html(r, "<span class=\"field\"><b>%s</b>%s%s</span></section>", T(r, M_BLOOD),
-         p->blood_type ? p->blood_type : T(r, M_UNKNOWN), p->rh ? p->rh : "");
+    html(r, "<span class=\"field\"><b>%s</b>", T(r, M_BLOOD));
+    if (!p->blood_type && !p->rh)
+        html(r, "<span class=\"unreg\">%s</span>", T(r, M_NOT_REGISTERED));
+    else if (!p->rh)
+        html(r, "%s <span class=\"unreg\">(%s)</span>", p->blood_type, T(r, M_RH_NOT_REGISTERED));
+    else
+        html(r, "%s Rh%s", p->blood_type ? p->blood_type : T(r, M_NOT_REGISTERED), p->rh);
+    html(r, "</span></section>");
+    if (p->demographics_source && strcmp(p->demographics_source, "PID") == 0)
+        html(r, "<p class=\"warn unconfirmed-id\" role=\"alert\">%s</p>", T(r, M_DEMO_UNCONFIRMED));
     if (p->pid3_mismatch)
         html(r, "<p class=\"warn\">%s</p>", T(r, M_PID3));
 }
@@ -187,47 +184,132 @@ static void contacts(struct web_req *r, const struct cv_patient *p)
     html(r, "</table>");
 }
 
-static void diagnoses(struct web_req *r, const struct cv_patient *p)
+/* `older`: from older diagnosis files, whose main flag was true when they were written */
+static void diagnosis_table(struct web_req *r, const struct cv_diagnosis *v, size_t n, bool older)
 {
-    html(r, "<h2>%s</h2>", T(r, M_DIAGNOSES));
-    if (p->ndiagnoses == 0) {
-        html(r, "<p>%s</p>", T(r, M_NONE_RECORDED));
-        return;
-    }
-    html(r, "<table><tr><th>%s</th><th>ICD-10</th><th>%s</th></tr>", T(r, M_DIAG_NAME),
-         T(r, M_ONSET));
-    for (size_t i = 0; i < p->ndiagnoses; i++) {
-        const struct cv_diagnosis *d = &p->diagnoses[i];
+    html(r, "<table><tr><th>%s</th><th>ICD-10</th><th>%s</th><th>%s</th><th>%s</th></tr>",
+         T(r, M_DIAG_NAME), T(r, M_ONSET), T(r, M_DIAG_START), T(r, M_ENDED));
+    for (size_t i = 0; i < n; i++) {
+        const struct cv_diagnosis *d = &v[i];
+        bool odd = d->confirmation && !d->suspected && strcmp(d->confirmation, "0") != 0;
 
-        html(r, "<tr><td>%s%s%s</td><td>%s</td><td>%s</td></tr>", dash(d->name),
-             d->main ? " ★" : "", d->main ? T(r, M_MAIN) : "", dash(d->icd10), dash(d->onset));
+        html(r, "<tr><td>");
+        if (d->suspected)
+            html(r, "<span class=\"susp\">%s</span> ", T(r, M_SUSPECTED));
+        html(r, "%s%s%s", dash(d->name), d->main ? " ★" : "",
+             d->main ? T(r, older ? M_MAIN_THEN : M_MAIN) : "");
+        if (odd) /* PRB-13 outside JHSD0005: as written */
+            html(r, " <small>（%s: %s）</small>", T(r, M_CONFIRMATION), d->confirmation);
+        html(r, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", dash(d->icd10),
+             dash(d->onset), dash(d->start), dash(d->end));
     }
     html(r, "</table>");
 }
 
-static void medications(struct web_req *r, const struct cv_patient *p)
+static void diagnoses(struct web_req *r, const struct cv_patient *p)
 {
-    html(r, "<h2>%s <small>(%s)</small></h2>", T(r, M_MEDS), p->as_of);
-    if (p->nmedications == 0) {
-        html(r, "<p>%s</p>", T(r, M_NONE_RECORDED));
+    html(r, "<h2>%s</h2>", T(r, M_DIAGNOSES));
+    if (p->ndiagnoses == 0)
+        html(r, "<p>%s</p>", T(r, p->nolder_diagnoses ? M_DIAG_NONE_NEWEST : M_NONE_RECORDED));
+    else
+        diagnosis_table(r, p->diagnoses, p->ndiagnoses, false);
+    if (p->nolder_diagnoses == 0)
+        return;
+    html(r, "<h3 class=\"older\">%s</h3><p class=\"note\">%s</p>", T(r, M_DIAG_OLDER),
+         T(r, M_DIAG_OLDER_NOTE));
+    diagnosis_table(r, p->older_diagnoses, p->nolder_diagnoses, true);
+}
+
+/* What is given: an injection's drugs one per line, base first, with their amounts. */
+static void med_drug(struct web_req *r, const struct cv_medication *m)
+{
+    if (m->ncomps == 0) {
+        html(r, "%s", dash(m->drug));
         return;
     }
-    html(r, "<table><tr><th></th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>",
-         T(r, M_DRUG), T(r, M_DOSE), T(r, M_USAGE), T(r, M_START), T(r, M_DAYS));
-    for (size_t i = 0; i < p->nmedications; i++) {
-        const struct cv_medication *m = &p->medications[i];
-        bool inj = m->kind && strcmp(m->kind, "injection") == 0;
+    for (size_t k = 0; k < m->ncomps; k++) {
+        const struct cv_component *c = &m->comps[k];
 
-        html(r, "<tr><td>%s</td><td>%s</td><td>%s %s</td><td>%s</td><td>%s</td><td>",
-             T(r, inj ? M_INJECTION : M_PRESCRIPTION), dash(m->drug), dash(m->dose),
-             m->unit ? m->unit : "", dash(m->usage), dash(m->start));
-        if (m->days >= 0)
-            html(r, "%d", m->days);
+        if (k)
+            html(r, "<br>");
+        html(r, "%s", dash(c->name ? c->name : c->code));
+        if (c->amount || c->unit)
+            html(r, " %s%s", c->amount ? c->amount : "", c->unit ? c->unit : "");
+        if (c->type && strcmp(c->type, "B") == 0)
+            html(r, " <small>（%s）</small>", T(r, M_BASE));
+    }
+    if (m->order_type)
+        html(r, "<br><small>%s</small>", m->order_type);
+}
+
+/* How: usage, route, rate, instructions, each when written. */
+static void med_how(struct web_req *r, const struct cv_medication *m)
+{
+    const char *how[] = {m->usage, m->route, m->rate, m->instructions};
+    bool any = false;
+
+    for (size_t i = 0; i < CV_ARRAY_LEN(how); i++)
+        if (how[i]) {
+            if (any)
+                html(r, "<br>");
+            html(r, "%s", how[i]);
+            any = true;
+        }
+    if (!any)
+        html(r, "-");
+}
+
+static void medication_table(struct web_req *r, const struct cv_medication *v, size_t n)
+{
+    html(r,
+         "<table class=\"meds\"><tr><th></th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+         "<th>%s</th></tr>",
+         T(r, M_DRUG), T(r, M_DOSE), T(r, M_HOW), T(r, M_START), T(r, M_ENDED));
+    for (size_t i = 0; i < n; i++) {
+        const struct cv_medication *m = &v[i];
+        bool inj = m->kind && strcmp(m->kind, "injection") == 0;
+        char t[32];
+
+        html(r, "<tr><td>%s</td><td>", T(r, inj ? M_INJECTION : M_PRESCRIPTION));
+        med_drug(r, m);
+        html(r, "</td><td>%s %s</td><td>", dash(m->dose), m->unit ? m->unit : "");
+        med_how(r, m);
+        html(r, "</td><td>%s</td><td>",
+             m->start_time ? web_when(m->start_time, t) : dash(m->start));
+        if (m->end_time)
+            html(r, "%s", web_when(m->end_time, t));
         else
             html(r, "%s", dash(m->end));
+        if (m->days >= 0)
+            html(r, " <small>(%d%s)</small>", m->days, T(r, M_DAYS_UNIT));
         html(r, "</td></tr>");
     }
     html(r, "</table>");
+}
+
+/* Current ones, those about to start, then those that ended in the last N days; never a bare
+ * "none" when the truth is "nothing on record lately". */
+static void medications(struct web_req *r, const struct cv_patient *p)
+{
+    html(r, "<h2>%s <small>(%s)</small></h2>", T(r, M_MEDS), p->as_of);
+    if (p->nmedications == 0 && p->nrecent_medications == 0 && p->nupcoming_medications == 0) {
+        html(r, "<p class=\"nomeds\">%s%d%s</p>", T(r, M_MEDS_NONE_RECENT_A), p->recent_days,
+             T(r, M_MEDS_NONE_RECENT_B));
+        return;
+    }
+    if (p->nmedications == 0)
+        html(r, "<p>%s</p>", T(r, M_MEDS_NONE_CURRENT));
+    else
+        medication_table(r, p->medications, p->nmedications);
+    if (p->nupcoming_medications) {
+        html(r, "<h3>%s</h3>", T(r, M_MEDS_UPCOMING));
+        medication_table(r, p->upcoming_medications, p->nupcoming_medications);
+    }
+    if (p->nrecent_medications == 0)
+        return;
+    html(r, "<h3>%s <small>（%s%d%s）</small></h3>", T(r, M_MEDS_RECENT), T(r, M_LAST_DAYS_A),
+         p->recent_days, T(r, M_LAST_DAYS_B));
+    medication_table(r, p->recent_medications, p->nrecent_medications);
 }
 
 static void lab_value(struct web_req *r, const struct cv_lab *l)
@@ -274,6 +356,70 @@ static void lab_table(struct web_req *r, const struct cv_patient *p)
         html(r, "</td></tr>");
     }
     html(r, "</table>");
+}
+
+static void result_value(struct web_req *r, const struct cv_result *x)
+{
+    html(r, "%s%s%s", dash(x->value), x->unit ? " " : "", x->unit ? x->unit : "");
+}
+
+static void organism(struct web_req *r, const struct cv_organism *o)
+{
+    html(r, "<div class=\"organism\"><p><b>%s) %s</b>", o->group, dash(o->organism));
+    for (size_t k = 0; k < o->ndetails; k++) {
+        html(r, "　%s ", dash(o->details[k].name ? o->details[k].name : o->details[k].code));
+        result_value(r, &o->details[k]);
+    }
+    html(r, "</p>");
+    if (o->nsusceptibility == 0) {
+        html(r, "</div>");
+        return;
+    }
+    html(r, "<table class=\"sus\"><tr><th>%s</th><th>%s</th><th>%s</th></tr>",
+         T(r, M_SUSCEPTIBILITY), T(r, M_MIC), T(r, M_SIR));
+    for (size_t k = 0; k < o->nsusceptibility; k++) {
+        const struct cv_result *x = &o->susceptibility[k];
+        bool resistant = x->flag && strcmp(x->flag, "R") == 0;
+
+        html(r, "<tr><td>%s</td><td>", dash(x->name ? x->name : x->code));
+        result_value(r, x);
+        if (resistant)
+            html(r, "</td><td class=\"sir-R\">%s</td></tr>", x->flag);
+        else
+            html(r, "</td><td>%s</td></tr>", dash(x->flag));
+    }
+    html(r, "</table></div>");
+}
+
+/* The latest report of each culture test and specimen, whole; earlier ones beside it. */
+static void cultures(struct web_req *r, const struct cv_patient *p)
+{
+    if (p->ncultures == 0)
+        return; /* most patients have none: no empty section */
+    html(r, "<h2>%s</h2>", T(r, M_CULTURES));
+    for (size_t i = 0; i < p->ncultures; i++) {
+        const struct cv_culture *c = &p->cultures[i];
+        char t[32];
+
+        html(r, "<section class=\"culture\"><h3>%s: %s <small>%s %s</small></h3>", T(r, M_SPECIMEN),
+             dash(c->specimen), dash(c->test), web_when(c->time, t));
+        for (size_t k = 0; k < c->nresults; k++) {
+            html(r, "<p>%s: ", dash(c->results[k].name ? c->results[k].name : c->results[k].code));
+            result_value(r, &c->results[k]);
+            html(r, "</p>");
+        }
+        for (size_t k = 0; k < c->norganisms; k++)
+            organism(r, &c->organisms[k]);
+        for (size_t k = 0; k < c->nearlier; k++) {
+            const struct cv_culture *e = &c->earlier[k];
+
+            html(r, "<p class=\"earlier\">%s %s:", T(r, M_EARLIER_CULTURES), web_when(e->time, t));
+            for (size_t g = 0; g < e->norganisms; g++)
+                html(r, "%s%s", g ? "、" : " ", dash(e->organisms[g].organism));
+            html(r, "</p>");
+        }
+        html(r, "</section>");
+    }
 }
 
 static void diet_and_reports(struct web_req *r, const struct cv_patient *p)
@@ -343,6 +489,7 @@ static void summary_body(struct web_req *r, const struct cv_patient *p, bool pri
     diagnoses(r, p);
     medications(r, p);
     lab_table(r, p);
+    cultures(r, p);
     diet_and_reports(r, p);
     stays(r, p);
 }

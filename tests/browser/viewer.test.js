@@ -62,6 +62,12 @@ async function run(page, problems) {
         const text = await box.innerText();
         assert.ok(!/^\s*なし\s*$/m.test(text), 'allergy box never says just なし');
         assert.ok(await page.locator('.banner .pname').isVisible());
+        if (process.env.CV_EXPECT_SECTIONS) {
+            // a drip shows each of its drugs, base first; a culture its organisms
+            assert.match((await page.locator('table.meds').allInnerTexts()).join(), /基剤/);
+            assert.ok(await page.locator('section.culture').first().isVisible(), 'culture');
+            assert.ok((await page.locator('table.sus tr').count()) >= 2, 'susceptibility');
+        }
         await shot(page, 'patient.png');
     });
     await step('print view (A4, print stylesheet)', async () => {
@@ -77,6 +83,21 @@ async function run(page, problems) {
         await page.pdf({ path: path.join(shots, 'patient-print.pdf'), format: 'A4' });
         await page.emulateMedia({ media: 'screen' });
     });
+    if (process.env.CV_DIAGNOSES && process.env.CV_DIAGNOSES !== '-') {
+        await step('diagnoses only in older diagnosis files are listed apart', async () => {
+            await page.goto(`${url}/patient/${process.env.CV_DIAGNOSES}`);
+            assert.match(await page.locator('h3.older').innerText(), /以前の病名ファイルにのみ記載/);
+            await shot(page, 'patient-diagnoses.png');
+        });
+    }
+    if (process.env.CV_UNCONFIRMED && process.env.CV_UNCONFIRMED !== '-') {
+        await step('a patient without a registration record is marked unconfirmed', async () => {
+            await page.goto(`${url}/patient/${process.env.CV_UNCONFIRMED}`);
+            assert.match(await page.locator('.unconfirmed-id').innerText(), /未確認/);
+            assert.match(await page.locator('.banner').innerText(), /未登録/);
+            await shot(page, 'patient-unconfirmed.png');
+        });
+    }
     await step('bed map one click from the start page', async () => {
         await page.goto(`${url}/`);
         await Promise.all([page.waitForURL(/\/ward\/[^/]+\/beds$/),

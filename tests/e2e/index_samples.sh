@@ -20,15 +20,19 @@ expect_status 0 cv query --db "$db" --json --as-of 2011-07-03 patient 9999013
 "$PY" - "$T/out" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
-keys = ["id", "name", "kana", "birth_date", "sex", "blood_type", "rh", "height_cm", "weight_kg",
-        "postcode", "address", "phones", "contacts", "allergy_status", "allergies", "diagnoses",
-        "location", "attending", "medications", "labs", "diet", "reports", "pid3_mismatch"]
+keys = ["id", "name", "kana", "demographics_source", "birth_date", "sex", "blood_type", "rh",
+        "height_cm", "weight_kg", "postcode", "address", "phones", "contacts", "allergy_status",
+        "allergies", "diagnoses", "older_diagnoses", "location", "attending", "medications",
+        "recent_medications", "upcoming_medications", "recent_days", "labs", "cultures", "diet",
+        "reports",
+        "pid3_mismatch"]
 assert list(p) == keys, list(p)
 assert p["id"] == "9999013"
 assert p["name"] == {"family": "患者", "given": "太郎"}, p["name"]
 assert p["kana"] == {"family": "カンジャ", "given": "タロウ"}, p["kana"]
 assert p["birth_date"] == "1948-04-05", p["birth_date"]   # ADT-00 only; other PIDs disagree
 assert p["sex"] == "M" and p["blood_type"] == "A" and p["rh"] is None
+assert p["demographics_source"] == "ADT-00"
 assert p["height_cm"] == 167.8 and p["weight_kg"] == 63.5
 assert p["address"] == "静岡県静岡市登呂１−３−５" and p["postcode"] == "422-8033"
 assert p["phones"][0] == "054-000-0000"
@@ -39,22 +43,74 @@ assert {"ペニシリン", "スギ", "ソバ", "ハウスダスト", "アリナ�
 assert [(a["type"], a["allergen"]) for a in p["allergies"]] == sorted(
     (a["type"], a["allergen"]) for a in p["allergies"])
 assert [d["name"] for d in p["diagnoses"]] == ["胃炎"] and p["diagnoses"][0]["icd10"] == "K297"
-assert p["diagnoses"][0]["main"] is True
+assert p["diagnoses"][0]["main"] is True and p["diagnoses"][0]["suspected"] is False
+assert p["diagnoses"][0]["start"] == "2011-08-31" and p["diagnoses"][0]["end"] == "2011-09-15"
+assert p["older_diagnoses"] == [] and p["cultures"] == []
 drugs = {m["drug"] for m in p["medications"] if m["kind"] == "prescription"}
 assert drugs == {"ダーゼン錠（５mg)", "パンスポリンＴ錠（１００mg)", "アレピアチン１０倍散"}, drugs
 rx = [m for m in p["medications"] if m["drug"] == "ダーゼン錠（５mg)"][0]
 assert rx == {"kind": "prescription", "drug": "ダーゼン錠（５mg)", "dose": "1", "unit": "錠",
-              "usage": "内服・経口・１日３回朝昼夕食後", "start": "2011-07-01", "days": 5}, rx
+              "usage": "内服・経口・１日３回朝昼夕食後", "start": "2011-07-01", "days": 5,
+              "end": "2011-07-05", "start_time": None, "end_time": None, "route": "口",
+              "rate": None, "instructions": None, "order_type": None, "components": []}, rx
 labs = {l["name"]: l for l in p["labs"]}
 assert labs["総蛋白"]["value"] == "7.2" and labs["総蛋白"]["unit"] == "g/dl"
 assert labs["総蛋白"]["range"] == "6.70-8.3" and labs["総蛋白"]["time"] == "2011-12-19T15:00"
 assert [l["code"] for l in p["labs"]] == sorted(l["code"] for l in p["labs"])
 assert p["diet"] == [{"text": "塩分控えめ", "start": "2011-10-16"}], p["diet"]
+# the three drips of 2011-07-01 ended two days before: recently ended, not current
+assert p["recent_days"] == 30 and [m["kind"] for m in p["recent_medications"]] == ["injection"] * 3
+assert not [m for m in p["medications"] if m["kind"] == "injection"]
 assert {r["kind"] for r in p["reports"]} == {"endoscopy", "physiology"}
 assert p["location"] is None      # admitted 11-20, discharged 12-20 12:00
 assert p["pid3_mismatch"] is True
 PY
 pass "patient 9999013 as the storage says"
+
+# The guideline sample's injection order (OMP-02): RXE-2 is the kind of order (一般, JHSI0002);
+# the drugs are the RXC base and additive, with the rate, route and instructions.
+expect_status 0 cv query --db "$db" --json --as-of 2011-07-01 patient 9999013
+"$PY" - "$T/out" <<'PY'
+import json, sys, unicodedata
+p = json.load(open(sys.argv[1]))
+inj = [m for m in p["medications"] if m["kind"] == "injection"]
+assert len(inj) == 3, inj
+fold = lambda s: unicodedata.normalize("NFKC", s).replace("\u2212", "-")
+for m in inj:
+    assert fold(m["drug"]).startswith("ソリタ-T3号輸液") and "アドナ" in m["drug"], m["drug"]
+    assert [c["type"] for c in m["components"]] == ["B", "A"], m["components"]
+    assert m["components"][0] == {"type": "B", "name": "ソリタ−Ｔ３号輸液５００ｍＬ",
+                                  "code": "620007329", "amount": "1", "unit": "本"}
+    assert m["components"][1]["name"] == "アドナ注（静脈用）50mg"
+    assert m["components"][1]["unit"] == "アンプル"
+    assert m["order_type"] == "一般" and m["route"] == "静脈内" and m["rate"] == "102 ml/hr"
+    assert m["instructions"] == "５時間一定速度で" and m["dose"] == "510"
+assert [(m["start_time"], m["end_time"]) for m in inj] == [
+    ("2011-07-01T08:00", "2011-07-01T13:00"), ("2011-07-01T13:00", "2011-07-01T18:00"),
+    ("2011-07-01T18:00", "2011-07-01T23:00")], inj
+PY
+expect_status 0 cv query --db "$db" --as-of 2011-07-01 patient 9999013
+assert_contains "$T/out" "injection ソリタ−Ｔ３号輸液５００ｍＬ 1 本 + アドナ注（静脈用）50mg 1 アンプル"
+assert_contains "$T/out" "102 ml/hr  ５時間一定速度で"
+assert_contains "$T/out" "blood A (Rh not recorded)"
+assert_not_contains "$T/out" "injection 一般"
+pass "9999013's injections as of 2011-07-01: ソリタ-T3号輸液 + アドナ, rate, route, instructions"
+
+expect_status 0 cv query --db "$db" --json --as-of 2011-07-20 patient 9999013
+"$PY" - "$T/out" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["medications"] == []
+assert [m["end"] for m in p["recent_medications"]] == ["2011-07-14", "2011-07-05", "2011-07-05",
+                                                       "2011-07-01", "2011-07-01", "2011-07-01"]
+PY
+expect_status 0 cv query --db "$db" --json --as-of 2011-07-20 --recent-days 10 patient 9999013
+"$PY" -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["recent_days"] == 10 and [m["end"] for m in p["recent_medications"]] == ["2011-07-14"], p' "$T/out"
+expect_status 0 cv query --db "$db" --as-of 2011-09-01 patient 9999013
+assert_contains "$T/out" "no orders on record in the last 30 days (to 2011-09-01)"
+expect_status 2 cv query --db "$db" --recent-days 0 patient 9999013
+expect_status 2 cv query --db "$db" --recent-days x patient 9999013
+pass "medications: current, recently ended (--recent-days), and 'no orders' when both are empty"
 
 expect_status 0 cv query --db "$db" patient 9999013
 assert_contains "$T/out" "患者 太郎 (カンジャ タロウ)"
@@ -62,7 +118,7 @@ assert_contains "$T/out" "ペニシリン"
 assert_contains "$T/out" "ダーゼン錠"
 assert_contains "$T/out" "lab 生化学的検査"
 expect_status 0 cv query --db "$db" --json patient 9999013
-"$PY" -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["medications"] == []' "$T/out"
+"$PY" -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["medications"] == [] and p["recent_medications"] == []' "$T/out"
 pass "text summary; prescriptions of 2011 are not current today"
 
 expect_status 0 cv query --db "$db" --json rejected

@@ -7,6 +7,7 @@
 # usage: synth_check.py ROOT MANIFEST [--min-occupancy 0.80 --max-occupancy 0.95]
 import datetime
 import json
+import unicodedata
 import os
 import re
 import sys
@@ -152,9 +153,10 @@ def check_file(root, rel, st, stats):
 # ---- CURRENT-STATE, recomputed from the files ----------------------------------------------
 
 def xpn(rep_list, kind):
+    """The repetition of name type `kind` (XPN.8 I/P; some lab systems put it in XPN.7)."""
     reps = rep_list.split("~")
     for r in reps:
-        if comp(r, 8) == kind:
+        if comp(r, 8) == kind or (not comp(r, 8) and comp(r, 7) == kind):
             return r
     return reps[0] if kind == "I" else None
 
@@ -168,16 +170,50 @@ def newest(files, dtype):
     return max(cur, key=lambda f: f["event"]) if cur else None
 
 
-def demographics(p, a08):
-    pid = a08["msg"].first("PID")
+def blood(obx, family, table):
+    """The first OBX of a JLAC10 family (5H010 ABO, 5H020 Rh), its value read by `table`."""
+    for code, value in obx:
+        if code.startswith(family):
+            text = unicodedata.normalize("NFKC", comp(value, 2) or comp(value, 1))
+            for k, v in table.items():
+                if text in v:
+                    return k
+            raise SystemExit(f"blood type value {value!r} is none the reader knows")
+    return None
+
+
+ABO = {"A": ("A", "A型"), "B": ("B", "B型"), "O": ("O", "O型"), "AB": ("AB", "AB型")}
+RH = {"+": ("+", "Rh(D)陽性", "Rh(+)", "陽性", "POS"), "-": ("-", "Rh(D)陰性", "Rh(−)", "陰性", "NEG")}
+
+
+def names(p, pid):
     name, kana = xpn(field(pid, 5), "I"), xpn(field(pid, 5), "P")
     p["name"] = {"family": comp(name, 1), "given": comp(name, 2)}
     p["kana"] = {"family": comp(kana, 1), "given": comp(kana, 2)} if kana else None
     p["birth_date"] = iso_date(field(pid, 7))
     p["sex"] = field(pid, 8)
-    obx = {comp(field(o, 3), 1): field(o, 5) for o in a08["msg"].all("OBX")}
-    p["blood_type"] = or_none(comp(obx.get("5H010000009199911", ""), 1))
-    p["rh"] = or_none(comp(obx.get("5H020000009199911", ""), 1))
+
+
+def pid_demographics(p, files):
+    """No current ADT-00: the newest PID of any current message, and nothing ADT-00 holds."""
+    cur = [f for f in files if f["flag"] == "1"]
+    p.update({"name": None, "kana": None, "demographics_source": None, "birth_date": None,
+              "sex": None, "blood_type": None, "rh": None, "height_cm": None,
+              "weight_kg": None, "postcode": None, "address": None, "phones": [],
+              "contacts": []})
+    if cur:
+        names(p, max(cur, key=lambda f: f["event"])["msg"].first("PID"))
+        p["demographics_source"] = "PID"
+
+
+def demographics(p, a08):
+    pid = a08["msg"].first("PID")
+    names(p, pid)
+    p["demographics_source"] = "ADT-00"
+    codes = [(comp(field(o, 3), 1), field(o, 5)) for o in a08["msg"].all("OBX")]
+    obx = dict(codes)
+    p["blood_type"] = blood(codes, "5H010", ABO)
+    p["rh"] = blood(codes, "5H020", RH)
     p["height_cm"] = float(obx["9N001000000000001"]) if "9N001000000000001" in obx else None
     p["weight_kg"] = float(obx["9N006000000000001"]) if "9N006000000000001" in obx else None
     xad = field(pid, 11).split("~")[0]
@@ -213,13 +249,29 @@ def allergies(p, files, a08):
 
 
 def diagnoses(p, files):
-    ppr, rows = newest(files, "PPR-01"), []
-    for prb in (ppr["msg"].all("PRB") if ppr else []):
-        if field(prb, 9) or comp(field(prb, 14), 1) in ("F", "D"):
-            continue  # resolved
-        rows.append({"name": comp(field(prb, 3), 2), "icd10": comp(field(prb, 10), 1),
-                     "onset": iso_date(field(prb, 16)), "main": comp(field(prb, 18), 1) == "1"})
-    p["diagnoses"] = sorted(rows, key=lambda d: (d["onset"], d["icd10"]))
+    """The newest current PPR-01's active rows; then rows of older current PPR-01 files whose
+    diagnosis (PRB-3.1) no newer file holds, each from the newest file that does."""
+    pprs = sorted((f for f in files if f["type"] == "PPR-01" and f["flag"] == "1"),
+                  key=lambda f: f["event"], reverse=True)
+    seen, lists = set(), ([], [])
+    for n, ppr in enumerate(pprs):
+        held = set()
+        for prb in ppr["msg"].all("PRB"):
+            code = comp(field(prb, 3), 1)
+            held.add(code)
+            if code in seen or field(prb, 9) or comp(field(prb, 14), 1) in ("F", "D"):
+                continue  # held by a newer file, or resolved
+            conf = or_none(comp(field(prb, 13), 1))
+            lists[n > 0].append({"name": comp(field(prb, 3), 2),
+                                 "icd10": comp(field(prb, 10), 1),
+                                 "onset": iso_date(field(prb, 16)),
+                                 "main": comp(field(prb, 18), 1) == "1",
+                                 "suspected": conf == "1", "confirmation": conf,
+                                 "start": iso_date(field(prb, 7)),
+                                 "end": iso_date(field(prb, 9))})
+        seen |= held
+    p["diagnoses"] = sorted(lists[0], key=lambda d: (d["onset"], d["icd10"]))
+    p["older_diagnoses"] = sorted(lists[1], key=lambda d: (d["onset"], d["icd10"]))
 
 
 def location(p, files):
@@ -244,8 +296,14 @@ def location(p, files):
         p["attending"] = comp(doc, 2) + " " + comp(doc, 3) if doc else None
 
 
-def medications(p, files, end):
-    rows = []
+def cwe_text(value):
+    return or_none(comp(value, 2) or comp(value, 1))
+
+
+def medications(p, files, end, recent_days=30):
+    since = (datetime.date.fromisoformat(end) - datetime.timedelta(recent_days)).isoformat()
+    until = (datetime.date.fromisoformat(end) + datetime.timedelta(recent_days)).isoformat()
+    current, recent, upcoming = [], [], []
     for f in files:
         if f["flag"] != "1" or f["type"] not in ("OMP-01", "OMP-02"):
             continue
@@ -253,41 +311,147 @@ def medications(p, files, end):
         for i, s in enumerate(segs):
             if s[0] != "RXE":
                 continue
-            tq1 = next((t for t in segs[i + 1:] if t[0] in ("TQ1", "RXE")), None)
-            tq1 = tq1 if tq1 and tq1[0] == "TQ1" else None
+            after = []
+            for t in segs[i + 1:]:
+                if t[0] in ("RXE", "ORC"):
+                    break
+                after.append(t)
+            tq1 = next((t for t in after if t[0] == "TQ1"), None)
+            rxr = next((t for t in after if t[0] == "RXR"), None)
+            rxc = [t for t in after if t[0] == "RXC"]
+            rxc = [t for t in rxc if field(t, 1) == "B"] + [t for t in rxc if field(t, 1) != "B"]
             start = iso_date(field(tq1, 7))
             days = comp(field(tq1, 6), 1)
             days = int(days) if days else None
-            if f["type"] == "OMP-01":
+            injection = f["type"] == "OMP-02"
+            if not injection:
                 last = (datetime.date.fromisoformat(start) + datetime.timedelta(days - 1)
-                        ).isoformat() if days else None
+                        ).isoformat() if days else start
             else:
-                last = iso_date(field(tq1, 8))
-            if not start or not last or not start <= end <= last:
+                last = iso_date(field(tq1, 8)) or start
+            if not start or not last or start > until or last < since:
                 continue
             usage = comp(comp(field(tq1, 3), 1), 2, "&")
-            rows.append({"kind": "prescription" if f["type"] == "OMP-01" else "injection",
-                         "drug": comp(field(s, 2), 2), "dose": field(s, 3),
-                         "unit": or_none(comp(field(s, 5), 2)), "usage": or_none(usage),
-                         "start": start, "days": days})
-    p["medications"] = sorted(rows, key=lambda m: (m["kind"], m["start"], m["drug"]))
+            rate = field(s, 23)
+            m = {"kind": "injection" if injection else "prescription",
+                 "drug": " + ".join(comp(field(c, 2), 2) for c in rxc) if rxc
+                 else comp(field(s, 2), 2),
+                 "dose": field(s, 3), "unit": or_none(comp(field(s, 5), 2)),
+                 "usage": or_none(usage), "start": start, "days": days, "end": last,
+                 "start_time": iso_min(field(tq1, 7)) if injection else None,
+                 "end_time": iso_min(field(tq1, 8)) if injection else None,
+                 "route": cwe_text(field(rxr, 1)) if rxr else None,
+                 "rate": f"{rate} {comp(field(s, 24), 1)}" if rate else None,
+                 "instructions": cwe_text(field(s, 7)),
+                 "order_type": cwe_text(field(s, 2)) if rxc else None,
+                 "components": [{"type": field(c, 1), "name": comp(field(c, 2), 2),
+                                 "code": comp(field(c, 2), 1), "amount": field(c, 3),
+                                 "unit": cwe_text(field(c, 4))} for c in rxc]}
+            (upcoming if start > end else current if end <= last else recent).append(m)
+    key = lambda m: (m["kind"], m["start"], m["start_time"] or "", m["drug"])
+    p["medications"] = sorted(current, key=key)
+    recent.sort(key=key)
+    p["recent_medications"] = sorted(recent, key=lambda m: m["end"], reverse=True)
+    p["upcoming_medications"] = sorted(upcoming, key=key)
+    p["recent_days"] = recent_days
+
+
+def grouped(obxs):
+    """An OBR's results keep OBX-4 when it groups them: a nested sub-ID, or a test code
+    repeated under different sub-IDs."""
+    subs = [field(o, 4) for o in obxs]
+    if any(re.fullmatch(r"[^.\-_]+[.\-_].+", s) for s in subs):
+        return True
+    codes = {}
+    for o, s in zip(obxs, subs):
+        codes.setdefault(comp(field(o, 3), 1), set()).add(s)
+    return any(len(v) > 1 for v in codes.values())
+
+
+def obr_groups(msg):
+    """(OBR, SPM, [OBX]) for each OBR of a message, in order."""
+    out, obr, spm = [], None, None
+    for s in msg.segs:
+        seg = s.split("|")
+        if seg[0] == "SPM":
+            spm = seg
+        elif seg[0] == "OBR":
+            obr = seg
+            out.append((obr, spm, []))
+        elif seg[0] == "OBX" and out:
+            out[-1][2].append(seg)
+    return out
 
 
 def labs(p, files):
-    best = {}
+    best, reports = {}, []
     for f in files:
         if f["flag"] != "1" or f["type"] != "OML-11":
             continue
-        for o in f["msg"].all("OBX"):
-            code, t = comp(field(o, 3), 1), iso_min(field(o, 14))
-            key = (t, f["event"])
-            if code in best and best[code][0] >= key:
+        for obr, spm, obxs in obr_groups(f["msg"]):
+            if grouped(obxs):
+                reports.append((f, obr, spm, obxs))
                 continue
-            best[code] = (key, {"code": code, "name": comp(field(o, 3), 2),
-                                "value": field(o, 5), "unit": or_none(comp(field(o, 6), 1)),
-                                "range": or_none(field(o, 7)), "flag": or_none(field(o, 8)),
-                                "time": t})
+            for o in obxs:
+                code, t = comp(field(o, 3), 1), iso_min(field(o, 14))
+                key = (t, f["event"])
+                if code in best and best[code][0] >= key:
+                    continue
+                best[code] = (key, {"code": code, "name": comp(field(o, 3), 2),
+                                    "value": field(o, 5), "unit": or_none(comp(field(o, 6), 1)),
+                                    "range": or_none(field(o, 7)), "flag": or_none(field(o, 8)),
+                                    "time": t})
     p["labs"] = [best[c][1] for c in sorted(best)]
+    cultures(p, reports)
+
+
+def culture_report(f, obr, spm, obxs):
+    res = lambda o: {"sub_id": or_none(field(o, 4)), "code": comp(field(o, 3), 1),
+                     "name": comp(field(o, 3), 2), "value": comp(field(o, 5), 2)
+                     if field(o, 2) == "CWE" else field(o, 5),
+                     "unit": or_none(comp(field(o, 6), 1)), "flag": or_none(field(o, 8))}
+    c = {"test": comp(field(obr, 4), 2), "code": comp(field(obr, 4), 1),
+         "specimen": comp(field(spm, 4), 2), "time": max(iso_min(field(o, 14)) for o in obxs),
+         "results": [], "organisms": []}
+    groups = {}
+    for o in obxs:
+        sub = field(o, 4)
+        if not sub:
+            c["results"].append(res(o))
+            continue
+        head = re.split(r"[.\-_]", sub)[0]
+        if head not in groups:
+            groups[head] = {"group": head, "organism": None, "details": [],
+                            "susceptibility": [], "named": False}
+            c["organisms"].append(groups[head])
+        g = groups[head]
+        if sub != head:
+            g["susceptibility"].append(res(o))
+        elif not g["named"]:
+            g["named"], g["organism"] = True, res(o)["value"]
+        else:
+            g["details"].append(res(o))
+    for g in c["organisms"]:
+        del g["named"]
+    return c
+
+
+def cultures(p, reports):
+    by_test = {}
+    for f, obr, spm, obxs in reports:
+        c = culture_report(f, obr, spm, obxs)
+        by_test.setdefault((c["code"], c["specimen"]), []).append((c["time"], f["event"], c))
+    out = []
+    for reps in by_test.values():
+        reps.sort(key=lambda r: (r[0], r[1]), reverse=True)
+        latest = reps[0][2]
+        latest["earlier"] = [{"time": r[2]["time"],
+                              "organisms": [g["organism"] for g in r[2]["organisms"]]}
+                             for r in reps[1:4]]
+        out.append(latest)
+    out.sort(key=lambda c: (c["code"], c["specimen"]))
+    out.sort(key=lambda c: c["time"], reverse=True)
+    p["cultures"] = out
 
 
 def diet_reports(p, files):
@@ -315,6 +479,8 @@ def patient_state(pid, files, end):
     a08 = newest(files, "ADT-00")
     if a08:
         demographics(p, a08)
+    else:
+        pid_demographics(p, files)
     allergies(p, files, a08)
     diagnoses(p, files)
     location(p, files)

@@ -1,5 +1,7 @@
 # viewer_browser: a nurse's path in headless Chromium (Debian's), driven by playwright-core:
-# log in, search, open a patient, print view, bed map and census from the start page, English.
+# log in, search, open a patient (one in a bed with a drip of several drugs and a culture),
+# print view, a patient known only from other messages' PID (unconfirmed), bed map and census
+# from the start page, English.
 # Screenshots go to the test's scratch folder; with CV_UPDATE_SCREENSHOTS=1 (make screenshots) they
 # replace docs/screenshots/. Release build only (skipped under ASan).
 . "$CV_SOURCE_DIR/tests/lib.sh"
@@ -18,7 +20,7 @@ fi
 # a small hospital with wards when synth is there, else the public samples
 if cv --help | grep -q '^  synth '; then
     expect_status 0 cv synth --out "$T/tree" --patients 120 --years 1 --seed 7 --no-sync \
-        --end-date "$(date +%Y-%m-%d)"
+        --end-date "$(date +%Y-%m-%d)" --manifest "$T/manifest.json"
     export CV_EXPECT_CENSUS=1
 else
     mkdir -p "$T/tree"
@@ -26,9 +28,24 @@ else
     query=9999
 fi
 expect_status 0 cv index --source "$T/tree" --db "$T/index.db"
-if [ -n "${CV_EXPECT_CENSUS:-}" ]; then # search the kana name of the first patient in a bed
-    query=$(cv query --db "$T/index.db" --json ward |
-        $PY -c 'import json,sys; print(json.load(sys.stdin)[0]["kana"])')
+if [ -n "${CV_EXPECT_CENSUS:-}" ]; then
+    # the patient in a bed whose summary shows the most: a drip of several drugs, a culture with
+    # its susceptibility, a suspected diagnosis; and a patient with no registration record
+    read -r query unconfirmed diagnoses < <($PY - "$T/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+def score(p):
+    return (4 * any(len(x["components"]) > 1 for x in p["medications"]) + 4 * bool(p["cultures"])
+            + any(d["suspected"] for d in p["diagnoses"]) + bool(p["recent_medications"]))
+beds = [p for p in m["patients"] if p["location"]]
+best = max(beds, key=lambda p: (score(p), p["id"]))
+pid = [p["id"] for p in m["patients"] if p["demographics_source"] == "PID"]
+dx = max(m["patients"], key=lambda p: (bool(p["older_diagnoses"]) + any(
+    d["suspected"] for d in p["diagnoses"] + p["older_diagnoses"]), p["id"]))
+print(best["id"], pid[0] if pid else "-", dx["id"] if dx["older_diagnoses"] else "-")
+PY
+)
+    export CV_EXPECT_SECTIONS=1 CV_UNCONFIRMED="$unconfirmed" CV_DIAGNOSES="$diagnoses"
 fi
 make_password "$T/pw" "tablet-3e-long-password"
 expect_status 0 cv user add nurse --role viewer --state "$T/state" --password-file "$T/pw"

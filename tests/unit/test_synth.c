@@ -219,15 +219,34 @@ static void test_tables_encode(void **state)
         check_text(sy_tab_hospital[i].name), check_text(sy_tab_hospital[i].address);
     for (size_t i = 0; i < D_COUNT; i++)
         check_text(sy_tab_dept[i].name);
-    for (size_t i = 0; i < sy_tab_dx_len; i++)
+    assert_true(sy_tab_dx_len <= SY_MAX_DX);
+    for (size_t i = 0; i < sy_tab_dx_len; i++) {
         check_text(sy_tab_dx[i].name);
+        for (size_t k = 0; k < i; k++) /* the manifest tells diagnoses apart as the index does */
+            assert_string_not_equal(sy_tab_dx[i].medis, sy_tab_dx[k].medis);
+    }
     for (size_t i = 0; i < sy_tab_drug_len; i++)
         check_text(sy_tab_drug[i].name), check_text(sy_tab_drug[i].unit_name),
             check_text(sy_tab_drug[i].form_name),
             check_text(sy_tab_usage[sy_tab_drug[i].usage].text);
-    for (size_t i = 0; i < sy_tab_inj_len; i++)
-        check_text(sy_tab_inj[i].name), check_text(sy_tab_inj[i].unit_name),
-            check_text(sy_tab_inj[i].additive);
+    for (size_t i = 0; i < sy_tab_inj_len; i++) {
+        char instruction[64];
+
+        check_text(sy_tab_inj[i].name), check_text(sy_tab_inj[i].unit_name);
+        check_text(sy_tab_inj[i].base), check_text(sy_tab_inj[i].extra);
+        check_text(sy_tab_inj[i].extra_unit_name);
+        sy_injection_instruction(&sy_tab_inj[i], instruction, sizeof(instruction));
+        check_text(instruction);
+    }
+    for (size_t i = 0; i < sy_tab_organism_len; i++)
+        check_text(sy_tab_organism[i].name);
+    for (size_t i = 0; i < sy_tab_abx_len; i++)
+        check_text(sy_tab_abx[i].name), check_text(sy_tab_abx[i].mic_s),
+            check_text(sy_tab_abx[i].mic_i), check_text(sy_tab_abx[i].mic_r);
+    for (size_t i = 0; i < CS_COUNT; i++)
+        check_text(sy_tab_culture_spec[i].name);
+    for (size_t i = 0; i < 3; i++)
+        check_text(sy_tab_amount[i]);
     for (size_t i = 0; i < sy_tab_lab_len; i++)
         check_text(sy_tab_lab[i].name), check_text(sy_tab_lab[i].unit);
     for (size_t i = 0; i < sy_tab_diet_len; i++)
