@@ -215,6 +215,27 @@ struct cv_progress {
 };
 typedef bool (*cv_progress_fn)(const struct cv_progress *p, void *arg);
 
+/* ---- UTF-8, hashing, entropy (utf8.c, fnv.c, entropy.c): one implementation each ------------ */
+/* Length (1..4) of the valid UTF-8 sequence at s (n bytes available), 0 when it is not one:
+ * no overlong forms, no surrogates, nothing past U+10FFFF. */
+size_t cv_utf8_len(const void *s, size_t n);
+/* The code point at s and its length in *len; an invalid sequence gives U+FFFD, *len = 1. */
+uint32_t cv_utf8_decode(const void *s, size_t n, size_t *len);
+bool cv_utf8_valid(const void *s, size_t n);
+
+/* FNV-1a, 64 bits: for in-memory hash tables only (not for anything an attacker chooses). */
+#define CV_FNV1A_OFFSET 14695981039346656037ULL
+#define CV_FNV1A_PRIME  1099511628211ULL
+uint64_t cv_fnv1a(uint64_t h, const void *p, size_t n); /* start with h = CV_FNV1A_OFFSET */
+uint64_t cv_fnv1a_str(const char *s);
+
+/* Shannon entropy of n bytes in bits per byte (0..8), and the ransomware detector's verdict:
+ * at least CV_ENTROPY_MIN_BYTES and more than CV_ENTROPY_HIGH_BITS (entropy.c says why). */
+#define CV_ENTROPY_MIN_BYTES 512
+#define CV_ENTROPY_HIGH_BITS 7.2
+double cv_entropy_bits(const void *p, size_t n);
+bool cv_looks_encrypted(const void *p, size_t n, double *bits);
+
 /* ---- small helpers -------------------------------------------------------------------------- */
 #define CV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* Copy with truncation; always NUL-terminates when n > 0. Returns strlen(src). */

@@ -43,7 +43,6 @@
 #define MLLP_LOCK_WAIT_S    1   /* the MLLP thread waits this long for the index */
 #define MLLP_PENDING_MAX    100000
 #define MAX_FILE_BYTES      ((size_t)16 << 20)
-#define HIGH_ENTROPY_BITS   7.2
 #define MAX_RETRIES_PENDING 10000
 
 enum root_kind { ROOT_SOURCE, ROOT_MLLP, ROOT_COUNT };
@@ -147,23 +146,6 @@ static bool is_frozen(struct cv_indexer *ix)
     f = ix->stats.frozen;
     pthread_mutex_unlock(&ix->stats_lock);
     return f;
-}
-
-/* Shannon entropy of the bytes, in bits per byte. */
-static double entropy(const unsigned char *p, size_t n)
-{
-    size_t freq[256] = {0};
-    double h = 0;
-
-    for (size_t i = 0; i < n; i++)
-        freq[p[i]]++;
-    for (int i = 0; i < 256 && n; i++)
-        if (freq[i]) {
-            double q = (double)freq[i] / (double)n;
-
-            h -= q * log2(q);
-        }
-    return h;
 }
 
 /* ---- freezing -------------------------------------------------------------------------------- */
@@ -469,8 +451,7 @@ static enum verdict look_at(struct cv_indexer *ix, const char *rel)
         return V_HL7;
     if (cv_now() - sb.st_mtime < (ix->cfg->settle_seconds > 3 ? ix->cfg->settle_seconds : 3))
         return V_YOUNG;
-    if (err == CV_OK && ix->file.len >= 64 &&
-        entropy((const unsigned char *)ix->file.data, ix->file.len) > HIGH_ENTROPY_BITS)
+    if (err == CV_OK && cv_looks_encrypted(ix->file.data, ix->file.len, NULL))
         return V_ENCRYPTED;
     return V_BAD;
 }

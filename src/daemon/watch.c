@@ -47,15 +47,6 @@ void cv_watch_counts(const struct cv_watch *w, size_t *watched, size_t *left_out
 
 /* ---- the batch: entries merged by path ----------------------------------------------------- */
 
-static size_t hash_path(const char *s)
-{
-    size_t h = 1469598103934665603ULL;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
 static enum cv_err batch_grow_slots(struct cv_watch_batch *b)
 {
     size_t n = b->nslots ? b->nslots * 2 : 1024;
@@ -64,7 +55,7 @@ static enum cv_err batch_grow_slots(struct cv_watch_batch *b)
     if (!slots)
         return cv_fail(CV_ENOMEM, "out of memory");
     for (size_t i = 0; i < b->n; i++) {
-        size_t h = hash_path(b->entries[i].path) & (n - 1);
+        size_t h = (size_t)cv_fnv1a_str(b->entries[i].path) & (n - 1);
 
         while (slots[h])
             h = (h + 1) & (n - 1);
@@ -82,7 +73,7 @@ static struct cv_watch_entry *batch_entry(struct cv_watch_batch *b, const char *
 
     if (b->n * 2 >= b->nslots && batch_grow_slots(b) != CV_OK)
         return NULL;
-    h = hash_path(path) & (b->nslots - 1);
+    h = (size_t)cv_fnv1a_str(path) & (b->nslots - 1);
     while (b->slots[h]) {
         struct cv_watch_entry *e = &b->entries[b->slots[h] - 1];
 

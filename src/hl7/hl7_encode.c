@@ -57,7 +57,7 @@ static enum cv_err normalise(const char *in, size_t n, struct cv_buf *out)
     size_t i = 0;
 
     while (i < n) {
-        size_t len = hl7_utf8_len(p + i, n - i);
+        size_t len = cv_utf8_len(p + i, n - i);
         uint32_t cp;
         bool mapped = false;
 
@@ -138,7 +138,7 @@ static enum cv_err encode(iconv_t cd, const char *in, size_t n, struct cv_buf *o
         if (rc != (size_t)-1 || errno == E2BIG)
             continue;
         {
-            size_t len = hl7_utf8_len((const unsigned char *)ip, inleft);
+            size_t len = cv_utf8_len((const unsigned char *)ip, inleft);
             char *sq = (char *)square;
             size_t sqleft = 3;
 

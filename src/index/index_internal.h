@@ -18,7 +18,6 @@
 #define INDEX_HASH_LEN       16
 #define INDEX_BATCH_FILES    512
 #define INDEX_MAX_DEPTH      16
-#define INDEX_HIGH_ENTROPY   7.2
 
 struct cv_index {
     sqlite3 *db;

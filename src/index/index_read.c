@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -132,25 +131,6 @@ static void hash_bytes(const void *p, size_t n, uint8_t out[INDEX_HASH_LEN])
     crypto_generichash(out, INDEX_HASH_LEN, p, n, NULL, 0);
 }
 
-static double entropy(const unsigned char *p, size_t n)
-{
-    size_t counts[256] = {0};
-    double h = 0;
-
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        counts[p[i]]++;
-    for (int c = 0; c < 256; c++) {
-        if (counts[c]) {
-            double q = (double)counts[c] / (double)n;
-
-            h -= q * log2(q);
-        }
-    }
-    return h;
-}
-
 bool reader_hash(struct reader *r, const char *root, const char *dir, const char *name,
                  uint8_t hash[INDEX_HASH_LEN])
 {
@@ -246,8 +226,7 @@ enum cv_err reader_process(struct reader *r, const char *root, struct item *it, 
     hash_bytes(r->buf.data ? r->buf.data : "", r->buf.len, it->hash);
     it->have_hash = true;
     if (it->kind == IT_CONTENT) {
-        it->entropy = entropy((const unsigned char *)r->buf.data, r->buf.len);
-        it->high_entropy = r->buf.len >= 256 && it->entropy > INDEX_HIGH_ENTROPY;
+        it->high_entropy = cv_looks_encrypted(r->buf.data, r->buf.len, &it->entropy);
     }
     err = judge_content(r, it, a, extract, *path_reason ? path_reason : NULL);
     if (err)

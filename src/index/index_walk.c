@@ -91,22 +91,13 @@ struct walk {
 
 /* ---- the folder map ----------------------------------------------------------------------- */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
 static struct dirinfo *dir_slot(struct walk *w, const char *path)
 {
     size_t i;
 
     if (!w->dircap)
         return NULL;
-    for (i = hash_str(path) & (w->dircap - 1); w->dirs[i].path; i = (i + 1) & (w->dircap - 1))
+    for (i = cv_fnv1a_str(path) & (w->dircap - 1); w->dirs[i].path; i = (i + 1) & (w->dircap - 1))
         if (strcmp(w->dirs[i].path, path) == 0)
             return &w->dirs[i];
     return &w->dirs[i];
@@ -385,10 +376,10 @@ static int cmp_entry(const void *a, const void *b)
 
 static int64_t entry_sig(const struct entry *e)
 {
-    uint64_t h = hash_str(e->name);
+    uint64_t h = cv_fnv1a_str(e->name);
 
-    h = (h ^ (uint64_t)e->size) * 1099511628211ULL;
-    h = (h ^ (uint64_t)e->mtime_ns) * 1099511628211ULL;
+    h = (h ^ (uint64_t)e->size) * CV_FNV1A_PRIME;
+    h = (h ^ (uint64_t)e->mtime_ns) * CV_FNV1A_PRIME;
     h ^= h >> 29;
     return (int64_t)(h * 0xBF58476D1CE4E5B9ULL);
 }

@@ -182,8 +182,8 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     (void)kind;
     if (!value)
         value = "";
-    if (q->n >= WEB_FORM_FIELDS || !web_utf8_valid(key, strlen(key)) ||
-        !web_utf8_valid(value, strlen(value))) {
+    if (q->n >= WEB_FORM_FIELDS || !cv_utf8_valid(key, strlen(key)) ||
+        !cv_utf8_valid(value, strlen(value))) {
         r->status = MHD_HTTP_BAD_REQUEST;
         return MHD_NO;
     }
@@ -335,7 +335,7 @@ static struct req_state *request_begin(struct cv_web *w, struct MHD_Connection *
         r->status = MHD_HTTP_METHOD_NOT_ALLOWED;
     else if (strlen(url) > URL_MAX)
         r->status = MHD_HTTP_URI_TOO_LONG;
-    else if (url[0] != '/' || !web_utf8_valid(url, strlen(url)))
+    else if (url[0] != '/' || !cv_utf8_valid(url, strlen(url)))
         r->status = MHD_HTTP_BAD_REQUEST;
     clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (!r->status && clen && strtoull(clen, NULL, 10) > BODY_MAX)

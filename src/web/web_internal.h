@@ -42,7 +42,6 @@ struct web_form {
 enum cv_err web_form_parse(const char *s, size_t n, struct web_form *f);
 const char *web_form_get(const struct web_form *f, const char *name);
 void web_form_free(struct web_form *f);
-bool web_utf8_valid(const char *s, size_t n);
 /* Percent-encode everything but unreserved characters (for a path segment or a query). */
 enum cv_err web_url_encode(struct cv_buf *b, const char *s);
 /* A whole path: each segment percent-encoded, the slashes kept. */

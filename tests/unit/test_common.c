@@ -236,6 +236,64 @@ static void test_hex(void **state)
     assert_int_equal(cv_hex_decode("00abff00", out, 3), CV_EPARSE);
 }
 
+/* One validator for every UTF-8 check: overlong forms, surrogates, > U+10FFFF, truncation. */
+static void test_utf8(void **state)
+{
+    size_t len;
+    (void)state;
+
+    assert_true(cv_utf8_valid("", 0));
+    assert_true(cv_utf8_valid("a\xC2\xA9\xE6\x82\xA3\xF0\x9F\x98\x80", 10));
+    assert_false(cv_utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
+    assert_false(cv_utf8_valid("\xE0\x80\xAF", 3));     /* overlong, 3 bytes */
+    assert_false(cv_utf8_valid("\xED\xA0\x80", 3));     /* surrogate */
+    assert_false(cv_utf8_valid("\xF4\x90\x80\x80", 4)); /* past U+10FFFF */
+    assert_false(cv_utf8_valid("\xF5\x80\x80\x80", 4));
+    assert_false(cv_utf8_valid("\xE6\x82", 2)); /* cut short */
+    assert_false(cv_utf8_valid("\x80", 1));
+    assert_int_equal(cv_utf8_len("\xE6\x82\xA3", 3), 3);
+    assert_int_equal(cv_utf8_decode("\xE6\x82\xA3", 3, &len), 0x60A3);
+    assert_int_equal(len, 3);
+    assert_int_equal(cv_utf8_decode("\xFF", 1, &len), 0xFFFD);
+    assert_int_equal(len, 1);
+    assert_int_equal(cv_utf8_decode("A", 1, &len), 'A');
+}
+
+/* FNV-1a 64 test vectors (Fowler, Noll, Vo). */
+static void test_fnv1a(void **state)
+{
+    (void)state;
+    assert_true(cv_fnv1a_str("") == 0xcbf29ce484222325ULL);
+    assert_true(cv_fnv1a_str("a") == 0xaf63dc4c8601ec8cULL);
+    assert_true(cv_fnv1a_str("foobar") == 0x85944171f73967e8ULL);
+    assert_true(cv_fnv1a(CV_FNV1A_OFFSET, "foobar", 6) == 0x85944171f73967e8ULL);
+}
+
+/* The detector's one verdict: text is not encrypted, 512 random-looking bytes are, fewer
+ * bytes never are (they cannot reach the threshold reliably). */
+static void test_entropy(void **state)
+{
+    static unsigned char junk[4096];
+    const char *text =
+        "MSH|^~\\&|HIS|HOSP|||20240110||ADT^A08|1|P|2.5||||||~ISO IR87|ISO 2022-1994";
+    uint64_t x = 88172645463325252ULL;
+    double bits;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(junk); i++) { /* xorshift64: deterministic noise */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        junk[i] = (unsigned char)x;
+    }
+    assert_true(cv_entropy_bits(junk, sizeof(junk)) > 7.9);
+    assert_true(cv_looks_encrypted(junk, CV_ENTROPY_MIN_BYTES, &bits));
+    assert_true(bits > CV_ENTROPY_HIGH_BITS);
+    assert_false(cv_looks_encrypted(junk, CV_ENTROPY_MIN_BYTES - 1, NULL));
+    assert_false(cv_looks_encrypted(text, strlen(text), &bits));
+    assert_true(bits < 6);
+    assert_true(cv_entropy_bits("aaaa", 4) == 0);
+    assert_true(cv_entropy_bits("", 0) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +307,9 @@ int main(void)
         cmocka_unit_test(test_clock_offset),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_fnv1a),
+        cmocka_unit_test(test_entropy),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
