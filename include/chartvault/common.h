@@ -88,16 +88,22 @@ unsigned long cv_alloc_count(void);
  * A growable byte buffer that refuses to grow past `max` (CV_ETOOBIG). Always NUL-terminated
  * after a successful append, so text can be read as a C string. Zero-initialised with
  * CV_BUF_INIT(max) or cv_buf_init().
+ *
+ * The first failed append is sticky (as in cv_json): every later append does nothing and
+ * returns the same error, and cv_buf_error() tells it, so a writer may append many pieces and
+ * check once at the end, and text with a piece missing is never mistaken for whole.
+ * cv_buf_reset() and cv_buf_free() clear it.
  */
 struct cv_buf {
     char *data; /* NULL until the first append */
     size_t len;
     size_t cap;
     size_t max;
+    enum cv_err err; /* the first failed append, CV_OK when none */
 };
 #define CV_BUF_INIT(maxbytes)                                                                      \
     {                                                                                              \
-        NULL, 0, 0, (maxbytes)                                                                     \
+        NULL, 0, 0, (maxbytes), CV_OK                                                              \
     }
 
 void cv_buf_init(struct cv_buf *b, size_t max);
@@ -107,10 +113,14 @@ enum cv_err cv_buf_puts(struct cv_buf *b, const char *s);
 enum cv_err cv_buf_putc(struct cv_buf *b, char c);
 enum cv_err cv_buf_printf(struct cv_buf *b, const char *fmt, ...) CV_PRINTF(2, 3);
 enum cv_err cv_buf_vprintf(struct cv_buf *b, const char *fmt, va_list ap);
+/* The first failed append since the last reset, or CV_OK. */
+CV_NODISCARD enum cv_err cv_buf_error(const struct cv_buf *b);
+/* Mark the buffer as not whole (a piece could not be made); later appends do nothing. */
+void cv_buf_set_error(struct cv_buf *b, enum cv_err err);
 /* "" when empty (never NULL). */
 const char *cv_buf_str(const struct cv_buf *b);
-void cv_buf_reset(struct cv_buf *b); /* len = 0, keeps memory */
-void cv_buf_free(struct cv_buf *b);  /* frees memory, keeps max */
+void cv_buf_reset(struct cv_buf *b); /* len = 0 and no error, keeps memory */
+void cv_buf_free(struct cv_buf *b);  /* frees memory, clears the error, keeps max */
 /* Give the memory to the caller (caller frees with cv_free); the buffer becomes empty. */
 char *cv_buf_steal(struct cv_buf *b, size_t *len);
 

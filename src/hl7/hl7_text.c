@@ -302,6 +302,10 @@ const char *cv_hl7_span_text(struct cv_hl7_msg *m, struct cv_hl7_span span)
     }
     if (memchr(p, m->delims[D_ESCAPE], n)) {
         unescape(m, p, n, b);
+        if (cv_buf_error(b)) { /* a piece missing: no text at all, and say why */
+            m->oom = true;
+            return NULL;
+        }
         p = cv_buf_str(b);
         n = b->len;
     }
@@ -309,7 +313,10 @@ const char *cv_hl7_span_text(struct cv_hl7_msg *m, struct cv_hl7_span span)
         struct cv_buf *dst = p == b->data ? a : b;
 
         cv_buf_reset(dst);
-        cv_hl7_widen_kana(p, n, dst);
+        if (cv_hl7_widen_kana(p, n, dst)) {
+            m->oom = true;
+            return NULL;
+        }
         p = cv_buf_str(dst);
         n = dst->len;
     }

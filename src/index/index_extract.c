@@ -31,6 +31,16 @@ static const char *keep(struct ex *e, const char *s)
     return d;
 }
 
+/* The joined text of `b`, or NULL (and a failed extract) when a piece could not be added. */
+static const char *keep_buf(struct ex *e, const struct cv_buf *b)
+{
+    if (cv_buf_error(b)) {
+        e->oom = true;
+        return NULL;
+    }
+    return b->len ? keep(e, cv_buf_str(b)) : NULL;
+}
+
 static const char *text(struct ex *e, long seg, int f, int r, int c, int s)
 {
     return keep(e, cv_hl7_text(e->m, seg, f, r, c, s));
@@ -429,7 +439,7 @@ static const char *components(struct ex *e, long s)
             cv_buf_puts(&b, " + ");
         cv_buf_puts(&b, drug);
     }
-    res = b.len ? keep(e, cv_buf_str(&b)) : NULL;
+    res = keep_buf(e, &b);
     cv_buf_free(&b);
     return res;
 }
@@ -595,7 +605,7 @@ static const char *lines(struct ex *e, long s, int f)
         if (t)
             cv_buf_puts(&b, t);
     }
-    res = b.len ? keep(e, cv_buf_str(&b)) : NULL;
+    res = keep_buf(e, &b);
     cv_buf_free(&b);
     return res;
 }

@@ -116,6 +116,7 @@ static void phones_from_json(struct patient_box *b, const char *json, char ***ou
                 cv_buf_putc(&s, *p);
             }
         }
+        b->oom |= cv_buf_error(&s) != CV_OK; /* a phone cut short is no phone */
         slot = push(b, (void **)out, n, &cap, sizeof(char *));
         if (slot)
             *slot = xa_dup(&b->a, cv_buf_str(&s));

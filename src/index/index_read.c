@@ -144,24 +144,29 @@ bool reader_hash(struct reader *r, const char *root, const char *dir, const char
     return true;
 }
 
-/* "first; second" into the arena. */
+/* "first; second" into the arena; NULL when out of memory. */
 static const char *join_reasons(struct xarena *a, const char *first, const char *second)
 {
-    char buf[1024];
+    struct cv_buf b = CV_BUF_INIT(8192);
+    const char *res;
 
     if (!first || !*first)
         return xa_dup(a, second);
     if (!second || !*second)
         return xa_dup(a, first);
-    snprintf(buf, sizeof(buf), "%s; %s", first, second);
-    return xa_dup(a, buf);
+    cv_buf_printf(&b, "%s; %s", first, second);
+    res = cv_buf_error(&b) ? NULL : xa_dup(a, cv_buf_str(&b));
+    cv_buf_free(&b);
+    return res;
 }
+
+#define WARNINGS_MAX 4096
 
 /* Parse, check consistency, extract. Sets it->state, reason, warnings. */
 static enum cv_err judge_content(struct reader *r, struct item *it, struct xarena *a, bool extract,
                                  const char *path_reason)
 {
-    struct cv_buf warn = CV_BUF_INIT(4096);
+    struct cv_buf warn = CV_BUF_INIT(WARNINGS_MAX);
     struct cv_ssmix2_msginfo info;
     enum cv_err err = CV_OK;
 
@@ -189,8 +194,16 @@ static enum cv_err judge_content(struct reader *r, struct item *it, struct xaren
         if (extract)
             err = index_extract(r->msg, it->path.type, it->path.name.event_time, a, &it->rows);
     }
-    if (cv_hl7_warning_count(r->msg) || warn.len)
+    if (cv_buf_error(&warn)) { /* what fitted, and that more was cut: never a silent gap */
+        struct cv_buf all = CV_BUF_INIT(WARNINGS_MAX + 64);
+
+        cv_buf_append(&all, warn.data, warn.len);
+        cv_buf_puts(&all, "; (more warnings, cut at 4 KiB)");
+        it->warnings = xa_dup(a, cv_buf_str(&all));
+        cv_buf_free(&all);
+    } else if (cv_hl7_warning_count(r->msg) || warn.len) {
         it->warnings = xa_dup(a, cv_buf_str(&warn));
+    }
 out:
     cv_buf_free(&warn);
     return err;

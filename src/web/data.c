@@ -225,7 +225,7 @@ void web_cache_put(struct web_req *r, const char *key, const char *title, size_t
     size_t n = r->out.len - from;
 
     if (!d || !d->version.valid || from > r->out.len || n > CACHE_BODY_MAX ||
-        !cache_key(r, key, full))
+        cv_buf_error(&r->out) || !cache_key(r, key, full))
         return;
     e = &d->cache[0];
     for (size_t i = 0; i < CACHE_ENTRIES; i++) { /* the same key, an empty slot, or the LRU */

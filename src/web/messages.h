@@ -31,6 +31,9 @@ MSG(M_METHOD, "この操作は許可されていません", "Method not allowed"
 MSG(M_AUDIT_FAIL, "監査ログに記録できないため、表示できません。管理者に連絡してください。",
     "The audit log cannot be written, so nothing can be shown. Call the administrator.")
 MSG(M_ERROR, "エラー", "Error")
+MSG(M_PAGE_INCOMPLETE,
+    "このページを最後まで作れなかったため、表示しません。管理者に連絡してください。",
+    "This page could not be built in full, so it is not shown. Call the administrator.")
 MSG(M_SEARCH, "患者検索", "Find a patient")
 MSG(M_SEARCH_HINT, "患者ID・氏名（漢字/カナ）・生年月日（YYYY-MM-DD）",
     "Patient ID, name (kanji or kana), birth date (YYYY-MM-DD)")

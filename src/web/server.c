@@ -126,6 +126,41 @@ bool web_audit(struct web_req *r, const char *event, const char *result, const c
     return false;
 }
 
+/* The route of `path` for the log: a fixed name, never a patient ID, ward or search text. */
+static const char *route_label(const char *path)
+{
+    static const char *const names[] = {"/login",   "/logout",     "/lang",     "/health",
+                                        "/search",  "/wards",      "/patient/", "/ward/",
+                                        "/static/", "/favicon.ico"};
+
+    if (strcmp(path, "/") == 0)
+        return "/";
+    for (size_t i = 0; i < CV_ARRAY_LEN(names); i++) {
+        size_t n = strlen(names[i]);
+
+        if (strncmp(path, names[i], n) == 0 &&
+            (names[i][n - 1] == '/' || path[n] == '\0' || path[n] == '/'))
+            return names[i];
+    }
+    return "(another path)";
+}
+
+void web_page_check(struct web_req *r)
+{
+    enum cv_err err = cv_buf_error(&r->out);
+
+    if (!err)
+        return;
+    log_error("%s %s: the page could not be built whole (%s, page limit %zu bytes); answered "
+              "500",
+              r->method, route_label(r->path), cv_strerror(err), r->out.max);
+    cv_buf_free(&r->out);
+    cv_buf_init(&r->out, PAGE_MAX);
+    r->cacheable = false;
+    r->location[0] = '\0';
+    html_message_page(r, MHD_HTTP_INTERNAL_SERVER_ERROR, M_ERROR, T(r, M_PAGE_INCOMPLETE));
+}
+
 /* ---- the request ------------------------------------------------------------------------- */
 
 static void client_address(struct web_req *r)
@@ -308,6 +343,7 @@ static void handle(struct req_state *st)
         return;
     }
     route(r);
+    web_page_check(r);
     web_data_detach(r);
 }
 

@@ -188,6 +188,9 @@ void web_redirect(struct web_req *r, const char *location);
 const char *web_pre_token(struct web_req *r);
 /* Check the POSTed csrf field against `want`; on a mismatch answer 403 and return false. */
 bool web_csrf_ok(struct web_req *r, const char *want);
+/* After a page is made: one that could not be built whole (its buffer's sticky error) becomes a
+ * 500 with the reason in the log (the route's name, never a patient ID). */
+void web_page_check(struct web_req *r);
 /* Append an audit record for this request; false (and a 503 page) when it cannot be
  * written, so nothing is shown that was not accounted for. */
 bool web_audit(struct web_req *r, const char *event, const char *result, const char *patient,

@@ -54,6 +54,8 @@ static void test_alloc_failure_injection(void **state)
     cv_alloc_fail_after(0);
     assert_int_equal(cv_buf_puts(&b, "hello"), CV_ENOMEM);
     cv_alloc_fail_after(-1);
+    assert_int_equal(cv_buf_puts(&b, "hello"), CV_ENOMEM); /* sticky until reset */
+    cv_buf_reset(&b);
     assert_int_equal(cv_buf_puts(&b, "hello"), CV_OK);
     cv_buf_free(&b);
     cv_free(NULL);
@@ -68,13 +70,26 @@ static void test_buf_cap(void **state)
     assert_int_equal(cv_buf_puts(&b, "12345678"), CV_OK);
     assert_int_equal(b.len, 8);
     assert_string_equal(cv_buf_str(&b), "12345678");
+    assert_int_equal(cv_buf_error(&b), CV_OK);
     assert_int_equal(cv_buf_putc(&b, '9'), CV_ETOOBIG);
     assert_int_equal(b.len, 8);
+    /* the failure sticks: text with a piece missing never looks whole */
+    assert_int_equal(cv_buf_error(&b), CV_ETOOBIG);
+    b.len = 4;
+    assert_int_equal(cv_buf_putc(&b, 'x'), CV_ETOOBIG);
+    assert_int_equal(b.len, 4);
     cv_buf_reset(&b);
+    assert_int_equal(cv_buf_error(&b), CV_OK);
     assert_int_equal(cv_buf_printf(&b, "%d-%s", 42, "ab"), CV_OK);
     assert_string_equal(cv_buf_str(&b), "42-ab");
     assert_int_equal(cv_buf_printf(&b, "%s", "too long"), CV_ETOOBIG);
+    assert_int_equal(cv_buf_puts(&b, "c"), CV_ETOOBIG);
+    assert_string_equal(cv_buf_str(&b), "42-ab");
+    cv_buf_free(&b);
+    assert_int_equal(cv_buf_error(&b), CV_OK);
     assert_int_equal(cv_buf_reserve(&b, SIZE_MAX), CV_ETOOBIG);
+    cv_buf_set_error(&b, CV_EINVAL); /* the first error stays */
+    assert_int_equal(cv_buf_error(&b), CV_ETOOBIG);
     cv_buf_free(&b);
 }
 
