@@ -125,7 +125,7 @@ void cv_buf_free(struct cv_buf *b);  /* frees memory, clears the error, keeps ma
 char *cv_buf_steal(struct cv_buf *b, size_t *len);
 
 /* Read a whole file into `b` (appending), failing with CV_ETOOBIG past b->max. */
-enum cv_err cv_buf_read_file(struct cv_buf *b, const char *path);
+CV_NODISCARD enum cv_err cv_buf_read_file(struct cv_buf *b, const char *path);
 
 /* ---- logging --------------------------------------------------------------------------------
  * The library reports through a sink the application installs; without one, nothing is
@@ -160,9 +160,9 @@ double cv_seconds_since(uint64_t start_ms);
 void cv_time_format_minutes(time_t t, char *buf, size_t n);
 void cv_time_format_iso(time_t t, char *buf, size_t n);
 /* Parse a duration "90", "90s", "15m", "1h", "2d" into seconds. */
-enum cv_err cv_parse_duration(const char *s, long *seconds);
+CV_NODISCARD enum cv_err cv_parse_duration(const char *s, long *seconds);
 /* Parse "YYYY-MM-DD" into days since 1970-01-01 (proleptic Gregorian, no time zone). */
-enum cv_err cv_parse_date(const char *s, long *days);
+CV_NODISCARD enum cv_err cv_parse_date(const char *s, long *days);
 /* Days since 1970-01-01 -> y/m/d, and back. */
 void cv_days_to_ymd(long days, int *y, int *m, int *d);
 long cv_ymd_to_days(int y, int m, int d);
@@ -170,15 +170,22 @@ long cv_ymd_to_days(int y, int m, int d);
 /* ---- files --------------------------------------------------------------------------------- */
 /* Write `n` bytes to `path` durably: temporary name in the same folder, fsync, rename,
  * fsync of the folder. Never leaves a half-written `path`. `mode` as for open(2). */
-enum cv_err cv_file_write_atomic(const char *path, const void *p, size_t n, unsigned mode);
+CV_NODISCARD enum cv_err cv_file_write_atomic(const char *path, const void *p, size_t n,
+                                              unsigned mode);
 /* Create `path` and missing parents (mode for the new ones). Existing folders are fine. */
-enum cv_err cv_mkdir_p(const char *path, unsigned mode);
+CV_NODISCARD enum cv_err cv_mkdir_p(const char *path, unsigned mode);
 /* Refuse a file that group or others may read or write (config, password and key files). */
-enum cv_err cv_file_check_private(const char *path);
+CV_NODISCARD enum cv_err cv_file_check_private(const char *path);
 /* fsync a folder, so that a rename or a new entry in it survives a crash. */
-enum cv_err cv_fsync_dir(const char *path);
+CV_NODISCARD enum cv_err cv_fsync_dir(const char *path);
 /* true when `path` is an existing folder holding at least one entry other than . and .. */
 bool cv_dir_nonempty(const char *path);
+
+/* Join `dir` and `name` with one '/' into out[n], or fail with CV_ETOOBIG (out = "") rather
+ * than cut the path short: a cut path names another file. */
+CV_NODISCARD enum cv_err cv_path_join(char *out, size_t n, const char *dir, const char *name);
+/* snprintf for paths: CV_ETOOBIG (out = "") instead of truncating. */
+CV_NODISCARD enum cv_err cv_path_format(char *out, size_t n, const char *fmt, ...) CV_PRINTF(3, 4);
 
 /* ---- JSON output -------------------------------------------------------------------------
  * A streaming writer into a cv_buf: commas and escaping are handled, structure is the
@@ -211,7 +218,7 @@ void cv_json_kv_int(struct cv_json *j, const char *key, long long v);
 void cv_json_kv_double(struct cv_json *j, const char *key, double v);
 void cv_json_kv_bool(struct cv_json *j, const char *key, bool v);
 /* The first error met (CV_ETOOBIG, CV_ENOMEM, CV_EINVAL for too deep), or CV_OK. */
-enum cv_err cv_json_finish(struct cv_json *j);
+CV_NODISCARD enum cv_err cv_json_finish(struct cv_json *j);
 
 /* ---- progress -------------------------------------------------------------------------------
  * Long library work reports progress through a callback; the CLI draws a bar on a TTY.
@@ -253,6 +260,6 @@ size_t cv_strlcpy(char *dst, const char *src, size_t n);
 /* Lower-case hex of `n` bytes into `hex` (2n+1 bytes). */
 void cv_hex_encode(const uint8_t *p, size_t n, char *hex);
 /* Parse exactly 2n hex digits into `p`. */
-enum cv_err cv_hex_decode(const char *hex, uint8_t *p, size_t n);
+CV_NODISCARD enum cv_err cv_hex_decode(const char *hex, uint8_t *p, size_t n);
 
 #endif

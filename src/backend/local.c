@@ -54,17 +54,13 @@ static struct local_backend *local(struct cv_backend *be)
 /* The path of an object relative to the repository folder. */
 static enum cv_err object_path(enum cv_obj_kind kind, const char *name, char *path, size_t n)
 {
-    if (kind == CV_OBJ_CONFIG) {
-        snprintf(path, n, "config");
-        return CV_OK;
-    }
+    if (kind == CV_OBJ_CONFIG)
+        return cv_path_format(path, n, "config");
     if ((unsigned)kind > CV_OBJ_PACK || !cv_obj_name_valid(name))
         return cv_fail(CV_EINVAL, "'%s' is not a repository object name", name);
     if (kind == CV_OBJ_PACK)
-        snprintf(path, n, "packs/%.2s/%s", name, name);
-    else
-        snprintf(path, n, "%s/%s", kind_dirs[kind], name);
-    return CV_OK;
+        return cv_path_format(path, n, "packs/%.2s/%s", name, name);
+    return cv_path_join(path, n, kind_dirs[kind], name);
 }
 
 static enum cv_err write_all(int fd, const void *p, size_t n, const char *what)
@@ -109,7 +105,9 @@ static enum cv_err local_put(struct cv_backend *be, enum cv_obj_kind kind, const
     if (faccessat(l->dirfd, pd->final, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
         return cv_fail(CV_EEXIST, "'%s/%s' already exists", be->location, pd->final);
     cv_obj_name_random(suffix);
-    snprintf(pd->tmp, sizeof(pd->tmp), "%s.tmp-%.16s", pd->final, suffix);
+    err = cv_path_format(pd->tmp, sizeof(pd->tmp), "%s.tmp-%.16s", pd->final, suffix);
+    if (err)
+        return err;
     fd = openat(l->dirfd, pd->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return cv_fail_errno(CV_EIO, "cannot create '%s/%s'", be->location, pd->tmp);
@@ -368,12 +366,14 @@ static enum cv_err create_layout(const char *dir)
     if (cv_dir_nonempty(dir))
         return cv_fail(CV_EEXIST, "'%s' is not empty", dir);
     for (size_t i = 0; i < CV_ARRAY_LEN(subdirs); i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]);
+        if (cv_path_join(path, sizeof(path), dir, subdirs[i]))
+            return cv_fail_prefix(CV_ETOOBIG, "repository folder: ");
         if (mkdir(path, 0700) != 0)
             return cv_fail_errno(CV_EIO, "cannot create folder '%s'", path);
     }
     for (unsigned i = 0; i < 256; i++) {
-        snprintf(path, sizeof(path), "%s/packs/%02x", dir, i);
+        if (cv_path_format(path, sizeof(path), "%s/packs/%02x", dir, i))
+            return cv_fail_prefix(CV_ETOOBIG, "repository folder: ");
         if (mkdir(path, 0700) != 0)
             return cv_fail_errno(CV_EIO, "cannot create folder '%s'", path);
     }

@@ -117,7 +117,8 @@ static int audit_export(const char *state, const char *since, bool csv)
     ssize_t n;
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/audit.log", state);
+    if (cv_path_join(path, sizeof(path), state, "audit.log"))
+        return cli_fail("audit", CV_ETOOBIG);
     f = fopen(path, "r");
     if (!f)
         return cli_fail("audit", cv_fail_errno(CV_EIO, "cannot open audit log '%s'", path));

@@ -155,9 +155,10 @@ static enum cv_err remember_dir(struct cv_watch *w, int wd, const char *rel)
     return CV_OK;
 }
 
-static void join(char *out, size_t n, const char *dir, const char *name)
+/* `dir`/`name`, or `name` at the top; false when it does not fit (never a cut path). */
+static bool join(char *out, size_t n, const char *dir, const char *name)
 {
-    snprintf(out, n, "%s%s%s", dir, *dir ? "/" : "", name);
+    return cv_path_format(out, n, "%s%s%s", dir, *dir ? "/" : "", name) == CV_OK;
 }
 
 /* In the first pass over a large tree, which care-date folders (depth 4 of
@@ -188,7 +189,10 @@ static enum cv_err add_tree(struct cv_watch *w, const char *rel, int depth,
         w->left_out++;
         return CV_OK;
     }
-    join(abs, sizeof(abs), w->root, rel);
+    if (!join(abs, sizeof(abs), w->root, rel)) { /* too long to watch: counted, as for limits */
+        w->left_out++;
+        return CV_OK;
+    }
     wd = inotify_add_watch(w->fd, abs, WATCH_MASK | IN_ONLYDIR);
     if (wd < 0) {
         if (errno == ENOSPC) { /* the kernel's per-user limit */
@@ -210,13 +214,16 @@ static enum cv_err add_tree(struct cv_watch *w, const char *rel, int depth,
 
         if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
             continue;
-        join(child, sizeof(child), rel, e->d_name);
+        if (!join(child, sizeof(child), rel, e->d_name)) {
+            w->left_out++;
+            continue;
+        }
         if (e->d_type == DT_UNKNOWN) {
             struct stat sb;
             char full[4096];
 
-            join(full, sizeof(full), w->root, child);
-            is_dir = lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode);
+            is_dir = join(full, sizeof(full), w->root, child) && lstat(full, &sb) == 0 &&
+                     S_ISDIR(sb.st_mode);
         }
         if (is_dir && (!first_pass || first_pass_wants(w, e->d_name, depth + 1)))
             err = add_tree(w, child, depth + 1, b, first_pass);
@@ -399,7 +406,10 @@ enum cv_err cv_watch_read(struct cv_watch *w, struct cv_watch_batch *b)
             }
             if (!dir || ev->len == 0)
                 continue; /* IN_DELETE_SELF / IN_MOVE_SELF: handled from the parent */
-            join(path, sizeof(path), dir, ev->name);
+            if (!join(path, sizeof(path), dir, ev->name)) {
+                b->overflow = true; /* not followed: the full scan that follows finds it */
+                continue;
+            }
             if (ev->mask & IN_ISDIR)
                 on_dir_event(w, ev, path, b);
             else

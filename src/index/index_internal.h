@@ -158,7 +158,8 @@ enum cv_err reader_process(struct reader *r, const char *root, struct item *it, 
 bool reader_hash(struct reader *r, const char *root, const char *dir, const char *name,
                  uint8_t hash[INDEX_HASH_LEN]);
 /* "dir/name" into buf. */
-void index_join(char *buf, size_t n, const char *dir, const char *name);
+/* `dir`/`name` (just `name` when dir is empty); CV_ETOOBIG rather than a cut path. */
+CV_NODISCARD enum cv_err index_join(char *buf, size_t n, const char *dir, const char *name);
 
 /* ---- writing ------------------------------------------------------------------------------ */
 struct writer; /* prepared statements for one write connection */

@@ -435,13 +435,16 @@ static enum cv_err load_stays(struct cv_index *idx, struct patient_box *b)
     return CV_OK;
 }
 
-static void today(char *buf)
+/* Today as YYYY-MM-DD into buf[11]; CV_EINVAL when the clock is past year 9999. */
+static enum cv_err today(char *buf)
 {
     time_t now = cv_now();
     struct tm tm;
 
     localtime_r(&now, &tm);
-    snprintf(buf, 11, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (strftime(buf, 11, "%Y-%m-%d", &tm) != 10)
+        return cv_fail(CV_EINVAL, "today's date does not fit YYYY-MM-DD");
+    return CV_OK;
 }
 
 enum cv_err cv_index_patient(struct cv_index *idx, const char *id, const char *as_of,
@@ -466,8 +469,9 @@ enum cv_err cv_index_patient(struct cv_index *idx, const char *id, const char *a
     if (as_of)
         cv_strlcpy(b->p.as_of, as_of, sizeof(b->p.as_of));
     else
-        today(b->p.as_of);
-    err = load_head(idx, b, id, &demo_file, &ppr_file);
+        err = today(b->p.as_of);
+    if (!err)
+        err = load_head(idx, b, id, &demo_file, &ppr_file);
     if (!err && demo_file)
         err = load_contacts(idx, b, demo_file);
     if (!err)

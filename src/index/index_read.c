@@ -15,12 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void index_join(char *buf, size_t n, const char *dir, const char *name)
+enum cv_err index_join(char *buf, size_t n, const char *dir, const char *name)
 {
     if (dir && *dir)
-        snprintf(buf, n, "%s/%s", dir, name);
-    else
-        snprintf(buf, n, "%s", name);
+        return cv_path_join(buf, n, dir, name);
+    return cv_path_format(buf, n, "%s", name);
 }
 
 enum cv_err reader_init(struct reader *r, const struct cv_index_options *opt)
@@ -58,7 +57,10 @@ static int open_file(struct reader *r, const char *root, const char *rel, const 
 
     if (r->dirfd >= 0) /* inside the walk: no path lookup from the root for every file */
         return openat(r->dirfd, name, flags);
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    if (cv_path_join(path, sizeof(path), root, rel)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     return open(path, flags);
 }
 
@@ -137,8 +139,7 @@ bool reader_hash(struct reader *r, const char *root, const char *dir, const char
     char rel[4096];
     struct stat st;
 
-    index_join(rel, sizeof(rel), dir, name);
-    if (read_file(r, root, rel, name, &st))
+    if (index_join(rel, sizeof(rel), dir, name) || read_file(r, root, rel, name, &st))
         return false;
     hash_bytes(r->buf.data ? r->buf.data : "", r->buf.len, hash);
     return true;
@@ -216,7 +217,9 @@ enum cv_err reader_process(struct reader *r, const char *root, struct item *it, 
     struct stat st;
     enum cv_err err;
 
-    index_join(rel, sizeof(rel), it->dir, it->name);
+    err = index_join(rel, sizeof(rel), it->dir, it->name);
+    if (err)
+        return err;
     it->read_done = true;
     it->state = FS_REJECTED;
     it->path_ok = cv_ssmix2_path_parse(rel, &it->path) == CV_OK;

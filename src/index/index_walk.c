@@ -180,8 +180,11 @@ static enum cv_err load_dirs(struct walk *w, const char *path, bool subtree)
     if (err || !subtree)
         return err;
     /* '/' + 1 == '0': [path/, path0) is exactly the subtree in byte order */
-    snprintf(lo, sizeof(lo), "%s/", path);
-    snprintf(hi, sizeof(hi), "%s0", path);
+    err = cv_path_format(lo, sizeof(lo), "%s/", path);
+    if (!err)
+        err = cv_path_format(hi, sizeof(hi), "%s0", path);
+    if (err)
+        return err;
     sqlite3_bind_text(w->dirs_stmt, 1, lo, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(w->dirs_stmt, 2, hi, -1, SQLITE_TRANSIENT);
     return step_into_map(w, w->dirs_stmt);
@@ -291,8 +294,8 @@ static bool emit_read(struct walk *w, const char *dir, int64_t dir_id, struct en
     if (!e->regular) {
         char rel[4096];
 
-        index_join(rel, sizeof(rel), dir, e->name);
-        it->path_ok = cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
+        it->path_ok = index_join(rel, sizeof(rel), dir, e->name) == CV_OK &&
+                      cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
         it->state = FS_REJECTED;
         it->read_done = true;
         it->reason = "not a regular file (symbolic links and devices are not followed)";
@@ -303,8 +306,8 @@ static bool emit_read(struct walk *w, const char *dir, int64_t dir_id, struct en
     } else {
         char rel[4096];
 
-        index_join(rel, sizeof(rel), dir, e->name);
-        it->path_ok = cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
+        it->path_ok = index_join(rel, sizeof(rel), dir, e->name) == CV_OK &&
+                      cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
     }
     if (it->deferred) {
         w->batch->n--; /* not recorded: looked at again next run */
@@ -353,8 +356,8 @@ static bool emit_simple(struct walk *w, enum item_kind kind, const char *dir, in
         w->err = cv_fail(CV_ENOMEM, "out of memory");
         return false;
     }
-    index_join(rel, sizeof(rel), dir, it->name);
-    it->path_ok = cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
+    it->path_ok = index_join(rel, sizeof(rel), dir, it->name) == CV_OK &&
+                  cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
     if (kind == IT_RENAMED) {
         it->state = it->path.name.flag;
         w->stats->renamed++;
@@ -454,8 +457,7 @@ static struct dbrow *find_rename(struct walk *w, const char *dir, const struct e
         if (r->matched || r->rejected || !r->have_hash || r->size != e->size || !e->regular)
             continue;
         if (!hashed) {
-            index_join(rel, sizeof(rel), dir, e->name);
-            if (cv_ssmix2_path_parse(rel, &p) ||
+            if (index_join(rel, sizeof(rel), dir, e->name) || cv_ssmix2_path_parse(rel, &p) ||
                 !reader_hash(w->rd, w->s->root, dir, e->name, hash))
                 return NULL;
             hashed = true;
@@ -788,8 +790,8 @@ static void walk_dir(struct walk *w, int parent_fd, const char *dir, const char 
     char path[4096];
     int fd;
 
-    index_join(path, sizeof(path), dir, name);
-    if (strlen(path) >= sizeof(path) - 256 || depth > INDEX_MAX_DEPTH) {
+    if (index_join(path, sizeof(path), dir, name) || strlen(path) >= sizeof(path) - 256 ||
+        depth > INDEX_MAX_DEPTH) {
         log_warn("'%s' is nested too deep under the source; not indexed", path);
         return;
     }

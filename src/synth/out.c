@@ -302,5 +302,5 @@ void sy_iso_min(char *buf, int64_t tmin)
     int64_t mod = tmin - (int64_t)day * MIN_PER_DAY;
 
     sy_iso_date(buf, day);
-    snprintf(buf + 10, 7, "T%02d:%02d", (int)(mod / 60), (int)(mod % 60));
+    snprintf(buf + 10, 7, "T%02u:%02u", (unsigned)(mod / 60) % 24u, (unsigned)(mod % 60));
 }

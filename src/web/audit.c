@@ -97,8 +97,11 @@ enum cv_err cv_audit_open(const char *state, struct cv_audit **out)
     a = cv_calloc(1, sizeof(*a));
     if (!a)
         return cv_fail(CV_ENOMEM, "out of memory");
-    snprintf(a->path, sizeof(a->path), "%s/audit.log", state);
-    snprintf(a->head_path, sizeof(a->head_path), "%s/audit.head", state);
+    if (cv_path_join(a->path, sizeof(a->path), state, "audit.log") ||
+        cv_path_join(a->head_path, sizeof(a->head_path), state, "audit.head")) {
+        cv_free(a);
+        return cv_fail_prefix(CV_ETOOBIG, "state folder: ");
+    }
     a->fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (a->fd < 0) {
         err = cv_fail_errno(CV_EIO, "cannot open audit log '%s'", a->path);
@@ -286,7 +289,11 @@ static void verify_head(const char *state, uint64_t last_seq, const char *last_h
     unsigned long long seq = 0;
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/audit.head", state);
+    if (cv_path_join(path, sizeof(path), state, "audit.head")) {
+        v->first_bad_line = lines + 1;
+        snprintf(v->reason, sizeof(v->reason), "%s", cv_errmsg());
+        return;
+    }
     f = fopen(path, "r");
     if (!f)
         return;
@@ -316,7 +323,8 @@ enum cv_err cv_audit_verify(const char *state, struct cv_audit_verify *v)
     FILE *f;
 
     memset(v, 0, sizeof(*v));
-    snprintf(path, sizeof(path), "%s/audit.log", state);
+    if (cv_path_join(path, sizeof(path), state, "audit.log"))
+        return cv_fail_prefix(CV_ETOOBIG, "state folder: ");
     f = fopen(path, "r");
     if (!f)
         return cv_fail_errno(CV_EIO, "cannot open audit log '%s'", path);

@@ -170,11 +170,24 @@ static void client_address(struct web_req *r)
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
     snprintf(r->addr, sizeof(r->addr), "?");
-    if (sa && sa->sa_family == AF_INET)
+    snprintf(r->source, sizeof(r->source), "?");
+    if (sa && sa->sa_family == AF_INET) {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->addr, sizeof(r->addr));
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr,
-                  sizeof(r->addr));
+        cv_strlcpy(r->source, r->addr, sizeof(r->source));
+    } else if (sa && sa->sa_family == AF_INET6) {
+        struct in6_addr net = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+        char text[INET6_ADDRSTRLEN];
+
+        inet_ntop(AF_INET6, &net, r->addr, sizeof(r->addr));
+        if (IN6_IS_ADDR_V4MAPPED(&net)) { /* an IPv4 client on a dual-stack socket */
+            inet_ntop(AF_INET, &net.s6_addr[12], r->source, sizeof(r->source));
+            return;
+        }
+        /* one host holds a whole /64: lockouts and the throttle go by it */
+        memset(&net.s6_addr[8], 0, 8);
+        inet_ntop(AF_INET6, &net, text, sizeof(text));
+        snprintf(r->source, sizeof(r->source), "%s/64", text);
+    }
 }
 
 static bool hex_token(const char *s)

@@ -18,16 +18,46 @@ struct account {
     char name[CV_ACCOUNT_NAME_MAX + 1];
     enum cv_role role;
     bool admin_lock;
-    int64_t locked_until;
     char totp[64]; /* base32, "" when none */
     int64_t totp_step;
-    int64_t failures[CV_LOCKOUT_FAILURES];
-    int nfail;
     int64_t created;
     char hash[crypto_pwhash_STRBYTES];
 };
 enum cv_err web_account_line_parse(char *line, struct account *a);
 enum cv_err web_accounts_parse(char *text, const char *path, struct account **out, size_t *count);
+/* Argon2id verifications done by this process (every login attempt costs exactly one). */
+unsigned long web_password_verifications(void);
+
+/* ---- failed logins per name and source (lockout.c) --------------------------------------- */
+#define WEB_SOURCE_MAX      64   /* an IPv4 address, an IPv6 /64 ("2001:db8:1:2::/64") */
+#define WEB_LOCKOUT_ENTRIES 4096 /* name and source pairs kept; the stalest goes first */
+struct lockout_entry {
+    char name[CV_ACCOUNT_NAME_MAX + 1];
+    char source[WEB_SOURCE_MAX];
+    int64_t locked_until; /* 0 when not locked */
+    int64_t fail[CV_LOCKOUT_FAILURES];
+    int nfail;
+};
+struct lockout {
+    char path[4096];
+    struct lockout_entry *v;
+    size_t n, cap;
+};
+/* Read STATE/lockout (missing: empty); a file others may read is refused. */
+enum cv_err web_lockout_load(const char *state, struct lockout *l);
+enum cv_err web_lockout_parse(char *text, struct lockout *l); /* text is modified */
+enum cv_err web_lockout_save(const struct lockout *l);
+void web_lockout_free(struct lockout *l);
+void web_lockout_prune(struct lockout *l, time_t now);
+/* The entry of `name` from `source`, made (evicting the stalest when full) if there is none;
+ * NULL only for a name or source that cannot be kept. */
+struct lockout_entry *web_lockout_get(struct lockout *l, const char *name, const char *source);
+/* Record a failure at `now`; true when it locked the entry. */
+bool web_lockout_fail(struct lockout_entry *e, time_t now);
+/* Failures of `name` from every source within the window (a locked source counts as
+ * CV_LOCKOUT_FAILURES), and the latest lock's end in *locked_until (0: none). */
+int web_lockout_count(const struct lockout *l, const char *name, time_t *locked_until);
+void web_lockout_forget(struct lockout *l, const char *name);
 
 /* ---- forms and URLs (form.c) ------------------------------------------------------------- */
 #define WEB_FORM_FIELDS 16
@@ -63,6 +93,8 @@ enum web_lang web_lang_from_header(const char *accept_language);
 #define WEB_SESSION_IDLE_SECS (30 * 60)
 #define WEB_SESSION_MAX_SECS  (12 * 60 * 60)
 #define WEB_TOKEN_HEX         65 /* 32 random bytes as hex + NUL */
+#define WEB_SESSIONS_MAX      4096
+#define WEB_SESSIONS_PER_USER 8 /* one person on a few devices; more is someone's script */
 
 struct web_session {
     char user[CV_ACCOUNT_NAME_MAX + 1];
@@ -73,6 +105,7 @@ enum web_session_state { SESSION_NONE, SESSION_OK, SESSION_EXPIRED };
 struct web_sessions;
 enum cv_err web_sessions_new(struct web_sessions **out);
 void web_sessions_free(struct web_sessions *s);
+/* A new session for `user`; CV_EBUSY when the table is full of other accounts' sessions. */
 enum cv_err web_session_create(struct web_sessions *s, const char *user, enum cv_role role,
                                time_t now, char token[WEB_TOKEN_HEX]);
 /* Look up the token and mark it used at `now`; an idle or too old one is removed. */
@@ -115,6 +148,7 @@ struct web_req {
     struct web_form form;  /* POST body fields */
     struct web_form query; /* query string fields */
     char addr[64];
+    char source[WEB_SOURCE_MAX]; /* addr, or its /64 for IPv6: what lockouts are kept by */
     enum web_lang lang;
     enum web_session_state session_state;
     struct web_session session;
