@@ -155,6 +155,8 @@ struct cv_web_config {
     const char *client_ca; /* PEM: demand client certificates signed by it; NULL: none */
     long stale_minutes;    /* freshness banner turns red past this; default 30 */
     unsigned threads;      /* worker threads; 0: one per core */
+    unsigned request_secs; /* the most one request may take, from its connection's opening
+                              (or the previous answer) to its answer; 0: 30 */
 };
 
 struct cv_web;

@@ -25,7 +25,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: chartvault serve --db FILE --state DIR [--listen ADDR:PORT]\n"
             "                        [--tls-cert FILE --tls-key FILE] [--client-ca FILE]\n"
-            "                        [--stale-minutes N] [--threads N]\n\n"
+            "                        [--stale-minutes N] [--threads N] [--request-timeout S]\n\n"
             "Serve the reference index read-only over HTTPS to clinicians: patient search and\n"
             "summary, ward census and bed map, in Japanese (English on request).\n\n"
             "  --db FILE            the reference index (may be missing; replaced files are\n"
@@ -36,7 +36,9 @@ static void usage(FILE *out)
             "                       made in DIR/tls/ on first start)\n"
             "  --client-ca FILE     demand client certificates signed by this CA\n"
             "  --stale-minutes N    the data banner turns red past N minutes (default 30)\n"
-            "  --threads N          worker threads (default: one per core)\n");
+            "  --threads N          worker threads (default: one per core)\n"
+            "  --request-timeout S  the most one request may take, TLS handshake to answer,\n"
+            "                       however slowly its bytes come (default 30 s)\n");
 }
 
 static void warn_no_accounts(const char *state)
@@ -85,6 +87,7 @@ static int serve_run(int argc, char **argv)
         {"client-ca", required_argument, NULL, 'a'},
         {"stale-minutes", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 't'},
+        {"request-timeout", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -122,6 +125,11 @@ static int serve_run(int argc, char **argv)
             if (cli_parse_long("--threads", optarg, 1, 64, &v))
                 return cli_usage_error("serve", "%s", cv_errmsg());
             cfg.threads = (unsigned)v;
+            break;
+        case 'r':
+            if (cli_parse_long("--request-timeout", optarg, 2, 3600, &v))
+                return cli_usage_error("serve", "%s", cv_errmsg());
+            cfg.request_secs = (unsigned)v;
             break;
         case 'h':
             usage(stdout);

@@ -124,6 +124,18 @@ void web_throttle_free(struct web_throttle *t);
 long web_throttle_wait(struct web_throttle *t, const char *addr, time_t now);
 void web_throttle_fail(struct web_throttle *t, const char *addr, time_t now);
 
+/* ---- connections (conn.c): an absolute deadline per request ------------------------------ */
+struct web_conns;
+enum cv_err web_conns_new(size_t max, unsigned deadline_secs, struct web_conns **out);
+void web_conns_free(struct web_conns *c);
+/* A connection opened on socket `fd`; *ctx is what libmicrohttpd keeps for it. */
+void web_conns_started(struct web_conns *c, int fd, void **ctx, uint64_t now_ms);
+/* An answer went out: the next request's deadline starts now. */
+void web_conns_answered(struct web_conns *c, void *ctx, uint64_t now_ms);
+void web_conns_closed(struct web_conns *c, void **ctx);
+/* Shut down every connection past its deadline; how many. */
+size_t web_conns_sweep(struct web_conns *c, uint64_t now_ms);
+
 /* ---- TLS material (tls.c) ---------------------------------------------------------------- */
 struct web_tls {
     char *cert_pem, *key_pem, *ca_pem;
@@ -174,6 +186,7 @@ struct cv_web {
     struct web_tls tls;
     struct web_sessions *sessions;
     struct web_throttle *throttle;
+    struct web_conns *conns;
     struct cv_audit *audit;
     struct web_index *index;
 };

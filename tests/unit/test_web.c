@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +145,123 @@ static void test_audit_chain(void **state)
     assert_int_equal(
         cv_audit_record_parse("{\"seq\":1,\"time\":\"t\",\"event\":\"\\ud800\"}", 38, &r),
         CV_EPARSE);
+    remove_tmpdir();
+}
+
+static void append_raw(const char *name, const char *text)
+{
+    char path[300];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    f = fopen(path, "a");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static off_t file_size(const char *name)
+{
+    char path[300];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* The chain is never started again: a torn last record is cut and recorded, a damaged one or
+ * records gone from the end refuse every append, and a failed write is taken back. */
+static void test_audit_never_restarts(void **state)
+{
+    static struct cv_audit_record r;
+    struct cv_audit_event ev = {"view", "ok", "bob", "127.0.0.1", "9999013", NULL};
+    struct cv_audit_verify v;
+    struct cv_audit *a;
+    struct rlimit old, lim;
+    enum cv_err err;
+    char path[300], line[9000];
+    off_t size;
+    FILE *f;
+    (void)state;
+
+    /* a torn record (a crash mid-append): cut, kept aside, recorded, and the chain goes on */
+    make_tmpdir();
+    assert_int_equal(cv_audit_open(tmpdir, &a), CV_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(cv_audit_append(a, &ev), CV_OK);
+    append_raw("audit.log", "{\"seq\":4,\"time\":\"2026-12-07T10:");
+    assert_int_equal(cv_audit_append(a, &ev), CV_OK);
+    assert_int_equal(cv_audit_append(a, &ev), CV_OK);
+    cv_audit_close(a);
+    assert_int_equal(cv_audit_verify(tmpdir, &v), CV_OK);
+    assert_int_equal(v.first_bad_line, 0);
+    assert_int_equal(v.records, 6);
+    snprintf(path, sizeof(path), "%s/audit.log", tmpdir);
+    f = fopen(path, "r");
+    for (int i = 0; i < 4; i++)
+        assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    assert_int_equal(cv_audit_record_parse(line, strlen(line), &r), CV_OK);
+    assert_int_equal(r.seq, 4);
+    assert_string_equal(r.event, "audit-repair");
+    assert_non_null(strstr(r.detail, "cut 31 bytes"));
+    assert_int_equal(file_size("audit.torn"), 32);
+    remove_tmpdir();
+
+    /* a damaged last record: every append fails, nothing is written, no new chain */
+    make_tmpdir();
+    assert_int_equal(cv_audit_open(tmpdir, &a), CV_OK);
+    assert_int_equal(cv_audit_append(a, &ev), CV_OK);
+    append_raw("audit.log", "{\"seq\":2,\"oops\"}\n");
+    size = file_size("audit.log");
+    assert_int_equal(cv_audit_append(a, &ev), CV_ECORRUPT);
+    assert_int_equal(cv_audit_append(a, &ev), CV_ECORRUPT);
+    assert_int_equal(file_size("audit.log"), size);
+    cv_audit_close(a);
+    assert_int_equal(cv_audit_append_once(tmpdir, &ev), CV_ECORRUPT);
+    remove_tmpdir();
+
+    /* records cut from the end (audit.head names a later one), or the whole log emptied */
+    make_tmpdir();
+    assert_int_equal(cv_audit_open(tmpdir, &a), CV_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(cv_audit_append(a, &ev), CV_OK);
+    assert_int_equal(cv_audit_sync(a), CV_OK);
+    cv_audit_close(a);
+    snprintf(path, sizeof(path), "%s/audit.log", tmpdir);
+    f = fopen(path, "r");
+    for (int i = 0; i < 2; i++)
+        assert_non_null(fgets(line + (i ? strlen(line) : 0), 4000, f));
+    fclose(f);
+    f = fopen(path, "w");
+    fputs(line, f);
+    fclose(f);
+    assert_int_equal(cv_audit_append_once(tmpdir, &ev), CV_ECORRUPT);
+    assert_true(truncate(path, 0) == 0);
+    assert_int_equal(cv_audit_append_once(tmpdir, &ev), CV_ECORRUPT);
+    assert_int_equal(file_size("audit.log"), 0);
+    remove_tmpdir();
+
+    /* a write that fails half way (a full disk) is taken back whole */
+    make_tmpdir();
+    assert_int_equal(cv_audit_open(tmpdir, &a), CV_OK);
+    assert_int_equal(cv_audit_append(a, &ev), CV_OK);
+    size = file_size("audit.log");
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)size + 20;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    err = cv_audit_append(a, &ev);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(err, CV_EIO);
+    assert_int_equal(file_size("audit.log"), size);
+    assert_int_equal(cv_audit_append(a, &ev), CV_OK);
+    cv_audit_close(a);
+    assert_int_equal(cv_audit_verify(tmpdir, &v), CV_OK);
+    assert_int_equal(v.first_bad_line, 0);
+    assert_int_equal(v.records, 2);
     remove_tmpdir();
 }
 
@@ -479,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_form_decoding),
         cmocka_unit_test(test_totp_rfc6238),
         cmocka_unit_test(test_audit_chain),
+        cmocka_unit_test(test_audit_never_restarts),
         cmocka_unit_test(test_sessions_expire),
         cmocka_unit_test(test_session_caps),
         cmocka_unit_test(test_language_choice),
