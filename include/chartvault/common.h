@@ -147,9 +147,12 @@ const char *cv_log_level_name(enum cv_log_level level);
 
 /* ---- time ---------------------------------------------------------------------------------
  * Wall-clock time that tests can move: cv_now() is time(NULL) plus an offset taken from
- * cv_clock_set_offset(), or from the file named by $CHARTVAULT_TEST_CLOCK_FILE (seconds to
- * add, re-read on every call) when that variable is set. cv_monotonic_ms() is never moved.
+ * cv_clock_set_offset(), and, in a build made for the tests only (CV_TEST_HOOKS), from the
+ * file named by $CHARTVAULT_TEST_CLOCK_FILE (seconds to add, re-read on every call). The
+ * release build ignores that variable. cv_monotonic_ms() is never moved.
  */
+/* true in a build made for the tests (CV_TEST_HOOKS): `chartvault --version` says so */
+bool cv_test_hooks(void);
 time_t cv_now(void);
 /* cv_now() to the nanosecond: seconds and nanoseconds read from one clock_gettime. */
 void cv_now_ns(int64_t *sec, uint32_t *nsec);
@@ -219,6 +222,17 @@ void cv_json_kv_double(struct cv_json *j, const char *key, double v);
 void cv_json_kv_bool(struct cv_json *j, const char *key, bool v);
 /* The first error met (CV_ETOOBIG, CV_ENOMEM, CV_EINVAL for too deep), or CV_OK. */
 CV_NODISCARD enum cv_err cv_json_finish(struct cv_json *j);
+
+/* ---- terminal output (termsafe.c) ----------------------------------------------------------
+ * Append s[0..n) for a terminal: control characters (C0, DEL, C1), bytes that are not UTF-8,
+ * bidirectional overrides and '\' come out as visible escapes (\x1b, \u202e, \\). */
+enum cv_err cv_term_escape(struct cv_buf *b, const char *s, size_t n);
+
+/* ---- CSV (csv.c) ---------------------------------------------------------------------------
+ * Append `s` (NULL: nothing) as one CSV field: quoted when needed, and with a leading
+ * apostrophe when a spreadsheet would run it as a formula (= + - @ tab CR, and the
+ * full-width and small forms of = + - @). Returns the buffer's (sticky) error. */
+enum cv_err cv_csv_field(struct cv_buf *b, const char *s);
 
 /* ---- progress -------------------------------------------------------------------------------
  * Long library work reports progress through a callback; the CLI draws a bar on a TTY.

@@ -380,6 +380,32 @@ static enum cv_err create_layout(const char *dir)
     return cv_fsync_dir(dir);
 }
 
+/* A repository that others may write to is refused: they could remove or replace what it
+ * holds (the MACs find a change, but not bring lost data back), so nothing is written there and
+ * `status` reports it. The folder, its layout and the config are looked at. */
+static enum cv_err check_not_shared(int dirfd, const char *dir)
+{
+    static const char *const names[] = {".", "config", "keys", "snapshots", "index", "packs"};
+    struct stat st;
+    char name[16];
+
+    for (unsigned i = 0; i < CV_ARRAY_LEN(names) + 256; i++) {
+        const char *n = i < CV_ARRAY_LEN(names) ? names[i] : name;
+
+        if (i >= CV_ARRAY_LEN(names))
+            snprintf(name, sizeof(name), "packs/%02x", i - (unsigned)CV_ARRAY_LEN(names));
+        if (fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* a missing part is found (and named) when it is needed */
+        if (st.st_mode & (S_IWGRP | S_IWOTH))
+            return cv_fail(CV_EPERM,
+                           "repository '%s' may be written by group or others ('%s' has mode "
+                           "%03o): they could remove or replace its data; run: chmod -R go-w "
+                           "'%s'",
+                           dir, n, (unsigned)(st.st_mode & 0777), dir);
+    }
+    return CV_OK;
+}
+
 enum cv_err cv_backend_local_open(const char *dir, bool create, struct cv_backend **out)
 {
     struct local_backend *l;
@@ -408,6 +434,9 @@ enum cv_err cv_backend_local_open(const char *dir, bool create, struct cv_backen
         err = cv_fail(CV_ENOENT, "'%s' is not a chartvault repository (no config)", dir);
         goto out_free;
     }
+    err = check_not_shared(l->dirfd, dir);
+    if (err)
+        goto out_free;
     *out = &l->base;
     return CV_OK;
 out_free:

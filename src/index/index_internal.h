@@ -177,6 +177,11 @@ enum cv_err index_derive_all(sqlite3 *db);
 
 /* ---- database ----------------------------------------------------------------------------- */
 enum cv_err index_exec(sqlite3 *db, const char *sql);
+/* The index holds patient data: its file is its owner's to write and its group's (the
+ * viewer's) to read, never anyone else's, whatever the umask. Creates `path` 0640 when it
+ * is missing and takes group-write and every bit for others off an existing one. SQLite gives
+ * the -wal and -shm files the database file's mode. */
+enum cv_err index_file_mode(const char *path);
 enum cv_err index_db_error(sqlite3 *db, const char *what);
 enum cv_err index_create_tables(sqlite3 *db);
 enum cv_err index_create_indexes(sqlite3 *db);

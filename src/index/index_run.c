@@ -263,6 +263,9 @@ static enum cv_err open_bulk(const char *tmp, sqlite3 **out)
     enum cv_err err;
 
     remove_db_files(tmp);
+    err = index_file_mode(tmp);
+    if (err)
+        return err;
     if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         err = cv_fail(CV_EDB, "cannot create '%s': %s", tmp, db ? sqlite3_errmsg(db) : "no memory");

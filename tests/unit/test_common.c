@@ -309,6 +309,41 @@ static void test_entropy(void **state)
     assert_true(cv_entropy_bits("", 0) == 0);
 }
 
+/* CSV fields a spreadsheet would run as formulas are defused, full-width forms included. */
+static void test_csv_field(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain", "plain"},
+        {"a,b", "\"a,b\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""},
+        {"+1", "\"'+1\""},
+        {"-1", "\"'-1\""},
+        {"@SUM(A1)", "\"'@SUM(A1)\""},
+        {"\t=1", "\"'\t=1\""},
+        {"\r=1", "\"'\r=1\""},
+        {"  =1", "\"'  =1\""},
+        {"＝1+1", "\"'＝1+1\""},
+        {"＋1", "\"'＋1\""},
+        {"－1", "\"'－1\""},
+        {"＠A", "\"'＠A\""},
+        {"﹦1", "\"'﹦1\""},
+        {"患者 =1", "患者 =1"},
+        {"", ""},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct cv_buf b = CV_BUF_INIT(256);
+
+        assert_int_equal(cv_csv_field(&b, cases[i].in), CV_OK);
+        assert_string_equal(cv_buf_str(&b), cases[i].out);
+        cv_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_fnv1a),
         cmocka_unit_test(test_entropy),
+        cmocka_unit_test(test_csv_field),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
