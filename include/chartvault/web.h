@@ -157,6 +157,7 @@ struct cv_web_config {
     unsigned threads;      /* worker threads; 0: one per core */
     unsigned request_secs; /* the most one request may take, from its connection's opening
                               (or the previous answer) to its answer; 0: 30 */
+    unsigned per_address;  /* connections one client address may hold; 0: 32 */
 };
 
 struct cv_web;

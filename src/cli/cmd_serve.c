@@ -25,7 +25,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: chartvault serve --db FILE --state DIR [--listen ADDR:PORT]\n"
             "                        [--tls-cert FILE --tls-key FILE] [--client-ca FILE]\n"
-            "                        [--stale-minutes N] [--threads N] [--request-timeout S]\n\n"
+            "                        [--stale-minutes N] [--threads N] [--request-timeout S]\n"
+            "                        [--max-per-address N]\n\n"
             "Serve the reference index read-only over HTTPS to clinicians: patient search and\n"
             "summary, ward census and bed map, in Japanese (English on request).\n\n"
             "  --db FILE            the reference index (may be missing; replaced files are\n"
@@ -38,7 +39,9 @@ static void usage(FILE *out)
             "  --stale-minutes N    the data banner turns red past N minutes (default 30)\n"
             "  --threads N          worker threads (default: one per core)\n"
             "  --request-timeout S  the most one request may take, TLS handshake to answer,\n"
-            "                       however slowly its bytes come (default 30 s)\n");
+            "                       however slowly its bytes come (default 30 s)\n"
+            "  --max-per-address N  connections one client address may hold (default 32; a\n"
+            "                       ward behind one NAT shares its address)\n");
 }
 
 static void warn_no_accounts(const char *state)
@@ -88,6 +91,7 @@ static int serve_run(int argc, char **argv)
         {"stale-minutes", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 't'},
         {"request-timeout", required_argument, NULL, 'r'},
+        {"max-per-address", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -130,6 +134,11 @@ static int serve_run(int argc, char **argv)
             if (cli_parse_long("--request-timeout", optarg, 2, 3600, &v))
                 return cli_usage_error("serve", "%s", cv_errmsg());
             cfg.request_secs = (unsigned)v;
+            break;
+        case 'p':
+            if (cli_parse_long("--max-per-address", optarg, 1, 1024, &v))
+                return cli_usage_error("serve", "%s", cv_errmsg());
+            cfg.per_address = (unsigned)v;
             break;
         case 'h':
             usage(stdout);

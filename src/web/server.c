@@ -20,7 +20,7 @@
 #define PAGE_MAX       (8u << 20)
 #define CONN_MEMORY    (32u << 10)
 #define CONN_MAX       1024
-#define CONN_PER_ADDR  32 /* a ward behind one NAT: a few tablets, six connections each */
+#define CONN_PER_ADDR  32 /* default: a ward behind one NAT, a few tablets, six connections each */
 #define IDLE_SECS      10 /* between requests on a kept-alive connection */
 #define REQUEST_SECS   30 /* default: opening (or the last answer) to the next answer */
 #define SESSION_COOKIE "__Host-cv_session"
@@ -580,7 +580,7 @@ static enum cv_err start_daemon(struct cv_web *w)
         MHD_OPTION_HTTPS_MEM_CERT, w->tls.cert_pem, MHD_OPTION_HTTPS_MEM_KEY, w->tls.key_pem,
         MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_ARRAY, trust,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_ADDR, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, w->cfg.per_address, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)IDLE_SECS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
         w, MHD_OPTION_URI_LOG_CALLBACK, on_uri, w, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
@@ -620,6 +620,8 @@ enum cv_err cv_web_start(const struct cv_web_config *cfg, struct cv_web **out, c
         w->cfg.stale_minutes = 30;
     if (w->cfg.request_secs == 0)
         w->cfg.request_secs = REQUEST_SECS;
+    if (w->cfg.per_address == 0 || w->cfg.per_address > CONN_MAX)
+        w->cfg.per_address = CONN_PER_ADDR;
     err = cv_mkdir_p(cfg->state_dir, 0700);
     if (!err)
         err = web_tls_load(&w->cfg, &w->tls);
