@@ -34,6 +34,8 @@ stop_server() {
 }
 trap stop_server EXIT
 
+# the cheapest Argon2id for the accounts these tests make (test builds only; see accounts.c)
+export CHARTVAULT_TEST_CHEAP_HASH=1
 advance_clock() { need_test_clock; echo $(( $(cat "$CLOCK") + $1 )) > "$CLOCK"; }
 
 # get PATH JAR [curl args]: status code on stdout, body in $T/body, headers in $T/headers
