@@ -1,6 +1,7 @@
 # chartvault front door. Everything real lives in CMake (build, tests) and scripts/.
-#   make           build build/chartvault
-#   make check     install missing deps, build release + ASan/UBSan, run every test in both
+#   make           build build/chartvault (the release build: no test hooks)
+#   make check     install missing deps, build a release-flags test build and an ASan/UBSan
+#                  test build (both with CV_TEST_HOOKS, the test clock), run every test in both
 #   make demo      build, make a demo hospital and run chartvault on it
 #   make bench     benchmarks (never part of check)
 #   make fuzz      run every libFuzzer target for FUZZ_SECONDS (default 60) each
@@ -9,6 +10,7 @@
 #   make deb       a Debian package of the release build (packaging/make-deb), in build/deb/
 
 BUILD      ?= build
+CHECK_BUILD ?= build-check
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -20,17 +22,21 @@ MAKEFLAGS += --no-print-directory
 .PHONY: all deps check check-release check-asan demo bench fuzz format format-check clean screenshots deb
 
 all: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_TEST_HOOKS=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
 deps:
 	@scripts/install-deps
 
-check-release: all
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+# the release build's flags, plus the test clock (release_clock checks the release clock.c)
+check-release: deps
+	@cmake -S . -B $(CHECK_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_TEST_HOOKS=ON >/dev/null
+	@cmake --build $(CHECK_BUILD) -j $(JOBS) -- --no-print-directory
+	cd $(CHECK_BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 check-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCV_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCV_SANITIZE=ON -DCV_TEST_HOOKS=ON \
+	    >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) -- --no-print-directory
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
@@ -51,8 +57,10 @@ fuzz: deps
 deb: all
 	@packaging/make-deb $(BUILD) $(BUILD)/deb
 
-screenshots: all
-	cd $(BUILD) && CV_UPDATE_SCREENSHOTS=1 ctest --output-on-failure -R e2e_viewer_browser
+screenshots: deps
+	@cmake -S . -B $(CHECK_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_TEST_HOOKS=ON >/dev/null
+	@cmake --build $(CHECK_BUILD) -j $(JOBS) -- --no-print-directory
+	cd $(CHECK_BUILD) && CV_UPDATE_SCREENSHOTS=1 ctest --output-on-failure -R e2e_viewer_browser
 
 format:
 	@$(C_SOURCES) | xargs -r clang-format -i
@@ -63,4 +71,4 @@ format-check:
 	if [ -n "$$bad" ]; then echo "clang-format would change: $$bad (run 'make format')"; exit 1; fi
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(CHECK_BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -49,10 +49,11 @@ static void setup(void)
 
 static void empty_scratch(void)
 {
-    char cmd[128];
+    char cmd[256];
 
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s/mllp' '%s/state/mllp-rejected'", scratch, scratch);
-    if (system(cmd) != 0)
+    if ((size_t)snprintf(cmd, sizeof(cmd), "rm -rf '%s/mllp' '%s/state/mllp-rejected'", scratch,
+                         scratch) >= sizeof(cmd) ||
+        system(cmd) != 0)
         abort();
     cv_mllp_store_free(store);
     store = NULL;

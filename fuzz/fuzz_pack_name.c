@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     web_pack_ward(text, ward, sizeof(ward));
     cv_print_file_name(text, name, sizeof(name));
-    if (text[0] && web_utf8_valid(text, strlen(text)) && strlen(text) <= 60) {
+    if (text[0] && cv_utf8_valid(text, strlen(text)) && strlen(text) <= 60) {
         if (!web_pack_ward(name, back, sizeof(back)) || strcmp(back, text) != 0)
             __builtin_trap(); /* a ward name that does not come back */
     }

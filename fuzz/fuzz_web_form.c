@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (web_form_parse((const char *)data, size, &f) == CV_OK) {
         for (size_t i = 0; i < f.n; i++)
-            if (strlen(f.name[i]) == 0 || !web_utf8_valid(f.value[i], strlen(f.value[i])))
+            if (strlen(f.name[i]) == 0 || !cv_utf8_valid(f.value[i], strlen(f.value[i])))
                 __builtin_trap();
         web_form_free(&f);
     }

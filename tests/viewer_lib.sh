@@ -4,6 +4,11 @@
 CLOCK="$T/clock"
 echo 0 > "$CLOCK"
 export CHARTVAULT_TEST_CLOCK_FILE="$CLOCK"
+# only a test build moves its clock (CV_TEST_HOOKS; 'make check' builds one, 'make' does not)
+need_test_clock() {
+    "$CHARTVAULT" --version | grep -q "test build" ||
+        { echo "not a test build (cmake -DCV_TEST_HOOKS=ON): the test clock is ignored"; exit 77; }
+}
 SERVER_PID=""
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -29,7 +34,9 @@ stop_server() {
 }
 trap stop_server EXIT
 
-advance_clock() { echo $(( $(cat "$CLOCK") + $1 )) > "$CLOCK"; }
+# the cheapest Argon2id for the accounts these tests make (test builds only; see accounts.c)
+export CHARTVAULT_TEST_CHEAP_HASH=1
+advance_clock() { need_test_clock; echo $(( $(cat "$CLOCK") + $1 )) > "$CLOCK"; }
 
 # get PATH JAR [curl args]: status code on stdout, body in $T/body, headers in $T/headers
 get() {
@@ -49,9 +56,9 @@ login() {
         --data-urlencode "password=$3" --data-urlencode "totp=${4:-}" "$URL/login"
 }
 
-# totp SECRET: the current 6-digit code, with the test clock's offset
+# totp SECRET [AHEAD]: the 6-digit code of now (+AHEAD seconds), with the test clock's offset
 totp() {
-    $PY - "$1" "$(cat "$CLOCK")" <<'PYEOF'
+    $PY - "$1" "$(( $(cat "$CLOCK") + ${2:-0} ))" <<'PYEOF'
 import base64, hashlib, hmac, struct, sys, time
 secret, offset = sys.argv[1], int(sys.argv[2])
 key = base64.b32decode(secret + "=" * ((8 - len(secret) % 8) % 8))

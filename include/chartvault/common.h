@@ -88,16 +88,22 @@ unsigned long cv_alloc_count(void);
  * A growable byte buffer that refuses to grow past `max` (CV_ETOOBIG). Always NUL-terminated
  * after a successful append, so text can be read as a C string. Zero-initialised with
  * CV_BUF_INIT(max) or cv_buf_init().
+ *
+ * The first failed append is sticky (as in cv_json): every later append does nothing and
+ * returns the same error, and cv_buf_error() tells it, so a writer may append many pieces and
+ * check once at the end, and text with a piece missing is never mistaken for whole.
+ * cv_buf_reset() and cv_buf_free() clear it.
  */
 struct cv_buf {
     char *data; /* NULL until the first append */
     size_t len;
     size_t cap;
     size_t max;
+    enum cv_err err; /* the first failed append, CV_OK when none */
 };
 #define CV_BUF_INIT(maxbytes)                                                                      \
     {                                                                                              \
-        NULL, 0, 0, (maxbytes)                                                                     \
+        NULL, 0, 0, (maxbytes), CV_OK                                                              \
     }
 
 void cv_buf_init(struct cv_buf *b, size_t max);
@@ -107,15 +113,19 @@ enum cv_err cv_buf_puts(struct cv_buf *b, const char *s);
 enum cv_err cv_buf_putc(struct cv_buf *b, char c);
 enum cv_err cv_buf_printf(struct cv_buf *b, const char *fmt, ...) CV_PRINTF(2, 3);
 enum cv_err cv_buf_vprintf(struct cv_buf *b, const char *fmt, va_list ap);
+/* The first failed append since the last reset, or CV_OK. */
+CV_NODISCARD enum cv_err cv_buf_error(const struct cv_buf *b);
+/* Mark the buffer as not whole (a piece could not be made); later appends do nothing. */
+void cv_buf_set_error(struct cv_buf *b, enum cv_err err);
 /* "" when empty (never NULL). */
 const char *cv_buf_str(const struct cv_buf *b);
-void cv_buf_reset(struct cv_buf *b); /* len = 0, keeps memory */
-void cv_buf_free(struct cv_buf *b);  /* frees memory, keeps max */
+void cv_buf_reset(struct cv_buf *b); /* len = 0 and no error, keeps memory */
+void cv_buf_free(struct cv_buf *b);  /* frees memory, clears the error, keeps max */
 /* Give the memory to the caller (caller frees with cv_free); the buffer becomes empty. */
 char *cv_buf_steal(struct cv_buf *b, size_t *len);
 
 /* Read a whole file into `b` (appending), failing with CV_ETOOBIG past b->max. */
-enum cv_err cv_buf_read_file(struct cv_buf *b, const char *path);
+CV_NODISCARD enum cv_err cv_buf_read_file(struct cv_buf *b, const char *path);
 
 /* ---- logging --------------------------------------------------------------------------------
  * The library reports through a sink the application installs; without one, nothing is
@@ -137,9 +147,12 @@ const char *cv_log_level_name(enum cv_log_level level);
 
 /* ---- time ---------------------------------------------------------------------------------
  * Wall-clock time that tests can move: cv_now() is time(NULL) plus an offset taken from
- * cv_clock_set_offset(), or from the file named by $CHARTVAULT_TEST_CLOCK_FILE (seconds to
- * add, re-read on every call) when that variable is set. cv_monotonic_ms() is never moved.
+ * cv_clock_set_offset(), and, in a build made for the tests only (CV_TEST_HOOKS), from the
+ * file named by $CHARTVAULT_TEST_CLOCK_FILE (seconds to add, re-read on every call). The
+ * release build ignores that variable. cv_monotonic_ms() is never moved.
  */
+/* true in a build made for the tests (CV_TEST_HOOKS): `chartvault --version` says so */
+bool cv_test_hooks(void);
 time_t cv_now(void);
 /* cv_now() to the nanosecond: seconds and nanoseconds read from one clock_gettime. */
 void cv_now_ns(int64_t *sec, uint32_t *nsec);
@@ -150,9 +163,9 @@ double cv_seconds_since(uint64_t start_ms);
 void cv_time_format_minutes(time_t t, char *buf, size_t n);
 void cv_time_format_iso(time_t t, char *buf, size_t n);
 /* Parse a duration "90", "90s", "15m", "1h", "2d" into seconds. */
-enum cv_err cv_parse_duration(const char *s, long *seconds);
+CV_NODISCARD enum cv_err cv_parse_duration(const char *s, long *seconds);
 /* Parse "YYYY-MM-DD" into days since 1970-01-01 (proleptic Gregorian, no time zone). */
-enum cv_err cv_parse_date(const char *s, long *days);
+CV_NODISCARD enum cv_err cv_parse_date(const char *s, long *days);
 /* Days since 1970-01-01 -> y/m/d, and back. */
 void cv_days_to_ymd(long days, int *y, int *m, int *d);
 long cv_ymd_to_days(int y, int m, int d);
@@ -176,15 +189,22 @@ int cv_age_on(const char *birth_date, long on_days);
 /* ---- files --------------------------------------------------------------------------------- */
 /* Write `n` bytes to `path` durably: temporary name in the same folder, fsync, rename,
  * fsync of the folder. Never leaves a half-written `path`. `mode` as for open(2). */
-enum cv_err cv_file_write_atomic(const char *path, const void *p, size_t n, unsigned mode);
+CV_NODISCARD enum cv_err cv_file_write_atomic(const char *path, const void *p, size_t n,
+                                              unsigned mode);
 /* Create `path` and missing parents (mode for the new ones). Existing folders are fine. */
-enum cv_err cv_mkdir_p(const char *path, unsigned mode);
+CV_NODISCARD enum cv_err cv_mkdir_p(const char *path, unsigned mode);
 /* Refuse a file that group or others may read or write (config, password and key files). */
-enum cv_err cv_file_check_private(const char *path);
+CV_NODISCARD enum cv_err cv_file_check_private(const char *path);
 /* fsync a folder, so that a rename or a new entry in it survives a crash. */
-enum cv_err cv_fsync_dir(const char *path);
+CV_NODISCARD enum cv_err cv_fsync_dir(const char *path);
 /* true when `path` is an existing folder holding at least one entry other than . and .. */
 bool cv_dir_nonempty(const char *path);
+
+/* Join `dir` and `name` with one '/' into out[n], or fail with CV_ETOOBIG (out = "") rather
+ * than cut the path short: a cut path names another file. */
+CV_NODISCARD enum cv_err cv_path_join(char *out, size_t n, const char *dir, const char *name);
+/* snprintf for paths: CV_ETOOBIG (out = "") instead of truncating. */
+CV_NODISCARD enum cv_err cv_path_format(char *out, size_t n, const char *fmt, ...) CV_PRINTF(3, 4);
 
 /* ---- JSON output -------------------------------------------------------------------------
  * A streaming writer into a cv_buf: commas and escaping are handled, structure is the
@@ -217,7 +237,18 @@ void cv_json_kv_int(struct cv_json *j, const char *key, long long v);
 void cv_json_kv_double(struct cv_json *j, const char *key, double v);
 void cv_json_kv_bool(struct cv_json *j, const char *key, bool v);
 /* The first error met (CV_ETOOBIG, CV_ENOMEM, CV_EINVAL for too deep), or CV_OK. */
-enum cv_err cv_json_finish(struct cv_json *j);
+CV_NODISCARD enum cv_err cv_json_finish(struct cv_json *j);
+
+/* ---- terminal output (termsafe.c) ----------------------------------------------------------
+ * Append s[0..n) for a terminal: control characters (C0, DEL, C1), bytes that are not UTF-8,
+ * bidirectional overrides and '\' come out as visible escapes (\x1b, \u202e, \\). */
+enum cv_err cv_term_escape(struct cv_buf *b, const char *s, size_t n);
+
+/* ---- CSV (csv.c) ---------------------------------------------------------------------------
+ * Append `s` (NULL: nothing) as one CSV field: quoted when needed, and with a leading
+ * apostrophe when a spreadsheet would run it as a formula (= + - @ tab CR, and the
+ * full-width and small forms of = + - @). Returns the buffer's (sticky) error. */
+enum cv_err cv_csv_field(struct cv_buf *b, const char *s);
 
 /* ---- progress -------------------------------------------------------------------------------
  * Long library work reports progress through a callback; the CLI draws a bar on a TTY.
@@ -231,6 +262,27 @@ struct cv_progress {
 };
 typedef bool (*cv_progress_fn)(const struct cv_progress *p, void *arg);
 
+/* ---- UTF-8, hashing, entropy (utf8.c, fnv.c, entropy.c): one implementation each ------------ */
+/* Length (1..4) of the valid UTF-8 sequence at s (n bytes available), 0 when it is not one:
+ * no overlong forms, no surrogates, nothing past U+10FFFF. */
+size_t cv_utf8_len(const void *s, size_t n);
+/* The code point at s and its length in *len; an invalid sequence gives U+FFFD, *len = 1. */
+uint32_t cv_utf8_decode(const void *s, size_t n, size_t *len);
+bool cv_utf8_valid(const void *s, size_t n);
+
+/* FNV-1a, 64 bits: for in-memory hash tables only (not for anything an attacker chooses). */
+#define CV_FNV1A_OFFSET 14695981039346656037ULL
+#define CV_FNV1A_PRIME  1099511628211ULL
+uint64_t cv_fnv1a(uint64_t h, const void *p, size_t n); /* start with h = CV_FNV1A_OFFSET */
+uint64_t cv_fnv1a_str(const char *s);
+
+/* Shannon entropy of n bytes in bits per byte (0..8), and the ransomware detector's verdict:
+ * at least CV_ENTROPY_MIN_BYTES and more than CV_ENTROPY_HIGH_BITS (entropy.c says why). */
+#define CV_ENTROPY_MIN_BYTES 512
+#define CV_ENTROPY_HIGH_BITS 7.2
+double cv_entropy_bits(const void *p, size_t n);
+bool cv_looks_encrypted(const void *p, size_t n, double *bits);
+
 /* ---- small helpers -------------------------------------------------------------------------- */
 #define CV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* Copy with truncation; always NUL-terminates when n > 0. Returns strlen(src). */
@@ -238,6 +290,6 @@ size_t cv_strlcpy(char *dst, const char *src, size_t n);
 /* Lower-case hex of `n` bytes into `hex` (2n+1 bytes). */
 void cv_hex_encode(const uint8_t *p, size_t n, char *hex);
 /* Parse exactly 2n hex digits into `p`. */
-enum cv_err cv_hex_decode(const char *hex, uint8_t *p, size_t n);
+CV_NODISCARD enum cv_err cv_hex_decode(const char *hex, uint8_t *p, size_t n);
 
 #endif

@@ -116,7 +116,7 @@ enum cv_err cv_index_scan(struct cv_index *idx, const char *root,
                           const struct cv_index_options *opt, struct cv_index_scan **out);
 void cv_index_scan_summary(const struct cv_index_scan *scan, struct cv_index_scan_summary *out);
 /* Each change in turn; strings valid during the call. A non-zero return stops the walk and
- * is returned. */
+ * is returned; -1 (with cv_errmsg()) when a change's path could not be built. */
 int cv_index_scan_foreach(const struct cv_index_scan *scan,
                           int (*fn)(const struct cv_index_change *c, void *arg), void *arg);
 

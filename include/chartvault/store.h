@@ -137,21 +137,29 @@ struct cv_restore_opts {
     const char *target;
     const char *patient;        /* SS-MIX2 patient ID: restore that folder only */
     const char *const *include; /* NULL-terminated globs over relative paths, or NULL */
-    bool force;                 /* allow a non-empty target, replace files */
+    bool force; /* allow a non-empty target, replace files (never through a link: a file
+                   with other hard links, a symbolic link or a folder that is a link is
+                   refused, named through `problem` and counted in stats->refused) */
     cv_progress_fn progress;
     void *progress_arg;
-    cv_problem_fn problem; /* each file that could not be restored */
+    cv_problem_fn problem; /* each file that could not be restored (called by one thread at
+                              a time, but not always the caller's) */
     void *problem_arg;
 };
 
 struct cv_restore_stats {
-    uint64_t files, dirs, bytes, failed;
+    uint64_t files, dirs, bytes; /* written */
+    uint64_t failed;             /* damaged in the repository: not written */
     double seconds;
+    uint64_t refused; /* a link or something else stood where they go: not written */
 };
 
 /* Restore a snapshot (or the chosen part) into opts->target. Files whose data is damaged are
- * reported through `problem`, counted in stats->failed, and not written; the rest goes on.
- * Returns CV_ECORRUPT when any file failed. */
+ * reported through `problem`, counted in stats->failed, and not written; anything already in
+ * the target that would make a write go elsewhere (a symbolic link, a file with other hard
+ * links, a link where a folder goes) is reported, counted in stats->refused and left alone
+ * with what was to go there; the rest goes on. Returns CV_ECORRUPT when any file failed,
+ * else CV_EEXIST when any was refused. */
 enum cv_err cv_restore(struct cv_repo *repo, const struct cv_snapshot *snap,
                        const struct cv_restore_opts *opts, struct cv_restore_stats *stats);
 

@@ -16,9 +16,12 @@
 /* ---- accounts ----------------------------------------------------------------------------- */
 #define CV_ACCOUNT_NAME_MAX      32 /* [a-z0-9._-], starting with a letter or digit */
 #define CV_PASSWORD_MIN_CHARS    16 /* characters (UTF-8 code points), not bytes */
-#define CV_LOCKOUT_FAILURES      5
+#define CV_LOCKOUT_FAILURES      5  /* from one source (address, or IPv6 /64) */
 #define CV_LOCKOUT_WINDOW_SECS   (15 * 60)
 #define CV_LOCKOUT_DURATION_SECS (15 * 60)
+/* From all sources together: past this many failures in the window every source needs the
+ * one-time code as well (ten sources' worth: one address cannot get there alone). */
+#define CV_LOCKOUT_ACCOUNT_FAILURES (10 * CV_LOCKOUT_FAILURES)
 
 /* viewer: reads the live data; doctor: also earlier snapshots ("as it was before ..."); admin:
  * everything. Values are only ever appended (the accounts file stores the names). */
@@ -28,21 +31,34 @@ struct cv_account_info {
     char name[CV_ACCOUNT_NAME_MAX + 1];
     enum cv_role role;
     bool locked_by_admin;
-    time_t locked_until; /* lockout after failures; 0 when none */
-    int recent_failures; /* within the lockout window */
+    time_t locked_until; /* the latest lockout of a source after failures; 0 when none */
+    int recent_failures; /* within the lockout window, from all sources */
     bool totp;
     time_t created;
 };
 
-/* Outcome of a login attempt; anything but CV_LOGIN_OK is a refusal. */
+/* Outcome of a login attempt; anything but CV_LOGIN_OK is a refusal. A name that is no
+ * account gets the same outcomes (BAD, LOCKED_NOW, LOCKED) after the same work, so neither
+ * the answer nor its time tells whether it exists. */
 enum cv_login_result {
     CV_LOGIN_OK,
     CV_LOGIN_BAD,         /* wrong name or password (not told apart) */
     CV_LOGIN_TOTP_NEEDED, /* right password, the account wants a code and none was given */
     CV_LOGIN_TOTP_BAD,    /* right password, wrong or replayed code */
-    CV_LOGIN_LOCKED,      /* locked out after failures (the password was not even tried) */
-    CV_LOGIN_LOCKED_NOW,  /* this failure locked the account */
-    CV_LOGIN_DISABLED,    /* locked by an administrator */
+    CV_LOGIN_LOCKED,      /* this name is locked from this source (or everywhere: see
+                             CV_LOCKOUT_ACCOUNT_FAILURES); only password + code pass */
+    CV_LOGIN_LOCKED_NOW,  /* this failure locked the name from this source */
+    CV_LOGIN_DISABLED,    /* locked by an administrator (told only after the right password) */
+    CV_LOGIN_THROTTLED,   /* the source is throttled and this was not password + code */
+};
+
+/* One login attempt. */
+struct cv_login {
+    const char *name, *password;
+    const char *totp_code;   /* NULL or "" when none was given */
+    const char *source;      /* the client's address (IPv6: its /64); failures are kept per
+                                name and source */
+    bool second_factor_only; /* the source is throttled: only password + code may pass */
 };
 
 const char *cv_role_name(enum cv_role role);
@@ -67,11 +83,13 @@ enum cv_err cv_account_totp_enrol(const char *state, const char *name, char *sec
 enum cv_err cv_account_totp_remove(const char *state, const char *name);
 /* All accounts, sorted by name. [out] *list (caller frees with cv_free) and *count. */
 enum cv_err cv_account_list(const char *state, struct cv_account_info **list, size_t *count);
-/* Check a login at time `now`, recording failures and lockouts in the accounts file.
- * `totp_code` may be NULL or "". [out] *result; *role on success. */
-enum cv_err cv_account_login(const char *state, const char *name, const char *password,
-                             const char *totp_code, time_t now, enum cv_login_result *result,
-                             enum cv_role *role);
+/* Check a login at time `now`: exactly one Argon2id verification whatever the name, failures
+ * and lockouts recorded per name and source in STATE/lockout. A source locked after
+ * CV_LOCKOUT_FAILURES failures in the window stays locked for CV_LOCKOUT_DURATION_SECS, but
+ * the right password with the right one-time code still passes, so guessing cannot lock the
+ * owner out. [out] *result; *role on success. */
+CV_NODISCARD enum cv_err cv_account_login(const char *state, const struct cv_login *in, time_t now,
+                                          enum cv_login_result *result, enum cv_role *role);
 
 /* ---- TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30 s) ------------------------------------------ */
 /* The 6-digit code of `secret` for time step `step`. */
@@ -100,16 +118,16 @@ struct cv_audit_event {
 
 /* Open STATE/audit.log for appending (creating it, 0600). [out] *out, free with
  * cv_audit_close(). */
-enum cv_err cv_audit_open(const char *state, struct cv_audit **out);
+CV_NODISCARD enum cv_err cv_audit_open(const char *state, struct cv_audit **out);
 /* Append one record chained to the last one on disk (other processes may append too: the
  * file is locked while writing). The write reaches the kernel before this returns; it is
  * flushed to the disk by cv_audit_sync(). */
-enum cv_err cv_audit_append(struct cv_audit *a, const struct cv_audit_event *ev);
+CV_NODISCARD enum cv_err cv_audit_append(struct cv_audit *a, const struct cv_audit_event *ev);
 /* fdatasync the log and record its head, when anything was appended since the last call. */
 enum cv_err cv_audit_sync(struct cv_audit *a);
 void cv_audit_close(struct cv_audit *a);
 /* Open, append one record, sync and close: for commands that write a single record. */
-enum cv_err cv_audit_append_once(const char *state, const struct cv_audit_event *ev);
+CV_NODISCARD enum cv_err cv_audit_append_once(const char *state, const struct cv_audit_event *ev);
 
 struct cv_audit_verify {
     uint64_t records;
@@ -118,7 +136,7 @@ struct cv_audit_verify {
 };
 /* Walk the whole chain. Returns CV_OK when the walk could be done (see v->first_bad_line for
  * the verdict), an error when the log could not be read. */
-enum cv_err cv_audit_verify(const char *state, struct cv_audit_verify *v);
+CV_NODISCARD enum cv_err cv_audit_verify(const char *state, struct cv_audit_verify *v);
 
 /* A parsed record, for export. Strings point into the record's own storage. */
 struct cv_audit_record {
@@ -166,6 +184,9 @@ struct cv_web_config {
     const struct cv_web_snapshots *snapshots;
     /* the daemon's downtime packs ([print] folder, its current/ is listed); NULL: none */
     const char *packs_dir;
+    unsigned request_secs; /* the most one request may take, from its connection's opening
+                              (or the previous answer) to its answer; 0: 30 */
+    unsigned per_address;  /* connections one client address may hold; 0: 32 */
 };
 
 struct cv_web;

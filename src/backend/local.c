@@ -54,17 +54,13 @@ static struct local_backend *local(struct cv_backend *be)
 /* The path of an object relative to the repository folder. */
 static enum cv_err object_path(enum cv_obj_kind kind, const char *name, char *path, size_t n)
 {
-    if (kind == CV_OBJ_CONFIG) {
-        snprintf(path, n, "config");
-        return CV_OK;
-    }
+    if (kind == CV_OBJ_CONFIG)
+        return cv_path_format(path, n, "config");
     if ((unsigned)kind > CV_OBJ_PACK || !cv_obj_name_valid(name))
         return cv_fail(CV_EINVAL, "'%s' is not a repository object name", name);
     if (kind == CV_OBJ_PACK)
-        snprintf(path, n, "packs/%.2s/%s", name, name);
-    else
-        snprintf(path, n, "%s/%s", kind_dirs[kind], name);
-    return CV_OK;
+        return cv_path_format(path, n, "packs/%.2s/%s", name, name);
+    return cv_path_join(path, n, kind_dirs[kind], name);
 }
 
 static enum cv_err write_all(int fd, const void *p, size_t n, const char *what)
@@ -109,7 +105,9 @@ static enum cv_err local_put(struct cv_backend *be, enum cv_obj_kind kind, const
     if (faccessat(l->dirfd, pd->final, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
         return cv_fail(CV_EEXIST, "'%s/%s' already exists", be->location, pd->final);
     cv_obj_name_random(suffix);
-    snprintf(pd->tmp, sizeof(pd->tmp), "%s.tmp-%.16s", pd->final, suffix);
+    err = cv_path_format(pd->tmp, sizeof(pd->tmp), "%s.tmp-%.16s", pd->final, suffix);
+    if (err)
+        return err;
     fd = openat(l->dirfd, pd->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return cv_fail_errno(CV_EIO, "cannot create '%s/%s'", be->location, pd->tmp);
@@ -368,16 +366,44 @@ static enum cv_err create_layout(const char *dir)
     if (cv_dir_nonempty(dir))
         return cv_fail(CV_EEXIST, "'%s' is not empty", dir);
     for (size_t i = 0; i < CV_ARRAY_LEN(subdirs); i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]);
+        if (cv_path_join(path, sizeof(path), dir, subdirs[i]))
+            return cv_fail_prefix(CV_ETOOBIG, "repository folder: ");
         if (mkdir(path, 0700) != 0)
             return cv_fail_errno(CV_EIO, "cannot create folder '%s'", path);
     }
     for (unsigned i = 0; i < 256; i++) {
-        snprintf(path, sizeof(path), "%s/packs/%02x", dir, i);
+        if (cv_path_format(path, sizeof(path), "%s/packs/%02x", dir, i))
+            return cv_fail_prefix(CV_ETOOBIG, "repository folder: ");
         if (mkdir(path, 0700) != 0)
             return cv_fail_errno(CV_EIO, "cannot create folder '%s'", path);
     }
     return cv_fsync_dir(dir);
+}
+
+/* A repository that others may write to is refused: they could remove or replace what it
+ * holds (the MACs find a change, but not bring lost data back), so nothing is written there and
+ * `status` reports it. The folder, its layout and the config are looked at. */
+static enum cv_err check_not_shared(int dirfd, const char *dir)
+{
+    static const char *const names[] = {".", "config", "keys", "snapshots", "index", "packs"};
+    struct stat st;
+    char name[16];
+
+    for (unsigned i = 0; i < CV_ARRAY_LEN(names) + 256; i++) {
+        const char *n = i < CV_ARRAY_LEN(names) ? names[i] : name;
+
+        if (i >= CV_ARRAY_LEN(names))
+            snprintf(name, sizeof(name), "packs/%02x", i - (unsigned)CV_ARRAY_LEN(names));
+        if (fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* a missing part is found (and named) when it is needed */
+        if (st.st_mode & (S_IWGRP | S_IWOTH))
+            return cv_fail(CV_EPERM,
+                           "repository '%s' may be written by group or others ('%s' has mode "
+                           "%03o): they could remove or replace its data; run: chmod -R go-w "
+                           "'%s'",
+                           dir, n, (unsigned)(st.st_mode & 0777), dir);
+    }
+    return CV_OK;
 }
 
 enum cv_err cv_backend_local_open(const char *dir, bool create, struct cv_backend **out)
@@ -408,6 +434,9 @@ enum cv_err cv_backend_local_open(const char *dir, bool create, struct cv_backen
         err = cv_fail(CV_ENOENT, "'%s' is not a chartvault repository (no config)", dir);
         goto out_free;
     }
+    err = check_not_shared(l->dirfd, dir);
+    if (err)
+        goto out_free;
     *out = &l->base;
     return CV_OK;
 out_free:

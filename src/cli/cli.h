@@ -53,5 +53,8 @@ void cli_password_free(char *pw);
 
 /* Human sizes: "1.5 MiB". */
 void cli_format_bytes(uint64_t n, char *buf, size_t len);
+/* `s` made safe for a terminal (cv_term_escape) in `scratch` (reset first); valid until the
+ * next use of `scratch`. Text that could not be escaped whole shows as "(name too long)". */
+const char *cli_term(struct cv_buf *scratch, const char *s);
 
 #endif

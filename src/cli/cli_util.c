@@ -23,10 +23,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int cli_fail(const char *cmd, enum cv_err err)
 {
+    struct cv_buf safe = CV_BUF_INIT(8192);
     const char *msg = cv_errmsg();
 
     cli_progress_done();
-    fprintf(stderr, "chartvault %s: %s\n", cmd, *msg ? msg : cv_strerror(err));
+    /* messages quote file names, which are outside data: shown, never obeyed */
+    fprintf(stderr, "chartvault %s: %s\n", cmd, *msg ? cli_term(&safe, msg) : cv_strerror(err));
+    cv_buf_free(&safe);
     return CLI_EXIT_FAIL;
 }
 
@@ -130,13 +133,25 @@ void cli_progress_done(void)
 
 static void stderr_sink(enum cv_log_level level, const char *func, const char *msg, void *arg)
 {
+    struct cv_buf safe = CV_BUF_INIT(8192);
     (void)func;
     (void)arg;
+
     cli_progress_done();
-    fprintf(stderr, "chartvault: %s: %s\n", cv_log_level_name(level), msg);
+    fprintf(stderr, "chartvault: %s: %s\n", cv_log_level_name(level), cli_term(&safe, msg));
+    cv_buf_free(&safe);
 }
 
 void cli_log_to_stderr(bool verbose)
 {
     cv_log_set_sink(stderr_sink, NULL, verbose ? CV_LOG_DEBUG : CV_LOG_WARN);
+}
+
+const char *cli_term(struct cv_buf *scratch, const char *s)
+{
+    cv_buf_reset(scratch);
+    if (!s)
+        return "";
+    return cv_term_escape(scratch, s, strlen(s)) == CV_OK ? cv_buf_str(scratch)
+                                                          : "(name too long to show)";
 }

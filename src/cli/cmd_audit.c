@@ -53,25 +53,24 @@ static int audit_verify(const char *state, bool json)
     return CLI_EXIT_OK;
 }
 
-/* One CSV field: quoted when needed; a leading = + - @ is defused for spreadsheets. */
-static void csv_field(const char *s, bool last)
+/* One record as a CSV line (cv_csv_field defuses formulas for spreadsheets). */
+static void export_csv(const struct cv_audit_record *r)
 {
-    if (s) {
-        bool quote = strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0]) != NULL;
+    const char *fields[] = {r->time, r->event,   r->result, r->user,
+                            r->addr, r->patient, r->detail, r->hash};
+    struct cv_buf b = CV_BUF_INIT(1u << 16);
 
-        if (quote)
-            putchar('"');
-        if (s[0] && strchr("=+-@", s[0]))
-            putchar('\'');
-        for (const char *p = s; *p; p++) {
-            if (*p == '"')
-                putchar('"');
-            putchar(*p);
-        }
-        if (quote)
-            putchar('"');
+    cv_buf_printf(&b, "%llu", (unsigned long long)r->seq);
+    for (size_t i = 0; i < CV_ARRAY_LEN(fields); i++) {
+        cv_buf_putc(&b, ',');
+        cv_csv_field(&b, fields[i]);
     }
-    putchar(last ? '\n' : ',');
+    if (cv_buf_putc(&b, '\n') == CV_OK)
+        fwrite(b.data, 1, b.len, stdout);
+    else
+        fprintf(stderr, "chartvault audit: record %llu skipped: %s\n", (unsigned long long)r->seq,
+                cv_errmsg());
+    cv_buf_free(&b);
 }
 
 static void export_one(const struct cv_audit_record *r, bool csv, bool first)
@@ -80,15 +79,7 @@ static void export_one(const struct cv_audit_record *r, bool csv, bool first)
     struct cv_json j;
 
     if (csv) {
-        printf("%llu,", (unsigned long long)r->seq);
-        csv_field(r->time, false);
-        csv_field(r->event, false);
-        csv_field(r->result, false);
-        csv_field(r->user, false);
-        csv_field(r->addr, false);
-        csv_field(r->patient, false);
-        csv_field(r->detail, false);
-        csv_field(r->hash, true);
+        export_csv(r);
         return;
     }
     cv_json_init(&j, &b, false);
@@ -117,7 +108,8 @@ static int audit_export(const char *state, const char *since, bool csv)
     ssize_t n;
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/audit.log", state);
+    if (cv_path_join(path, sizeof(path), state, "audit.log"))
+        return cli_fail("audit", CV_ETOOBIG);
     f = fopen(path, "r");
     if (!f)
         return cli_fail("audit", cv_fail_errno(CV_EIO, "cannot open audit log '%s'", path));

@@ -26,9 +26,12 @@ static const char usage[] =
 
 static void on_problem(void *arg, const char *path, const char *reason)
 {
+    struct cv_buf safe = CV_BUF_INIT(16384);
     (void)arg;
+
     cli_progress_done();
-    fprintf(stderr, "chartvault backup: not backed up: '%s': %s\n", path, reason);
+    fprintf(stderr, "chartvault backup: not backed up: '%s': %s\n", cli_term(&safe, path), reason);
+    cv_buf_free(&safe);
 }
 
 static int print_json(const char *name, const struct cv_backup_stats *st)

@@ -21,6 +21,7 @@ struct diff_out {
     bool json;
     struct cv_buf buf;
     struct cv_json j;
+    struct cv_buf a, b; /* paths escaped for the terminal */
 };
 
 static enum cv_err print_change(void *arg, enum cv_change change, const char *path,
@@ -43,10 +44,12 @@ static enum cv_err print_change(void *arg, enum cv_change change, const char *pa
         cv_json_object_end(&o->j);
         return o->j.err;
     }
+    /* file names are outside data: their control characters are shown, never obeyed */
     if (new_path)
-        printf("%c %s%s -> %s%s\n", marks[change], path, slash, new_path, slash);
+        printf("%c %s%s -> %s%s\n", marks[change], cli_term(&o->a, path), slash,
+               cli_term(&o->b, new_path), slash);
     else
-        printf("%c %s%s\n", marks[change], path, slash);
+        printf("%c %s%s\n", marks[change], cli_term(&o->a, path), slash);
     return CV_OK;
 }
 
@@ -73,7 +76,8 @@ static int run(int argc, char **argv)
 {
     static const struct option opts[] = {VAULT_COMMON_OPTIONS};
     struct vault_args a = {0};
-    struct diff_out o = {false, CV_BUF_INIT(1u << 30), {0}};
+    struct diff_out o = {
+        false, CV_BUF_INIT(1u << 30), {0}, CV_BUF_INIT(1u << 16), CV_BUF_INIT(1u << 16)};
     struct cv_snapshot s1, s2;
     struct cv_diff_stats st;
     struct cv_repo *repo;
@@ -106,6 +110,8 @@ static int run(int argc, char **argv)
     cv_repo_close(repo);
     rc = err ? cli_fail("diff", err) : finish(&o, &st);
     cv_buf_free(&o.buf);
+    cv_buf_free(&o.a);
+    cv_buf_free(&o.b);
     return rc;
 }
 

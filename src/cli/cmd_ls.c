@@ -18,6 +18,7 @@ struct ls_out {
     struct cv_buf buf;
     struct cv_json j;
     uint64_t n;
+    struct cv_buf name, target; /* escaped for the terminal */
 };
 
 static enum cv_err flush_json(struct ls_out *o)
@@ -51,8 +52,9 @@ static enum cv_err print_node(void *arg, const struct cv_node *n)
         vault_format_time(n->mtime_sec, when, sizeof(when));
         printf("%04o %12llu %s ", n->mode, (unsigned long long)n->size, when);
     }
-    printf("%s%s%s%s\n", n->path, n->kind == CV_NODE_DIR ? "/" : "", n->target ? " -> " : "",
-           n->target ? n->target : "");
+    /* a file name is outside data: its control characters are shown, never obeyed */
+    printf("%s%s%s%s\n", cli_term(&o->name, n->path), n->kind == CV_NODE_DIR ? "/" : "",
+           n->target ? " -> " : "", n->target ? cli_term(&o->target, n->target) : "");
     return CV_OK;
 }
 
@@ -60,7 +62,8 @@ static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"long", no_argument, NULL, 'l'}, VAULT_COMMON_OPTIONS};
     struct vault_args a = {0};
-    struct ls_out o = {false, false, CV_BUF_INIT(2u << 20), {0}, 0};
+    struct ls_out o = {
+        false, false, CV_BUF_INIT(2u << 20), {0}, 0, CV_BUF_INIT(1u << 16), CV_BUF_INIT(1u << 16)};
     struct cv_snapshot snap;
     struct cv_repo *repo;
     const char *path;
@@ -98,6 +101,8 @@ static int run(int argc, char **argv)
     cv_snapshot_clear(&snap);
     cv_repo_close(repo);
     cv_buf_free(&o.buf);
+    cv_buf_free(&o.name);
+    cv_buf_free(&o.target);
     if (!err && fflush(stdout) != 0)
         err = cv_fail(CV_EIO, "cannot write output");
     return err ? cli_fail("ls", err) : CLI_EXIT_OK;

@@ -12,19 +12,26 @@ static const char usage[] =
     "\n"
     "Restore a snapshot into --target, which must be empty or new unless --force. Every file\n"
     "is checked against its ID before it is written. Files whose data is damaged are named on\n"
-    "stderr and skipped; everything else is restored, and the exit status is then 1.\n"
+    "stderr and skipped; so is anything a link or another file in the target stands in the\n"
+    "way of (nothing is ever written through a symbolic or hard link); everything else is\n"
+    "restored, and the exit status is then 1.\n"
     "\n"
     "  --patient ID      only this patient's folder (<id[0:3]>/<id[3:6]>/<id>, kept as such)\n"
     "  --include GLOB    only paths matching GLOB (fnmatch, '*' crosses '/'); a matching\n"
     "                    folder brings everything in it; repeatable\n"
-    "  --force           restore into a non-empty folder, replacing files\n"
-    "  --json            print {\"files\", \"dirs\", \"bytes\", \"failed\", \"seconds\"}\n";
+    "  --force           restore into a non-empty folder, replacing plain files (a file with\n"
+    "                    other hard links, a symbolic link or a link to a folder is refused)\n"
+    "  --json            print {\"files\", \"dirs\", \"bytes\", \"failed\", \"refused\",\n"
+    "                    \"seconds\"}\n";
 
 static void on_problem(void *arg, const char *path, const char *reason)
 {
+    struct cv_buf safe = CV_BUF_INIT(16384);
     (void)arg;
+
     cli_progress_done();
-    fprintf(stderr, "chartvault restore: not restored: '%s': %s\n", path, reason);
+    fprintf(stderr, "chartvault restore: not restored: '%s': %s\n", cli_term(&safe, path), reason);
+    cv_buf_free(&safe);
 }
 
 static int print_result(bool json, const struct cv_restore_stats *st)
@@ -36,8 +43,12 @@ static int print_result(bool json, const struct cv_restore_stats *st)
 
     if (!json) {
         cli_format_bytes(st->bytes, bytes, sizeof(bytes));
-        printf("restored %llu files in %llu folders, %s, in %.1f s\n",
-               (unsigned long long)st->files, (unsigned long long)st->dirs, bytes, st->seconds);
+        printf("restored %llu files in %llu folders, %s, in %.1f s", (unsigned long long)st->files,
+               (unsigned long long)st->dirs, bytes, st->seconds);
+        if (st->failed || st->refused)
+            printf(" (%llu damaged, %llu refused: named above)", (unsigned long long)st->failed,
+                   (unsigned long long)st->refused);
+        printf("\n");
         return CLI_EXIT_OK;
     }
     cv_json_init(&j, &out, false);
@@ -46,6 +57,7 @@ static int print_result(bool json, const struct cv_restore_stats *st)
     cv_json_kv_int(&j, "dirs", (long long)st->dirs);
     cv_json_kv_int(&j, "bytes", (long long)st->bytes);
     cv_json_kv_int(&j, "failed", (long long)st->failed);
+    cv_json_kv_int(&j, "refused", (long long)st->refused);
     cv_json_kv_double(&j, "seconds", st->seconds);
     cv_json_object_end(&j);
     rc = cli_print_json("restore", &j);
@@ -101,7 +113,7 @@ static int run(int argc, char **argv)
     cli_progress_done();
     cv_snapshot_clear(&snap);
     cv_repo_close(repo);
-    if (err && (err != CV_ECORRUPT || !st.failed))
+    if (err && !(err == CV_ECORRUPT && st.failed) && !(err == CV_EEXIST && st.refused))
         return cli_fail("restore", err);
     rc = print_result(a.json, &st);
     return err ? cli_fail("restore", err) : rc;

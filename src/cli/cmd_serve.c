@@ -29,7 +29,8 @@ static void usage(FILE *out)
             "usage: chartvault serve (--db FILE | --repo LOCATION [--snapshot ID|latest])\n"
             "                        --state DIR [--listen ADDR:PORT] [--packs DIR]\n"
             "                        [--tls-cert FILE --tls-key FILE] [--client-ca FILE]\n"
-            "                        [--stale-minutes N] [--threads N] [--password-file FILE]\n\n"
+            "                        [--stale-minutes N] [--threads N] [--password-file FILE]\n"
+            "                        [--request-timeout S] [--max-per-address N]\n\n"
             "Serve the reference index read-only over HTTPS to clinicians: patient search and\n"
             "summary, ward census and bed map, in Japanese (English on request).\n\n"
             "  --db FILE            the reference index (may be missing; replaced files are\n"
@@ -47,7 +48,11 @@ static void usage(FILE *out)
             "                       made in DIR/tls/ on first start)\n"
             "  --client-ca FILE     demand client certificates signed by this CA\n"
             "  --stale-minutes N    the data banner turns red past N minutes (default 30)\n"
-            "  --threads N          worker threads (default: one per core)\n");
+            "  --threads N          worker threads (default: one per core)\n"
+            "  --request-timeout S  the most one request may take, TLS handshake to answer,\n"
+            "                       however slowly its bytes come (default 30 s)\n"
+            "  --max-per-address N  connections one client address may hold (default 32; a\n"
+            "                       ward behind one NAT shares its address)\n");
 }
 
 static void warn_no_accounts(const char *state)
@@ -130,6 +135,8 @@ static int serve_run(int argc, char **argv)
         {"snapshot", required_argument, NULL, 'S'},
         {"password-file", required_argument, NULL, 'P'},
         {"packs", required_argument, NULL, 'p'},
+        {"request-timeout", required_argument, NULL, 'T'},
+        {"max-per-address", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -185,6 +192,16 @@ static int serve_run(int argc, char **argv)
             break;
         case 'p':
             cfg.packs_dir = optarg;
+            break;
+        case 'T':
+            if (cli_parse_long("--request-timeout", optarg, 2, 3600, &v))
+                return cli_usage_error("serve", "%s", cv_errmsg());
+            cfg.request_secs = (unsigned)v;
+            break;
+        case 'M':
+            if (cli_parse_long("--max-per-address", optarg, 1, 1024, &v))
+                return cli_usage_error("serve", "%s", cv_errmsg());
+            cfg.per_address = (unsigned)v;
             break;
         case 'h':
             usage(stdout);

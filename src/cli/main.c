@@ -70,7 +70,8 @@ int main(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("chartvault %s\n", CV_VERSION);
+        printf("chartvault %s%s\n", CV_VERSION,
+               cv_test_hooks() ? " (test build: honours CHARTVAULT_TEST_CLOCK_FILE)" : "");
         return CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "help") == 0 && argc >= 3) {

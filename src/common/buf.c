@@ -18,6 +18,7 @@ void cv_buf_init(struct cv_buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->err = CV_OK;
 }
 
 enum cv_err cv_buf_reserve(struct cv_buf *b, size_t extra)
@@ -25,8 +26,10 @@ enum cv_err cv_buf_reserve(struct cv_buf *b, size_t extra)
     size_t need, cap;
     char *p;
 
+    if (b->err)
+        return b->err;
     if (extra > b->max || b->len > b->max - extra)
-        return cv_fail(CV_ETOOBIG, "buffer would exceed its limit of %zu bytes", b->max);
+        return b->err = cv_fail(CV_ETOOBIG, "buffer would exceed its limit of %zu bytes", b->max);
     need = b->len + extra + 1; /* room for the terminating NUL */
     if (need <= b->cap)
         return CV_OK;
@@ -37,7 +40,7 @@ enum cv_err cv_buf_reserve(struct cv_buf *b, size_t extra)
         cap = b->max + 1;
     p = cv_realloc(b->data, cap);
     if (!p)
-        return cv_fail(CV_ENOMEM, "out of memory growing a buffer to %zu bytes", cap);
+        return b->err = cv_fail(CV_ENOMEM, "out of memory growing a buffer to %zu bytes", cap);
     b->data = p;
     b->cap = cap;
     return CV_OK;
@@ -76,7 +79,7 @@ enum cv_err cv_buf_vprintf(struct cv_buf *b, const char *fmt, va_list ap)
     n = vsnprintf(NULL, 0, fmt, copy);
     va_end(copy);
     if (n < 0)
-        return cv_fail(CV_EINVAL, "bad format string");
+        return b->err = b->err ? b->err : cv_fail(CV_EINVAL, "bad format string");
     err = cv_buf_reserve(b, (size_t)n);
     if (err)
         return err;
@@ -96,6 +99,17 @@ enum cv_err cv_buf_printf(struct cv_buf *b, const char *fmt, ...)
     return err;
 }
 
+enum cv_err cv_buf_error(const struct cv_buf *b)
+{
+    return b->err;
+}
+
+void cv_buf_set_error(struct cv_buf *b, enum cv_err err)
+{
+    if (!b->err)
+        b->err = err;
+}
+
 const char *cv_buf_str(const struct cv_buf *b)
 {
     return b->data ? b->data : "";
@@ -104,6 +118,7 @@ const char *cv_buf_str(const struct cv_buf *b)
 void cv_buf_reset(struct cv_buf *b)
 {
     b->len = 0;
+    b->err = CV_OK;
     if (b->data)
         b->data[0] = '\0';
 }
@@ -114,6 +129,7 @@ void cv_buf_free(struct cv_buf *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->err = CV_OK;
 }
 
 char *cv_buf_steal(struct cv_buf *b, size_t *len)
@@ -125,6 +141,7 @@ char *cv_buf_steal(struct cv_buf *b, size_t *len)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->err = CV_OK;
     return p;
 }
 
@@ -154,7 +171,8 @@ enum cv_err cv_buf_read_file(struct cv_buf *b, const char *path)
             char extra;
 
             if (read(fd, &extra, 1) > 0)
-                err = cv_fail(CV_ETOOBIG, "'%s' is over the limit of %zu bytes", path, b->max);
+                err = b->err =
+                    cv_fail(CV_ETOOBIG, "'%s' is over the limit of %zu bytes", path, b->max);
             break;
         }
         err = cv_buf_reserve(b, room < 65536 ? room : 65536);
@@ -164,7 +182,7 @@ enum cv_err cv_buf_read_file(struct cv_buf *b, const char *path)
         if (got < 0) {
             if (errno == EINTR)
                 continue;
-            err = cv_fail_errno(CV_EIO, "cannot read '%s'", path);
+            err = b->err = cv_fail_errno(CV_EIO, "cannot read '%s'", path);
             goto out_close;
         }
         if (got == 0)

@@ -41,13 +41,26 @@ const char *cv_strerror(enum cv_err err)
     return descriptions[err];
 }
 
+/* A message that did not fit ends in "..." (on a character boundary), never looks whole. */
+static void mark_cut(char *msg, size_t size)
+{
+    size_t end = size - 4;
+
+    while (end > 0 && ((unsigned char)msg[end] & 0xC0) == 0x80)
+        end--; /* do not split a UTF-8 character */
+    memcpy(msg + end, "...", 4);
+}
+
 enum cv_err cv_fail(enum cv_err err, const char *fmt, ...)
 {
     va_list ap;
+    int n;
 
     va_start(ap, fmt);
-    vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+    n = vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
     va_end(ap);
+    if (n >= 0 && (size_t)n >= sizeof(errmsg))
+        mark_cut(errmsg, sizeof(errmsg));
     return err;
 }
 
@@ -83,7 +96,9 @@ enum cv_err cv_fail_errno(enum cv_err err, const char *fmt, ...)
     n = vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
     va_end(ap);
     if (n >= 0 && (size_t)n < sizeof(errmsg))
-        snprintf(errmsg + n, sizeof(errmsg) - (size_t)n, ": %s", strerror(saved));
+        n += snprintf(errmsg + n, sizeof(errmsg) - (size_t)n, ": %s", strerror(saved));
+    if (n >= 0 && (size_t)n >= sizeof(errmsg))
+        mark_cut(errmsg, sizeof(errmsg));
     errno = saved;
     return errno_to_err(saved, err);
 }
@@ -95,10 +110,12 @@ enum cv_err cv_fail_prefix(enum cv_err err, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    if ((size_t)vsnprintf(prefix, sizeof(prefix), fmt, ap) >= sizeof(prefix))
+        mark_cut(prefix, sizeof(prefix));
     va_end(ap);
     memcpy(old, errmsg, sizeof(old));
-    snprintf(errmsg, sizeof(errmsg), "%s%s", prefix, old);
+    if ((size_t)snprintf(errmsg, sizeof(errmsg), "%s%s", prefix, old) >= sizeof(errmsg))
+        mark_cut(errmsg, sizeof(errmsg));
     return err;
 }
 

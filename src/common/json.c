@@ -92,35 +92,6 @@ void cv_json_array_end(struct cv_json *j)
     close_scope(j, ']');
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_valid_len(const unsigned char *p, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF)
-        len = 2, cp = p[0] & 0x1F;
-    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-        len = 3, cp = p[0] & 0x0F;
-    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-        len = 4, cp = p[0] & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 static void put_string(struct cv_json *j, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -128,7 +99,7 @@ static void put_string(struct cv_json *j, const char *s, size_t n)
 
     put(j, "\"", 1);
     while (i < n) {
-        size_t len = utf8_valid_len(p + i, n - i);
+        size_t len = cv_utf8_len(p + i, n - i);
         char esc[8];
 
         if (len == 1 && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {

@@ -192,7 +192,7 @@ static enum cv_err put_subject(struct cv_buf *b, const char *subject)
 static bool send_mail(struct cv_alerter *a, const char *subject, const char *body)
 {
     struct cv_buf msg = CV_BUF_INIT(16384);
-    char date[64], msgid[128];
+    char date[64], msgid[192];
     time_t now = cv_now();
     struct upload up;
     struct tm tm;
@@ -201,7 +201,9 @@ static bool send_mail(struct cv_alerter *a, const char *subject, const char *bod
 
     localtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-    snprintf(msgid, sizeof(msgid), "<%lld.%08x@%s>", (long long)now, randombytes_random(), a->host);
+    if ((size_t)snprintf(msgid, sizeof(msgid), "<%lld.%08x@%s>", (long long)now,
+                         randombytes_random(), a->host) >= sizeof(msgid))
+        return cv_fail(CV_ETOOBIG, "mail: the host name is too long for a Message-ID");
     if (cv_buf_printf(&msg, "Date: %s\r\nFrom: %s\r\nTo: %s\r\nMessage-ID: %s\r\n", date,
                       a->mail_from, a->to_header, msgid) ||
         put_subject(&msg, subject) ||

@@ -43,7 +43,6 @@
 #define MLLP_LOCK_WAIT_S    1   /* the MLLP thread waits this long for the index */
 #define MLLP_PENDING_MAX    100000
 #define MAX_FILE_BYTES      ((size_t)16 << 20)
-#define HIGH_ENTROPY_BITS   7.2
 #define MAX_RETRIES_PENDING 10000
 
 enum root_kind { ROOT_SOURCE, ROOT_MLLP, ROOT_COUNT };
@@ -147,23 +146,6 @@ static bool is_frozen(struct cv_indexer *ix)
     f = ix->stats.frozen;
     pthread_mutex_unlock(&ix->stats_lock);
     return f;
-}
-
-/* Shannon entropy of the bytes, in bits per byte. */
-static double entropy(const unsigned char *p, size_t n)
-{
-    size_t freq[256] = {0};
-    double h = 0;
-
-    for (size_t i = 0; i < n; i++)
-        freq[p[i]]++;
-    for (int i = 0; i < 256 && n; i++)
-        if (freq[i]) {
-            double q = (double)freq[i] / (double)n;
-
-            h -= q * log2(q);
-        }
-    return h;
 }
 
 /* ---- freezing -------------------------------------------------------------------------------- */
@@ -282,8 +264,7 @@ static int note_vanished(const struct cv_index_change *c, void *arg)
 
     if (c->kind != CV_CHANGE_VANISHED)
         return 0;
-    snprintf(abs, sizeof(abs), "%s/%s", v->other_root, c->path);
-    if (lstat(abs, &sb) == 0)
+    if (cv_path_join(abs, sizeof(abs), v->other_root, c->path) == CV_OK && lstat(abs, &sb) == 0)
         return 0; /* the other tree's file */
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 64;
@@ -459,7 +440,8 @@ static enum verdict look_at(struct cv_indexer *ix, const char *rel)
     struct stat sb;
     enum cv_err err;
 
-    snprintf(abs, sizeof(abs), "%s/%s", ix->roots[ROOT_SOURCE], rel);
+    if (cv_path_join(abs, sizeof(abs), ix->roots[ROOT_SOURCE], rel))
+        return V_BAD; /* a path too long to open is a problem to count, not a file gone */
     if (lstat(abs, &sb) != 0 || !S_ISREG(sb.st_mode))
         return V_GONE;
     cv_buf_reset(&ix->file);
@@ -469,8 +451,7 @@ static enum verdict look_at(struct cv_indexer *ix, const char *rel)
         return V_HL7;
     if (cv_now() - sb.st_mtime < (ix->cfg->settle_seconds > 3 ? ix->cfg->settle_seconds : 3))
         return V_YOUNG;
-    if (err == CV_OK && ix->file.len >= 64 &&
-        entropy((const unsigned char *)ix->file.data, ix->file.len) > HIGH_ENTROPY_BITS)
+    if (err == CV_OK && cv_looks_encrypted(ix->file.data, ix->file.len, NULL))
         return V_ENCRYPTED;
     return V_BAD;
 }
@@ -551,7 +532,10 @@ static void judge_entry(struct cv_indexer *ix, const struct cv_watch_entry *e, s
     struct stat sb;
     bool exists;
 
-    snprintf(abs, sizeof(abs), "%s/%s", ix->roots[ROOT_SOURCE], e->path);
+    if (cv_path_join(abs, sizeof(abs), ix->roots[ROOT_SOURCE], e->path)) {
+        log_warn("watch: a changed file was skipped: %s", cv_errmsg());
+        return;
+    }
     exists = lstat(abs, &sb) == 0 && S_ISREG(sb.st_mode);
     if (!exists) {
         if (e->flags & CV_WATCH_CREATED)
@@ -923,7 +907,8 @@ enum cv_err cv_indexer_copy_db(struct cv_indexer *ix, const char *dest)
     char tmp[4200];
     int rc;
 
-    snprintf(tmp, sizeof(tmp), "%s.tmp", dest);
+    if (cv_path_format(tmp, sizeof(tmp), "%s.tmp", dest))
+        return cv_fail_prefix(CV_ETOOBIG, "index copy: ");
     unlink(tmp);
     pthread_mutex_lock(&ix->idx_lock);
     rc = sqlite3_open_v2(ix->cfg->index_db, &src, SQLITE_OPEN_READONLY, NULL);

@@ -143,16 +143,19 @@ static void keep_aside(struct cv_mllp_store *st, const char *msg, size_t len, si
     }
     localtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-    snprintf(path, sizeof(path), "%s/%s-%06lu.hl7", st->rejected_dir, stamp, ++st->seq);
-    if (cv_file_write_atomic(path, msg, len, 0600) != CV_OK) {
+    if (cv_path_format(path, sizeof(path), "%s/%s-%06lu.hl7", st->rejected_dir, stamp, ++st->seq) ||
+        cv_file_write_atomic(path, msg, len, 0600) != CV_OK) {
         log_error("mllp: cannot keep a refused message aside: %s", cv_errmsg());
         return;
     }
     st->rejected_files++;
     n = snprintf(text, sizeof(text), "from %s\nbytes %zu%s\nreason %s\n", peer, full_len,
                  len < full_len ? " (only the head is kept)" : "", reason);
-    snprintf(reason_path, sizeof(reason_path), "%.*s.reason", (int)strlen(path) - 4, path);
-    cv_file_write_atomic(reason_path, text, (size_t)n, 0600);
+    if (n < 0 || (size_t)n >= sizeof(text) ||
+        cv_path_format(reason_path, sizeof(reason_path), "%.*s.reason", (int)strlen(path) - 4,
+                       path) ||
+        cv_file_write_atomic(reason_path, text, (size_t)n, 0600) != CV_OK)
+        log_error("mllp: cannot write why a refused message was kept aside: %s", cv_errmsg());
     log_warn("mllp: refused a message from %s: %s (kept as %s)", peer, reason, path);
 }
 
@@ -248,8 +251,9 @@ static void receipt_time(char *buf, size_t n, long extra_ms)
     ms = tv.tv_usec / 1000 + extra_ms;
     secs = tv.tv_sec + cv_now() - time(NULL) + ms / 1000;
     localtime_r(&secs, &tm);
-    snprintf(buf, n, "%04d%02d%02d%02d%02d%02d%03ld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+    if ((size_t)snprintf(buf, n, "%04d%02d%02d%02d%02d%02d%03ld", tm.tm_year + 1900, tm.tm_mon + 1,
+                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000) >= n)
+        buf[0] = '\0'; /* cannot happen for a year of four digits; an empty time is refused */
 }
 
 struct plan {
@@ -317,7 +321,9 @@ static enum cv_err make_plan(struct cv_mllp_store *st, const struct cv_ssmix2_ms
     err = cv_ssmix2_dir_format(n, p->dir, sizeof(p->dir));
     if (err)
         return err;
-    snprintf(p->absdir, sizeof(p->absdir), "%s/%s", st->root, p->dir);
+    err = cv_path_join(p->absdir, sizeof(p->absdir), st->root, p->dir);
+    if (err)
+        return err;
     /* a unique name: two messages in one millisecond must not overwrite each other */
     for (long extra = 0; extra < 1000; extra++) {
         char abs[4400];
@@ -326,7 +332,9 @@ static enum cv_err make_plan(struct cv_mllp_store *st, const struct cv_ssmix2_ms
         err = cv_ssmix2_name_format(n, p->file, sizeof(p->file));
         if (err)
             return err;
-        snprintf(abs, sizeof(abs), "%s/%s", p->absdir, p->file);
+        err = cv_path_join(abs, sizeof(abs), p->absdir, p->file);
+        if (err)
+            return err;
         if (lstat(abs, &sb) != 0)
             return find_matches(p);
     }
@@ -388,24 +396,33 @@ static enum cv_err store(struct cv_mllp_store *st, struct plan *p, const void *d
 
     if (err)
         return err;
-    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", p->absdir, p->file);
-    snprintf(final, sizeof(final), "%s/%s", p->absdir, p->file);
-    err = write_temp(tmp, data, len);
+    err = cv_path_format(tmp, sizeof(tmp), "%s/.%s.tmp", p->absdir, p->file);
+    if (!err)
+        err = cv_path_join(final, sizeof(final), p->absdir, p->file);
+    if (!err)
+        err = cv_path_join(newrel, sizeof(newrel), p->dir, p->file);
+    if (!err)
+        err = write_temp(tmp, data, len);
     if (err)
         return err;
     for (size_t i = 0; i < p->nold && !err; i++) {
         struct cv_ssmix2_name n;
         char newname[128];
 
-        cv_ssmix2_name_parse(p->old[i], &n);
+        err = cv_ssmix2_name_parse(p->old[i], &n);
         n.flag = p->new_flag;
-        cv_ssmix2_name_format(&n, newname, sizeof(newname));
-        snprintf(from, sizeof(from), "%s/%s", p->absdir, p->old[i]);
-        snprintf(to, sizeof(to), "%s/%s", p->absdir, newname);
-        if (rename(from, to) != 0)
+        if (!err)
+            err = cv_ssmix2_name_format(&n, newname, sizeof(newname));
+        if (!err)
+            err = cv_path_join(from, sizeof(from), p->absdir, p->old[i]);
+        if (!err)
+            err = cv_path_join(to, sizeof(to), p->absdir, newname);
+        if (!err)
+            err = cv_path_join(olds[i], sizeof(olds[i]), p->dir, p->old[i]);
+        if (!err)
+            err = cv_path_join(renamed[i], sizeof(renamed[i]), p->dir, newname);
+        if (!err && rename(from, to) != 0)
             err = cv_fail_errno(CV_EIO, "cannot rename an earlier file in '%s'", p->dir);
-        snprintf(olds[i], sizeof(olds[i]), "%s/%s", p->dir, p->old[i]);
-        snprintf(renamed[i], sizeof(renamed[i]), "%s/%s", p->dir, newname);
         relpaths[nrel++] = olds[i];
         relpaths[nrel++] = renamed[i];
     }
@@ -417,7 +434,6 @@ static enum cv_err store(struct cv_mllp_store *st, struct plan *p, const void *d
         unlink(tmp);
         return err;
     }
-    snprintf(newrel, sizeof(newrel), "%s/%s", p->dir, p->file);
     relpaths[nrel++] = newrel;
     /* Durable now: a failure to index only delays searchability (the next scan catches it). */
     if (st->indexer && cv_indexer_add_mllp_files(st->indexer, relpaths, nrel) != CV_OK)

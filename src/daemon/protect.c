@@ -398,8 +398,11 @@ static void verify_file(struct drill_ctx *d, const char *live_root, const char *
     struct stat sb;
     bool live_same;
 
-    snprintf(copy, sizeof(copy), "%s/%s", restored_root, f->path);
-    snprintf(live, sizeof(live), "%s/%s", live_root, f->path);
+    if (cv_path_join(copy, sizeof(copy), restored_root, f->path) ||
+        cv_path_join(live, sizeof(live), live_root, f->path)) {
+        drill_problem(d, "'%s': %s", f->path, cv_errmsg());
+        return;
+    }
     cv_buf_reset(&d->a);
     if (cv_buf_read_file(&d->a, copy) != CV_OK) {
         drill_problem(d, "'%s' missing after restore", f->path);
@@ -436,8 +439,8 @@ static void verify_index(struct drill_ctx *d, struct cv_repo *repo, const struct
         drill_problem(d, "snapshot %.8s carries no index", s->name);
         return;
     }
-    snprintf(path, sizeof(path), "%s/index-%.8s.sqlite", scratch, s->name);
-    if (cv_dump_index(repo, s, path, true, &size) != CV_OK) {
+    if (cv_path_format(path, sizeof(path), "%s/index-%.8s.sqlite", scratch, s->name) ||
+        cv_dump_index(repo, s, path, true, &size) != CV_OK) {
         drill_problem(d, "the index of snapshot %.8s could not be restored: %s", s->name,
                       cv_errmsg());
         return;
@@ -519,7 +522,9 @@ static enum cv_err drill_root(struct cv_protector *p, struct drill_ctx *d, int r
     err = cv_snapshot_walk(p->repo, s, NULL, sample_node, &sm);
     if (err)
         goto out_free;
-    snprintf(target, sizeof(target), "%s/%s", scratch, root_tags[root]);
+    err = cv_path_join(target, sizeof(target), scratch, root_tags[root]);
+    if (err)
+        goto out_free;
     remove_tree(target);
     err = restore_sample(p, d, s, &sm, target, include);
     for (size_t i = 0; !err && i < sm.have; i++)

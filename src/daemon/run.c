@@ -80,7 +80,8 @@ static enum cv_err lock_state_dir(struct daemon *d)
     char path[4096], pid[32];
     int n;
 
-    snprintf(path, sizeof(path), "%s/daemon.lock", d->cfg->state_dir);
+    if (cv_path_join(path, sizeof(path), d->cfg->state_dir, "daemon.lock"))
+        return cv_fail_prefix(CV_ETOOBIG, "state folder: ");
     d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (d->lockfd < 0)
         return cv_fail_errno(CV_EIO, "cannot open '%s'", path);
@@ -459,8 +460,12 @@ static enum cv_err daemon_start(struct daemon *d)
         err = cv_mllp_store_open(&d->store, d->cfg, d->indexer);
     if (err)
         return err;
-    snprintf(d->scratch, sizeof(d->scratch), "%s/drill", d->cfg->state_dir);
-    snprintf(d->index_copy, sizeof(d->index_copy), "%s/index-snapshot.sqlite", d->cfg->state_dir);
+    err = cv_path_join(d->scratch, sizeof(d->scratch), d->cfg->state_dir, "drill");
+    if (!err)
+        err = cv_path_join(d->index_copy, sizeof(d->index_copy), d->cfg->state_dir,
+                           "index-snapshot.sqlite");
+    if (err)
+        return err;
     d->started = cv_now();
     cv_state_set_int(d->state, "started", d->started);
     cv_state_set_int(d->state, "pid", getpid());

@@ -58,7 +58,8 @@ static bool daemon_running(const char *state_dir)
     bool running = false;
     int fd;
 
-    snprintf(path, sizeof(path), "%s/daemon.lock", state_dir);
+    if (cv_path_join(path, sizeof(path), state_dir, "daemon.lock"))
+        return false;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
@@ -221,8 +222,8 @@ enum cv_err cv_daemon_status(const struct cv_config *cfg, struct cv_status *st)
 
     memset(st, 0, sizeof(*st));
     st->daemon_running = daemon_running(cfg->state_dir);
-    snprintf(path, sizeof(path), "%s/state.sqlite", cfg->state_dir);
-    if (access(path, F_OK) != 0) {
+    if (cv_path_join(path, sizeof(path), cfg->state_dir, "state.sqlite") ||
+        access(path, F_OK) != 0) {
         problem(st, CV_VERDICT_CRIT, "the daemon has never run here (no state in '%s')",
                 cfg->state_dir);
     } else if (cv_state_open(&s, cfg->state_dir, true) != CV_OK) {

@@ -47,15 +47,6 @@ void cv_watch_counts(const struct cv_watch *w, size_t *watched, size_t *left_out
 
 /* ---- the batch: entries merged by path ----------------------------------------------------- */
 
-static size_t hash_path(const char *s)
-{
-    size_t h = 1469598103934665603ULL;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
 static enum cv_err batch_grow_slots(struct cv_watch_batch *b)
 {
     size_t n = b->nslots ? b->nslots * 2 : 1024;
@@ -64,7 +55,7 @@ static enum cv_err batch_grow_slots(struct cv_watch_batch *b)
     if (!slots)
         return cv_fail(CV_ENOMEM, "out of memory");
     for (size_t i = 0; i < b->n; i++) {
-        size_t h = hash_path(b->entries[i].path) & (n - 1);
+        size_t h = (size_t)cv_fnv1a_str(b->entries[i].path) & (n - 1);
 
         while (slots[h])
             h = (h + 1) & (n - 1);
@@ -82,7 +73,7 @@ static struct cv_watch_entry *batch_entry(struct cv_watch_batch *b, const char *
 
     if (b->n * 2 >= b->nslots && batch_grow_slots(b) != CV_OK)
         return NULL;
-    h = hash_path(path) & (b->nslots - 1);
+    h = (size_t)cv_fnv1a_str(path) & (b->nslots - 1);
     while (b->slots[h]) {
         struct cv_watch_entry *e = &b->entries[b->slots[h] - 1];
 
@@ -164,9 +155,10 @@ static enum cv_err remember_dir(struct cv_watch *w, int wd, const char *rel)
     return CV_OK;
 }
 
-static void join(char *out, size_t n, const char *dir, const char *name)
+/* `dir`/`name`, or `name` at the top; false when it does not fit (never a cut path). */
+static bool join(char *out, size_t n, const char *dir, const char *name)
 {
-    snprintf(out, n, "%s%s%s", dir, *dir ? "/" : "", name);
+    return cv_path_format(out, n, "%s%s%s", dir, *dir ? "/" : "", name) == CV_OK;
 }
 
 /* In the first pass over a large tree, which care-date folders (depth 4 of
@@ -197,7 +189,10 @@ static enum cv_err add_tree(struct cv_watch *w, const char *rel, int depth,
         w->left_out++;
         return CV_OK;
     }
-    join(abs, sizeof(abs), w->root, rel);
+    if (!join(abs, sizeof(abs), w->root, rel)) { /* too long to watch: counted, as for limits */
+        w->left_out++;
+        return CV_OK;
+    }
     wd = inotify_add_watch(w->fd, abs, WATCH_MASK | IN_ONLYDIR);
     if (wd < 0) {
         if (errno == ENOSPC) { /* the kernel's per-user limit */
@@ -219,13 +214,16 @@ static enum cv_err add_tree(struct cv_watch *w, const char *rel, int depth,
 
         if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
             continue;
-        join(child, sizeof(child), rel, e->d_name);
+        if (!join(child, sizeof(child), rel, e->d_name)) {
+            w->left_out++;
+            continue;
+        }
         if (e->d_type == DT_UNKNOWN) {
             struct stat sb;
             char full[4096];
 
-            join(full, sizeof(full), w->root, child);
-            is_dir = lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode);
+            is_dir = join(full, sizeof(full), w->root, child) && lstat(full, &sb) == 0 &&
+                     S_ISDIR(sb.st_mode);
         }
         if (is_dir && (!first_pass || first_pass_wants(w, e->d_name, depth + 1)))
             err = add_tree(w, child, depth + 1, b, first_pass);
@@ -408,7 +406,10 @@ enum cv_err cv_watch_read(struct cv_watch *w, struct cv_watch_batch *b)
             }
             if (!dir || ev->len == 0)
                 continue; /* IN_DELETE_SELF / IN_MOVE_SELF: handled from the parent */
-            join(path, sizeof(path), dir, ev->name);
+            if (!join(path, sizeof(path), dir, ev->name)) {
+                b->overflow = true; /* not followed: the full scan that follows finds it */
+                continue;
+            }
             if (ev->mask & IN_ISDIR)
                 on_dir_event(w, ev, path, b);
             else

@@ -22,18 +22,6 @@ static const struct {
     {0xFFE2, 0x00AC}, /* ￢ -> ¬ */
 };
 
-static uint32_t decode_cp(const unsigned char *p, size_t len)
-{
-    if (len == 1)
-        return p[0];
-    if (len == 2)
-        return (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
-    if (len == 3)
-        return (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-    return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
-           (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-}
-
 static void encode_cp(uint32_t cp, struct cv_buf *out)
 {
     char u[3];
@@ -57,7 +45,7 @@ static enum cv_err normalise(const char *in, size_t n, struct cv_buf *out)
     size_t i = 0;
 
     while (i < n) {
-        size_t len = hl7_utf8_len(p + i, n - i);
+        size_t len = cv_utf8_len(p + i, n - i);
         uint32_t cp;
         bool mapped = false;
 
@@ -65,7 +53,7 @@ static enum cv_err normalise(const char *in, size_t n, struct cv_buf *out)
             return cv_fail(CV_ECHARSET, "not UTF-8: byte 0x%02X at offset %zu", p[i], i);
         if (p[i] == HL7_ESC)
             return cv_fail(CV_ECHARSET, "escape byte in UTF-8 text at offset %zu", i);
-        cp = decode_cp(p + i, len);
+        cp = cv_utf8_decode(p + i, len, &len);
         for (size_t k = 0; k < CV_ARRAY_LEN(variants) && len > 1; k++) {
             if (variants[k].from == cp) {
                 encode_cp(variants[k].to, out);
@@ -73,11 +61,11 @@ static enum cv_err normalise(const char *in, size_t n, struct cv_buf *out)
                 break;
             }
         }
-        if (!mapped && cv_buf_append(out, p + i, len))
-            return CV_ENOMEM;
+        if (!mapped)
+            cv_buf_append(out, p + i, len);
         i += len;
     }
-    return CV_OK;
+    return cv_buf_error(out); /* the first append that failed, if any */
 }
 
 /* Replace MSH-18 and MSH-20 in the first segment. */
@@ -138,7 +126,7 @@ static enum cv_err encode(iconv_t cd, const char *in, size_t n, struct cv_buf *o
         if (rc != (size_t)-1 || errno == E2BIG)
             continue;
         {
-            size_t len = hl7_utf8_len((const unsigned char *)ip, inleft);
+            size_t len = cv_utf8_len((const unsigned char *)ip, inleft);
             char *sq = (char *)square;
             size_t sqleft = 3;
 

@@ -65,7 +65,5 @@ size_t hl7_find_delim(const struct cv_hl7_msg *m, const char *p, size_t n, char 
 char *hl7_arena_dup(struct cv_hl7_msg *m, const char *p, size_t n);
 void hl7_arena_reset(struct cv_hl7_msg *m);
 void hl7_arena_free(struct cv_hl7_msg *m);
-/* Length of the valid UTF-8 sequence at p, or 0. */
-size_t hl7_utf8_len(const unsigned char *p, size_t n);
 
 #endif

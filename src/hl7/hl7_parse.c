@@ -263,7 +263,7 @@ static enum cv_err step_byte(struct tok *t, unsigned char c)
 
         if (m->charset != CV_HL7_CHARSET_UTF8)
             return bad_byte(t, c);
-        n = hl7_utf8_len((const unsigned char *)m->data + t->i, t->end - t->i);
+        n = cv_utf8_len((const unsigned char *)m->data + t->i, t->end - t->i);
         if (n == 0)
             return bad_byte(t, c);
         t->i += n;

@@ -73,34 +73,6 @@ bool cv_hl7_oom(const struct cv_hl7_msg *m)
 
 /* ---- UTF-8 -------------------------------------------------------------------------------- */
 
-size_t hl7_utf8_len(const unsigned char *p, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF)
-        len = 2, cp = p[0] & 0x1F;
-    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-        len = 3, cp = p[0] & 0x0F;
-    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-        len = 4, cp = p[0] & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 static void put_cp(struct cv_buf *out, uint32_t cp)
 {
     char u[3] = {(char)(0xE0 | cp >> 12), (char)(0x80 | ((cp >> 6) & 0x3F)),
@@ -330,6 +302,10 @@ const char *cv_hl7_span_text(struct cv_hl7_msg *m, struct cv_hl7_span span)
     }
     if (memchr(p, m->delims[D_ESCAPE], n)) {
         unescape(m, p, n, b);
+        if (cv_buf_error(b)) { /* a piece missing: no text at all, and say why */
+            m->oom = true;
+            return NULL;
+        }
         p = cv_buf_str(b);
         n = b->len;
     }
@@ -337,7 +313,10 @@ const char *cv_hl7_span_text(struct cv_hl7_msg *m, struct cv_hl7_span span)
         struct cv_buf *dst = p == b->data ? a : b;
 
         cv_buf_reset(dst);
-        cv_hl7_widen_kana(p, n, dst);
+        if (cv_hl7_widen_kana(p, n, dst)) {
+            m->oom = true;
+            return NULL;
+        }
         p = cv_buf_str(dst);
         n = dst->len;
     }

@@ -6,9 +6,11 @@
  */
 #include "index_internal.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char schema_tables[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
@@ -194,6 +196,23 @@ enum cv_err index_stale_error(const char *path, int version)
                    path, version, INDEX_SCHEMA_VERSION, path);
 }
 
+enum cv_err index_file_mode(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+    struct stat st;
+    enum cv_err err = CV_OK;
+
+    if (fd < 0)
+        return cv_fail_errno(CV_EIO, "cannot open index '%s'", path);
+    if (fstat(fd, &st) != 0)
+        err = cv_fail_errno(CV_EIO, "cannot stat index '%s'", path);
+    else if ((st.st_mode & 0137) && fchmod(fd, st.st_mode & 07640) != 0)
+        err = cv_fail_errno(CV_EPERM, "cannot make index '%s' private (mode %03o)", path,
+                            (unsigned)(st.st_mode & 0777));
+    close(fd);
+    return err;
+}
+
 static enum cv_err open_db(struct cv_index *idx)
 {
     bool ro = idx->flags & CV_INDEX_READONLY;
@@ -204,6 +223,8 @@ static enum cv_err open_db(struct cv_index *idx)
 
     if (ro && stat(idx->path, &st) != 0)
         return cv_fail_errno(CV_ENOENT, "cannot open index '%s'", idx->path);
+    if (!ro && (err = index_file_mode(idx->path)) != CV_OK)
+        return err;
     if (sqlite3_open_v2(idx->path, &idx->db, oflags, NULL) != SQLITE_OK) {
         err = cv_fail(CV_EDB, "cannot open index '%s': %s", idx->path,
                       idx->db ? sqlite3_errmsg(idx->db) : "out of memory");

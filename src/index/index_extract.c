@@ -31,6 +31,16 @@ static const char *keep(struct ex *e, const char *s)
     return d;
 }
 
+/* The joined text of `b`, or NULL (and a failed extract) when a piece could not be added. */
+static const char *keep_buf(struct ex *e, const struct cv_buf *b)
+{
+    if (cv_buf_error(b)) {
+        e->oom = true;
+        return NULL;
+    }
+    return b->len ? keep(e, cv_buf_str(b)) : NULL;
+}
+
 static const char *text(struct ex *e, long seg, int f, int r, int c, int s)
 {
     return keep(e, cv_hl7_text(e->m, seg, f, r, c, s));
@@ -115,12 +125,15 @@ static void person_name(struct ex *e, long seg, int f, char want, const char **f
 /* "family given" (one space), either alone when the other is empty. */
 static const char *join_name(struct ex *e, const char *family, const char *given)
 {
-    char buf[512];
+    struct cv_buf b = CV_BUF_INIT(1 << 16);
+    const char *res;
 
     if (!family || !given)
         return keep(e, family ? family : given);
-    snprintf(buf, sizeof(buf), "%s %s", family, given);
-    return keep(e, buf);
+    cv_buf_printf(&b, "%s %s", family, given);
+    res = keep_buf(e, &b);
+    cv_buf_free(&b);
+    return res;
 }
 
 /* XCN doctor: "family given". */
@@ -591,7 +604,7 @@ static const char *component_names(struct ex *e, const struct x_med *x)
             cv_buf_puts(&b, " + ");
         cv_buf_puts(&b, c->name ? c->name : c->code ? c->code : "?");
     }
-    res = b.len ? keep(e, cv_buf_str(&b)) : NULL;
+    res = keep_buf(e, &b);
     cv_buf_free(&b);
     return res;
 }
@@ -702,13 +715,14 @@ static const char *obx_value(struct ex *e, long s, const char *vtype)
         return keep(e, t ? t : cv_hl7_text(e->m, s, 5, 1, 1, 0));
     }
     if (vtype && is(vtype, "SN")) {
-        char buf[256];
+        struct cv_buf b = CV_BUF_INIT(1 << 16);
+        const char *res;
 
-        snprintf(buf, sizeof(buf), "%s%s%s%s", or_empty(cv_hl7_text(e->m, s, 5, 1, 1, 0)),
-                 or_empty(cv_hl7_text(e->m, s, 5, 1, 2, 0)),
-                 or_empty(cv_hl7_text(e->m, s, 5, 1, 3, 0)),
-                 or_empty(cv_hl7_text(e->m, s, 5, 1, 4, 0)));
-        return buf[0] ? keep(e, buf) : NULL;
+        for (int c = 1; c <= 4; c++)
+            cv_buf_puts(&b, or_empty(cv_hl7_text(e->m, s, 5, 1, c, 0)));
+        res = keep_buf(e, &b);
+        cv_buf_free(&b);
+        return res;
     }
     return text(e, s, 5, 1, 0, 0);
 }
@@ -854,7 +868,7 @@ static const char *lines(struct ex *e, long s, int f)
         if (t)
             cv_buf_puts(&b, t);
     }
-    res = b.len ? keep(e, cv_buf_str(&b)) : NULL;
+    res = keep_buf(e, &b);
     cv_buf_free(&b);
     return res;
 }

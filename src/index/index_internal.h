@@ -18,7 +18,6 @@
 #define INDEX_HASH_LEN       16
 #define INDEX_BATCH_FILES    512
 #define INDEX_MAX_DEPTH      16
-#define INDEX_HIGH_ENTROPY   7.2
 
 struct cv_index {
     sqlite3 *db;
@@ -178,7 +177,8 @@ enum cv_err reader_process(struct reader *r, const char *root, struct item *it, 
 bool reader_hash(struct reader *r, const char *root, const char *dir, const char *name,
                  uint8_t hash[INDEX_HASH_LEN]);
 /* "dir/name" into buf. */
-void index_join(char *buf, size_t n, const char *dir, const char *name);
+/* `dir`/`name` (just `name` when dir is empty); CV_ETOOBIG rather than a cut path. */
+CV_NODISCARD enum cv_err index_join(char *buf, size_t n, const char *dir, const char *name);
 
 /* ---- writing ------------------------------------------------------------------------------ */
 struct writer; /* prepared statements for one write connection */
@@ -196,6 +196,11 @@ enum cv_err index_derive_all(sqlite3 *db);
 
 /* ---- database ----------------------------------------------------------------------------- */
 enum cv_err index_exec(sqlite3 *db, const char *sql);
+/* The index holds patient data: its file is its owner's to write and its group's (the
+ * viewer's) to read, never anyone else's, whatever the umask. Creates `path` 0640 when it
+ * is missing and takes group-write and every bit for others off an existing one. SQLite gives
+ * the -wal and -shm files the database file's mode. */
+enum cv_err index_file_mode(const char *path);
 enum cv_err index_db_error(sqlite3 *db, const char *what);
 /* "'PATH' was made by an older chartvault ... rebuild it with ..." */
 enum cv_err index_stale_error(const char *path, int version);

@@ -53,7 +53,8 @@ char *index_name_key(const char *family, const char *given, bool kana)
         return NULL;
     cv_buf_puts(&joined, family ? family : "");
     cv_buf_puts(&joined, given ? given : "");
-    if (cv_index_search_key(cv_buf_str(&joined), &key) == CV_OK && key.len)
+    if (!cv_buf_error(&joined) && cv_index_search_key(cv_buf_str(&joined), &key) == CV_OK &&
+        key.len)
         res = cv_buf_steal(&key, NULL);
     cv_buf_free(&joined);
     cv_buf_free(&key);

@@ -138,6 +138,7 @@ static void phones_from_json(struct patient_box *b, const char *json, char ***ou
                 cv_buf_putc(&s, *p);
             }
         }
+        b->oom |= cv_buf_error(&s) != CV_OK; /* a phone cut short is no phone */
         slot = push(b, (void **)out, n, &cap, sizeof(char *));
         if (slot)
             *slot = xa_dup(&b->a, cv_buf_str(&s));
@@ -434,7 +435,7 @@ static enum cv_err load_components(struct cv_index *idx, struct patient_box *b,
  * MAX_HISTORY). */
 static enum cv_err load_medications(struct cv_index *idx, struct patient_box *b)
 {
-    sqlite3_stmt *st = pstmt(idx, P_MEDS, b->p.id, 0);
+    sqlite3_stmt *st;
     size_t cap = 0, rcap = 0, ucap = 0, hcap = 0;
     const char *as_of = b->p.as_of;
     char since[11], until[11];
@@ -442,9 +443,11 @@ static enum cv_err load_medications(struct cv_index *idx, struct patient_box *b)
     int y, mo, d;
     enum cv_err err = CV_OK;
 
+    if (cv_parse_date(as_of, &days) != CV_OK)
+        return cv_fail(CV_EINVAL, "'%s' is not a date (YYYY-MM-DD)", as_of);
+    st = pstmt(idx, P_MEDS, b->p.id, 0);
     if (!st)
         return CV_EDB;
-    cv_parse_date(as_of, &days);
     cv_days_to_ymd(days - b->p.recent_days, &y, &mo, &d);
     snprintf(since, sizeof(since), "%04d-%02d-%02d", y, mo, d);
     cv_days_to_ymd(days + b->p.recent_days, &y, &mo, &d);

@@ -115,6 +115,9 @@ enum cv_err cv_index_search(struct cv_index *idx, const char *text, size_t limit
     if (!err && is_id_query(text)) {
         cv_buf_puts(&idhi, text);
         cv_buf_puts(&idhi, top);
+        err = cv_buf_error(&idhi); /* a cut bound would match the wrong patients */
+    }
+    if (!err && is_id_query(text)) {
         sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, cv_buf_str(&idhi), -1, SQLITE_STATIC);
     }
@@ -123,6 +126,9 @@ enum cv_err cv_index_search(struct cv_index *idx, const char *text, size_t limit
     if (!err) {
         cv_buf_puts(&keyhi, cv_buf_str(&key));
         cv_buf_puts(&keyhi, top);
+        err = cv_buf_error(&keyhi);
+    }
+    if (!err) {
         sqlite3_bind_text(st, 4, cv_buf_str(&key), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, cv_buf_str(&keyhi), -1, SQLITE_STATIC);
     }

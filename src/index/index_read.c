@@ -9,19 +9,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-void index_join(char *buf, size_t n, const char *dir, const char *name)
+enum cv_err index_join(char *buf, size_t n, const char *dir, const char *name)
 {
     if (dir && *dir)
-        snprintf(buf, n, "%s/%s", dir, name);
-    else
-        snprintf(buf, n, "%s", name);
+        return cv_path_join(buf, n, dir, name);
+    return cv_path_format(buf, n, "%s", name);
 }
 
 enum cv_err reader_init(struct reader *r, const struct cv_index_options *opt)
@@ -59,7 +57,10 @@ static int open_file(struct reader *r, const char *root, const char *rel, const 
 
     if (r->dirfd >= 0) /* inside the walk: no path lookup from the root for every file */
         return openat(r->dirfd, name, flags);
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    if (cv_path_join(path, sizeof(path), root, rel)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     return open(path, flags);
 }
 
@@ -132,56 +133,41 @@ static void hash_bytes(const void *p, size_t n, uint8_t out[INDEX_HASH_LEN])
     crypto_generichash(out, INDEX_HASH_LEN, p, n, NULL, 0);
 }
 
-static double entropy(const unsigned char *p, size_t n)
-{
-    size_t counts[256] = {0};
-    double h = 0;
-
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        counts[p[i]]++;
-    for (int c = 0; c < 256; c++) {
-        if (counts[c]) {
-            double q = (double)counts[c] / (double)n;
-
-            h -= q * log2(q);
-        }
-    }
-    return h;
-}
-
 bool reader_hash(struct reader *r, const char *root, const char *dir, const char *name,
                  uint8_t hash[INDEX_HASH_LEN])
 {
     char rel[4096];
     struct stat st;
 
-    index_join(rel, sizeof(rel), dir, name);
-    if (read_file(r, root, rel, name, &st))
+    if (index_join(rel, sizeof(rel), dir, name) || read_file(r, root, rel, name, &st))
         return false;
     hash_bytes(r->buf.data ? r->buf.data : "", r->buf.len, hash);
     return true;
 }
 
-/* "first; second" into the arena. */
+/* "first; second" into the arena; NULL when out of memory. */
 static const char *join_reasons(struct xarena *a, const char *first, const char *second)
 {
-    char buf[1024];
+    struct cv_buf b = CV_BUF_INIT(8192);
+    const char *res;
 
     if (!first || !*first)
         return xa_dup(a, second);
     if (!second || !*second)
         return xa_dup(a, first);
-    snprintf(buf, sizeof(buf), "%s; %s", first, second);
-    return xa_dup(a, buf);
+    cv_buf_printf(&b, "%s; %s", first, second);
+    res = cv_buf_error(&b) ? NULL : xa_dup(a, cv_buf_str(&b));
+    cv_buf_free(&b);
+    return res;
 }
+
+#define WARNINGS_MAX 4096
 
 /* Parse, check consistency, extract. Sets it->state, reason, warnings. */
 static enum cv_err judge_content(struct reader *r, struct item *it, struct xarena *a, bool extract,
                                  const char *path_reason)
 {
-    struct cv_buf warn = CV_BUF_INIT(4096);
+    struct cv_buf warn = CV_BUF_INIT(WARNINGS_MAX);
     struct cv_ssmix2_msginfo info;
     enum cv_err err = CV_OK;
 
@@ -209,8 +195,16 @@ static enum cv_err judge_content(struct reader *r, struct item *it, struct xaren
         if (extract)
             err = index_extract(r->msg, it->path.type, it->path.name.event_time, a, &it->rows);
     }
-    if (cv_hl7_warning_count(r->msg) || warn.len)
+    if (cv_buf_error(&warn)) { /* what fitted, and that more was cut: never a silent gap */
+        struct cv_buf all = CV_BUF_INIT(WARNINGS_MAX + 64);
+
+        cv_buf_append(&all, warn.data, warn.len);
+        cv_buf_puts(&all, "; (more warnings, cut at 4 KiB)");
+        it->warnings = xa_dup(a, cv_buf_str(&all));
+        cv_buf_free(&all);
+    } else if (cv_hl7_warning_count(r->msg) || warn.len) {
         it->warnings = xa_dup(a, cv_buf_str(&warn));
+    }
 out:
     cv_buf_free(&warn);
     return err;
@@ -223,7 +217,9 @@ enum cv_err reader_process(struct reader *r, const char *root, struct item *it, 
     struct stat st;
     enum cv_err err;
 
-    index_join(rel, sizeof(rel), it->dir, it->name);
+    err = index_join(rel, sizeof(rel), it->dir, it->name);
+    if (err)
+        return err;
     it->read_done = true;
     it->state = FS_REJECTED;
     it->path_ok = cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
@@ -246,8 +242,7 @@ enum cv_err reader_process(struct reader *r, const char *root, struct item *it, 
     hash_bytes(r->buf.data ? r->buf.data : "", r->buf.len, it->hash);
     it->have_hash = true;
     if (it->kind == IT_CONTENT) {
-        it->entropy = entropy((const unsigned char *)r->buf.data, r->buf.len);
-        it->high_entropy = r->buf.len >= 256 && it->entropy > INDEX_HIGH_ENTROPY;
+        it->high_entropy = cv_looks_encrypted(r->buf.data, r->buf.len, &it->entropy);
     }
     err = judge_content(r, it, a, extract, *path_reason ? path_reason : NULL);
     if (err)

@@ -152,7 +152,7 @@ static enum cv_err pipeline_finish(struct pipeline *p)
 
 /* ---- finishing a run ---------------------------------------------------------------------- */
 
-static void stats_json(const struct cv_index_stats *s, struct cv_buf *out)
+static enum cv_err stats_json(const struct cv_index_stats *s, struct cv_buf *out)
 {
     struct cv_json j;
 
@@ -167,7 +167,7 @@ static void stats_json(const struct cv_index_stats *s, struct cv_buf *out)
     cv_json_kv_int(&j, "vanished", (long long)s->vanished);
     cv_json_kv_int(&j, "rejected", (long long)s->rejected);
     cv_json_object_end(&j);
-    cv_json_finish(&j);
+    return cv_json_finish(&j);
 }
 
 static enum cv_err record_counts(sqlite3 *db)
@@ -219,7 +219,8 @@ enum cv_err index_finish_run(sqlite3 *db, struct writer *w, bool all_patients, c
         if (!err)
             err = index_meta_set(db, "source", realpath(root, abs_root) ? abs_root : root);
     }
-    stats_json(stats, &js);
+    if (!err)
+        err = stats_json(stats, &js);
     if (!err)
         err = index_meta_set(db, "last_run", cv_buf_str(&js));
     if (!err && (record & FINISH_COUNTS))
@@ -262,6 +263,9 @@ static enum cv_err open_bulk(const char *tmp, sqlite3 **out)
     enum cv_err err;
 
     remove_db_files(tmp);
+    err = index_file_mode(tmp);
+    if (err)
+        return err;
     if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         err = cv_fail(CV_EDB, "cannot create '%s': %s", tmp, db ? sqlite3_errmsg(db) : "no memory");
@@ -320,8 +324,8 @@ static enum cv_err install(struct cv_index *idx, sqlite3 *db, const char *tmp)
     slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    cv_fsync_dir(slash ? (*dir ? dir : "/") : ".");
-    return index_reopen(idx);
+    err = cv_fsync_dir(slash ? (*dir ? dir : "/") : ".");
+    return err ? err : index_reopen(idx);
 }
 
 static enum cv_err full_build(struct cv_index *idx, const char *root,

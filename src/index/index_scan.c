@@ -129,14 +129,15 @@ int cv_index_scan_foreach(const struct cv_index_scan *scan,
     for (const struct batch *b = scan->head; b; b = b->next) {
         for (size_t i = 0; i < b->n; i++) {
             const struct item *it = &b->items[i];
-            char path[4096], old[4096];
+            char path[8192], old[8192];
             struct cv_index_change c;
             int rc;
 
             if (it->kind == IT_DIR)
                 continue;
-            index_join(path, sizeof(path), it->dir, it->name);
-            index_join(old, sizeof(old), it->dir, it->old_name ? it->old_name : it->name);
+            if (index_join(path, sizeof(path), it->dir, it->name) ||
+                index_join(old, sizeof(old), it->dir, it->old_name ? it->old_name : it->name))
+                return -1;
             c = (struct cv_index_change){kinds[it->kind],
                                          path,
                                          it->kind == IT_RENAMED ? old : NULL,
@@ -311,8 +312,9 @@ static enum cv_err classify(struct paths_ctx *c, const char *rel)
     bool on_disk, in_db;
     enum cv_err err;
 
-    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - rel) : 0, rel);
-    snprintf(full, sizeof(full), "%s/%s", c->root, rel);
+    if (cv_path_format(dir, sizeof(dir), "%.*s", slash ? (int)(slash - rel) : 0, rel) ||
+        cv_path_join(full, sizeof(full), c->root, rel))
+        return cv_fail_prefix(CV_ETOOBIG, "scan: ");
     on_disk = lstat(full, &st) == 0 && !S_ISDIR(st.st_mode);
     err = folder_id(c, dir, &dir_id);
     if (err)

@@ -91,22 +91,13 @@ struct walk {
 
 /* ---- the folder map ----------------------------------------------------------------------- */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
 static struct dirinfo *dir_slot(struct walk *w, const char *path)
 {
     size_t i;
 
     if (!w->dircap)
         return NULL;
-    for (i = hash_str(path) & (w->dircap - 1); w->dirs[i].path; i = (i + 1) & (w->dircap - 1))
+    for (i = cv_fnv1a_str(path) & (w->dircap - 1); w->dirs[i].path; i = (i + 1) & (w->dircap - 1))
         if (strcmp(w->dirs[i].path, path) == 0)
             return &w->dirs[i];
     return &w->dirs[i];
@@ -189,8 +180,11 @@ static enum cv_err load_dirs(struct walk *w, const char *path, bool subtree)
     if (err || !subtree)
         return err;
     /* '/' + 1 == '0': [path/, path0) is exactly the subtree in byte order */
-    snprintf(lo, sizeof(lo), "%s/", path);
-    snprintf(hi, sizeof(hi), "%s0", path);
+    err = cv_path_format(lo, sizeof(lo), "%s/", path);
+    if (!err)
+        err = cv_path_format(hi, sizeof(hi), "%s0", path);
+    if (err)
+        return err;
     sqlite3_bind_text(w->dirs_stmt, 1, lo, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(w->dirs_stmt, 2, hi, -1, SQLITE_TRANSIENT);
     return step_into_map(w, w->dirs_stmt);
@@ -300,8 +294,8 @@ static bool emit_read(struct walk *w, const char *dir, int64_t dir_id, struct en
     if (!e->regular) {
         char rel[4096];
 
-        index_join(rel, sizeof(rel), dir, e->name);
-        it->path_ok = cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
+        it->path_ok = index_join(rel, sizeof(rel), dir, e->name) == CV_OK &&
+                      cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
         it->state = FS_REJECTED;
         it->read_done = true;
         it->reason = "not a regular file (symbolic links and devices are not followed)";
@@ -312,8 +306,8 @@ static bool emit_read(struct walk *w, const char *dir, int64_t dir_id, struct en
     } else {
         char rel[4096];
 
-        index_join(rel, sizeof(rel), dir, e->name);
-        it->path_ok = cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
+        it->path_ok = index_join(rel, sizeof(rel), dir, e->name) == CV_OK &&
+                      cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
     }
     if (it->deferred) {
         w->batch->n--; /* not recorded: looked at again next run */
@@ -362,8 +356,8 @@ static bool emit_simple(struct walk *w, enum item_kind kind, const char *dir, in
         w->err = cv_fail(CV_ENOMEM, "out of memory");
         return false;
     }
-    index_join(rel, sizeof(rel), dir, it->name);
-    it->path_ok = cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
+    it->path_ok = index_join(rel, sizeof(rel), dir, it->name) == CV_OK &&
+                  cv_ssmix2_path_parse(rel, &it->path) == CV_OK;
     if (kind == IT_RENAMED) {
         it->state = it->path.name.flag;
         w->stats->renamed++;
@@ -385,10 +379,10 @@ static int cmp_entry(const void *a, const void *b)
 
 static int64_t entry_sig(const struct entry *e)
 {
-    uint64_t h = hash_str(e->name);
+    uint64_t h = cv_fnv1a_str(e->name);
 
-    h = (h ^ (uint64_t)e->size) * 1099511628211ULL;
-    h = (h ^ (uint64_t)e->mtime_ns) * 1099511628211ULL;
+    h = (h ^ (uint64_t)e->size) * CV_FNV1A_PRIME;
+    h = (h ^ (uint64_t)e->mtime_ns) * CV_FNV1A_PRIME;
     h ^= h >> 29;
     return (int64_t)(h * 0xBF58476D1CE4E5B9ULL);
 }
@@ -463,8 +457,7 @@ static struct dbrow *find_rename(struct walk *w, const char *dir, const struct e
         if (r->matched || r->rejected || !r->have_hash || r->size != e->size || !e->regular)
             continue;
         if (!hashed) {
-            index_join(rel, sizeof(rel), dir, e->name);
-            if (cv_ssmix2_path_parse(rel, &p) ||
+            if (index_join(rel, sizeof(rel), dir, e->name) || cv_ssmix2_path_parse(rel, &p) ||
                 !reader_hash(w->rd, w->s->root, dir, e->name, hash))
                 return NULL;
             hashed = true;
@@ -797,8 +790,8 @@ static void walk_dir(struct walk *w, int parent_fd, const char *dir, const char 
     char path[4096];
     int fd;
 
-    index_join(path, sizeof(path), dir, name);
-    if (strlen(path) >= sizeof(path) - 256 || depth > INDEX_MAX_DEPTH) {
+    if (index_join(path, sizeof(path), dir, name) || strlen(path) >= sizeof(path) - 256 ||
+        depth > INDEX_MAX_DEPTH) {
         log_warn("'%s' is nested too deep under the source; not indexed", path);
         return;
     }

@@ -93,15 +93,6 @@ struct writer {
     struct strset touched;
 };
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
 static enum cv_err strset_add(struct strset *set, const char *s)
 {
     size_t i;
@@ -115,7 +106,7 @@ static enum cv_err strset_add(struct strset *set, const char *s)
         for (size_t k = 0; k < set->cap; k++) {
             if (!set->slots[k])
                 continue;
-            for (i = str_hash(set->slots[k]) & (grown.cap - 1); grown.slots[i];
+            for (i = cv_fnv1a_str(set->slots[k]) & (grown.cap - 1); grown.slots[i];
                  i = (i + 1) & (grown.cap - 1))
                 ;
             grown.slots[i] = set->slots[k];
@@ -124,7 +115,7 @@ static enum cv_err strset_add(struct strset *set, const char *s)
         cv_free(set->slots);
         *set = grown;
     }
-    for (i = str_hash(s) & (set->cap - 1); set->slots[i]; i = (i + 1) & (set->cap - 1))
+    for (i = cv_fnv1a_str(s) & (set->cap - 1); set->slots[i]; i = (i + 1) & (set->cap - 1))
         if (strcmp(set->slots[i], s) == 0)
             return CV_OK;
     if (!(set->slots[i] = cv_strdup(s)))

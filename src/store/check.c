@@ -182,9 +182,9 @@ static enum cv_err note_pack(const char *name, void *arg)
 {
     struct pack_seen *ps = arg;
     uint8_t raw[32];
+    enum cv_err err = cv_hex_decode(name, raw, 32);
 
-    cv_hex_decode(name, raw, 32);
-    return idset_add(&ps->names, raw);
+    return err ? err : idset_add(&ps->names, raw);
 }
 
 /* Every pack the index names exists and has the size it says; count the others. */
@@ -291,12 +291,14 @@ static enum cv_err check_listing(struct checker *c, const struct cv_listing *l, 
 
 static void folder_lost(struct checker *c, const char *reason)
 {
-    char what[160], why[600];
+    struct cv_buf why = CV_BUF_INIT(8192);
+    char what[160];
     size_t len = strlen(c->path);
 
     snprintf(what, sizeof(what), "snapshot %.8s", c->snap);
-    snprintf(why, sizeof(why), "folder '%s': %s", c->path, reason);
-    problem(c, what, why);
+    cv_buf_printf(&why, "folder '%s': %s", c->path, reason);
+    problem(c, what, cv_buf_error(&why) ? reason : cv_buf_str(&why));
+    cv_buf_free(&why);
     if (len + 1 < sizeof(c->path)) { /* everything below it: path/ */
         c->path[len] = '/';
         c->path[len + 1] = '\0';

@@ -82,15 +82,18 @@ static bool cache_path(const struct cv_repo *repo, char *path, size_t n, bool ma
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char dir[PATH_MAX];
 
-    if (xdg && *xdg == '/')
-        snprintf(dir, sizeof(dir), "%s/chartvault/%s", xdg, repo->cfg.id_hex);
-    else if (home && *home == '/')
-        snprintf(dir, sizeof(dir), "%s/.cache/chartvault/%s", home, repo->cfg.id_hex);
-    else
+    if (xdg && *xdg == '/') {
+        if (cv_path_format(dir, sizeof(dir), "%s/chartvault/%s", xdg, repo->cfg.id_hex))
+            return false;
+    } else if (home && *home == '/') {
+        if (cv_path_format(dir, sizeof(dir), "%s/.cache/chartvault/%s", home, repo->cfg.id_hex))
+            return false;
+    } else {
         return false;
+    }
     if (make_dir && cv_mkdir_p(dir, 0700) != CV_OK)
         return false;
-    return (size_t)snprintf(path, n, "%s/index", dir) < n;
+    return cv_path_join(path, n, dir, "index") == CV_OK;
 }
 
 /* Load the cache into the index; [out] covered: the index objects it holds. Any problem just
@@ -137,7 +140,8 @@ static void write_cache_file(struct cv_repo *repo, const struct cv_buf *obj)
 
     if (!cache_path(repo, path, sizeof(path), true))
         return;
-    snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+    if (cv_path_format(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()))
+        return;
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
@@ -158,8 +162,9 @@ static enum cv_err consolidate(struct cv_repo *repo)
     for (size_t i = 0; i < repo->nindex_names && !err; i++) {
         uint8_t raw[32];
 
-        cv_hex_decode(repo->index_names[i], raw, 32);
-        err = cv_buf_append(&body, raw, 32);
+        err = cv_hex_decode(repo->index_names[i], raw, 32);
+        if (!err)
+            err = cv_buf_append(&body, raw, 32);
     }
     names_len = body.len;
     if (!err)

@@ -68,16 +68,17 @@ static enum cv_err emit_dirs(struct restorer *rs)
         r->mtime_sec = d->mtime_sec;
         r->mtime_nsec = d->mtime_nsec;
         d->emitted = true;
-        rs->st->dirs++;
     }
     return CV_OK;
 }
 
 static void report(struct restorer *rs, const char *reason)
 {
+    pthread_mutex_lock(rs->report_mu);
     rs->st->failed++;
     if (rs->o->problem)
         rs->o->problem(rs->o->problem_arg, rs->path, reason);
+    pthread_mutex_unlock(rs->report_mu);
 }
 
 /* ---- files
@@ -124,8 +125,8 @@ static enum cv_err restore_file(struct restorer *rs, const struct cv_tree_entry 
         report(rs, cv_errmsg());
         return CV_OK;
     }
-    rs->st->files++;
-    rs->st->bytes += total;
+    rs->sent_files++;
+    rs->sent_bytes += total;
     return CV_OK;
 }
 
@@ -141,7 +142,7 @@ static enum cv_err restore_symlink(struct restorer *rs, const struct cv_tree_ent
         return CV_ECANCELED;
     memcpy(rs->cur->arena + r->data_off, e->sub, e->sub_len);
     rec_times(r, e);
-    rs->st->files++;
+    rs->sent_files++;
     return CV_OK;
 }
 
@@ -219,7 +220,7 @@ static enum cv_err restore_listing(struct restorer *rs, const struct cv_listing 
         if (err)
             return err;
         if (rs->o->progress && ++rs->entries % 256 == 0) {
-            struct cv_progress p = {"restoring", rs->st->files, rs->total, rs->st->bytes};
+            struct cv_progress p = {"restoring", rs->sent_files, rs->total, rs->sent_bytes};
 
             if (!rs->o->progress(&p, rs->o->progress_arg))
                 return cv_fail(CV_ECANCELED, "restore cancelled");
@@ -408,6 +409,7 @@ enum cv_err cv_restore(struct cv_repo *repo, const struct cv_snapshot *snap,
     struct restore_writer w;
     struct queue q;
     pthread_t thread;
+    pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
     enum cv_err err;
     mode_t mask = umask(0);
 
@@ -421,9 +423,13 @@ enum cv_err cv_restore(struct cv_repo *repo, const struct cv_snapshot *snap,
     rs.q = &q;
     rs.snap_name = snap->name;
     rs.total = o->patient || o->include ? 0 : snap->stats.files;
+    rs.report_mu = &report_mu;
     w.q = &q;
     w.force = o->force;
     w.umask_bits = (unsigned)mask;
+    w.o = o;
+    w.st = st;
+    w.report_mu = &report_mu;
     err = open_target(o, &w.target_fd);
     if (err)
         return err;
@@ -448,5 +454,10 @@ enum cv_err cv_restore(struct cv_repo *repo, const struct cv_snapshot *snap,
     if (!err && st->failed)
         err = cv_fail(CV_ECORRUPT, "%llu file%s could not be restored",
                       (unsigned long long)st->failed, st->failed == 1 ? "" : "s");
+    else if (!err && st->refused)
+        err =
+            cv_fail(CV_EEXIST, "%llu entr%s not restored: a link or another file stood where %s go",
+                    (unsigned long long)st->refused, st->refused == 1 ? "y was" : "ies were",
+                    st->refused == 1 ? "it was to" : "they were to");
     return err;
 }

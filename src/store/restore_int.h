@@ -27,6 +27,8 @@ struct restorer {
     struct pending_dir dirs[CV_TREE_DEPTH_MAX + 1];
     size_t ndirs;
     uint64_t total, entries;
+    uint64_t sent_files, sent_bytes; /* for progress; the writer counts what it wrote */
+    pthread_mutex_t *report_mu;
     const char *snap_name;
     char path[4096];
 };
@@ -36,6 +38,9 @@ struct restore_writer {
     int target_fd;
     bool force;
     unsigned umask_bits;
+    const struct cv_restore_opts *o;
+    struct cv_restore_stats *st; /* files, dirs, bytes, refused: counted by the writer */
+    pthread_mutex_t *report_mu;  /* one problem report at a time (the reader reports too) */
     enum cv_err err;
     char errmsg[512];
 };

@@ -88,8 +88,8 @@ void sy_order_number(struct patient *p, int32_t day, char out[16])
     int y, m, d;
 
     sy_day_ymd(day, &y, &m, &d);
-    snprintf(out, 16, "%02d%02d%02d%06u%03u", y % 100, m, d, (unsigned)(p->idx % 1000000),
-             (unsigned)(p->order_seq++ % 1000));
+    snprintf(out, 16, "%02u%02u%02u%06u%03u", (unsigned)y % 100u, (unsigned)m % 100u,
+             (unsigned)d % 100u, (unsigned)(p->idx % 1000000), (unsigned)(p->order_seq++ % 1000));
 }
 
 uint16_t sy_dept_doctor(const struct synth *s, struct patient *p, int dept)

@@ -87,32 +87,10 @@ void sy_out_s(struct out *o, const char *ascii)
 /* Next code point of UTF-8 text, or 0xFFFD for a bad sequence; advances *s. */
 static uint32_t utf8_next(const unsigned char **s)
 {
-    const unsigned char *p = *s;
-    uint32_t cp;
-    int len;
+    size_t len;
+    uint32_t cp = cv_utf8_decode(*s, strnlen((const char *)*s, 4), &len);
 
-    if (p[0] < 0x80) {
-        *s = p + 1;
-        return p[0];
-    }
-    if ((p[0] & 0xE0) == 0xC0)
-        cp = p[0] & 0x1F, len = 2;
-    else if ((p[0] & 0xF0) == 0xE0)
-        cp = p[0] & 0x0F, len = 3;
-    else if ((p[0] & 0xF8) == 0xF0)
-        cp = p[0] & 0x07, len = 4;
-    else {
-        *s = p + 1;
-        return 0xFFFD;
-    }
-    for (int i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
-            *s = p + i;
-            return 0xFFFD;
-        }
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    *s = p + len;
+    *s += len;
     return cp;
 }
 
@@ -324,5 +302,5 @@ void sy_iso_min(char *buf, int64_t tmin)
     int64_t mod = tmin - (int64_t)day * MIN_PER_DAY;
 
     sy_iso_date(buf, day);
-    snprintf(buf + 10, 7, "T%02d:%02d", (int)(mod / 60), (int)(mod % 60));
+    snprintf(buf + 10, 7, "T%02u:%02u", (unsigned)(mod / 60) % 24u, (unsigned)(mod % 60));
 }

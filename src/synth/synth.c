@@ -21,7 +21,8 @@ void cv_synth_options_default(struct cv_synth_options *opt)
     memset(opt, 0, sizeof(*opt));
     opt->seed = 1;
     opt->years = 2;
-    cv_parse_date(CV_SYNTH_DEFAULT_END, &opt->end_date);
+    if (cv_parse_date(CV_SYNTH_DEFAULT_END, &opt->end_date) != CV_OK)
+        opt->end_date = 0; /* a constant that always parses; check_options refuses 0 */
     opt->sync = true;
 }
 

@@ -302,7 +302,8 @@ static enum cv_err write_date(struct tree *t, struct synth *s, const struct pati
         int type = p->ev.v[t->order[*i]].type;
         int64_t type_newest = INT64_MIN;
 
-        snprintf(rel, sizeof(rel), "%s/%s", f->date, sy_dtype_name[type]);
+        if (cv_path_join(rel, sizeof(rel), f->date, sy_dtype_name[type]))
+            return cv_fail_prefix(CV_ETOOBIG, "synth: ");
         if (mkdirat(f->fd, rel, 0755) != 0)
             return cv_fail_errno(CV_EIO, "cannot create folder '%s'",
                                  where(t, REL(t->l1.name, t->l2.name, f->pid, rel)));

@@ -53,8 +53,11 @@ static enum cv_err layout_ward(struct hospital *h, uint16_t w, uint32_t nbeds, i
             struct bed *bed = &h->beds[h->nbeds++];
 
             bed->ward = w;
-            snprintf(bed->room, sizeof(bed->room), "%d%02d", floor, room);
-            snprintf(bed->label, sizeof(bed->label), "%u", b + 1);
+            if ((size_t)snprintf(bed->room, sizeof(bed->room), "%d%02d", floor, room) >=
+                    sizeof(bed->room) ||
+                (size_t)snprintf(bed->label, sizeof(bed->label), "%u", b + 1) >= sizeof(bed->label))
+                return cv_fail(CV_ETOOBIG, "ward %s: room %d%02d does not fit its label",
+                               h->wards[w].code, floor, room);
             bed->stay = -1;
             bed->free_from = INT64_MIN;
         }
@@ -63,15 +66,20 @@ static enum cv_err layout_ward(struct hospital *h, uint16_t w, uint32_t nbeds, i
     return CV_OK;
 }
 
-static void ward_code(char *buf, size_t n, size_t i, int *floor)
+static enum cv_err ward_code(char *buf, size_t n, size_t i, int *floor)
 {
+    int len;
+
     if (i < CV_ARRAY_LEN(ward_tpl)) {
-        snprintf(buf, n, "%s", ward_tpl[i].code);
         *floor = ward_tpl[i].floor;
-        return;
+        len = snprintf(buf, n, "%s", ward_tpl[i].code);
+    } else {
+        *floor = 10 + (int)(i - CV_ARRAY_LEN(ward_tpl)) / 2;
+        len = snprintf(buf, n, "%d%c", *floor, (i - CV_ARRAY_LEN(ward_tpl)) % 2 ? 'W' : 'E');
     }
-    *floor = 10 + (int)(i - CV_ARRAY_LEN(ward_tpl)) / 2;
-    snprintf(buf, n, "%d%c", *floor, (i - CV_ARRAY_LEN(ward_tpl)) % 2 ? 'W' : 'E');
+    if (len < 0 || (size_t)len >= n)
+        return cv_fail(CV_ETOOBIG, "ward %zu: its code does not fit %zu bytes", i, n - 1);
+    return CV_OK;
 }
 
 enum cv_err sy_make_wards(struct synth *s)
@@ -97,8 +105,10 @@ enum cv_err sy_make_wards(struct synth *s)
         uint32_t share = icu ? beds - ICU_BEDS : beds;
         uint32_t n = share / (uint32_t)ngeneral;
         int floor;
+        enum cv_err err = ward_code(h->wards[i].code, sizeof(h->wards[i].code), i, &floor);
 
-        ward_code(h->wards[i].code, sizeof(h->wards[i].code), i, &floor);
+        if (err)
+            return err;
         h->wards[i].kind = i < CV_ARRAY_LEN(ward_tpl) ? ward_tpl[i].kind : WK_GENERAL;
         h->wards[i].dept_mask = i < CV_ARRAY_LEN(ward_tpl) ? ward_tpl[i].depts : ~0u;
         if (nw == 1) {
@@ -109,7 +119,9 @@ enum cv_err sy_make_wards(struct synth *s)
             n = ICU_BEDS;
         else if (i == 0)
             n += share % (uint32_t)ngeneral;
-        layout_ward(h, (uint16_t)i, n, floor);
+        err = layout_ward(h, (uint16_t)i, n, floor);
+        if (err)
+            return err;
     }
     for (int d = 0; d < D_COUNT; d++) {
         h->dept_ward[d] = 0;
@@ -142,7 +154,10 @@ enum cv_err sy_make_doctors(struct synth *s, struct rng *r)
 
             g = sy_given_names(sy_rng_pm(r, 250) ? SEX_F : SEX_M,
                                sy_rng_pm(r, 500) ? ERA_1965 : ERA_1985, &ng);
-            snprintf(doc->id, sizeof(doc->id), "%d", 100 + d * 20 + (int)k);
+            if ((size_t)snprintf(doc->id, sizeof(doc->id), "%d", 100 + d * 20 + (int)k) >=
+                sizeof(doc->id))
+                return cv_fail(CV_ETOOBIG, "doctor number %d does not fit its ID",
+                               100 + d * 20 + (int)k);
             doc->family = &sy_tab_family[RNG_PICK(r, sy_tab_family, sy_tab_family_len, w)];
             doc->given = &g[RNG_PICK(r, g, ng, w)];
             doc->dept = (uint8_t)d;

@@ -1,18 +1,20 @@
 /*
  * accounts.c: viewer accounts in STATE/accounts: Argon2id password hashes (libsodium),
- * roles, an administrator's lock, failure lockout (5 failures in 15 minutes lock for 15
- * minutes) and TOTP secrets. The file is small; every change reads it, changes it and writes
- * it back atomically while holding STATE/accounts.lock, so `chartvault user` and a running
- * viewer can both change it safely.
+ * roles, an administrator's lock and TOTP secrets, and the login check, which keeps failed
+ * attempts per name and source in STATE/lockout (lockout.c). The files are small; every
+ * change reads them, changes them and writes them back atomically while holding
+ * STATE/accounts.lock, so `chartvault user` and a running viewer can both change them safely.
  *
- * Line format (tab-separated), after a "# chartvault accounts 1" header:
- *   name role admin-lock locked-until totp-secret|- totp-last-step failures created hash
- * failures is a comma list of Unix times within the window, or "-".
+ * Line format (tab-separated), after a "# chartvault accounts 2" header:
+ *   name role admin-lock totp-secret|- totp-last-step created hash
+ * Version 1 lines (with locked-until after admin-lock and failures after totp-last-step)
+ * are read too; their lockout fields are dropped (lockouts last 15 minutes).
  */
 #include "web_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ACCOUNTS_HEADER   "# chartvault accounts 1\n"
+#define ACCOUNTS_HEADER   "# chartvault accounts 2\n"
 #define ACCOUNTS_MAX      4096
 #define ACCOUNTS_FILE_MAX (4u << 20)
 #define TOTP_SECRET_BYTES 20
@@ -54,7 +56,7 @@ enum cv_err cv_role_parse(const char *s, enum cv_role *out)
 const char *cv_login_result_name(enum cv_login_result r)
 {
     static const char *const names[] = {"ok",     "fail",       "totp-needed", "totp-fail",
-                                        "locked", "locked-now", "disabled"};
+                                        "locked", "locked-now", "disabled",    "throttled"};
 
     return (size_t)r < CV_ARRAY_LEN(names) ? names[r] : "?";
 }
@@ -94,19 +96,6 @@ enum cv_err cv_password_check(const char *password)
 
 /* ---- the file ----------------------------------------------------------------------------- */
 
-static enum cv_err parse_failures(char *s, struct account *a)
-{
-    a->nfail = 0;
-    if (strcmp(s, "-") == 0)
-        return CV_OK;
-    for (char *save = NULL, *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (a->nfail >= CV_LOCKOUT_FAILURES)
-            return CV_EPARSE;
-        a->failures[a->nfail++] = strtoll(t, NULL, 10);
-    }
-    return CV_OK;
-}
-
 /* Parse one line into `a`; CV_EPARSE when it is not a well-formed account. */
 enum cv_err web_account_line_parse(char *line, struct account *a)
 {
@@ -117,7 +106,13 @@ enum cv_err web_account_line_parse(char *line, struct account *a)
     memset(a, 0, sizeof(*a));
     for (char *t = strtok_r(line, "\t", &save); t && nf < 9; t = strtok_r(NULL, "\t", &save))
         f[nf++] = t;
-    if (nf != 9 || strtok_r(NULL, "\t", &save))
+    if (strtok_r(NULL, "\t", &save))
+        return CV_EPARSE;
+    if (nf == 9) { /* version 1: drop locked-until (f[3]) and failures (f[6]) */
+        f[3] = f[4], f[4] = f[5], f[5] = f[7], f[6] = f[8];
+        nf = 7;
+    }
+    if (nf != 7)
         return CV_EPARSE;
     if (strlen(f[0]) > CV_ACCOUNT_NAME_MAX || cv_account_name_check(f[0]) != CV_OK)
         return CV_EPARSE;
@@ -125,19 +120,16 @@ enum cv_err web_account_line_parse(char *line, struct account *a)
     if (cv_role_parse(f[1], &a->role) != CV_OK)
         return CV_EPARSE;
     a->admin_lock = strcmp(f[2], "locked") == 0;
-    a->locked_until = strtoll(f[3], NULL, 10);
-    if (strcmp(f[4], "-") != 0) {
-        if (strlen(f[4]) >= sizeof(a->totp))
+    if (strcmp(f[3], "-") != 0) {
+        if (strlen(f[3]) >= sizeof(a->totp))
             return CV_EPARSE;
-        strcpy(a->totp, f[4]);
+        strcpy(a->totp, f[3]);
     }
-    a->totp_step = strtoll(f[5], NULL, 10);
-    if (parse_failures(f[6], a) != CV_OK)
+    a->totp_step = strtoll(f[4], NULL, 10);
+    a->created = strtoll(f[5], NULL, 10);
+    if (strlen(f[6]) >= sizeof(a->hash) || strncmp(f[6], "$argon2id$", 10) != 0)
         return CV_EPARSE;
-    a->created = strtoll(f[7], NULL, 10);
-    if (strlen(f[8]) >= sizeof(a->hash) || strncmp(f[8], "$argon2id$", 10) != 0)
-        return CV_EPARSE;
-    strcpy(a->hash, f[8]);
+    strcpy(a->hash, f[6]);
     return CV_OK;
 }
 
@@ -234,18 +226,9 @@ out_unlock:
 
 static enum cv_err write_account(struct cv_buf *b, const struct account *a)
 {
-    enum cv_err err;
-
-    err = cv_buf_printf(b, "%s\t%s\t%s\t%lld\t%s\t%lld\t", a->name, cv_role_name(a->role),
-                        a->admin_lock ? "locked" : "open", (long long)a->locked_until,
-                        a->totp[0] ? a->totp : "-", (long long)a->totp_step);
-    for (int i = 0; !err && i < a->nfail; i++)
-        err = cv_buf_printf(b, "%s%lld", i ? "," : "", (long long)a->failures[i]);
-    if (!err && a->nfail == 0)
-        err = cv_buf_putc(b, '-');
-    if (!err)
-        err = cv_buf_printf(b, "\t%lld\t%s\n", (long long)a->created, a->hash);
-    return err;
+    return cv_buf_printf(b, "%s\t%s\t%s\t%s\t%lld\t%lld\t%s\n", a->name, cv_role_name(a->role),
+                         a->admin_lock ? "locked" : "open", a->totp[0] ? a->totp : "-",
+                         (long long)a->totp_step, (long long)a->created, a->hash);
 }
 
 /* Write the accounts back and release the lock. */
@@ -285,19 +268,52 @@ static enum cv_err accounts_find_or_fail(struct accounts *s, const char *name, s
 
 /* ---- passwords ---------------------------------------------------------------------------- */
 
+/* Argon2id's interactive limits (64 MiB, about 0.1 s). A build made for the tests
+ * (CV_TEST_HOOKS) takes the smallest ones when $CHARTVAULT_TEST_CHEAP_HASH is set, so tests
+ * that log in hundreds of times (lockouts) stay fast under ASan; a hash is checked with the
+ * limits stored in it, so known and unknown names still cost alike. The release build always
+ * uses the interactive limits. */
+static void hash_limits(unsigned long long *ops, size_t *mem)
+{
+    *ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+    *mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+#ifdef CV_TEST_HOOKS
+    if (getenv("CHARTVAULT_TEST_CHEAP_HASH")) {
+        *ops = crypto_pwhash_OPSLIMIT_MIN;
+        *mem = crypto_pwhash_MEMLIMIT_MIN;
+    }
+#endif
+}
+
 static enum cv_err password_hash(const char *password, char hash[crypto_pwhash_STRBYTES])
 {
+    unsigned long long ops;
+    size_t mem;
+
     if (sodium_init() < 0)
         return cv_fail(CV_ECRYPTO, "libsodium failed to initialise");
-    if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    hash_limits(&ops, &mem);
+    if (crypto_pwhash_str(hash, password, strlen(password), ops, mem) != 0)
         return cv_fail(CV_ENOMEM, "out of memory hashing a password");
     return CV_OK;
 }
 
+static atomic_ulong verifications;
+
+unsigned long web_password_verifications(void)
+{
+    return atomic_load(&verifications);
+}
+
+static bool hash_matches(const char *hash, const char *password)
+{
+    atomic_fetch_add(&verifications, 1);
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
 static bool password_matches(const struct account *a, const char *password)
 {
-    return crypto_pwhash_str_verify(a->hash, password, strlen(password)) == 0;
+    return hash_matches(a->hash, password);
 }
 
 /* Refuse a password that any account other than `self` already uses. Each stored hash has
@@ -391,9 +407,19 @@ enum cv_err cv_account_set_locked(const char *state, const char *name, bool lock
     if (err)
         return err;
     a->admin_lock = locked;
-    if (!locked) {
-        a->locked_until = 0;
-        a->nfail = 0;
+    if (!locked) { /* unlock also lifts the lockouts of every source */
+        struct lockout l;
+
+        err = web_lockout_load(state, &l);
+        if (!err) {
+            web_lockout_forget(&l, name);
+            err = web_lockout_save(&l);
+        }
+        web_lockout_free(&l);
+        if (err) {
+            accounts_release(&s);
+            return err;
+        }
     }
     return accounts_commit(&s);
 }
@@ -438,17 +464,6 @@ enum cv_err cv_account_totp_remove(const char *state, const char *name)
     return accounts_commit(&s);
 }
 
-/* Failures older than the window no longer count. */
-static void failures_prune(struct account *a, time_t now)
-{
-    int k = 0;
-
-    for (int i = 0; i < a->nfail; i++)
-        if (a->failures[i] > now - CV_LOCKOUT_WINDOW_SECS)
-            a->failures[k++] = a->failures[i];
-    a->nfail = k;
-}
-
 static int cmp_info(const void *x, const void *y)
 {
     return strcmp(((const struct cv_account_info *)x)->name,
@@ -459,6 +474,7 @@ enum cv_err cv_account_list(const char *state, struct cv_account_info **list, si
 {
     struct cv_account_info *v;
     struct accounts s;
+    struct lockout l;
     enum cv_err err;
     time_t now = cv_now();
 
@@ -467,24 +483,30 @@ enum cv_err cv_account_list(const char *state, struct cv_account_info **list, si
     err = accounts_begin(state, &s);
     if (err)
         return err;
+    err = web_lockout_load(state, &l);
+    if (err) {
+        accounts_release(&s);
+        return err;
+    }
+    web_lockout_prune(&l, now);
     v = cv_calloc(s.n ? s.n : 1, sizeof(*v));
     if (!v) {
+        web_lockout_free(&l);
         accounts_release(&s);
         return cv_fail(CV_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < s.n; i++) {
-        failures_prune(&s.v[i], now);
         strcpy(v[i].name, s.v[i].name);
         v[i].role = s.v[i].role;
         v[i].locked_by_admin = s.v[i].admin_lock;
-        v[i].locked_until = s.v[i].locked_until > now ? s.v[i].locked_until : 0;
-        v[i].recent_failures = s.v[i].nfail;
+        v[i].recent_failures = web_lockout_count(&l, s.v[i].name, &v[i].locked_until);
         v[i].totp = s.v[i].totp[0] != '\0';
         v[i].created = s.v[i].created;
     }
     qsort(v, s.n, sizeof(*v), cmp_info);
     *list = v;
     *count = s.n;
+    web_lockout_free(&l);
     accounts_release(&s);
     return CV_OK;
 }
@@ -515,73 +537,101 @@ static bool totp_accept(struct account *a, const char *code, time_t now)
     return ok;
 }
 
-static void record_failure(struct account *a, time_t now, enum cv_login_result *result)
+/* The hash an unknown name is checked against, so it costs what a known one costs. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static bool dummy_ok;
+
+static void make_dummy(void)
 {
-    failures_prune(a, now);
-    if (a->nfail < CV_LOCKOUT_FAILURES)
-        a->failures[a->nfail++] = now;
-    if (a->nfail >= CV_LOCKOUT_FAILURES) {
-        a->locked_until = now + CV_LOCKOUT_DURATION_SECS;
-        a->nfail = 0;
-        *result = CV_LOGIN_LOCKED_NOW;
+    dummy_ok = password_hash("chartvault: no account has this name", dummy_hash) == CV_OK;
+}
+
+/* What the attempt earns, once the password (and code) have been checked. */
+static enum cv_login_result judge(const struct cv_login *in, const struct account *a, bool pw_ok,
+                                  bool code_ok, bool locked)
+{
+    bool second_factor = pw_ok && a->totp[0] && code_ok;
+
+    if (pw_ok && a->admin_lock)
+        return CV_LOGIN_DISABLED;
+    if (second_factor || (pw_ok && !a->totp[0] && !locked && !in->second_factor_only))
+        return CV_LOGIN_OK;
+    if (locked)
+        return CV_LOGIN_LOCKED;
+    if (in->second_factor_only)
+        return CV_LOGIN_THROTTLED;
+    if (!pw_ok)
+        return CV_LOGIN_BAD;
+    /* the right password without the code counts as a failure too: otherwise a guesser
+     * would learn that the password was right */
+    return in->totp_code && *in->totp_code ? CV_LOGIN_TOTP_BAD : CV_LOGIN_TOTP_NEEDED;
+}
+
+static enum cv_err login_locked(const char *state, struct accounts *s, const struct cv_login *in,
+                                time_t now, enum cv_login_result *result, enum cv_role *role)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    struct account *a = accounts_find(s, in->name);
+    struct lockout l;
+    struct lockout_entry *e;
+    bool pw_ok, code_ok = false, locked;
+    enum cv_err err;
+
+    pthread_once(&once, make_dummy);
+    if (!dummy_ok)
+        return cv_fail(CV_ECRYPTO, "cannot make the hash unknown names are checked against");
+    err = web_lockout_load(state, &l);
+    if (err)
+        return err;
+    web_lockout_prune(&l, now);
+    /* exactly one Argon2id whatever the name: unknown names cost what known ones cost */
+    pw_ok = hash_matches(a ? a->hash : dummy_hash, in->password) && a;
+    if (pw_ok && a->totp[0])
+        code_ok = totp_accept(a, in->totp_code, now);
+    e = web_lockout_get(&l, in->name, in->source);
+    if (!e) {
+        web_lockout_free(&l);
+        return cv_fail(CV_EINVAL, "a login needs an account name and a source address");
     }
+    locked = e->locked_until > now ||
+             web_lockout_count(&l, in->name, NULL) >= CV_LOCKOUT_ACCOUNT_FAILURES;
+    *result = judge(in, a, pw_ok, code_ok, locked);
+    if (*result == CV_LOGIN_OK) {
+        *role = a->role;
+        memset(e, 0, sizeof(*e)); /* this source starts afresh; pruned away below */
+        web_lockout_prune(&l, now);
+        err = web_lockout_save(&l);
+        if (!err)
+            err = accounts_commit(s); /* the one-time code's step, against replay */
+        else
+            accounts_release(s);
+    } else if (*result != CV_LOGIN_LOCKED && *result != CV_LOGIN_DISABLED) {
+        if (web_lockout_fail(e, now))
+            *result = CV_LOGIN_LOCKED_NOW;
+        err = web_lockout_save(&l); /* known or unknown name: the same write */
+        accounts_release(s);
+    } else {
+        accounts_release(s);
+    }
+    web_lockout_free(&l);
+    return err;
 }
 
-/* Spend the time of one verification, so an unknown name answers as slowly as a known one. */
-static void verify_dummy(const char *password)
-{
-    static char dummy[crypto_pwhash_STRBYTES];
-    static int made;
-
-    if (!made && password_hash("chartvault-dummy-password", dummy) == CV_OK)
-        made = 1;
-    if (made && crypto_pwhash_str_verify(dummy, password, strlen(password)) == 0)
-        log_debug("dummy password matched");
-}
-
-enum cv_err cv_account_login(const char *state, const char *name, const char *password,
-                             const char *totp_code, time_t now, enum cv_login_result *result,
-                             enum cv_role *role)
+enum cv_err cv_account_login(const char *state, const struct cv_login *in, time_t now,
+                             enum cv_login_result *result, enum cv_role *role)
 {
     struct accounts s;
-    struct account *a;
     enum cv_err err;
 
     *result = CV_LOGIN_BAD;
     *role = CV_ROLE_VIEWER;
+    if (!in->name || !in->password || !in->source)
+        return cv_fail(CV_EINVAL, "a login needs a name, a password and a source");
     err = accounts_begin(state, &s);
     if (err)
         return err;
-    a = accounts_find(&s, name);
-    if (!a) {
+    err = login_locked(state, &s, in, now, result, role);
+    if (err && s.lock_fd >= 0)
         accounts_release(&s);
-        verify_dummy(password);
-        return CV_OK;
-    }
-    if (a->admin_lock) {
-        *result = CV_LOGIN_DISABLED;
-        accounts_release(&s);
-        return CV_OK;
-    }
-    if (a->locked_until > now) {
-        *result = CV_LOGIN_LOCKED;
-        accounts_release(&s);
-        return CV_OK;
-    }
-    if (!password_matches(a, password)) {
-        record_failure(a, now, result);
-    } else if (a->totp[0] && (!totp_code || !*totp_code)) {
-        /* counted as a failure too: otherwise a guesser learns the password is right */
-        *result = CV_LOGIN_TOTP_NEEDED;
-        record_failure(a, now, result);
-    } else if (a->totp[0] && !totp_accept(a, totp_code, now)) {
-        *result = CV_LOGIN_TOTP_BAD;
-        record_failure(a, now, result);
-    } else {
-        *result = CV_LOGIN_OK;
-        *role = a->role;
-        a->nfail = 0;
-        a->locked_until = 0;
-    }
-    return accounts_commit(&s);
+    return err;
 }

@@ -6,6 +6,13 @@
  * sequence and the chain, and STATE/audit.head (the last record synced to disk) shows a cut
  * tail. Several processes may append: each append holds an flock on the log and re-reads the
  * tail when the file grew behind its back.
+ *
+ * The chain is never started again. An append that fails is taken back whole and fails (the
+ * viewer then refuses the page or the login). A last record that is damaged, or records gone
+ * from the end (audit.head names a later one), fail every append until someone looks. Only a
+ * torn last record (no newline: a crash in the middle of an append) is mended: the torn
+ * bytes are cut (and kept in STATE/audit.torn), the chain goes on from the last whole
+ * record, and the next record says that it was cut.
  */
 #include "web_internal.h"
 
@@ -24,15 +31,19 @@
 #define HASH_KEY       ",\"hash\":\""
 #define ZERO_HASH      "0000000000000000000000000000000000000000000000000000000000000000"
 
+#define TORN_MAX (2 * AUDIT_LINE_MAX) /* a torn tail longer than this is no torn append */
+
 struct cv_audit {
     pthread_mutex_t mu;
     int fd;
     char path[4096];
     char head_path[4096];
+    char torn_path[4096];
     off_t known_size; /* size after our last look; -1 forces a re-read of the tail */
     uint64_t seq;
     char hash[65];
     bool dirty;
+    size_t cut; /* bytes of a torn record cut at the last load, to be recorded; 0: none */
 };
 
 static void sha256_hex(const void *p, size_t n, char hex[65])
@@ -53,25 +64,114 @@ static bool is_hex64(const char *s)
     return true;
 }
 
+/* The sequence number audit.head names, 0 when there is none. */
+static uint64_t head_seq(const char *head_path, char hash[80])
+{
+    unsigned long long seq = 0;
+    FILE *f = fopen(head_path, "r");
+
+    hash[0] = '\0';
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu %70s", &seq, hash) != 2)
+        seq = 0;
+    fclose(f);
+    return seq;
+}
+
+/* Keep the torn bytes at `from` for whoever investigates, then cut them off the log. */
+static enum cv_err cut_torn_tail(struct cv_audit *a, off_t from, off_t size)
+{
+    char buf[TORN_MAX];
+    ssize_t got = pread(a->fd, buf, (size_t)(size - from), from);
+    int fd;
+
+    if (got != size - from)
+        return cv_fail_errno(CV_EIO, "cannot read '%s'", a->path);
+    fd = open(a->torn_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return cv_fail_errno(CV_EIO, "cannot open '%s'", a->torn_path);
+    if (write(fd, buf, (size_t)got) != got || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+        close(fd);
+        return cv_fail_errno(CV_EIO, "cannot keep the torn record in '%s'", a->torn_path);
+    }
+    close(fd);
+    if (ftruncate(a->fd, from) != 0 || fdatasync(a->fd) != 0)
+        return cv_fail_errno(CV_EIO, "cannot cut the torn record off '%s'", a->path);
+    a->cut = (size_t)got;
+    log_warn("audit log: cut %zd bytes of a torn record off the end (kept in '%s'); the chain "
+             "goes on from the last whole record",
+             got, a->torn_path);
+    return CV_OK;
+}
+
+/* Where the last whole record ends (after its newline), looking back from `size`. */
+static enum cv_err find_whole_end(struct cv_audit *a, off_t size, off_t *end)
+{
+    char buf[TORN_MAX];
+    size_t want = size < (off_t)sizeof(buf) ? (size_t)size : sizeof(buf);
+    ssize_t got = pread(a->fd, buf, want, size - (off_t)want);
+
+    if (got != (ssize_t)want)
+        return cv_fail_errno(CV_EIO, "cannot read '%s'", a->path);
+    for (size_t i = want; i > 0; i--)
+        if (buf[i - 1] == '\n') {
+            *end = size - (off_t)want + (off_t)i;
+            return CV_OK;
+        }
+    if (want == (size_t)size) {
+        *end = 0; /* the torn record was the first one */
+        return CV_OK;
+    }
+    return cv_fail(CV_ECORRUPT,
+                   "'%s' ends in %zu bytes without a line break: not a torn record; "
+                   "run 'chartvault audit verify'",
+                   a->path, want);
+}
+
 /* Read the last line of the log (under the lock) to learn where the chain stands. */
 static enum cv_err audit_load_tail(struct cv_audit *a, off_t size)
 {
     static struct cv_audit_record r; /* large; used only under a->mu */
-    char buf[AUDIT_LINE_MAX + 2];
-    size_t want = size < (off_t)sizeof(buf) ? (size_t)size : sizeof(buf);
+    char buf[AUDIT_LINE_MAX + 2], head_hash[80];
+    size_t want;
     ssize_t got;
     char *start;
+    uint64_t synced = head_seq(a->head_path, head_hash);
+    enum cv_err err;
 
+    a->known_size = -1; /* until the load succeeds, every append loads again (and fails) */
     a->seq = 0;
     memcpy(a->hash, ZERO_HASH, 65);
-    a->known_size = size;
-    if (size == 0)
+    if (size > 0) {
+        char last;
+
+        if (pread(a->fd, &last, 1, size - 1) != 1)
+            return cv_fail_errno(CV_EIO, "cannot read '%s'", a->path);
+        if (last != '\n') {
+            off_t end = 0;
+
+            err = find_whole_end(a, size, &end);
+            if (!err)
+                err = cut_torn_tail(a, end, size);
+            if (err)
+                return err;
+            size = end;
+        }
+    }
+    if (size == 0) {
+        if (synced > 0)
+            return cv_fail(CV_ECORRUPT,
+                           "'%s' is empty but record %llu was written (audit.head): records "
+                           "were removed; run 'chartvault audit verify'",
+                           a->path, (unsigned long long)synced);
+        a->known_size = 0;
         return CV_OK;
+    }
+    want = size < (off_t)sizeof(buf) ? (size_t)size : sizeof(buf);
     got = pread(a->fd, buf, want, size - (off_t)want);
     if (got != (ssize_t)want)
         return cv_fail_errno(CV_EIO, "cannot read '%s'", a->path);
-    if (buf[want - 1] != '\n')
-        return cv_fail(CV_ECORRUPT, "'%s' ends in an incomplete record", a->path);
     buf[want - 1] = '\0';
     start = strrchr(buf, '\n');
     start = start ? start + 1 : buf;
@@ -80,8 +180,14 @@ static enum cv_err audit_load_tail(struct cv_audit *a, off_t size)
     if (cv_audit_record_parse(start, strlen(start), &r) != CV_OK || !is_hex64(r.hash))
         return cv_fail(CV_ECORRUPT, "the last record of '%s' is damaged; run 'audit verify'",
                        a->path);
+    if (synced > r.seq || (synced == r.seq && strcmp(head_hash, r.hash) != 0))
+        return cv_fail(CV_ECORRUPT,
+                       "'%s' ends at record %llu but record %llu was written (audit.head): "
+                       "records were removed or changed; run 'chartvault audit verify'",
+                       a->path, (unsigned long long)r.seq, (unsigned long long)synced);
     a->seq = r.seq;
     memcpy(a->hash, r.hash, 65);
+    a->known_size = size;
     return CV_OK;
 }
 
@@ -97,8 +203,12 @@ enum cv_err cv_audit_open(const char *state, struct cv_audit **out)
     a = cv_calloc(1, sizeof(*a));
     if (!a)
         return cv_fail(CV_ENOMEM, "out of memory");
-    snprintf(a->path, sizeof(a->path), "%s/audit.log", state);
-    snprintf(a->head_path, sizeof(a->head_path), "%s/audit.head", state);
+    if (cv_path_join(a->path, sizeof(a->path), state, "audit.log") ||
+        cv_path_join(a->head_path, sizeof(a->head_path), state, "audit.head") ||
+        cv_path_join(a->torn_path, sizeof(a->torn_path), state, "audit.torn")) {
+        cv_free(a);
+        return cv_fail_prefix(CV_ETOOBIG, "state folder: ");
+    }
     a->fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (a->fd < 0) {
         err = cv_fail_errno(CV_EIO, "cannot open audit log '%s'", a->path);
@@ -111,11 +221,34 @@ enum cv_err cv_audit_open(const char *state, struct cv_audit **out)
     return CV_OK;
 }
 
+/* A log replaced under its name (repaired with an editor, moved aside) is opened again, so
+ * what is checked and appended is the file an inspector will read. */
+static enum cv_err reopen_if_replaced(struct cv_audit *a)
+{
+    struct stat at_fd, at_path;
+    int fd;
+
+    if (fstat(a->fd, &at_fd) != 0)
+        return cv_fail_errno(CV_EIO, "cannot stat '%s'", a->path);
+    if (stat(a->path, &at_path) == 0 && at_path.st_dev == at_fd.st_dev &&
+        at_path.st_ino == at_fd.st_ino)
+        return CV_OK;
+    fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return cv_fail_errno(CV_EIO, "cannot open audit log '%s'", a->path);
+    close(a->fd);
+    a->fd = fd;
+    a->known_size = -1;
+    return CV_OK;
+}
+
 static enum cv_err audit_lock(struct cv_audit *a)
 {
     struct stat st;
-    enum cv_err err = CV_OK;
+    enum cv_err err = reopen_if_replaced(a);
 
+    if (err)
+        return err;
     while (flock(a->fd, LOCK_EX) != 0)
         if (errno != EINTR)
             return cv_fail_errno(CV_EIO, "cannot lock '%s'", a->path);
@@ -156,35 +289,59 @@ static enum cv_err audit_format(struct cv_audit *a, const struct cv_audit_event 
     return CV_OK;
 }
 
-enum cv_err cv_audit_append(struct cv_audit *a, const struct cv_audit_event *ev)
+/* One formatted record onto the log, in one write; a failed write is taken back whole. */
+static enum cv_err append_record(struct cv_audit *a, const struct cv_audit_event *ev)
 {
     struct cv_buf line = CV_BUF_INIT(AUDIT_LINE_MAX);
     char hash[65];
-    enum cv_err err;
+    enum cv_err err = audit_format(a, ev, &line, hash);
     ssize_t w;
+
+    if (!err) {
+        w = write(a->fd, line.data, line.len); /* O_APPEND: one write, one record */
+        if (w < 0)
+            err = cv_fail_errno(CV_EIO, "cannot append to audit log '%s'", a->path);
+        else if (w != (ssize_t)line.len)
+            err = cv_fail(CV_EIO, "cannot append to audit log '%s': %zd of %zu bytes written",
+                          a->path, w, line.len);
+        if (err && w > 0 && ftruncate(a->fd, a->known_size) != 0)
+            a->known_size = -1; /* left torn: the next append cuts it */
+    }
+    if (!err) {
+        a->known_size += (off_t)line.len;
+        a->seq++;
+        memcpy(a->hash, hash, 65);
+        a->dirty = true;
+    }
+    cv_buf_free(&line);
+    return err;
+}
+
+enum cv_err cv_audit_append(struct cv_audit *a, const struct cv_audit_event *ev)
+{
+    enum cv_err err;
 
     pthread_mutex_lock(&a->mu);
     err = audit_lock(a);
     if (err)
         goto out_unlock_mutex;
-    err = audit_format(a, ev, &line, hash);
-    if (err)
-        goto out_unlock_file;
-    w = write(a->fd, line.data, line.len); /* O_APPEND: one write, one record */
-    if (w != (ssize_t)line.len) {
-        err = cv_fail_errno(CV_EIO, "cannot append to audit log '%s'", a->path);
-        a->known_size = -1;
-        goto out_unlock_file;
+    if (a->cut) { /* say in the chain itself that a torn record was cut */
+        char detail[160];
+        struct cv_audit_event repair = {"audit-repair", "ok", NULL, NULL, NULL, detail};
+
+        snprintf(detail, sizeof(detail),
+                 "cut %zu bytes of a torn record off the end (a crash or a full disk during an "
+                 "append); they are kept in audit.torn",
+                 a->cut);
+        err = append_record(a, &repair);
+        if (!err)
+            a->cut = 0;
     }
-    a->known_size += (off_t)line.len;
-    a->seq++;
-    memcpy(a->hash, hash, 65);
-    a->dirty = true;
-out_unlock_file:
+    if (!err)
+        err = append_record(a, ev);
     flock(a->fd, LOCK_UN);
 out_unlock_mutex:
     pthread_mutex_unlock(&a->mu);
-    cv_buf_free(&line);
     return err;
 }
 
@@ -286,7 +443,11 @@ static void verify_head(const char *state, uint64_t last_seq, const char *last_h
     unsigned long long seq = 0;
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/audit.head", state);
+    if (cv_path_join(path, sizeof(path), state, "audit.head")) {
+        v->first_bad_line = lines + 1;
+        snprintf(v->reason, sizeof(v->reason), "%s", cv_errmsg());
+        return;
+    }
     f = fopen(path, "r");
     if (!f)
         return;
@@ -316,7 +477,8 @@ enum cv_err cv_audit_verify(const char *state, struct cv_audit_verify *v)
     FILE *f;
 
     memset(v, 0, sizeof(*v));
-    snprintf(path, sizeof(path), "%s/audit.log", state);
+    if (cv_path_join(path, sizeof(path), state, "audit.log"))
+        return cv_fail_prefix(CV_ETOOBIG, "state folder: ");
     f = fopen(path, "r");
     if (!f)
         return cv_fail_errno(CV_EIO, "cannot open audit log '%s'", path);

@@ -2,7 +2,9 @@
  * data.c: the reference index as the pages see it. Each worker thread keeps its own
  * read-only handle (the index API wants one per thread); a missing or unreadable index is
  * retried at most once a second, and every page then says that no data is available and
- * why. A newer index file renamed over the path is picked up by the handle itself. A session
+ * why, in words of its own: the index's path and SQLite's message go to the log, never to
+ * a page (the login page is open to anyone). A newer index file renamed over the path is
+ * picked up by the handle itself. A session
  * looking at an earlier snapshot reads that snapshot's index through a handle of its own
  * (a few per thread, the least recently used one reopened for another snapshot).
  */
@@ -43,7 +45,8 @@ struct web_data {
     uint64_t last_try_ms, info_ms;
     struct cv_index_info info;
     bool have_info;
-    char why[300];
+    bool missing;  /* the index file is not there */
+    char why[300]; /* the last reason it could not be opened, for the log only */
 };
 
 static void cache_clear(struct web_data *d)
@@ -140,7 +143,7 @@ void web_data_failed(struct web_req *r)
     if (!d)
         return;
     log_warn("index: %s", cv_errmsg());
-    snprintf(d->why, sizeof(d->why), "%s", cv_errmsg());
+    d->missing = false;
     d->in_snapshot = false; /* closing the handle ends it */
     d->version.valid = false;
     cache_clear(d);
@@ -156,12 +159,13 @@ static void data_open(const char *path, struct web_data *d)
     enum cv_err err;
 
     d->last_try_ms = cv_monotonic_ms();
-    if (stat(path, &st) != 0) {
-        snprintf(d->why, sizeof(d->why), "missing");
+    d->missing = stat(path, &st) != 0;
+    if (d->missing)
         return;
-    }
     err = cv_index_open(path, CV_INDEX_READONLY, &d->idx);
-    if (err) {
+    if (err) { /* the reason once per thread and change, not once a second */
+        if (strcmp(d->why, cv_errmsg()) != 0)
+            log_warn("index: %s", cv_errmsg());
         snprintf(d->why, sizeof(d->why), "%s", cv_errmsg());
         d->idx = NULL;
     }
@@ -268,7 +272,7 @@ void web_cache_put(struct web_req *r, const char *key, const char *title, size_t
     size_t n = r->out.len - from;
 
     if (!d || !d->version.valid || from > r->out.len || n > CACHE_BODY_MAX ||
-        !cache_key(r, key, full))
+        cv_buf_error(&r->out) || !cache_key(r, key, full))
         return;
     e = &d->cache[0];
     for (size_t i = 0; i < CACHE_ENTRIES; i++) { /* the same key, an empty slot, or the LRU */
@@ -306,10 +310,7 @@ bool web_data_available(struct web_req *r, const char **why)
     *why = NULL;
     if (d && d->idx && d->have_info)
         return true;
-    if (d && strcmp(d->why, "missing") == 0)
-        *why = T(r, M_WHY_MISSING);
-    else
-        *why = d && d->why[0] ? d->why : T(r, M_WHY_UNREADABLE);
+    *why = T(r, d && d->missing ? M_WHY_MISSING : M_WHY_UNREADABLE);
     return false;
 }
 

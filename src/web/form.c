@@ -8,35 +8,6 @@
 
 #include <string.h>
 
-bool web_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-
-    while (p < end) {
-        unsigned c = *p;
-        size_t len = c < 0x80             ? 1
-                     : (c & 0xE0) == 0xC0 ? 2
-                     : (c & 0xF0) == 0xE0 ? 3
-                     : (c & 0xF8) == 0xF0 ? 4
-                                          : 0;
-        uint32_t u;
-
-        if (len == 0 || (size_t)(end - p) < len)
-            return false;
-        u = len == 1 ? c : c & (0x7F >> len);
-        for (size_t i = 1; i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            u = u << 6 | (p[i] & 0x3F);
-        }
-        if ((len == 2 && u < 0x80) || (len == 3 && u < 0x800) || (len == 4 && u < 0x10000) ||
-            u > 0x10FFFF || (u >= 0xD800 && u <= 0xDFFF))
-            return false;
-        p += len;
-    }
-    return true;
-}
-
 static int hexval(char c)
 {
     return c >= '0' && c <= '9'   ? c - '0'
@@ -72,7 +43,7 @@ static long decode(const char *s, size_t n, char *out)
         out[o++] = c;
     }
     out[o] = '\0';
-    return web_utf8_valid(out, o) ? (long)o : -1;
+    return cv_utf8_valid(out, o) ? (long)o : -1;
 }
 
 enum cv_err web_form_parse(const char *s, size_t n, struct web_form *f)

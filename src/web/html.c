@@ -82,8 +82,9 @@ void html_printf_(struct web_req *r, const char *fmt, ...)
             p++;
         } else if (*p == '%') {
             cv_buf_putc(b, '%');
-        } else {
-            break; /* unknown conversions are a programming error; stop writing */
+        } else { /* an unknown conversion is a programming error: the page is not whole */
+            cv_buf_set_error(b, CV_EINVAL);
+            break;
         }
         run = p + 1;
     }
@@ -102,6 +103,8 @@ void html_url(struct web_req *r, const char *s)
 
     if (web_url_encode(&enc, s ? s : "") == CV_OK)
         put_escaped(&r->out, cv_buf_str(&enc));
+    else /* a link without its target is a page with a piece missing */
+        cv_buf_set_error(&r->out, cv_buf_error(&enc));
     cv_buf_free(&enc);
 }
 

@@ -12,12 +12,22 @@ MSG(M_PASSWORD, "パスワード", "Password")
 MSG(M_TOTP, "ワンタイムコード（設定済みの場合）", "One-time code (when enrolled)")
 MSG(M_LOGIN_BAD, "ユーザー名・パスワード・ワンタイムコードのいずれかが違います。",
     "The user name, password or one-time code is wrong.")
-MSG(M_LOGIN_LOCKED, "このアカウントはロックされています。15分後に再度お試しください。",
-    "This account is locked. Try again in 15 minutes.")
+MSG(M_LOGIN_LOCKED,
+    "失敗が続いたため、この端末からのこのユーザー名でのログインを15分間止めています。ワンタイムコー"
+    "ドを"
+    "設定していれば、正しいパスワードとコードでログインできます。",
+    "After repeated failures, this user name cannot log in from this device for 15 minutes. "
+    "With a one-time code enrolled, the right password and code still log you in.")
 MSG(M_LOGIN_DISABLED, "このアカウントは管理者によりロックされています。",
     "This account has been locked by an administrator.")
-MSG(M_LOGIN_THROTTLED, "この端末からの失敗が多すぎます。しばらくお待ちください。",
-    "Too many failed logins from this device. Please wait.")
+MSG(M_LOGIN_THROTTLED,
+    "この端末からの失敗が多すぎます。しばらくお待ちください。ワンタイムコードを設定していれば、正し"
+    "い"
+    "パスワードとコードでログインできます。",
+    "Too many failed logins from this device. Please wait; with a one-time code enrolled, the "
+    "right password and code still log you in.")
+MSG(M_SESSIONS_FULL, "ログイン中のセッションが多すぎます。しばらくしてからもう一度お試しください。",
+    "Too many sessions are open. Please try again later.")
 MSG(M_SESSION_EXPIRED, "一定時間操作がなかったため、ログアウトしました。再度ログインしてください。",
     "Your session has expired. Please log in again.")
 MSG(M_NEED_LOGIN, "ログインしてください。", "Please log in.")
@@ -31,6 +41,9 @@ MSG(M_METHOD, "この操作は許可されていません", "Method not allowed"
 MSG(M_AUDIT_FAIL, "監査ログに記録できないため、表示できません。管理者に連絡してください。",
     "The audit log cannot be written, so nothing can be shown. Call the administrator.")
 MSG(M_ERROR, "エラー", "Error")
+MSG(M_PAGE_INCOMPLETE,
+    "このページを最後まで作れなかったため、表示しません。管理者に連絡してください。",
+    "This page could not be built in full, so it is not shown. Call the administrator.")
 MSG(M_SEARCH, "患者検索", "Find a patient")
 MSG(M_SEARCH_HINT, "患者ID・氏名（漢字/カナ）・生年月日（YYYY-MM-DD）",
     "Patient ID, name (kanji or kana), birth date (YYYY-MM-DD)")

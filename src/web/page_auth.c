@@ -1,8 +1,10 @@
 /*
  * page_auth.c: logging in and out, and switching language. A login is checked against the
- * accounts file (lockout and TOTP there) after the per-address throttle; every outcome is
- * audited. The login form carries a token tied to a cookie, so another site cannot log a
- * browser in under its own account.
+ * accounts file (lockout per name and source, and TOTP, in accounts.c); a throttled address
+ * still lets the right password with the right one-time code through (a ward behind one NAT
+ * is not locked out by one guesser). Every outcome is audited before it is answered, and
+ * nothing is answered that was not audited. The login form carries a token tied to a cookie,
+ * so another site cannot log a browser in under its own account.
  */
 #include "web_internal.h"
 
@@ -36,12 +38,16 @@ static void login_form(struct web_req *r, enum web_msg message)
     html_page_end(r);
 }
 
-static void audit_login(struct web_req *r, const char *user, const char *result)
+/* The record of this attempt; false (and a 503 page) when it cannot be written. */
+static bool audit_login(struct web_req *r, const char *user, const char *result)
 {
     struct cv_audit_event ev = {"login", result, user, r->addr, NULL, NULL};
 
-    if (cv_audit_append(r->w->audit, &ev) != CV_OK)
-        log_error("audit log: %s", cv_errmsg());
+    if (cv_audit_append(r->w->audit, &ev) == CV_OK)
+        return true;
+    log_error("audit log: %s", cv_errmsg());
+    html_message_page(r, MHD_HTTP_SERVICE_UNAVAILABLE, M_ERROR, T(r, M_AUDIT_FAIL));
+    return false;
 }
 
 static enum web_msg refusal_message(enum cv_login_result res)
@@ -52,9 +58,17 @@ static enum web_msg refusal_message(enum cv_login_result res)
         return M_LOGIN_LOCKED;
     case CV_LOGIN_DISABLED:
         return M_LOGIN_DISABLED;
+    case CV_LOGIN_THROTTLED:
+        return M_LOGIN_THROTTLED;
     default:
         return M_LOGIN_BAD;
     }
+}
+
+static void refuse(struct web_req *r, unsigned status, enum web_msg message)
+{
+    r->status = status;
+    login_form(r, message);
 }
 
 static void login_post(struct web_req *r)
@@ -65,31 +79,47 @@ static void login_post(struct web_req *r)
     enum cv_login_result res = CV_LOGIN_BAD;
     enum cv_role role;
     char token[WEB_TOKEN_HEX];
-    bool named;
+    time_t now = cv_now();
+    bool named, throttled;
 
     if (!web_csrf_ok(r, r->pre))
         return;
-    if (web_throttle_wait(r->w->throttle, r->addr, cv_now()) > 0) {
-        audit_login(r, NULL, "throttled");
-        r->status = MHD_HTTP_TOO_MANY_REQUESTS;
-        login_form(r, M_LOGIN_THROTTLED);
+    throttled = web_throttle_wait(r->w->throttle, r->source, now) > 0;
+    named = user && pw && cv_account_name_check(user) == CV_OK;
+    if (throttled && (!code || !*code)) { /* only password + code can pass from here */
+        web_throttle_fail(r->w->throttle, r->source, now);
+        if (audit_login(r, named ? user : NULL, "throttled"))
+            refuse(r, MHD_HTTP_TOO_MANY_REQUESTS, M_LOGIN_THROTTLED);
         return;
     }
-    named = user && pw && cv_account_name_check(user) == CV_OK;
-    if (named && cv_account_login(r->w->state_dir, user, pw, code, cv_now(), &res, &role)) {
-        log_error("accounts: %s", cv_errmsg());
-        html_message_page(r, MHD_HTTP_INTERNAL_SERVER_ERROR, M_ERROR, NULL);
-        return;
+    if (named) {
+        struct cv_login in = {user, pw, code, r->source, throttled};
+
+        if (cv_account_login(r->w->state_dir, &in, now, &res, &role) != CV_OK) {
+            log_error("accounts: %s", cv_errmsg());
+            html_message_page(r, MHD_HTTP_INTERNAL_SERVER_ERROR, M_ERROR, NULL);
+            return;
+        }
     }
     if (res != CV_LOGIN_OK) {
-        web_throttle_fail(r->w->throttle, r->addr, cv_now());
-        audit_login(r, named ? user : NULL, cv_login_result_name(res));
-        r->status = MHD_HTTP_UNAUTHORIZED;
-        login_form(r, refusal_message(res));
+        web_throttle_fail(r->w->throttle, r->source, now);
+        if (audit_login(r, named ? user : NULL, cv_login_result_name(res)))
+            refuse(r,
+                   res == CV_LOGIN_THROTTLED ? MHD_HTTP_TOO_MANY_REQUESTS : MHD_HTTP_UNAUTHORIZED,
+                   refusal_message(res));
         return;
     }
-    web_session_create(r->w->sessions, user, role, cv_now(), token);
-    audit_login(r, user, "ok");
+    if (web_session_create(r->w->sessions, user, role, now, token) != CV_OK) {
+        log_error("sessions: %s", cv_errmsg());
+        if (audit_login(r, user, "no-session"))
+            html_message_page(r, MHD_HTTP_SERVICE_UNAVAILABLE, M_ERROR, T(r, M_SESSIONS_FULL));
+        return;
+    }
+    if (!audit_login(r, user, "ok")) { /* a login nobody can account for does not happen */
+        web_session_end(r->w->sessions, token);
+        sodium_memzero(token, sizeof(token));
+        return;
+    }
     web_add_cookie(r, SESSION_COOKIE, token, -1);
     sodium_memzero(token, sizeof(token));
     web_redirect(r, "/");

@@ -51,7 +51,7 @@ bool web_pack_ward(const char *file, char *out, size_t n)
         }
     }
     out[o] = '\0';
-    return o > 0 && web_utf8_valid(out, o);
+    return o > 0 && cv_utf8_valid(out, o);
 }
 
 static bool pack_name_ok(const char *name)

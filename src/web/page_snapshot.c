@@ -35,7 +35,7 @@ static void format_time(long long t, char *buf, size_t n)
 /* The first 8 hex digits, as `chartvault snapshots` shows them (html() has no precision). */
 static const char *short_name(const char *name, char out[9])
 {
-    snprintf(out, 9, "%s", name);
+    cv_strlcpy(out, name, 9); /* truncating is the point: a short ID */
     return out;
 }
 

@@ -172,7 +172,7 @@ void web_page_ward(struct web_req *r, const char *ward, bool beds)
     size_t mark;
 
     snprintf(key, sizeof(key), "%s|%s", beds ? "beds" : "ward", ward);
-    if (idx && strlen(ward) <= WARD_MAX && web_utf8_valid(ward, strlen(ward))) {
+    if (idx && strlen(ward) <= WARD_MAX && cv_utf8_valid(ward, strlen(ward))) {
         if (web_cache_find(r, key, &f))
             c.found = true;
         else

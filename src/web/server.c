@@ -1,7 +1,9 @@
 /*
- * server.c: the viewer's HTTPS front: libmicrohttpd with GnuTLS, a small pool of threads,
- * bounded requests (URL, headers, body), nothing but GET and POST, the security headers on
- * every answer, sessions from the cookie, and the routes. Pages live in page_*.c.
+ * server.c: the viewer's HTTPS front: libmicrohttpd with GnuTLS (TLS 1.3, and 1.2 with
+ * forward-secret AEAD suites only), a small pool of threads, bounded requests (URL, headers,
+ * body, an absolute deadline from conn.c, a few connections per address), nothing but GET and
+ * POST, the security headers on every answer, sessions from the cookie, and the routes.
+ * Pages live in page_*.c.
  */
 #include "web_internal.h"
 
@@ -16,11 +18,23 @@
 #define URL_MAX        2048
 #define BODY_MAX       (16u << 10)
 #define PAGE_MAX       (8u << 20)
-#define CONN_MEMORY    (16u << 10)
+#define CONN_MEMORY    (32u << 10)
+#define CONN_MAX       1024
+#define CONN_PER_ADDR  32 /* default: a ward behind one NAT, a few tablets, six connections each */
+#define IDLE_SECS      10 /* between requests on a kept-alive connection */
+#define REQUEST_SECS   30 /* default: opening (or the last answer) to the next answer */
 #define SESSION_COOKIE "__Host-cv_session"
 #define PRE_COOKIE     "__Host-cv_pre"
 #define LANG_COOKIE    "cv_lang"
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* TLS 1.3; TLS 1.2 only with ECDHE and AEAD (AES-GCM, ChaCha20-Poly1305): no CBC, no SHA-1
+ * MACs, no RSA key exchange */
+#define TLS_PRIORITIES                                                                             \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"            \
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+/* What an entry of the request head (header, cookie, query field) costs in libmicrohttpd's
+ * per-connection memory beside its text; measured against 0.9.75 (docs/VIEWER.md). */
+#define HEAD_ENTRY_COST 64
+#define HEAD_BUDGET     (CONN_MEMORY / 4)
 
 static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
                           "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -28,7 +42,10 @@ static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'sel
 
 struct req_state {
     struct web_req r;
-    bool too_large;
+    bool begun;      /* the first call of the handler has been made */
+    bool too_large;  /* the body is over BODY_MAX */
+    char *query;     /* the query string as sent (NULL: none), parsed here, never by MHD */
+    bool query_long; /* the query string is over URL_MAX */
 };
 
 /* ---- answering ---------------------------------------------------------------------------- */
@@ -141,6 +158,41 @@ bool web_audit(struct web_req *r, const char *event, const char *result, const c
     return false;
 }
 
+/* The route of `path` for the log: a fixed name, never a patient ID, ward or search text. */
+static const char *route_label(const char *path)
+{
+    static const char *const names[] = {"/login",   "/logout",     "/lang",     "/health",
+                                        "/search",  "/wards",      "/patient/", "/ward/",
+                                        "/static/", "/favicon.ico"};
+
+    if (strcmp(path, "/") == 0)
+        return "/";
+    for (size_t i = 0; i < CV_ARRAY_LEN(names); i++) {
+        size_t n = strlen(names[i]);
+
+        if (strncmp(path, names[i], n) == 0 &&
+            (names[i][n - 1] == '/' || path[n] == '\0' || path[n] == '/'))
+            return names[i];
+    }
+    return "(another path)";
+}
+
+void web_page_check(struct web_req *r)
+{
+    enum cv_err err = cv_buf_error(&r->out);
+
+    if (!err)
+        return;
+    log_error("%s %s: the page could not be built whole (%s, page limit %zu bytes); answered "
+              "500",
+              r->method, route_label(r->path), cv_strerror(err), r->out.max);
+    cv_buf_free(&r->out);
+    cv_buf_init(&r->out, PAGE_MAX);
+    r->cacheable = false;
+    r->location[0] = '\0';
+    html_message_page(r, MHD_HTTP_INTERNAL_SERVER_ERROR, M_ERROR, T(r, M_PAGE_INCOMPLETE));
+}
+
 /* ---- the request ------------------------------------------------------------------------- */
 
 static void client_address(struct web_req *r)
@@ -150,11 +202,24 @@ static void client_address(struct web_req *r)
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
     snprintf(r->addr, sizeof(r->addr), "?");
-    if (sa && sa->sa_family == AF_INET)
+    snprintf(r->source, sizeof(r->source), "?");
+    if (sa && sa->sa_family == AF_INET) {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->addr, sizeof(r->addr));
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr,
-                  sizeof(r->addr));
+        cv_strlcpy(r->source, r->addr, sizeof(r->source));
+    } else if (sa && sa->sa_family == AF_INET6) {
+        struct in6_addr net = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+        char text[INET6_ADDRSTRLEN];
+
+        inet_ntop(AF_INET6, &net, r->addr, sizeof(r->addr));
+        if (IN6_IS_ADDR_V4MAPPED(&net)) { /* an IPv4 client on a dual-stack socket */
+            inet_ntop(AF_INET, &net.s6_addr[12], r->source, sizeof(r->source));
+            return;
+        }
+        /* one host holds a whole /64: lockouts and the throttle go by it */
+        memset(&net.s6_addr[8], 0, 8);
+        inet_ntop(AF_INET6, &net, text, sizeof(text));
+        snprintf(r->source, sizeof(r->source), "%s/64", text);
+    }
 }
 
 static bool hex_token(const char *s)
@@ -186,30 +251,6 @@ static void read_cookies(struct web_req *r)
     }
     if (hex_token(pre))
         cv_strlcpy(r->pre, pre, sizeof(r->pre));
-}
-
-/* The query string's fields, checked like a form. */
-static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-    struct web_req *r = cls;
-    struct web_form *q = &r->query;
-    (void)kind;
-    if (!value)
-        value = "";
-    if (q->n >= WEB_FORM_FIELDS || !web_utf8_valid(key, strlen(key)) ||
-        !web_utf8_valid(value, strlen(value))) {
-        r->status = MHD_HTTP_BAD_REQUEST;
-        return MHD_NO;
-    }
-    for (const char *p = value; *p; p++)
-        if ((unsigned char)*p < 0x20) {
-            r->status = MHD_HTTP_BAD_REQUEST;
-            return MHD_NO;
-        }
-    q->name[q->n] = key;
-    q->value[q->n++] = value;
-    return MHD_YES;
 }
 
 static bool starts(const char *s, const char *prefix, const char **rest)
@@ -326,26 +367,70 @@ static void handle(struct req_state *st)
         html_message_page(r, MHD_HTTP_BAD_REQUEST, M_BAD_REQUEST, NULL);
         return;
     }
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
-    if (r->status == MHD_HTTP_BAD_REQUEST) {
+    if (st->query && web_form_parse(st->query, strlen(st->query), &r->query)) {
         html_message_page(r, MHD_HTTP_BAD_REQUEST, M_BAD_REQUEST, NULL);
         return;
     }
     route(r);
+    web_page_check(r);
     web_data_detach(r);
 }
 
-/* The first call for a request: method, URL and declared size are checked before any body. */
-static struct req_state *request_begin(struct cv_web *w, struct MHD_Connection *conn,
-                                       const char *url, const char *method)
+/* What the head of a request takes in libmicrohttpd's per-connection memory. */
+static enum MHD_Result weigh_entry(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    size_t *w = cls;
+    (void)kind;
+
+    *w += HEAD_ENTRY_COST + strlen(key) + (value ? strlen(value) : 0);
+    return MHD_YES;
+}
+
+/* libmicrohttpd keeps every header, cookie and query field of a request in the connection's
+ * memory, and one that fills it leaves no room to answer: the connection then hangs without
+ * an answer until it times out (~250 query fields did it with 16 KiB). A head that weighs
+ * more than a quarter of that memory is closed at once; browsers send a few hundred bytes. */
+static bool head_fits(struct MHD_Connection *conn, const char *url)
+{
+    size_t w = strlen(url);
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_COOKIE_KIND | MHD_GET_ARGUMENT_KIND,
+                              weigh_entry, &w);
+    return w <= HEAD_BUDGET;
+}
+
+/* Called by libmicrohttpd with the request target as received, before it splits off the query
+ * string (0.9.75, connection.c, parse_initial_message_line). The query is copied here and
+ * parsed by web_form_parse (16 fields at most, fuzzed); libmicrohttpd is left an empty one.
+ * Its own parser keeps every field in the connection's memory and, when they fill it (about
+ * 250 fields), neither answers nor closes: ~300 query fields held a connection for 120 s. The
+ * text is the connection's read buffer, so writing there is safe; if a later libmicrohttpd
+ * parsed the query anyway, it is ignored here and the request deadline still holds. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct req_state *st = cv_calloc(1, sizeof(*st));
-    struct web_req *r;
+    char *q = strchr(uri, '?');
+    (void)cls, (void)conn;
+
+    if (!st || !q)
+        return st;
+    if (strlen(q + 1) > URL_MAX)
+        st->query_long = true;
+    else if (!(st->query = cv_strdup(q + 1)))
+        st->query_long = true; /* out of memory: refused as too long rather than dropped */
+    q[1] = '\0';               /* libmicrohttpd parses an empty query */
+    return st;
+}
+
+/* The first call for a request: method, URL and declared size are checked before any body. */
+static void request_begin(struct req_state *st, struct cv_web *w, struct MHD_Connection *conn,
+                          const char *url, const char *method)
+{
+    struct web_req *r = &st->r;
     const char *clen;
 
-    if (!st)
-        return NULL;
-    r = &st->r;
+    st->begun = true;
     r->w = w;
     r->conn = conn;
     r->method = method;
@@ -358,14 +443,13 @@ static struct req_state *request_begin(struct cv_web *w, struct MHD_Connection *
     r->lang = LANG_JA;
     if (!r->post && strcmp(method, "GET") != 0)
         r->status = MHD_HTTP_METHOD_NOT_ALLOWED;
-    else if (strlen(url) > URL_MAX)
+    else if (strlen(url) > URL_MAX || st->query_long)
         r->status = MHD_HTTP_URI_TOO_LONG;
-    else if (url[0] != '/' || !web_utf8_valid(url, strlen(url)))
+    else if (url[0] != '/' || !cv_utf8_valid(url, strlen(url)))
         r->status = MHD_HTTP_BAD_REQUEST;
     clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (!r->status && clen && strtoull(clen, NULL, 10) > BODY_MAX)
         r->status = MHD_HTTP_CONTENT_TOO_LARGE;
-    return st;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -375,11 +459,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req_state *st = *con_cls;
     (void)version;
 
-    if (!st) {
-        st = request_begin(cls, conn, url, method);
-        if (!st)
+    if (!st) /* on_uri ran out of memory */
+        return MHD_NO;
+    if (!st->begun) {
+        if (!head_fits(conn, url)) {
+            log_info("closed a connection whose request head would leave no room to answer");
             return MHD_NO;
-        *con_cls = st;
+        }
+        request_begin(st, cls, conn, url, method);
         if (!st->r.status)
             return MHD_YES; /* wait for the body (or its absence) */
         html_message_page(&st->r, st->r.status,
@@ -406,9 +493,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    struct cv_web *w = cls;
     struct req_state *st = *con_cls;
-    (void)cls, (void)conn, (void)toe;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    (void)toe;
 
+    if (ci)
+        web_conns_answered(w->conns, ci->socket_context, cv_monotonic_ms());
     if (!st)
         return;
     web_data_detach(&st->r);
@@ -419,8 +511,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     cv_buf_free(&st->r.body);
     cv_buf_free(&st->r.out);
     web_form_free(&st->r.form);
+    web_form_free(&st->r.query);
+    cv_free(st->query);
     cv_free(st);
     *con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct cv_web *w = cls;
+    const union MHD_ConnectionInfo *ci;
+
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        web_conns_closed(w->conns, socket_context);
+        return;
+    }
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci)
+        web_conns_started(w->conns, ci->connect_fd, socket_context, cv_monotonic_ms());
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -497,10 +606,11 @@ static enum cv_err start_daemon(struct cv_web *w)
         flags, 0, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_HTTPS_MEM_CERT, w->tls.cert_pem, MHD_OPTION_HTTPS_MEM_KEY, w->tls.key_pem,
         MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_ARRAY, trust,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, w->cfg.per_address, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)IDLE_SECS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        w, MHD_OPTION_URI_LOG_CALLBACK, on_uri, w, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
         MHD_OPTION_END);
     if (!w->daemon)
         return cv_fail(CV_ENET, "cannot listen on %s (in use, or not an address of this host)",
@@ -535,6 +645,10 @@ enum cv_err cv_web_start(const struct cv_web_config *cfg, struct cv_web **out, c
         w->cfg.listen = "127.0.0.1:8443";
     if (w->cfg.stale_minutes <= 0)
         w->cfg.stale_minutes = 30;
+    if (w->cfg.request_secs == 0)
+        w->cfg.request_secs = REQUEST_SECS;
+    if (w->cfg.per_address == 0 || w->cfg.per_address > CONN_MAX)
+        w->cfg.per_address = CONN_PER_ADDR;
     err = cv_mkdir_p(cfg->state_dir, 0700);
     if (!err)
         err = web_tls_load(&w->cfg, &w->tls);
@@ -544,6 +658,8 @@ enum cv_err cv_web_start(const struct cv_web_config *cfg, struct cv_web **out, c
         err = web_sessions_new(&w->sessions);
     if (!err)
         err = web_throttle_new(&w->throttle);
+    if (!err)
+        err = web_conns_new(CONN_MAX, w->cfg.request_secs, &w->conns);
     if (!err)
         err = web_index_new(cfg->db_path, &w->index);
     if (!err)
@@ -561,6 +677,11 @@ enum cv_err cv_web_start(const struct cv_web_config *cfg, struct cv_web **out, c
 
 void cv_web_tick(struct cv_web *w)
 {
+    size_t cut = web_conns_sweep(w->conns, cv_monotonic_ms());
+
+    if (cut)
+        log_info("closed %zu connection%s past the %u s a request may take", cut,
+                 cut == 1 ? "" : "s", w->cfg.request_secs);
     if (cv_audit_sync(w->audit) != CV_OK)
         log_error("audit log: %s", cv_errmsg());
     web_sessions_expire(w->sessions, cv_now());
@@ -575,6 +696,7 @@ void cv_web_stop(struct cv_web *w)
     cv_audit_close(w->audit);
     web_sessions_free(w->sessions);
     web_throttle_free(w->throttle);
+    web_conns_free(w->conns);
     web_index_free(w->index);
     web_tls_free(&w->tls);
     cv_free(w->state_dir);

@@ -2,14 +2,14 @@
  * session.c: logged-in sessions, kept in the viewer's memory only (a restart logs everyone
  * out). The browser holds a random 256-bit token; the table keeps only its SHA-256, so the
  * table itself holds nothing a reader could replay. A session ends after 30 minutes without
- * a request, 12 hours after login, or at logout.
+ * a request, 12 hours after login, or at logout. One account holds at most
+ * WEB_SESSIONS_PER_USER sessions (its own least recently used one makes room), and a full
+ * table refuses new logins rather than end anyone else's session.
  */
 #include "web_internal.h"
 
 #include <gnutls/crypto.h>
 #include <string.h>
-
-#define SESSIONS_MAX 4096
 
 struct slot {
     bool used;
@@ -46,7 +46,7 @@ enum cv_err web_sessions_new(struct web_sessions **out)
     struct web_sessions *s = cv_calloc(1, sizeof(*s));
 
     *out = NULL;
-    if (!s || !(s->v = cv_calloc(SESSIONS_MAX, sizeof(*s->v)))) {
+    if (!s || !(s->v = cv_calloc(WEB_SESSIONS_MAX, sizeof(*s->v)))) {
         cv_free(s);
         return cv_fail(CV_ENOMEM, "out of memory");
     }
@@ -59,7 +59,7 @@ void web_sessions_free(struct web_sessions *s)
 {
     if (!s)
         return;
-    sodium_memzero(s->v, SESSIONS_MAX * sizeof(*s->v));
+    sodium_memzero(s->v, WEB_SESSIONS_MAX * sizeof(*s->v));
     cv_free(s->v);
     pthread_mutex_destroy(&s->mu);
     cv_free(s);
@@ -73,22 +73,38 @@ static bool expired(const struct slot *e, time_t now)
 enum cv_err web_session_create(struct web_sessions *s, const char *user, enum cv_role role,
                                time_t now, char token[WEB_TOKEN_HEX])
 {
-    struct slot *free_slot = NULL, *oldest = NULL;
+    struct slot *free_slot = NULL, *own_oldest = NULL;
+    size_t own = 0;
 
     web_random_hex(token);
     pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < SESSIONS_MAX && !free_slot; i++) {
+    for (size_t i = 0; i < WEB_SESSIONS_MAX; i++) {
         struct slot *e = &s->v[i];
 
         if (e->used && expired(e, now))
             e->used = false;
-        if (!e->used)
-            free_slot = e;
-        else if (!oldest || e->last_seen < oldest->last_seen)
-            oldest = e;
+        if (!e->used) {
+            if (!free_slot && !e->tomb)
+                free_slot = e;
+            continue;
+        }
+        if (strcmp(e->s.user, user) != 0)
+            continue;
+        own++;
+        if (!own_oldest || e->last_seen < own_oldest->last_seen)
+            own_oldest = e;
     }
-    if (!free_slot)
-        free_slot = oldest; /* full: the longest idle session makes room */
+    if (own >= WEB_SESSIONS_PER_USER) /* the account's own longest idle session makes room */
+        free_slot = own_oldest;
+    if (!free_slot) /* a tomb only tells its owner why; it may go when nothing else is free */
+        for (size_t i = 0; i < WEB_SESSIONS_MAX && !free_slot; i++)
+            if (!s->v[i].used)
+                free_slot = &s->v[i];
+    if (!free_slot) {
+        pthread_mutex_unlock(&s->mu);
+        sodium_memzero(token, WEB_TOKEN_HEX);
+        return cv_fail(CV_EBUSY, "all %d sessions are in use", WEB_SESSIONS_MAX);
+    }
     memset(free_slot, 0, sizeof(*free_slot));
     free_slot->used = true;
     token_digest(token, free_slot->digest);
@@ -102,7 +118,7 @@ enum cv_err web_session_create(struct web_sessions *s, const char *user, enum cv
 
 static struct slot *find(struct web_sessions *s, const uint8_t digest[32])
 {
-    for (size_t i = 0; i < SESSIONS_MAX; i++)
+    for (size_t i = 0; i < WEB_SESSIONS_MAX; i++)
         if ((s->v[i].used || s->v[i].tomb) && memcmp(s->v[i].digest, digest, 32) == 0)
             return &s->v[i];
     return NULL;
@@ -162,7 +178,7 @@ void web_session_set_snapshot(struct web_sessions *s, const char *token, const c
 void web_sessions_expire(struct web_sessions *s, time_t now)
 {
     pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < SESSIONS_MAX; i++) {
+    for (size_t i = 0; i < WEB_SESSIONS_MAX; i++) {
         struct slot *e = &s->v[i];
 
         if (e->used && expired(e, now)) {

@@ -122,9 +122,10 @@ static enum cv_err self_signed(const char *state, struct web_tls *t)
     char dir[4096], cert[4200], key[4200];
     enum cv_err err;
 
-    snprintf(dir, sizeof(dir), "%s/tls", state);
-    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
-    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    if (cv_path_join(dir, sizeof(dir), state, "tls") ||
+        cv_path_join(cert, sizeof(cert), dir, "cert.pem") ||
+        cv_path_join(key, sizeof(key), dir, "key.pem"))
+        return cv_fail_prefix(CV_ETOOBIG, "state folder: ");
     if (access(cert, F_OK) == 0 || access(key, F_OK) == 0) {
         err = cv_file_check_private(key);
         if (!err)

@@ -18,16 +18,46 @@ struct account {
     char name[CV_ACCOUNT_NAME_MAX + 1];
     enum cv_role role;
     bool admin_lock;
-    int64_t locked_until;
     char totp[64]; /* base32, "" when none */
     int64_t totp_step;
-    int64_t failures[CV_LOCKOUT_FAILURES];
-    int nfail;
     int64_t created;
     char hash[crypto_pwhash_STRBYTES];
 };
 enum cv_err web_account_line_parse(char *line, struct account *a);
 enum cv_err web_accounts_parse(char *text, const char *path, struct account **out, size_t *count);
+/* Argon2id verifications done by this process (every login attempt costs exactly one). */
+unsigned long web_password_verifications(void);
+
+/* ---- failed logins per name and source (lockout.c) --------------------------------------- */
+#define WEB_SOURCE_MAX      64   /* an IPv4 address, an IPv6 /64 ("2001:db8:1:2::/64") */
+#define WEB_LOCKOUT_ENTRIES 4096 /* name and source pairs kept; the stalest goes first */
+struct lockout_entry {
+    char name[CV_ACCOUNT_NAME_MAX + 1];
+    char source[WEB_SOURCE_MAX];
+    int64_t locked_until; /* 0 when not locked */
+    int64_t fail[CV_LOCKOUT_FAILURES];
+    int nfail;
+};
+struct lockout {
+    char path[4096];
+    struct lockout_entry *v;
+    size_t n, cap;
+};
+/* Read STATE/lockout (missing: empty); a file others may read is refused. */
+enum cv_err web_lockout_load(const char *state, struct lockout *l);
+enum cv_err web_lockout_parse(char *text, struct lockout *l); /* text is modified */
+enum cv_err web_lockout_save(const struct lockout *l);
+void web_lockout_free(struct lockout *l);
+void web_lockout_prune(struct lockout *l, time_t now);
+/* The entry of `name` from `source`, made (evicting the stalest when full) if there is none;
+ * NULL only for a name or source that cannot be kept. */
+struct lockout_entry *web_lockout_get(struct lockout *l, const char *name, const char *source);
+/* Record a failure at `now`; true when it locked the entry. */
+bool web_lockout_fail(struct lockout_entry *e, time_t now);
+/* Failures of `name` from every source within the window (a locked source counts as
+ * CV_LOCKOUT_FAILURES), and the latest lock's end in *locked_until (0: none). */
+int web_lockout_count(const struct lockout *l, const char *name, time_t *locked_until);
+void web_lockout_forget(struct lockout *l, const char *name);
 
 /* ---- forms and URLs (form.c) ------------------------------------------------------------- */
 #define WEB_FORM_FIELDS 16
@@ -42,7 +72,6 @@ struct web_form {
 enum cv_err web_form_parse(const char *s, size_t n, struct web_form *f);
 const char *web_form_get(const struct web_form *f, const char *name);
 void web_form_free(struct web_form *f);
-bool web_utf8_valid(const char *s, size_t n);
 /* Percent-encode everything but unreserved characters (for a path segment or a query). */
 enum cv_err web_url_encode(struct cv_buf *b, const char *s);
 /* A whole path: each segment percent-encoded, the slashes kept. */
@@ -64,6 +93,8 @@ enum web_lang web_lang_from_header(const char *accept_language);
 #define WEB_SESSION_IDLE_SECS (30 * 60)
 #define WEB_SESSION_MAX_SECS  (12 * 60 * 60)
 #define WEB_TOKEN_HEX         65 /* 32 random bytes as hex + NUL */
+#define WEB_SESSIONS_MAX      4096
+#define WEB_SESSIONS_PER_USER 8 /* one person on a few devices; more is someone's script */
 
 #define WEB_SNAPSHOT_NAME_MAX 80
 struct web_session {
@@ -76,6 +107,7 @@ enum web_session_state { SESSION_NONE, SESSION_OK, SESSION_EXPIRED };
 struct web_sessions;
 enum cv_err web_sessions_new(struct web_sessions **out);
 void web_sessions_free(struct web_sessions *s);
+/* A new session for `user`; CV_EBUSY when the table is full of other accounts' sessions. */
 enum cv_err web_session_create(struct web_sessions *s, const char *user, enum cv_role role,
                                time_t now, char token[WEB_TOKEN_HEX]);
 /* Look up the token and mark it used at `now`; an idle or too old one is removed. */
@@ -95,6 +127,18 @@ void web_throttle_free(struct web_throttle *t);
 /* Seconds until `addr` may try again, 0 when it may try now. */
 long web_throttle_wait(struct web_throttle *t, const char *addr, time_t now);
 void web_throttle_fail(struct web_throttle *t, const char *addr, time_t now);
+
+/* ---- connections (conn.c): an absolute deadline per request ------------------------------ */
+struct web_conns;
+enum cv_err web_conns_new(size_t max, unsigned deadline_secs, struct web_conns **out);
+void web_conns_free(struct web_conns *c);
+/* A connection opened on socket `fd`; *ctx is what libmicrohttpd keeps for it. */
+void web_conns_started(struct web_conns *c, int fd, void **ctx, uint64_t now_ms);
+/* An answer went out: the next request's deadline starts now. */
+void web_conns_answered(struct web_conns *c, void *ctx, uint64_t now_ms);
+void web_conns_closed(struct web_conns *c, void **ctx);
+/* Shut down every connection past its deadline; how many. */
+size_t web_conns_sweep(struct web_conns *c, uint64_t now_ms);
 
 /* ---- TLS material (tls.c) ---------------------------------------------------------------- */
 struct web_tls {
@@ -120,6 +164,7 @@ struct web_req {
     struct web_form form;  /* POST body fields */
     struct web_form query; /* query string fields */
     char addr[64];
+    char source[WEB_SOURCE_MAX]; /* addr, or its /64 for IPv6: what lockouts are kept by */
     enum web_lang lang;
     enum web_session_state session_state;
     struct web_session session;
@@ -152,6 +197,7 @@ struct cv_web {
     struct web_tls tls;
     struct web_sessions *sessions;
     struct web_throttle *throttle;
+    struct web_conns *conns;
     struct cv_audit *audit;
     struct web_index *index;
 };
@@ -213,6 +259,9 @@ void web_redirect(struct web_req *r, const char *location);
 const char *web_pre_token(struct web_req *r);
 /* Check the POSTed csrf field against `want`; on a mismatch answer 403 and return false. */
 bool web_csrf_ok(struct web_req *r, const char *want);
+/* After a page is made: one that could not be built whole (its buffer's sticky error) becomes a
+ * 500 with the reason in the log (the route's name, never a patient ID). */
+void web_page_check(struct web_req *r);
 /* Append an audit record for this request; false (and a 503 page) when it cannot be
  * written, so nothing is shown that was not accounted for. */
 bool web_audit(struct web_req *r, const char *event, const char *result, const char *patient,

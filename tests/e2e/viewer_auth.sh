@@ -86,9 +86,9 @@ for i in 1 2 3 4; do
     assert_contains "$T/body" "ユーザー名・パスワード"
 done
 login "$T/alice" alice not-the-password-5 > /dev/null
-assert_contains "$T/body" "ロックされています"
+assert_contains "$T/body" "15分間止めています"
 [ "$(login "$T/alice" alice alice-long-password-1)" = 401 ] || fail "locked account let in"
-assert_contains "$T/body" "ロックされています"
+assert_contains "$T/body" "15分間止めています"
 expect_status 0 cv user list --state "$S"
 grep -q '^alice .*lockout' "$T/out" || fail "user list does not show the lockout"
 advance_clock 600

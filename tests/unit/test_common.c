@@ -54,6 +54,8 @@ static void test_alloc_failure_injection(void **state)
     cv_alloc_fail_after(0);
     assert_int_equal(cv_buf_puts(&b, "hello"), CV_ENOMEM);
     cv_alloc_fail_after(-1);
+    assert_int_equal(cv_buf_puts(&b, "hello"), CV_ENOMEM); /* sticky until reset */
+    cv_buf_reset(&b);
     assert_int_equal(cv_buf_puts(&b, "hello"), CV_OK);
     cv_buf_free(&b);
     cv_free(NULL);
@@ -68,13 +70,26 @@ static void test_buf_cap(void **state)
     assert_int_equal(cv_buf_puts(&b, "12345678"), CV_OK);
     assert_int_equal(b.len, 8);
     assert_string_equal(cv_buf_str(&b), "12345678");
+    assert_int_equal(cv_buf_error(&b), CV_OK);
     assert_int_equal(cv_buf_putc(&b, '9'), CV_ETOOBIG);
     assert_int_equal(b.len, 8);
+    /* the failure sticks: text with a piece missing never looks whole */
+    assert_int_equal(cv_buf_error(&b), CV_ETOOBIG);
+    b.len = 4;
+    assert_int_equal(cv_buf_putc(&b, 'x'), CV_ETOOBIG);
+    assert_int_equal(b.len, 4);
     cv_buf_reset(&b);
+    assert_int_equal(cv_buf_error(&b), CV_OK);
     assert_int_equal(cv_buf_printf(&b, "%d-%s", 42, "ab"), CV_OK);
     assert_string_equal(cv_buf_str(&b), "42-ab");
     assert_int_equal(cv_buf_printf(&b, "%s", "too long"), CV_ETOOBIG);
+    assert_int_equal(cv_buf_puts(&b, "c"), CV_ETOOBIG);
+    assert_string_equal(cv_buf_str(&b), "42-ab");
+    cv_buf_free(&b);
+    assert_int_equal(cv_buf_error(&b), CV_OK);
     assert_int_equal(cv_buf_reserve(&b, SIZE_MAX), CV_ETOOBIG);
+    cv_buf_set_error(&b, CV_EINVAL); /* the first error stays */
+    assert_int_equal(cv_buf_error(&b), CV_ETOOBIG);
     cv_buf_free(&b);
 }
 
@@ -236,6 +251,99 @@ static void test_hex(void **state)
     assert_int_equal(cv_hex_decode("00abff00", out, 3), CV_EPARSE);
 }
 
+/* One validator for every UTF-8 check: overlong forms, surrogates, > U+10FFFF, truncation. */
+static void test_utf8(void **state)
+{
+    size_t len;
+    (void)state;
+
+    assert_true(cv_utf8_valid("", 0));
+    assert_true(cv_utf8_valid("a\xC2\xA9\xE6\x82\xA3\xF0\x9F\x98\x80", 10));
+    assert_false(cv_utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
+    assert_false(cv_utf8_valid("\xE0\x80\xAF", 3));     /* overlong, 3 bytes */
+    assert_false(cv_utf8_valid("\xED\xA0\x80", 3));     /* surrogate */
+    assert_false(cv_utf8_valid("\xF4\x90\x80\x80", 4)); /* past U+10FFFF */
+    assert_false(cv_utf8_valid("\xF5\x80\x80\x80", 4));
+    assert_false(cv_utf8_valid("\xE6\x82", 2)); /* cut short */
+    assert_false(cv_utf8_valid("\x80", 1));
+    assert_int_equal(cv_utf8_len("\xE6\x82\xA3", 3), 3);
+    assert_int_equal(cv_utf8_decode("\xE6\x82\xA3", 3, &len), 0x60A3);
+    assert_int_equal(len, 3);
+    assert_int_equal(cv_utf8_decode("\xFF", 1, &len), 0xFFFD);
+    assert_int_equal(len, 1);
+    assert_int_equal(cv_utf8_decode("A", 1, &len), 'A');
+}
+
+/* FNV-1a 64 test vectors (Fowler, Noll, Vo). */
+static void test_fnv1a(void **state)
+{
+    (void)state;
+    assert_true(cv_fnv1a_str("") == 0xcbf29ce484222325ULL);
+    assert_true(cv_fnv1a_str("a") == 0xaf63dc4c8601ec8cULL);
+    assert_true(cv_fnv1a_str("foobar") == 0x85944171f73967e8ULL);
+    assert_true(cv_fnv1a(CV_FNV1A_OFFSET, "foobar", 6) == 0x85944171f73967e8ULL);
+}
+
+/* The detector's one verdict: text is not encrypted, 512 random-looking bytes are, fewer
+ * bytes never are (they cannot reach the threshold reliably). */
+static void test_entropy(void **state)
+{
+    static unsigned char junk[4096];
+    const char *text =
+        "MSH|^~\\&|HIS|HOSP|||20240110||ADT^A08|1|P|2.5||||||~ISO IR87|ISO 2022-1994";
+    uint64_t x = 88172645463325252ULL;
+    double bits;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(junk); i++) { /* xorshift64: deterministic noise */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        junk[i] = (unsigned char)x;
+    }
+    assert_true(cv_entropy_bits(junk, sizeof(junk)) > 7.9);
+    assert_true(cv_looks_encrypted(junk, CV_ENTROPY_MIN_BYTES, &bits));
+    assert_true(bits > CV_ENTROPY_HIGH_BITS);
+    assert_false(cv_looks_encrypted(junk, CV_ENTROPY_MIN_BYTES - 1, NULL));
+    assert_false(cv_looks_encrypted(text, strlen(text), &bits));
+    assert_true(bits < 6);
+    assert_true(cv_entropy_bits("aaaa", 4) == 0);
+    assert_true(cv_entropy_bits("", 0) == 0);
+}
+
+/* CSV fields a spreadsheet would run as formulas are defused, full-width forms included. */
+static void test_csv_field(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain", "plain"},
+        {"a,b", "\"a,b\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""},
+        {"+1", "\"'+1\""},
+        {"-1", "\"'-1\""},
+        {"@SUM(A1)", "\"'@SUM(A1)\""},
+        {"\t=1", "\"'\t=1\""},
+        {"\r=1", "\"'\r=1\""},
+        {"  =1", "\"'  =1\""},
+        {"＝1+1", "\"'＝1+1\""},
+        {"＋1", "\"'＋1\""},
+        {"－1", "\"'－1\""},
+        {"＠A", "\"'＠A\""},
+        {"﹦1", "\"'﹦1\""},
+        {"患者 =1", "患者 =1"},
+        {"", ""},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct cv_buf b = CV_BUF_INIT(256);
+
+        assert_int_equal(cv_csv_field(&b, cases[i].in), CV_OK);
+        assert_string_equal(cv_buf_str(&b), cases[i].out);
+        cv_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +357,10 @@ int main(void)
         cmocka_unit_test(test_clock_offset),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_fnv1a),
+        cmocka_unit_test(test_entropy),
+        cmocka_unit_test(test_csv_field),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -471,7 +471,8 @@ int main(void)
     const char *tmp = getenv("CV_TEST_TMP");
 
     snprintf(scratch, sizeof(scratch), "%s/unit_store", tmp ? tmp : "/tmp");
-    cv_mkdir_p(scratch, 0700);
+    if (cv_mkdir_p(scratch, 0700) != CV_OK)
+        return 1;
     setenv("XDG_CACHE_HOME", scratch, 1);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
