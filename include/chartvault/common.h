@@ -129,8 +129,8 @@ CV_NODISCARD enum cv_err cv_buf_read_file(struct cv_buf *b, const char *path);
 
 /* ---- logging --------------------------------------------------------------------------------
  * The library reports through a sink the application installs; without one, nothing is
- * printed. Log lines must never carry patient data: log file paths relative to a source,
- * counts, codes and reasons, never names, IDs, birth dates, addresses or phone numbers.
+ * printed. Log lines must never carry patient data: log counts, codes and reasons, never names,
+ * IDs, birth dates, addresses or phone numbers; a path is redacted by cv_log() (cv_redact).
  */
 enum cv_log_level { CV_LOG_DEBUG, CV_LOG_INFO, CV_LOG_WARN, CV_LOG_ERROR, CV_LOG_CRIT };
 
@@ -138,6 +138,20 @@ typedef void (*cv_log_sink)(enum cv_log_level level, const char *func, const cha
 void cv_log_set_sink(cv_log_sink sink, void *arg, enum cv_log_level min_level);
 void cv_log(enum cv_log_level level, const char *func, const char *fmt, ...) CV_PRINTF(3, 4);
 const char *cv_log_level_name(enum cv_log_level level);
+
+/* Patient identifiers out of a line (redact.c): every SS-MIX2 path or file name in `text`
+ * (NUL-terminated, in a buffer of `cap` bytes) is rewritten in place as
+ * "…/<patient>/20240110/ADT-22/<file REF>", and every other occurrence of a patient ID found
+ * in it becomes "<patient>". REF, a keyed hash of the file name, appears once a key is set;
+ * `chartvault query file REF` resolves it (the key is kept in the index). cv_log() applies
+ * this to every line; alerts apply it to their text. Call cv_redact_set_key() before threads
+ * start. */
+#define CV_REDACT_KEY_LEN 32
+#define CV_REDACT_REF_LEN 10
+void cv_redact(char *text, size_t cap);
+void cv_redact_set_key(const uint8_t key[CV_REDACT_KEY_LEN]); /* NULL: no refs */
+void cv_redact_ref(const uint8_t key[CV_REDACT_KEY_LEN], const char *file_name,
+                   char out[CV_REDACT_REF_LEN + 1]);
 
 #define log_debug(...) cv_log(CV_LOG_DEBUG, __func__, __VA_ARGS__)
 #define log_info(...)  cv_log(CV_LOG_INFO, __func__, __VA_ARGS__)

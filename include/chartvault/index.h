@@ -354,6 +354,15 @@ struct cv_bed {
 enum cv_err cv_index_beds(struct cv_index *idx, const char *ward, const char *as_of,
                           void (*fn)(const struct cv_bed *bed, void *arg), void *arg);
 
+/* ---- redacted log lines (cv_redact) --------------------------------------------------------- */
+/* The key of the file references in redacted log lines: read from the index, made and stored
+ * on first use (a read-only index without one: CV_ENOENT). */
+CV_NODISCARD enum cv_err cv_index_log_key(struct cv_index *idx, uint8_t key[CV_REDACT_KEY_LEN]);
+/* Every indexed path (relative to its root) whose file name has the reference `ref` (the
+ * CV_REDACT_REF_LEN hex digits of "<file REF>"). *found: how many. */
+enum cv_err cv_index_file_ref(struct cv_index *idx, const char *ref,
+                              void (*fn)(const char *path, void *arg), void *arg, size_t *found);
+
 /* ---- files ------------------------------------------------------------------------------ */
 struct cv_index_file {
     const char *path, *state, *reason, *warnings; /* state: current|superseded|deleted|rejected */

@@ -23,6 +23,8 @@ static const char usage[] =
     "  wards                 every ward with its beds and how many are occupied\n"
     "  beds WARD             the bed map of a ward, empty beds included\n"
     "  rejected              files the index refused, with the reason\n"
+    "  file REF              the path behind \"<file REF>\" in a log line or alert (the daemon\n"
+    "                        logs paths without the patient; unknown REF: exit 1)\n"
     "  info                  data time, source and counts\n"
     "\n"
     "  --as-of DATE          judge current medications and ages on DATE (default: today at the\n"
@@ -475,6 +477,43 @@ static void rejected_row(const struct cv_index_file *f, void *arg)
     printf("%s\n    %s\n", f->path, or_dash(f->reason));
 }
 
+static void file_ref_row(const char *path, void *arg)
+{
+    struct query *q = arg;
+    struct cv_buf safe = CV_BUF_INIT(8192);
+
+    if (q->json)
+        cv_json_string(&q->j, path);
+    else
+        printf("%s\n", cli_term(&safe, path));
+    cv_buf_free(&safe);
+}
+
+static int query_file_ref(struct query *q, const char *ref)
+{
+    size_t found;
+    enum cv_err err;
+
+    if (strlen(ref) != CV_REDACT_REF_LEN || strspn(ref, "0123456789abcdefABCDEF") != strlen(ref))
+        return cli_usage_error("query",
+                               "a file reference is %d hex digits, as in '<file "
+                               "0123456789>'",
+                               CV_REDACT_REF_LEN);
+    if (q->json)
+        cv_json_array_begin(&q->j);
+    err = cv_index_file_ref(q->idx, ref, file_ref_row, q, &found);
+    if (err)
+        return cli_fail("query", err);
+    if (q->json) {
+        cv_json_array_end(&q->j);
+        if (cli_print_json("query", &q->j) != CLI_EXIT_OK)
+            return CLI_EXIT_FAIL;
+    }
+    if (found == 0)
+        return cli_failf("query", "no indexed file has the reference %s", ref);
+    return CLI_EXIT_OK;
+}
+
 static int query_info(struct query *q)
 {
     struct cv_index_info info;
@@ -560,6 +599,8 @@ static int dispatch(struct query *q, int n, char **args)
         return list_query(q, do_beds);
     if (strcmp(what, "rejected") == 0 && n == 1)
         return list_query(q, do_rejected);
+    if (strcmp(what, "file") == 0 && n == 2)
+        return query_file_ref(q, args[1]);
     if (strcmp(what, "info") == 0 && n == 1)
         return query_info(q);
     return cli_usage_error("query", "'%s' with %d argument(s) is not a query", what, n - 1);

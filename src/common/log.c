@@ -1,7 +1,8 @@
 /*
  * log.c: library logging goes to a sink the application installs (stderr for the CLI, syslog
  * or a file for the daemons). Without a sink the library is silent. Callers must never pass
- * patient data here; see common.h.
+ * patient data here; see common.h. Every line goes through cv_redact() on its way, so a path
+ * that slipped into a message (an error from below, say) leaves without its patient.
  */
 #include <chartvault/common.h>
 
@@ -37,5 +38,6 @@ void cv_log(enum cv_log_level level, const char *func, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    cv_redact(msg, sizeof(msg));
     log_sink(level, func, msg, log_sink_arg);
 }

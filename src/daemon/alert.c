@@ -396,6 +396,7 @@ void cv_alert_raise(struct cv_alerter *a, enum cv_alert_severity sev, const char
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     sanitize(text);
+    cv_redact(text, sizeof(text));
     pthread_mutex_lock(&a->lock);
     k = find_key(a, key, true);
     if (k) {
@@ -420,6 +421,7 @@ void cv_alert_clear(struct cv_alerter *a, const char *key, const char *fmt, ...)
         vsnprintf(text, sizeof(text), fmt, ap);
         va_end(ap);
         sanitize(text);
+        cv_redact(text, sizeof(text));
         k->active = false;
         deliver(a, k, CV_ALERT_INFO, "resolved", text, true);
         memset(k, 0, sizeof(*k));

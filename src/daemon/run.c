@@ -11,6 +11,9 @@
 #include "daemon/daemon_parts.h"
 #include "daemon/state.h"
 
+#include <chartvault/index.h>
+#include <sodium.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -438,6 +441,24 @@ static enum cv_err load_repos(struct daemon *d, time_t now)
     return CV_OK;
 }
 
+/* The key of "<file REF>" in redacted log lines and alerts, kept in the index so that
+ * `chartvault query file REF` can resolve them; set before any thread logs. */
+static enum cv_err load_log_key(const struct cv_config *cfg)
+{
+    uint8_t key[CV_REDACT_KEY_LEN];
+    struct cv_index *idx;
+    enum cv_err err = cv_index_open(cfg->index_db, 0, &idx);
+
+    if (err)
+        return err;
+    err = cv_index_log_key(idx, key);
+    cv_index_close(idx);
+    if (!err)
+        cv_redact_set_key(key);
+    sodium_memzero(key, sizeof(key));
+    return err;
+}
+
 static enum cv_err daemon_start(struct daemon *d)
 {
     char host[128] = "localhost";
@@ -453,7 +474,9 @@ static enum cv_err daemon_start(struct daemon *d)
     if (err)
         return err;
     gethostname(host, sizeof(host) - 1);
-    err = cv_alerter_open(&d->alerts, d->cfg, host);
+    err = load_log_key(d->cfg);
+    if (!err)
+        err = cv_alerter_open(&d->alerts, d->cfg, host);
     if (!err)
         err = cv_indexer_open(&d->indexer, d->cfg, d->alerts);
     if (!err && d->cfg->mllp_listen)

@@ -6,6 +6,8 @@
  */
 #include "index_internal.h"
 
+#include <ctype.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@ enum {
     Q_CENSUS_WARD,
     Q_BEDS,
     Q_REJECTED,
+    Q_FILE_NAMES,
 };
 
 static const char *meta_value(struct cv_index *idx, const char *key, char *buf, size_t n)
@@ -324,4 +327,67 @@ enum cv_err cv_index_rejected(struct cv_index *idx,
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? CV_OK : index_db_error(idx->db, "rejected files");
+}
+
+enum cv_err cv_index_log_key(struct cv_index *idx, uint8_t key[CV_REDACT_KEY_LEN])
+{
+    char hex[2 * CV_REDACT_KEY_LEN + 1];
+    enum cv_err err = index_refresh(idx);
+
+    if (err)
+        return err;
+    meta_value(idx, "log_ref_key", hex, sizeof(hex));
+    if (hex[0])
+        return cv_hex_decode(hex, key, CV_REDACT_KEY_LEN) == CV_OK
+                   ? CV_OK
+                   : cv_fail(CV_ECORRUPT, "%s: the log reference key is damaged", idx->path);
+    if (idx->flags & CV_INDEX_READONLY)
+        return cv_fail(CV_ENOENT, "%s has no log reference key yet (the daemon makes it)",
+                       idx->path);
+    randombytes_buf(key, CV_REDACT_KEY_LEN);
+    cv_hex_encode(key, CV_REDACT_KEY_LEN, hex);
+    err = index_meta_set(idx->db, "log_ref_key", hex);
+    sodium_memzero(hex, sizeof(hex));
+    return err;
+}
+
+enum cv_err cv_index_file_ref(struct cv_index *idx, const char *ref,
+                              void (*fn)(const char *path, void *arg), void *arg, size_t *found)
+{
+    uint8_t key[CV_REDACT_KEY_LEN];
+    char want[CV_REDACT_REF_LEN + 1], got[CV_REDACT_REF_LEN + 1];
+    sqlite3_stmt *st;
+    enum cv_err err;
+    int rc;
+
+    *found = 0;
+    if (strlen(ref) != CV_REDACT_REF_LEN)
+        return cv_fail(CV_EINVAL, "a file reference has %d hex digits", CV_REDACT_REF_LEN);
+    for (size_t i = 0; i < CV_REDACT_REF_LEN; i++)
+        want[i] = (char)tolower((unsigned char)ref[i]);
+    want[CV_REDACT_REF_LEN] = '\0';
+    err = cv_index_log_key(idx, key);
+    if (err)
+        return err;
+    st = index_stmt(idx, Q_FILE_NAMES,
+                    "SELECT f.name, CASE WHEN d.path = '' THEN f.name ELSE d.path || '/' ||"
+                    " f.name END FROM files f JOIN dirs d ON d.id = f.dir_id");
+    if (!st) {
+        sodium_memzero(key, sizeof(key));
+        return CV_EDB;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = index_col(st, 0);
+
+        if (!name)
+            continue;
+        cv_redact_ref(key, name, got);
+        if (strcmp(got, want) == 0) {
+            (*found)++;
+            fn(index_col(st, 1), arg);
+        }
+    }
+    sqlite3_reset(st);
+    sodium_memzero(key, sizeof(key));
+    return rc == SQLITE_DONE ? CV_OK : index_db_error(idx->db, "files");
 }

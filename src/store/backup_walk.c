@@ -490,7 +490,9 @@ static bool enter_dir(struct walk_ctx *c, int dirfd, size_t depth, const char *n
     child->parent.n = 0;
     if (pe && (pe->kind == CV_TE_DIR || pe->kind == CV_TE_INLINE) &&
         cv_listing_load(wk->rd, NULL, pe, &child->parent) != CV_OK) {
-        log_warn("parent snapshot: %s; reading '%s' afresh", cv_errmsg(), name);
+        /* a folder's bare name may be a patient ID: say where, not which */
+        log_warn("parent snapshot: %s; reading a folder at depth %zu afresh", cv_errmsg(),
+                 depth + 1);
         child->parent.n = 0;
     }
     if (wk->splits && depth + 1 == WALK_SPLIT_DEPTH)

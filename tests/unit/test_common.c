@@ -344,6 +344,51 @@ static void test_csv_field(void **state)
     }
 }
 
+/* Paths and file names lose their patient; what kind of message stays; refs appear with a key
+ * and are the keyed hash of the file name; a long line is cut, never inside an identifier. */
+static void test_redact(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"mllp: stored 000/107/0001074832/-/ADT-00/0001074832_-_ADT-00_999999999999999_"
+         "20261208084325673_-_1 (0 older files renamed)",
+         "mllp: stored …/<patient>/-/ADT-00/<file> (0 older files renamed)"},
+        {"cannot read '/srv/ss/999/901/9999013/20110701/OMP-01/9999013_20110701_OMP-01_"
+         "000000011000185_20110701224603984_01_1': Permission denied",
+         "cannot read '/srv/ss/…/<patient>/20110701/OMP-01/<file>': Permission denied"},
+        {"patient 9999013 in 999/901/9999013.", "patient <patient> in …/<patient>."},
+        {"9999013_-_ADT-00_x_y_z_1 is odd; 99990131 is not 9999013",
+         "<file> is odd; 99990131 is not <patient>"},
+        {"PID-3 X123456 in folder 001/234/X123456/-/ADT-00",
+         "PID-3 <patient> in folder 001/234/<patient>/-/ADT-00"},
+        {"snapshot 4fa170f0: 5157 files, pack 51e6cf84 at 20261208",
+         "snapshot 4fa170f0: 5157 files, pack 51e6cf84 at 20261208"},
+        {"", ""},
+    };
+    uint8_t key[CV_REDACT_KEY_LEN] = {1, 2, 3};
+    char text[1024], ref[CV_REDACT_REF_LEN + 1], want[200];
+    (void)state;
+
+    cv_redact_set_key(NULL);
+    for (size_t i = 0; i < CV_ARRAY_LEN(cases); i++) {
+        cv_strlcpy(text, cases[i].in, sizeof(text));
+        cv_redact(text, sizeof(text));
+        assert_string_equal(text, cases[i].out);
+    }
+    cv_redact_set_key(key);
+    cv_strlcpy(text, "x 123/456/123456789/-/ADT-00/123456789_-_ADT-00_1_2_3_1", sizeof(text));
+    cv_redact(text, sizeof(text));
+    cv_redact_ref(key, "123456789_-_ADT-00_1_2_3_1", ref);
+    snprintf(want, sizeof(want), "x …/<patient>/-/ADT-00/<file %s>", ref);
+    assert_string_equal(text, want);
+    cv_redact_set_key(NULL);
+    /* a line that grows past its buffer ends early instead of showing half an ID */
+    cv_strlcpy(text, "7_-_ADT-00_a_b 7 7 7 7 7 7 7 7", sizeof(text));
+    cv_redact(text, 30);
+    assert_null(strstr(text, "7"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_fnv1a),
         cmocka_unit_test(test_entropy),
         cmocka_unit_test(test_csv_field),
+        cmocka_unit_test(test_redact),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
