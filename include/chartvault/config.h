@@ -61,7 +61,9 @@ struct cv_config {
     char *mllp_storage;      /* SS-MIX2 root for received messages */
     size_t mllp_max_message; /* bytes; default 1 MiB */
     unsigned mllp_max_clients;
-    long mllp_idle_timeout; /* seconds a silent client may stay connected */
+    long mllp_max_per_address;   /* connections from one address at once; default 8 */
+    size_t mllp_rejected_budget; /* bytes of refused messages kept aside; default 256 MiB */
+    long mllp_idle_timeout;      /* seconds a silent client may stay connected */
 
     /* [alerts] */
     bool alert_syslog;

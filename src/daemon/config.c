@@ -35,7 +35,7 @@ struct key_def {
     const char *key;
     enum key_type type;
     size_t offset; /* into struct cv_config, or struct cv_config_repo for "repo" */
-    long min, max; /* for K_COUNT */
+    long min, max; /* for K_COUNT; for K_SIZE (none: 1K..64M) */
 };
 
 #define CFG(f)  offsetof(struct cv_config, f)
@@ -55,6 +55,8 @@ static const struct key_def keys[] = {
     {"mllp", "storage", K_PATH, CFG(mllp_storage), 0, 0},
     {"mllp", "max_message", K_SIZE, CFG(mllp_max_message), 0, 0},
     {"mllp", "max_clients", K_COUNT, CFG(mllp_max_clients), 1, 1000},
+    {"mllp", "max_clients_per_address", K_COUNT, CFG(mllp_max_per_address), 1, 1000},
+    {"mllp", "rejected_budget", K_SIZE, CFG(mllp_rejected_budget), 4096, 64L << 30},
     {"mllp", "idle_timeout", K_DURATION, CFG(mllp_idle_timeout), 0, 0},
     {"alerts", "syslog", K_BOOL, CFG(alert_syslog), 0, 0},
     {"alerts", "smtp_url", K_URL, CFG(smtp_url), 0, 0},
@@ -299,7 +301,10 @@ static enum cv_err set_value(struct cv_config *c, const struct key_def *k, void 
         return CV_OK;
     case K_SIZE:
         err = cv_parse_size(value, slot);
-        if (!err && (*(size_t *)slot < 1024 || *(size_t *)slot > (64u << 20)))
+        if (!err && k->max &&
+            (*(size_t *)slot < (size_t)k->min || *(size_t *)slot > (size_t)k->max))
+            return cv_fail(CV_EINVAL, "'%s' is outside 4K..64G", value);
+        if (!err && !k->max && (*(size_t *)slot < 1024 || *(size_t *)slot > (64u << 20)))
             return cv_fail(CV_EINVAL, "'%s' is outside 1K..64M", value);
         return err;
     case K_LISTEN:
@@ -394,6 +399,8 @@ static void set_defaults(struct cv_config *c)
     c->settle_seconds = 1;
     c->mllp_max_message = 1 << 20;
     c->mllp_max_clients = 64;
+    c->mllp_max_per_address = 8;
+    c->mllp_rejected_budget = (size_t)256 << 20;
     c->mllp_idle_timeout = 300;
     c->alert_syslog = true;
     c->alert_repeat = 3600;

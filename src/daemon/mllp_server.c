@@ -42,6 +42,7 @@ struct cv_mllp_server {
     unsigned port;
     size_t max_message;
     unsigned max_clients;
+    long max_per_address; /* one sender cannot take every slot */
     long idle_timeout;
     struct cv_cidr allow[CV_CONFIG_MAX_ALLOW];
     size_t nallow;
@@ -131,6 +132,7 @@ enum cv_err cv_mllp_server_open(struct cv_mllp_server **out, const struct cv_con
     s->listen_fd = s->wake[0] = s->wake[1] = -1;
     s->max_message = cfg->mllp_max_message;
     s->max_clients = cfg->mllp_max_clients;
+    s->max_per_address = cfg->mllp_max_per_address > 0 ? cfg->mllp_max_per_address : 8;
     s->idle_timeout = cfg->mllp_idle_timeout;
     memcpy(s->allow, cfg->allow, sizeof(s->allow));
     s->nallow = cfg->nallow;
@@ -187,6 +189,15 @@ static void client_free(struct client *c)
     cv_free(c);
 }
 
+static long clients_from(const struct cv_mllp_server *s, const char *peer)
+{
+    long n = 0;
+
+    for (size_t i = 0; i < s->nclients; i++)
+        n += strcmp(s->clients[i]->peer, peer) == 0;
+    return n;
+}
+
 static void accept_client(struct cv_mllp_server *s)
 {
     struct sockaddr_storage ss;
@@ -204,6 +215,14 @@ static void accept_client(struct cv_mllp_server *s)
     count(s, &s->counters.connections, 1);
     if (!cv_cidr_match_any(s->allow, s->nallow, (struct sockaddr *)&ss)) {
         log_warn("mllp: refused a connection from %s: not in the [mllp] allow list", peer);
+        count(s, &s->counters.refused, 1);
+        close(fd);
+        return;
+    }
+    if (clients_from(s, peer) >= s->max_per_address) {
+        log_warn("mllp: refused a connection from %s: %ld connections from that address already "
+                 "([mllp] max_clients_per_address)",
+                 peer, s->max_per_address);
         count(s, &s->counters.refused, 1);
         close(fd);
         return;

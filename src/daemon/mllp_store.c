@@ -22,12 +22,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #define REJECTED_MAX_FILES 10000 /* kept aside at most; older ones stay, newer are only logged */
+#define REASON_BYTES       700   /* what a .reason file may take, counted before it is written */
 #define MAX_MATCHES        64    /* older files one message may rename */
 
 struct cv_mllp_store {
@@ -37,12 +39,41 @@ struct cv_mllp_store {
     struct cv_hl7_msg *msg;
     struct cv_buf converted;
     unsigned long seq;
-    long rejected_files;
+    long rejected_files;     /* kept aside now, restarts included (counted at open) */
+    uint64_t rejected_bytes; /* their size, held to [mllp] rejected_budget */
+    uint64_t rejected_budget;
     /* storage failures (disk full, folder gone), for the main loop to alert on */
     pthread_mutex_t fail_lock;
     unsigned long failures, stored_since_failure;
     char last_failure[256];
 };
+
+/* What is already kept aside, so that the budget holds across restarts; the sequence goes on
+ * after the highest number found, so a restart never writes over a kept message. */
+static enum cv_err count_rejected(struct cv_mllp_store *st)
+{
+    DIR *d = opendir(st->rejected_dir);
+    struct dirent *e;
+    struct stat sb;
+
+    if (!d)
+        return cv_fail_errno(CV_EIO, "cannot list '%s'", st->rejected_dir);
+    while ((e = readdir(d)) != NULL) {
+        const char *dash = strrchr(e->d_name, '-');
+
+        if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(sb.st_mode))
+            continue;
+        st->rejected_bytes += (uint64_t)sb.st_size;
+        if (strstr(e->d_name, ".hl7")) {
+            st->rejected_files++;
+            if (dash && strtoul(dash + 1, NULL, 10) > st->seq)
+                st->seq = strtoul(dash + 1, NULL, 10);
+        }
+    }
+    closedir(d);
+    return CV_OK;
+}
 
 enum cv_err cv_mllp_store_open(struct cv_mllp_store **out, const struct cv_config *cfg,
                                struct cv_indexer *ix)
@@ -68,6 +99,9 @@ enum cv_err cv_mllp_store_open(struct cv_mllp_store **out, const struct cv_confi
         err = cv_mkdir_p(cfg->mllp_storage, 0750);
     if (!err)
         err = cv_mkdir_p(st->rejected_dir, 0700);
+    if (!err)
+        err = count_rejected(st);
+    st->rejected_budget = cfg->mllp_rejected_budget ? cfg->mllp_rejected_budget : (256u << 20);
     if (!err)
         err = cv_hl7_msg_new(&st->msg);
     if (err) {
@@ -141,6 +175,21 @@ static void keep_aside(struct cv_mllp_store *st, const char *msg, size_t len, si
                  peer, reason, REJECTED_MAX_FILES, st->rejected_dir);
         return;
     }
+    if (st->rejected_bytes + len + REASON_BYTES > st->rejected_budget) {
+        /* someone may have looked at them and cleared the folder since: count again */
+        st->rejected_files = 0;
+        st->rejected_bytes = 0;
+        if (count_rejected(st) != CV_OK)
+            st->rejected_bytes = st->rejected_budget;
+    }
+    if (st->rejected_bytes + len + REASON_BYTES > st->rejected_budget) {
+        log_warn("mllp: refused a message from %s (%s); not kept: the messages kept aside in "
+                 "'%s' use %llu of the %llu bytes of [mllp] rejected_budget (the sender was "
+                 "answered and keeps it; look at them and remove them)",
+                 peer, reason, st->rejected_dir, (unsigned long long)st->rejected_bytes,
+                 (unsigned long long)st->rejected_budget);
+        return;
+    }
     localtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
     if (cv_path_format(path, sizeof(path), "%s/%s-%06lu.hl7", st->rejected_dir, stamp, ++st->seq) ||
@@ -149,6 +198,7 @@ static void keep_aside(struct cv_mllp_store *st, const char *msg, size_t len, si
         return;
     }
     st->rejected_files++;
+    st->rejected_bytes += len;
     n = snprintf(text, sizeof(text), "from %s\nbytes %zu%s\nreason %s\n", peer, full_len,
                  len < full_len ? " (only the head is kept)" : "", reason);
     if (n < 0 || (size_t)n >= sizeof(text) ||
@@ -156,6 +206,8 @@ static void keep_aside(struct cv_mllp_store *st, const char *msg, size_t len, si
                        path) ||
         cv_file_write_atomic(reason_path, text, (size_t)n, 0600) != CV_OK)
         log_error("mllp: cannot write why a refused message was kept aside: %s", cv_errmsg());
+    else
+        st->rejected_bytes += (uint64_t)n;
     log_warn("mllp: refused a message from %s: %s (kept as %s)", peer, reason, path);
 }
 
