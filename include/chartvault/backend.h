@@ -2,8 +2,8 @@
  * chartvault/backend.h: where a repository's files live. A backend is a struct of function
  * pointers over named, immutable objects: create-once `put`, a durability barrier `sync`, ranged
  * `get`, `size` and `list`. There is deliberately no delete and no overwrite, so the same
- * interface fits a local folder (today), an append-only repository server and an S3 bucket with
- * Object Lock (later): the protection host can add to a copy but never destroy it.
+ * interface fits a local folder, an append-only repository server (later) and an S3 bucket with
+ * Object Lock (s3.c): the protection host can add to a copy but never destroy it.
  */
 #ifndef CHARTVAULT_BACKEND_H
 #define CHARTVAULT_BACKEND_H
@@ -17,6 +17,28 @@ enum cv_obj_kind { CV_OBJ_CONFIG, CV_OBJ_KEY, CV_OBJ_SNAPSHOT, CV_OBJ_INDEX, CV_
 #define CV_OBJ_NAME_LEN 64 /* hex digits in an object name */
 
 struct cv_backend;
+
+/* How a backend is opened. Zero means "the default" for every field. */
+struct cv_backend_opts {
+    bool create; /* make a new repository's storage (a new or empty folder or bucket prefix) */
+    bool resume; /* with create: a folder or prefix that a killed `copy` left is fine */
+    /* S3: a file (mode 0600) with the access key; NULL = $AWS_ACCESS_KEY_ID and
+     * $AWS_SECRET_ACCESS_KEY. Never the command line. */
+    const char *credentials_file;
+    const char *ca_file; /* S3 over https: trust this CA bundle instead of the system's */
+    /* S3: seconds every object stays locked (COMPLIANCE) from its write or its last
+     * extension; 0 = what the repository was made with (its s3-lock object), or 30 days. */
+    long retention;
+    bool no_lock; /* S3 create: accept a bucket without Object Lock and versioning */
+};
+
+/* What reading an object's lock back found (S3 only). */
+struct cv_lock_info {
+    bool locked;    /* mode COMPLIANCE with a retain-until date in the future */
+    char mode[16];  /* "COMPLIANCE", "GOVERNANCE" or "" */
+    int64_t until;  /* retain-until, seconds since the epoch; 0 when none */
+    long retention; /* the repository's retention setting, seconds (0: no lock) */
+};
 
 /* Called by list() with each valid object name; return non-zero to stop (it is returned). */
 typedef enum cv_err (*cv_backend_list_fn)(const char *name, void *arg);
@@ -39,6 +61,13 @@ struct cv_backend_ops {
     enum cv_err (*list)(struct cv_backend *be, enum cv_obj_kind kind, cv_backend_list_fn fn,
                         void *arg, uint64_t *skipped);
     void (*close)(struct cv_backend *be);
+    /* Optional (NULL where there is no lock, as for local folders). Read back the lock of the
+     * object that `kind`/`name` names (CV_OBJ_CONFIG: the config). */
+    enum cv_err (*lock_read)(struct cv_backend *be, enum cv_obj_kind kind, const char *name,
+                             struct cv_lock_info *out);
+    /* Optional. Push the lock of every object of the repository to now + retention (a lock
+     * can only ever be lengthened); *extended counts the objects. */
+    enum cv_err (*lock_extend)(struct cv_backend *be, uint64_t *extended);
 };
 
 struct cv_backend {
@@ -46,10 +75,16 @@ struct cv_backend {
     char *location; /* as the user gave it, for messages */
 };
 
-/* Open the repository storage at `location` (a folder path today). With `create`, make it
- * (the folder must not exist or be empty) and its layout; otherwise it must hold a config.
- * Caller closes with cv_backend_close(). *out is NULL on failure. */
-enum cv_err cv_backend_open(const char *location, bool create, struct cv_backend **out);
+/* Open the repository storage at `location`: a folder path, or
+ * `s3:http[s]://host[:port]/bucket[/prefix][?region=R&style=virtual]`. With opts->create,
+ * make it (the folder must not exist or be empty; the bucket must exist, with Object Lock
+ * and versioning unless opts->no_lock, and hold nothing under the prefix); otherwise it must
+ * hold a config. `opts` may be NULL. Caller closes with cv_backend_close(). *out is NULL on
+ * failure. */
+enum cv_err cv_backend_open(const char *location, const struct cv_backend_opts *opts,
+                            struct cv_backend **out);
+/* true when `location` names an S3 repository ("s3:..."). */
+bool cv_backend_is_s3(const char *location);
 void cv_backend_close(struct cv_backend *be);
 
 /* Read a whole object of at most `max` bytes into `b` (appending). CV_ETOOBIG past max. */
@@ -62,6 +97,10 @@ bool cv_obj_name_valid(const char *name);
 void cv_obj_name_random(char name[CV_OBJ_NAME_LEN + 1]);
 
 /* The local-folder backend; exposed for tests. */
-enum cv_err cv_backend_local_open(const char *dir, bool create, struct cv_backend **out);
+enum cv_err cv_backend_local_open(const char *dir, const struct cv_backend_opts *opts,
+                                  struct cv_backend **out);
+/* The S3 backend (s3.c). */
+enum cv_err cv_backend_s3_open(const char *location, const struct cv_backend_opts *opts,
+                               struct cv_backend **out);
 
 #endif

@@ -12,6 +12,7 @@
 #define CV_SNAPSHOT_NAME_LEN 64 /* hex digits; the short ID is the first 8 */
 
 struct cv_repo;
+struct cv_backend_opts;
 
 /* ---- repositories ------------------------------------------------------------------------ */
 enum cv_kdf_cost { CV_KDF_DEFAULT, CV_KDF_STRONG, CV_KDF_FAST };
@@ -25,10 +26,19 @@ struct cv_repo_init_opts {
  * `passphrase`. [out] id: the repository ID in hex. */
 enum cv_err cv_repo_init(const char *location, const char *passphrase,
                          const struct cv_repo_init_opts *opts, char id[65]);
+/* The same with the storage's options (S3 credentials, retention, --no-lock); NULL = defaults. */
+enum cv_err cv_repo_init_with(const char *location, const char *passphrase,
+                              const struct cv_repo_init_opts *opts,
+                              const struct cv_backend_opts *bopts, char id[65]);
 
 /* Open a repository: unwrap the key (CV_EAUTH "wrong passphrase for 'DIR'"), check the config,
  * load the index (from the local cache when it is current). Caller closes. */
 enum cv_err cv_repo_open(const char *location, const char *passphrase, struct cv_repo **out);
+/* The same with the storage's options (S3 credentials, CA file, retention); NULL = defaults. */
+enum cv_err cv_repo_open_with(const char *location, const char *passphrase,
+                              const struct cv_backend_opts *opts, struct cv_repo **out);
+/* The storage under an open repository (for copy and lock upkeep). Valid until closed. */
+struct cv_backend *cv_repo_backend(struct cv_repo *repo);
 void cv_repo_close(struct cv_repo *repo);
 const char *cv_repo_id(const struct cv_repo *repo);
 /* Warnings met while opening (damaged index objects skipped), or 0. */

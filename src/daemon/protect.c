@@ -132,7 +132,7 @@ static enum cv_err failed(struct cv_protector *p, enum cv_err err)
 enum cv_err cv_protect_reachable(const struct cv_config_repo *r)
 {
     struct cv_backend *be;
-    enum cv_err err = cv_backend_open(r->path, false, &be);
+    enum cv_err err = cv_backend_open(r->path, NULL, &be);
 
     if (!err)
         cv_backend_close(be);
@@ -189,7 +189,7 @@ static long long repo_bytes(const char *location)
 {
     struct size_ctx ctx = {0};
 
-    if (cv_backend_open(location, false, &ctx.be) != CV_OK)
+    if (cv_backend_open(location, NULL, &ctx.be) != CV_OK)
         return 0;
     for (int k = CV_OBJ_KEY; k <= CV_OBJ_PACK; k++) {
         ctx.kind = (enum cv_obj_kind)k;
