@@ -91,6 +91,28 @@ void cv_backend_close(struct cv_backend *be);
 enum cv_err cv_backend_get_all(struct cv_backend *be, enum cv_obj_kind kind, const char *name,
                                size_t max, struct cv_buf *b);
 
+/* ---- copy.c: replicating a repository without its key --------------------------------------- */
+struct cv_copy_opts {
+    cv_progress_fn progress; /* units are objects */
+    void *progress_arg;
+    bool no_extend; /* leave the target's locks as they are */
+};
+
+struct cv_copy_stats {
+    uint64_t copied[CV_OBJ_PACK + 1];  /* objects written, by kind */
+    uint64_t skipped[CV_OBJ_PACK + 1]; /* already in the target */
+    uint64_t bytes;                    /* bytes written */
+    uint64_t done, total;              /* objects looked at, objects in the source */
+    uint64_t locks_extended;           /* objects whose lock was pushed out */
+};
+
+/* Make `to` a replica of `from`, object by object, still encrypted (no key is needed): key
+ * files, config, packs, index objects, snapshots, in that order, skipping what `to` already
+ * holds, so an interrupted copy resumes. `to` must be new (opened with create and resume) or
+ * already hold the same config. Afterwards the target's locks are extended (S3). */
+enum cv_err cv_copy(struct cv_backend *from, struct cv_backend *to, const struct cv_copy_opts *o,
+                    struct cv_copy_stats *st);
+
 /* true when `name` is exactly 64 lower-case hex digits. */
 bool cv_obj_name_valid(const char *name);
 /* A fresh random object name (64 hex digits + NUL). */

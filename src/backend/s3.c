@@ -760,7 +760,7 @@ static enum cv_err s3_existing(struct s3_backend *s, const struct cv_backend_opt
     const char *r;
     enum cv_err err = resolve(s, CV_OBJ_CONFIG, NULL, &obj);
 
-    if (err == CV_ENOENT)
+    if (err == CV_ENOENT && !strstr(cv_errmsg(), "NoSuchBucket"))
         return cv_fail(CV_ENOENT, "'%s' is not a chartvault repository (no config)",
                        s->base.location);
     if (err)

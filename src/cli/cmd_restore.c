@@ -18,7 +18,8 @@ static const char usage[] =
     "  --include GLOB    only paths matching GLOB (fnmatch, '*' crosses '/'); a matching\n"
     "                    folder brings everything in it; repeatable\n"
     "  --force           restore into a non-empty folder, replacing files\n"
-    "  --json            print {\"files\", \"dirs\", \"bytes\", \"failed\", \"seconds\"}\n";
+    "  --json            print {\"files\", \"dirs\", \"bytes\", \"failed\", \"seconds\"}\n"
+    "\nREPO may be an S3 location, s3:https://host[:port]/bucket[/prefix]:\n" VAULT_S3_HELP;
 
 static void on_problem(void *arg, const char *path, const char *reason)
 {

@@ -1,0 +1,204 @@
+#!/bin/bash
+# vault_s3.sh: the vault on a real S3 server: a throwaway Ceph cluster (one monitor, one
+# memstore OSD, radosgw) started by this test, read back with an independent client (boto3).
+# init on S3 (lock required), backup, copy, snapshots, restore (byte identical), dump-index,
+# check --read-data; attacks with the vault's own credentials; lock extension; a copy killed
+# with -9 and resumed; a proxy that resets connections; the bad inputs of the issue.
+. "$(dirname "$0")/../lib.sh"
+TOOLS="$CV_SOURCE_DIR/tests/tools"
+CLUSTER="$T/ceph"
+"$TOOLS/ceph-cluster.sh" start "$CLUSTER" 1 || exit $?
+PROXY_PID=""
+started=$(date +%s)
+phase() { echo "phase: $1 at $(($(date +%s) - started)) s"; }
+cleanup() {
+    [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2> /dev/null
+    "$TOOLS/ceph-cluster.sh" stop "$CLUSTER"
+}
+trap cleanup EXIT
+set -a
+. "$CLUSTER/env"
+set +a
+s3c() { $PY "$TOOLS/s3_client.py" "$@"; }
+export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
+export CHARTVAULT_PASSWORD="correct horse battery staple"
+s3c mkbucket vault-locked --lock
+s3c mkbucket vault-plain
+LOCKED="s3:$S3_ENDPOINT/vault-locked"
+PLAIN="s3:$S3_ENDPOINT/vault-plain"
+
+# a source tree and a reference index
+S="$T/src"
+cp -r "$CV_CORPUS" "$S"
+sqlite3 "$T/index.db" "create table patient(id text primary key, name text); insert into patient values('1','test');"
+
+# ---- init: a bucket without Object Lock is refused, and the reason given ----------------------
+expect_status 1 cv init --repo "$PLAIN/a" --kdf fast
+assert_contains "$T/err" "no Object Lock"
+assert_contains "$T/err" "--no-lock"
+expect_status 0 cv init --repo "$PLAIN/a" --kdf fast --no-lock
+expect_status 0 cv init --repo "$LOCKED/hospital" --kdf fast --retention 1h
+expect_status 1 cv init --repo "$LOCKED/hospital" --kdf fast
+assert_contains "$T/err" "already holds objects"
+pass "init on S3: lock required (or --no-lock), a used prefix refused"; phase done
+
+# ---- backup, snapshots, restore, dump-index, check --------------------------------------------
+R="$LOCKED/hospital"
+expect_status 0 cv backup --repo "$R" --source "$S" --db "$T/index.db" --json
+snap=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["snapshot"])' "$T/out")
+expect_status 0 cv snapshots --repo "$R" --json
+assert_contains "$T/out" "${snap}"
+expect_status 0 cv restore --repo "$R" latest --target "$T/restored"
+[ "$(tree_hash "$S")" = "$(tree_hash "$T/restored")" ] || fail "restore from S3 differs"
+expect_status 0 cv dump-index --repo "$R" latest --out "$T/dumped.db"
+[ "$(sqlite3 "$T/index.db" .dump)" = "$(sqlite3 "$T/dumped.db" .dump)" ] || fail "dump-index from S3 differs"
+expect_status 0 cv check --repo "$R" --read-data
+pass "S3: backup, snapshots, restore byte-identical, dump-index, check --read-data"; phase done
+
+# every object chartvault wrote is locked in COMPLIANCE mode, read back by boto3
+s3c locked vault-locked hospital/ $(($(date +%s) + 3000)) || fail "objects above are not locked for an hour"
+pass "every object is locked (COMPLIANCE, about an hour), read back by boto3"; phase done
+
+# ---- attacks with the vault's own credentials --------------------------------------------------
+pack=$(s3c keys vault-locked hospital/packs/ | head -1)
+s3c attack vault-locked "$pack" > "$T/attack"
+cat "$T/attack"
+for a in delete-version shorten governance bypass-delete; do
+    assert_contains "$T/attack" "$a refused"
+done
+assert_contains "$T/attack" "original kept"
+s3c attack vault-locked hospital/config > "$T/attack2"
+assert_contains "$T/attack2" "original kept"
+snapobj=$(s3c keys vault-locked hospital/snapshots/ | head -1)
+s3c attack vault-locked "$snapobj" > "$T/attack3"
+assert_contains "$T/attack3" "delete-version refused"
+rm -rf "$T/restored"
+expect_status 0 cv restore --repo "$R" latest --target "$T/restored"
+[ "$(tree_hash "$S")" = "$(tree_hash "$T/restored")" ] || fail "restore after the attacks differs"
+expect_status 0 cv check --repo "$R" --read-data
+pass "delete, shorten, GOVERNANCE refused by the server; overwrite and plain delete leave the locked version, which is what is read"; phase done
+
+# ---- a stranger's key in the listing is skipped, not trusted ---------------------------------
+s3c put vault-locked hospital/packs/zz/not-an-object "junk"
+s3c put vault-locked hospital/snapshots/ffff "junk"
+expect_status 0 cv snapshots --repo "$R"
+expect_status 0 cv check --repo "$R"
+assert_contains "$T/out" "no problems found"
+pass "keys that are not object names are ignored"; phase done
+
+# ---- the lock is extended while a snapshot still needs it -------------------------------------
+E="$LOCKED/short"
+expect_status 0 cv init --repo "$E" --kdf fast --retention 3s
+expect_status 0 cv backup --repo "$E" --source "$S"
+first=$(s3c keys vault-locked short/packs/ | head -1)
+sleep 4
+set -- $(s3c retention vault-locked "$first")
+[ "$2" -le "$(date +%s)" ] || fail "the 3 s lock of $first has not run out ($*)"
+echo "new" > "$S/new-file"
+expect_status 0 cv backup --repo "$E" --source "$S" --json
+assert_contains "$T/out" '"locks_extended":'
+set -- $(s3c retention vault-locked "$first")
+[ "$1" = COMPLIANCE ] && [ "$2" -gt "$(date +%s)" ] || fail "the lock of $first was not extended ($*)"
+rm "$S/new-file"
+pass "a lock that ran out is extended by the next backup"; phase done
+
+# ---- copy: local -> S3, S3 -> local; killed with -9 and resumed --------------------------------
+L="$T/local"
+expect_status 0 cv init --repo "$L" --kdf fast --pack-size 64K
+expect_status 0 cv synth --out "$T/synth" --patients 40 --years 2 --seed 7 --no-sync
+expect_status 0 cv backup --repo "$L" --source "$T/synth"
+expect_status 0 cv backup --repo "$L" --source "$S" --db "$T/index.db"
+npacks=$(find "$L/packs" -type f | wc -l)
+[ "$npacks" -gt 20 ] || fail "want many packs for the kill test, have $npacks"
+C="$LOCKED/copy"
+# through a slow link (a proxy that logs requests), so that the kill lands mid-copy
+port=${S3_ENDPOINT##*:}
+start_proxy() {
+    rm -f "$T/proxy.port"
+    $PY "$TOOLS/tcp_proxy.py" "$T/proxy.port" "$port" "$@" &
+    PROXY_PID=$!
+    for i in $(seq 1 50); do [ -f "$T/proxy.port" ] && break; sleep 0.1; done
+    PROXIED="s3:http://127.0.0.1:$(cat "$T/proxy.port")"
+}
+start_proxy --delay 30 --log "$T/copy-requests.log"
+"$CHARTVAULT" copy --from "$L" --to "$PROXIED/vault-locked/copy" --all > "$T/copy1.out" 2>&1 &
+cpid=$!
+for i in $(seq 1 300); do
+    n=$(grep -c '^PUT /vault-locked/copy/packs/' "$T/copy-requests.log" 2> /dev/null || true)
+    [ "${n:-0}" -ge 3 ] && break
+    sleep 0.05
+done
+kill -9 $cpid 2> /dev/null || true
+wait $cpid 2> /dev/null || true
+kill "$PROXY_PID"
+PROXY_PID=""
+n=$(s3c count vault-locked copy/packs/)
+[ "$n" -lt "$npacks" ] || fail "the copy finished before it could be killed"
+[ "$(s3c count vault-locked copy/snapshots/)" = 0 ] || fail "a snapshot arrived before its packs"
+expect_status 0 cv copy --from "$L" --to "$C" --all --json
+assert_contains "$T/out" '"created":false'
+for kind in keys snapshots index packs; do
+    (cd "$L" && find "$kind" -type f | sed 's|.*/||' | sort) > "$T/src-$kind"
+    s3c keys vault-locked "copy/$kind/" | sed 's|.*/||' | sort > "$T/dst-$kind"
+    cmp -s "$T/src-$kind" "$T/dst-$kind" || fail "after resuming, $kind differ"
+done
+expect_status 0 cv check --repo "$C" --read-data
+expect_status 0 cv restore --repo "$C" latest --target "$T/from-copy"
+[ "$(tree_hash "$S")" = "$(tree_hash "$T/from-copy")" ] || fail "restore from the copy differs"
+expect_status 0 cv copy --from "$C" --to "$T/disk" --all
+expect_status 0 cv check --repo "$T/disk" --read-data
+expect_status 0 cv snapshots --repo "$T/disk" --json
+[ "$(cv snapshots --repo "$L" --json)" = "$(cat "$T/out")" ] || fail "snapshots of the disk copy differ"
+pass "copy killed with -9 resumes and ends identical; S3 -> disk copy checks"; phase done
+expect_status 1 cv copy --from "$R" --to "$C" --all
+assert_contains "$T/err" "another repository"
+pass "a copy into another repository is refused"; phase done
+
+# ---- a proxy that resets a third of the connections mid-request -------------------------------
+start_proxy --drop 30 --log "$T/requests.log"
+P="$PROXIED/vault-locked/proxied"
+expect_status 0 cv init --repo "$P" --kdf fast --retention 1h
+expect_status 0 cv backup --repo "$P" --source "$T/synth"
+expect_status 0 cv restore --repo "$P" latest --target "$T/proxied"
+[ "$(tree_hash "$T/synth")" = "$(tree_hash "$T/proxied")" ] || fail "restore through the dropping proxy differs"
+expect_status 0 cv check --repo "$P" --read-data
+puts=$(grep -c '^PUT /vault-locked/proxied/[^?]* ' "$T/requests.log")
+with_md5=$(awk 'BEGIN{RS=""} /^PUT \/vault-locked\/proxied\/[^?]* / && /\nContent-MD5: / && /\nx-amz-object-lock-mode: COMPLIANCE/ && /\nx-amz-object-lock-retain-until-date: / {n++} END{print n+0}' "$T/requests.log")
+[ "$puts" -gt 5 ] && [ "$puts" = "$with_md5" ] || fail "$puts object PUTs, $with_md5 with Content-MD5 and a COMPLIANCE lock"
+pass "backup and restore through a proxy that resets 30% of connections; every PUT carried Content-MD5 and the lock ($puts)"; phase done
+kill "$PROXY_PID"
+PROXY_PID=""
+
+# ---- bad credentials, clock skew, unreachable store, loose credentials file -------------------
+phase "bad input"
+AWS_SECRET_ACCESS_KEY=wrong expect_status 1 cv snapshots --repo "$R"
+assert_contains "$T/err" "refused the credentials"
+echo 3600 > "$T/clock"
+CHARTVAULT_TEST_CLOCK_FILE="$T/clock" expect_status 1 cv snapshots --repo "$R"
+assert_contains "$T/err" "RequestTimeTooSkewed"
+printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$S3_ACCESS_KEY" "$S3_SECRET_KEY" > "$T/creds"
+chmod 644 "$T/creds"
+expect_status 1 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$CHARTVAULT" snapshots --repo "$R" --credentials "$T/creds"
+assert_contains "$T/err" "chmod"
+chmod 600 "$T/creds"
+expect_status 0 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$CHARTVAULT" snapshots --repo "$R" --credentials "$T/creds"
+expect_status 1 env -u AWS_ACCESS_KEY_ID "$CHARTVAULT" snapshots --repo "$R"
+assert_contains "$T/err" "no S3 credentials"
+phase "before dead"
+dead=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+expect_status 1 cv snapshots --repo "s3:http://127.0.0.1:$dead/vault-locked/hospital"
+assert_contains "$T/err" "after 6 tries"
+phase "after dead"
+expect_status 1 cv snapshots --repo "s3:$S3_ENDPOINT/no-such-bucket/x"
+assert_contains "$T/err" "NoSuchBucket"
+expect_status 1 cv snapshots --repo "s3:ftp://x/y"
+pass "wrong credentials, clock skew, loose credentials file, unreachable store, missing bucket: clear errors"; phase done
+
+# ---- a pack a snapshot needs is missing (unlocked bucket): check names the files ----------------
+U="$PLAIN/a"
+expect_status 0 cv backup --repo "$U" --source "$S"
+for k in $(s3c keys vault-plain a/packs/); do s3c delete-all vault-plain "$k"; done
+expect_status 1 cv check --repo "$U"
+assert_contains "$T/out" "damaged: pack"
+grep -q "^lost: " "$T/out" || grep -q "affected" "$T/out" || { cat "$T/out"; fail "check does not name the affected files"; }
+pass "check on S3 names missing packs and the files they take"; phase done
