@@ -7,6 +7,7 @@
 #   ceph-cluster.sh start DIR [OSDS [MEMSTORE_BYTES]]   start; writes DIR/env (S3_* variables)
 #   ceph-cluster.sh stop DIR                            stop every daemon, remove DIR
 #   ceph-cluster.sh kill-osd DIR N                      kill -9 OSD N (fault tests)
+#   ceph-cluster.sh stop-rgw DIR / start-rgw DIR        take the S3 endpoint away and back
 #
 # DIR/env holds S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, CEPH_CONF for `. DIR/env`.
 # Exit 77 (skip) from start when the packages are missing.
@@ -147,6 +148,17 @@ stop)
 kill-osd)
     n=${3:?osd number}
     kill -9 "$(cat "$dir/run/osd.$n.pid")"
+    ;;
+stop-rgw)
+    pid=$(cat "$dir/run/client.rgw.a.pid")
+    kill "$pid"
+    for i in $(seq 1 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    ;;
+start-rgw)
+    . "$dir/env"
+    radosgw -c "$dir/ceph.conf" -n client.rgw.a
+    wait_for 60 python3 -c "import urllib.request; urllib.request.urlopen('$S3_ENDPOINT/')" ||
+        { echo "ceph-cluster: radosgw did not come back" >&2; exit 1; }
     ;;
 *)
     echo "usage: ceph-cluster.sh start|stop|kill-osd DIR ..." >&2
