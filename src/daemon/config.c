@@ -427,11 +427,11 @@ static enum cv_err check_repo(struct cv_config *c, struct cv_config_repo *r)
             if (strcmp(c->repos[k].name, r->copy_of) == 0)
                 src = &c->repos[k];
         if (!src || src == r)
-            return cv_fail(CV_EINVAL, "[repo %s] copy_of: no other [repo %s]", r->name,
-                           r->copy_of);
+            return cv_fail(CV_EINVAL, "[repo %s] copy_of: no other [repo %s]", r->name, r->copy_of);
         if (src->copy_of)
-            return cv_fail(CV_EINVAL, "[repo %s] copy_of: [repo %s] is itself a copy; name the "
-                                      "repository that takes the snapshots",
+            return cv_fail(CV_EINVAL,
+                           "[repo %s] copy_of: [repo %s] is itself a copy; name the "
+                           "repository that takes the snapshots",
                            r->name, r->copy_of);
         if (!r->password_file && src->password_file &&
             !(r->password_file = cv_strdup(src->password_file)))

@@ -297,9 +297,8 @@ static void copy_repo(struct daemon *d, struct repo_sched *r, time_t now)
         cv_strlcpy(r->st.last_error, cv_errmsg(), sizeof(r->st.last_error));
         r->next_copy = now + backoff_after(r->copy_failures, src->cfg->interval);
         cv_alert_raise(d->alerts, CV_ALERT_WARN, key,
-                       "[repo %s] copy failed: %s (attempt %ld; next try in %lld s)",
-                       r->cfg->name, r->st.last_error, r->copy_failures,
-                       (long long)(r->next_copy - now));
+                       "[repo %s] copy failed: %s (attempt %ld; next try in %lld s)", r->cfg->name,
+                       r->st.last_error, r->copy_failures, (long long)(r->next_copy - now));
         cv_state_repo_put(d->state, &r->st);
         return;
     }
@@ -316,7 +315,7 @@ static void copy_repo(struct daemon *d, struct repo_sched *r, time_t now)
     r->st.snap_bytes = info.bytes;
     r->st.snap_files = info.files;
     r->st.snap_suspect = info.suspect;
-    r->next_copy = 0; /* until the source's next snapshot */
+    r->next_copy = 0;                       /* until the source's next snapshot */
     r->next_extend = now + extend_every(r); /* cv_copy extended the locks */
     cv_alert_clear(d->alerts, key, "[repo %s] copies work again", r->cfg->name);
     lock_upkeep(d, r, &info, now);
@@ -357,8 +356,7 @@ static void lock_upkeep(struct daemon *d, struct repo_sched *r, const struct cv_
     if (err)
         snprintf(detail, sizeof(detail), "the locks could not be read back: %s", cv_errmsg());
     else if (!li.locked)
-        snprintf(detail, sizeof(detail), "the newest objects are not locked (mode '%s')",
-                 li.mode);
+        snprintf(detail, sizeof(detail), "the newest objects are not locked (mode '%s')", li.mode);
     else
         snprintf(detail, sizeof(detail), "COMPLIANCE");
     cv_state_begin(d->state);
