@@ -6,6 +6,7 @@ S3_ACCESS_KEY and S3_SECRET_KEY from the environment.
   s3_client.py mkbucket NAME [--lock]
   s3_client.py keys BUCKET PREFIX               every key with a data version, one a line
   s3_client.py count BUCKET PREFIX              how many keys
+  s3_client.py bytes BUCKET PREFIX              bytes stored (every version)
   s3_client.py retention BUCKET KEY             "MODE UNTIL_EPOCH" of the oldest version
   s3_client.py locked BUCKET PREFIX MIN_UNTIL    check every key is COMPLIANCE-locked past
                                                 MIN_UNTIL (epoch); print offenders, exit 1
@@ -89,6 +90,8 @@ def main():
     elif cmd == "keys":
         for k in sorted(versions(s3, args[0], args[1])):
             print(k)
+    elif cmd == "bytes":
+        print(sum(v["Size"] for vs in versions(s3, args[0], args[1]).values() for v in vs))
     elif cmd == "count":
         print(len(versions(s3, args[0], args[1])))
     elif cmd == "retention":
