@@ -47,7 +47,7 @@ static enum cv_err list_sorted(struct cv_backend *be, enum cv_obj_kind kind, str
 {
     enum cv_err err = be->ops->list(be, kind, collect, s, NULL);
 
-    if (!err)
+    if (!err && s->n)
         qsort(s->names, s->n, NAME_SIZE, by_name);
     return err;
 }

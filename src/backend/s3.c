@@ -88,7 +88,7 @@ static struct s3_obj *table_find(struct s3_kind *k, const char *name)
 {
     struct s3_obj probe;
 
-    if (!k->sorted) {
+    if (!k->sorted && k->n) {
         qsort(k->objs, k->n, sizeof(*k->objs), by_name);
         k->sorted = true;
     }
