@@ -65,8 +65,9 @@ struct cv_backend_ops {
      * object that `kind`/`name` names (CV_OBJ_CONFIG: the config). */
     enum cv_err (*lock_read)(struct cv_backend *be, enum cv_obj_kind kind, const char *name,
                              struct cv_lock_info *out);
-    /* Optional. Push the lock of every object of the repository to now + retention (a lock
-     * can only ever be lengthened); *extended counts the objects. */
+    /* Optional. When due (a tenth of the retention after the last complete extension), push
+     * the lock of every object of the repository to now + retention (a lock can only ever be
+     * lengthened); *extended counts the objects (0 when it was not due). */
     enum cv_err (*lock_extend)(struct cv_backend *be, uint64_t *extended);
 };
 
@@ -109,9 +110,20 @@ struct cv_copy_stats {
 /* Make `to` a replica of `from`, object by object, still encrypted (no key is needed): key
  * files, config, packs, index objects, snapshots, in that order, skipping what `to` already
  * holds, so an interrupted copy resumes. `to` must be new (opened with create and resume) or
- * already hold the same config. Afterwards the target's locks are extended (S3). */
+ * already hold the same config. Afterwards the target's locks are extended when due (S3). */
 enum cv_err cv_copy(struct cv_backend *from, struct cv_backend *to, const struct cv_copy_opts *o,
                     struct cv_copy_stats *st);
+
+/* The pieces of a copy, for copying chosen snapshots (store.h, cv_copy_snapshots). */
+#define CV_COPY_OBJECT_MAX ((size_t)(1u << 30) + (64u << 20)) /* a pack of the largest size */
+/* The first step of every copy: make `to` a (still empty) replica of `from` (its key files,
+ * then its config), or check that it is one already. Adds to *st. */
+enum cv_err cv_copy_begin(struct cv_backend *from, struct cv_backend *to,
+                          const struct cv_copy_opts *o, struct cv_copy_stats *st);
+/* Copy one object as it is (`buf`, of max CV_COPY_OBJECT_MAX, is working space); counts it in
+ * *st. The put is durable after to's next sync. */
+enum cv_err cv_copy_object(struct cv_backend *from, struct cv_backend *to, enum cv_obj_kind kind,
+                           const char *name, struct cv_buf *buf, struct cv_copy_stats *st);
 
 /* true when `name` is exactly 64 lower-case hex digits. */
 bool cv_obj_name_valid(const char *name);

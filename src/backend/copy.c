@@ -12,8 +12,8 @@
 #include <string.h>
 
 #define SMALL_MAX  (64u << 10)
-#define OBJECT_MAX ((size_t)(1u << 30) + (64u << 20)) /* a pack of the largest pack size */
-#define SYNC_EVERY 16                                 /* packs between syncs */
+#define OBJECT_MAX CV_COPY_OBJECT_MAX
+#define SYNC_EVERY 16 /* packs between syncs */
 #define NAME_SIZE  (CV_OBJ_NAME_LEN + 1)
 
 struct name_set {
@@ -64,9 +64,8 @@ static const char *kind_name(enum cv_obj_kind k)
     return names[k];
 }
 
-static enum cv_err copy_object(struct cv_backend *from, struct cv_backend *to,
-                               enum cv_obj_kind kind, const char *name, struct cv_buf *buf,
-                               struct cv_copy_stats *st)
+enum cv_err cv_copy_object(struct cv_backend *from, struct cv_backend *to, enum cv_obj_kind kind,
+                           const char *name, struct cv_buf *buf, struct cv_copy_stats *st)
 {
     enum cv_err err;
 
@@ -99,7 +98,7 @@ static enum cv_err copy_kind(struct cv_backend *from, struct cv_backend *to, enu
         if (has(&dst, src.names[i])) {
             st->skipped[kind]++;
         } else {
-            err = copy_object(from, to, kind, src.names[i], buf, st);
+            err = cv_copy_object(from, to, kind, src.names[i], buf, st);
             if (!err && ++since_sync == SYNC_EVERY) {
                 err = to->ops->sync(to);
                 since_sync = 0;
@@ -152,18 +151,13 @@ static enum cv_err same_config(struct cv_backend *from, struct cv_backend *to, b
     return err;
 }
 
-enum cv_err cv_copy(struct cv_backend *from, struct cv_backend *to, const struct cv_copy_opts *o,
-                    struct cv_copy_stats *st)
+enum cv_err cv_copy_begin(struct cv_backend *from, struct cv_backend *to,
+                          const struct cv_copy_opts *o, struct cv_copy_stats *st)
 {
-    static const enum cv_obj_kind order[] = {CV_OBJ_PACK, CV_OBJ_INDEX, CV_OBJ_SNAPSHOT};
-    struct cv_buf buf = CV_BUF_INIT(OBJECT_MAX), config = CV_BUF_INIT(SMALL_MAX);
+    struct cv_buf buf = CV_BUF_INIT(SMALL_MAX), config = CV_BUF_INIT(SMALL_MAX);
     bool present = false;
-    enum cv_err err;
+    enum cv_err err = same_config(from, to, &present, &config);
 
-    memset(st, 0, sizeof(*st));
-    err = same_config(from, to, &present, &config);
-    if (!err)
-        err = count(from, st);
     /* keys, then the config: from then on the target is a (still empty) repository */
     if (!err)
         err = copy_kind(from, to, CV_OBJ_KEY, o, st, &buf);
@@ -173,11 +167,26 @@ enum cv_err cv_copy(struct cv_backend *from, struct cv_backend *to, const struct
             err = to->ops->sync(to);
         st->copied[CV_OBJ_CONFIG] += !err;
     }
+    cv_buf_free(&buf);
+    cv_buf_free(&config);
+    return err;
+}
+
+enum cv_err cv_copy(struct cv_backend *from, struct cv_backend *to, const struct cv_copy_opts *o,
+                    struct cv_copy_stats *st)
+{
+    static const enum cv_obj_kind order[] = {CV_OBJ_PACK, CV_OBJ_INDEX, CV_OBJ_SNAPSHOT};
+    struct cv_buf buf = CV_BUF_INIT(OBJECT_MAX);
+    enum cv_err err;
+
+    memset(st, 0, sizeof(*st));
+    err = count(from, st);
+    if (!err)
+        err = cv_copy_begin(from, to, o, st);
     for (size_t i = 0; !err && i < CV_ARRAY_LEN(order); i++)
         err = copy_kind(from, to, order[i], o, st, &buf);
     if (!err && to->ops->lock_extend && !(o && o->no_extend))
         err = to->ops->lock_extend(to, &st->locks_extended);
     cv_buf_free(&buf);
-    cv_buf_free(&config);
     return err;
 }

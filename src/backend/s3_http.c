@@ -37,23 +37,51 @@ enum cv_err cv_s3_http_init(struct cv_s3_http *h, const struct cv_s3_loc *loc, c
         return cv_fail(CV_EIO, "cannot initialise libcurl or libsodium");
     h->loc = loc;
     h->ca_file = ca_file;
-    h->curl = curl_easy_init();
-    if (!h->curl)
-        return cv_fail(CV_ENOMEM, "cannot make a libcurl handle");
+    h->nidle = 0;
+    pthread_mutex_init(&h->lock, NULL);
+    h->ready = true;
     snprintf(h->sigv4, sizeof(h->sigv4), "aws:amz:%s:s3", loc->region);
     return CV_OK;
 }
 
 void cv_s3_http_free(struct cv_s3_http *h)
 {
-    if (h->curl)
-        curl_easy_cleanup(h->curl);
+    if (h->ready) {
+        for (size_t i = 0; i < h->nidle; i++)
+            curl_easy_cleanup(h->idle[i]);
+        h->nidle = 0;
+        pthread_mutex_destroy(&h->lock);
+        h->ready = false;
+    }
     if (h->userpwd) {
         sodium_memzero(h->userpwd, strlen(h->userpwd));
         cv_free(h->userpwd);
     }
-    h->curl = NULL;
     h->userpwd = NULL;
+}
+
+/* A handle for one call: an idle one (its connection is likely still open) or a new one. */
+static CURL *handle_take(struct cv_s3_http *h)
+{
+    CURL *e = NULL;
+
+    pthread_mutex_lock(&h->lock);
+    if (h->nidle)
+        e = h->idle[--h->nidle];
+    pthread_mutex_unlock(&h->lock);
+    return e ? e : curl_easy_init();
+}
+
+static void handle_give(struct cv_s3_http *h, CURL *e)
+{
+    pthread_mutex_lock(&h->lock);
+    if (h->nidle < CV_S3_HANDLES_MAX) {
+        h->idle[h->nidle++] = e;
+        e = NULL;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (e)
+        curl_easy_cleanup(e);
 }
 
 /* ---- answers ------------------------------------------------------------------------------- */
@@ -172,7 +200,7 @@ static enum cv_err build_headers(const struct cv_s3_call *c, struct curl_slist *
 static void setup(struct cv_s3_http *h, struct cv_s3_call *c, const char *url,
                   struct curl_slist *headers)
 {
-    CURL *e = h->curl;
+    CURL *e = c->curl_;
 
     curl_easy_reset(e);
     curl_easy_setopt(e, CURLOPT_URL, url);
@@ -287,10 +315,9 @@ static enum cv_err perform_once(struct cv_s3_http *h, struct cv_s3_call *c, cons
     c->too_big = false;
     c->version_id[0] = '\0';
     c->status = 0;
-    c->curl_ = h->curl;
     setup(h, c, url, headers);
-    rc = curl_easy_perform(h->curl);
-    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &c->status);
+    rc = curl_easy_perform(c->curl_);
+    curl_easy_getinfo(c->curl_, CURLINFO_RESPONSE_CODE, &c->status);
     if (rc == CURLE_WRITE_ERROR && c->too_big)
         return cv_fail(CV_ETOOBIG, "bucket '%s': the answer to %s '%s%s' is larger than allowed",
                        h->loc->bucket, c->method, h->loc->prefix, c->key ? c->key : "");
@@ -315,7 +342,10 @@ enum cv_err cv_s3_call(struct cv_s3_http *h, struct cv_s3_call *c)
     bool retry = false;
 
     cv_buf_init(&c->err_body, 64u << 10);
-    err = build_url(h, c, &url);
+    c->curl_ = handle_take(h);
+    err = c->curl_ ? CV_OK : cv_fail(CV_ENOMEM, "cannot make a libcurl handle");
+    if (!err)
+        err = build_url(h, c, &url);
     if (!err)
         err = build_headers(c, &headers);
     for (int attempt = 0; !err; attempt++) {
@@ -329,6 +359,11 @@ enum cv_err cv_s3_call(struct cv_s3_http *h, struct cv_s3_call *c)
     }
     if (err && c->attempts > 1)
         cv_fail_prefix(err, "after %d tries: ", c->attempts);
+    if (c->curl_) {
+        curl_easy_reset(c->curl_); /* drops our pointers to this call; keeps the connection */
+        handle_give(h, c->curl_);
+        c->curl_ = NULL;
+    }
     curl_slist_free_all(headers);
     cv_buf_free(&url);
     cv_buf_free(&c->err_body);

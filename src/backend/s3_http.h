@@ -1,5 +1,7 @@
 /*
- * s3_http.h: one signed request to an S3 server (s3_http.c), for the S3 backend (s3.c).
+ * s3_http.h: one signed request to an S3 server (s3_http.c), for the S3 backend (s3.c). Any
+ * number of threads may call at once: each call takes a libcurl handle (and so a kept-alive
+ * connection) from a small pool.
  */
 #ifndef CHARTVAULT_S3_HTTP_H
 #define CHARTVAULT_S3_HTTP_H
@@ -7,13 +9,19 @@
 #include "backend/s3_int.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
+
+#define CV_S3_HANDLES_MAX 8 /* idle connections kept */
 
 struct cv_s3_http {
     const struct cv_s3_loc *loc;
     const char *ca_file;
-    CURL *curl;    /* one connection, kept alive; callers serialise */
     char *userpwd; /* "ACCESS:SECRET", wiped on free */
     char sigv4[96];
+    pthread_mutex_t lock; /* the pool */
+    CURL *idle[CV_S3_HANDLES_MAX];
+    size_t nidle;
+    bool ready;
 };
 
 enum cv_err cv_s3_http_init(struct cv_s3_http *h, const struct cv_s3_loc *loc, const char *ca_file);
@@ -45,7 +53,7 @@ struct cv_s3_call {
 };
 
 /* Do the request (retrying transient failures). A non-2xx answer is an error with a message
- * naming the bucket, the status and the server's code (also left in error_code). */
+ * naming the bucket, the status and the server's code (also left in error_code). Thread-safe. */
 enum cv_err cv_s3_call(struct cv_s3_http *h, struct cv_s3_call *c);
 
 #endif

@@ -24,8 +24,9 @@ static const char usage[] =
     "  --read-all             read every file, even those unchanged since the parent\n"
     "  --json                 print the figures as one JSON object\n" VAULT_S3_HELP "\n"
     "DIR may be an S3 location (s3:https://host/bucket/prefix). There every object is written\n"
-    "locked, and after the snapshot every object of the repository has its lock extended to\n"
-    "now + retention, so what the snapshots need never runs out of its lock.\n";
+    "locked, and after the snapshot, when due (a tenth of the retention after the last complete\n"
+    "extension), every object of the repository has its lock extended to now + retention, so\n"
+    "what the snapshots need never runs out of its lock.\n";
 
 static void on_problem(void *arg, const char *path, const char *reason)
 {

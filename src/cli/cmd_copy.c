@@ -1,6 +1,7 @@
 /*
  * cmd_copy.c: `chartvault copy`: make another repository (an S3 bucket, a removable disk) a
- * replica of this one, object by object, still encrypted and with no passphrase at all.
+ * replica of this one, object by object, still encrypted: all of it with no passphrase at all
+ * (--all), or chosen snapshots, which needs the passphrase to learn what they use.
  */
 #include "vault_cli.h"
 
@@ -8,21 +9,27 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: chartvault copy --from REPO --to REPO --all [--credentials FILE]\n"
-    "                       [--from-credentials FILE] [--to-credentials FILE] [--ca-file FILE]\n"
-    "                       [--retention DURATION] [--no-lock] [--json]\n"
+    "usage: chartvault copy --from REPO --to REPO (--all | SNAPSHOT...) [--password-file FILE]\n"
+    "                       [--credentials FILE] [--from-credentials FILE]\n"
+    "                       [--to-credentials FILE] [--ca-file FILE] [--retention DURATION]\n"
+    "                       [--no-lock] [--json]\n"
     "\n"
     "Make --to a replica of --from: the same repository ID and key files (the same passphrase\n"
-    "opens both), every object copied as it is, still encrypted. No passphrase is asked for:\n"
-    "a copier on another host never holds the key. What --to already has is skipped, so an\n"
-    "interrupted copy resumes; objects go in an order that leaves --to a valid repository at\n"
-    "every moment (keys, config, packs, index objects, snapshots). REPO is a folder or\n"
-    "s3:https://host[:port]/bucket[/prefix]. A new S3 target needs a bucket with Object Lock\n"
-    "(or --no-lock); its objects are locked for --retention (default: the target's own, or\n"
-    "30d for a new one), and afterwards every object's lock is extended to now + retention.\n"
+    "opens both), objects copied as they are, still encrypted. What --to already has is\n"
+    "skipped, so an interrupted copy resumes; objects go in an order that leaves --to a valid\n"
+    "repository at every moment (keys, config, packs, index objects, snapshots). REPO is a\n"
+    "folder or s3:https://host[:port]/bucket[/prefix]. A new S3 target needs a bucket with\n"
+    "Object Lock (or --no-lock); its objects are locked for --retention (default: the target's\n"
+    "own, or 30d for a new one), and the locks are extended when due.\n"
+    "\n"
+    "--all copies every object and asks for no passphrase: a copier on another host never\n"
+    "holds the key. SNAPSHOT... (IDs, unique prefixes or 'latest') copies just those snapshots\n"
+    "and the packs they use; that needs the passphrase of --from, to read their trees.\n"
     "\n"
     "  --from REPO, --to REPO  source and target\n"
-    "  --all                   copy every object the target lacks (the only mode so far)\n"
+    "  --all                   copy every object the target lacks\n"
+    "  --password-file FILE    SNAPSHOT...: the passphrase of --from (else asked, or\n"
+    "                          $CHARTVAULT_PASSWORD)\n"
     "  --credentials FILE      S3 access key file (mode 0600) for both ends, else\n"
     "                          $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY\n"
     "  --from-credentials FILE, --to-credentials FILE   one end's own\n"
@@ -34,9 +41,11 @@ static const char usage[] =
 enum { OPT_FROM = 0x200, OPT_TO, OPT_ALL, OPT_FROM_CRED, OPT_TO_CRED, OPT_NO_LOCK };
 
 struct copy_args {
-    const char *from, *to;
+    const char *from, *to, *password_file;
     bool all, json, no_lock;
     struct cv_backend_opts src, dst;
+    const char *const *snapshots; /* SNAPSHOT... */
+    size_t nsnapshots;
 };
 
 static int parse(int argc, char **argv, struct copy_args *a)
@@ -75,7 +84,7 @@ static int parse(int argc, char **argv, struct copy_args *a)
             a->no_lock = true;
             break;
         default:
-            if (c == 'r' || c == 'P' || !vault_common_opt(c, optarg, &common))
+            if (c == 'r' || !vault_common_opt(c, optarg, &common))
                 return cli_usage_error("copy", "unknown option");
         }
     }
@@ -91,13 +100,16 @@ static int parse(int argc, char **argv, struct copy_args *a)
     a->dst.no_lock = a->no_lock;
     if (!a->from || !a->to)
         return cli_usage_error("copy", "--from REPO and --to REPO are both required");
-    if (optind < argc)
-        return cli_usage_error("copy",
-                               "copying chosen snapshots ('%s') is not built yet; use "
-                               "--all",
-                               argv[optind]);
-    if (!a->all)
-        return cli_usage_error("copy", "say --all (every object the target lacks)");
+    a->password_file = common.password_file;
+    a->snapshots = (const char *const *)argv + optind;
+    a->nsnapshots = (size_t)(argc - optind);
+    if (a->all && a->nsnapshots)
+        return cli_usage_error("copy", "--all copies every snapshot; name snapshots or say --all");
+    if (!a->all && !a->nsnapshots)
+        return cli_usage_error("copy", "say --all (every object the target lacks) or name the "
+                                       "snapshots to copy");
+    if (a->all && a->password_file)
+        return cli_usage_error("copy", "--all needs no passphrase (--password-file)");
     if (strcmp(a->from, a->to) == 0)
         return cli_usage_error("copy", "--from and --to are the same repository");
     return CLI_EXIT_OK;
@@ -168,10 +180,29 @@ static int report(const struct copy_args *a, const struct cv_copy_stats *st, boo
     return CLI_EXIT_OK;
 }
 
+/* SNAPSHOT...: --from opened with its passphrase (before the target is made), to read the
+ * snapshots' trees. */
+static enum cv_err open_source(struct copy_args *a, struct cv_repo **repo)
+{
+    char prompt[512], *pw = NULL;
+    enum cv_err err;
+
+    snprintf(prompt, sizeof(prompt), "passphrase for '%s': ", a->from);
+    err = cli_password_get(a->password_file, true, prompt, false, &pw);
+    if (!err)
+        err = cv_repo_open_with(a->from, pw, &a->src, repo);
+    cli_password_free(pw);
+    if (!err)
+        vault_report_warnings("copy", *repo);
+    return err;
+}
+
 static int run(int argc, char **argv)
 {
     struct copy_args a = {0};
     struct cv_backend *from = NULL, *to = NULL;
+    struct cv_repo *repo = NULL;
+    struct cv_copy_plan *plan = NULL;
     struct cv_copy_opts co = {.progress = cli_progress};
     struct cv_copy_stats st;
     bool created = false;
@@ -180,12 +211,20 @@ static int run(int argc, char **argv)
 
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    err = cv_backend_open(a.from, &a.src, &from);
+    memset(&st, 0, sizeof(st));
+    /* the source first: a mistyped --from, passphrase or snapshot makes no target */
+    err = a.all ? cv_backend_open(a.from, &a.src, &from) : open_source(&a, &repo);
+    if (!err && !a.all)
+        err = cv_copy_plan_new(repo, a.snapshots, a.nsnapshots, &plan);
     if (!err)
         err = open_target(&a, &to, &created);
-    if (!err)
+    if (!err && a.all)
         err = cv_copy(from, to, &co, &st);
+    else if (!err)
+        err = cv_copy_plan_run(plan, to, &co, &st);
     cli_progress_done();
+    cv_copy_plan_free(plan);
+    cv_repo_close(repo);
     cv_backend_close(from);
     cv_backend_close(to);
     if (err)

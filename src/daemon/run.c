@@ -41,7 +41,6 @@ struct repo_sched {
     int source;                /* copy_of: index of the repository replicated here, else -1 */
     time_t next_copy;          /* copies: when to replicate next (after a snapshot, or retry) */
     long copy_failures;
-    time_t next_extend; /* S3: when the locks are next pushed out */
 };
 
 struct daemon {
@@ -224,7 +223,6 @@ static void heartbeat(struct daemon *d, time_t now)
 
 /* ---- snapshots, copies, staleness, drills ------------------------------------------------ */
 
-static long extend_every(const struct repo_sched *r);
 static void lock_upkeep(struct daemon *d, struct repo_sched *r, const struct cv_snap_info *info,
                         time_t now);
 
@@ -315,23 +313,16 @@ static void copy_repo(struct daemon *d, struct repo_sched *r, time_t now)
     r->st.snap_bytes = info.bytes;
     r->st.snap_files = info.files;
     r->st.snap_suspect = info.suspect;
-    r->next_copy = 0;                       /* until the source's next snapshot */
-    r->next_extend = now + extend_every(r); /* cv_copy extended the locks */
+    r->next_copy = 0; /* until the source's next snapshot */
     cv_alert_clear(d->alerts, key, "[repo %s] copies work again", r->cfg->name);
     lock_upkeep(d, r, &info, now);
     cv_state_repo_put(d->state, &r->st);
 }
 
-/* How often the locks of an S3 repository are pushed out: a tenth of the retention. */
-static long extend_every(const struct repo_sched *r)
-{
-    long every = r->cfg->retention > 0 ? r->cfg->retention / 10 : 86400;
-
-    return every > 0 ? every : 1;
-}
-
-/* S3: extend the locks now and then, and read the locks of the newest round back; `status`
- * counts the repository as immutable only while this found them in force. */
+/* S3: extend the locks when due (the backend does so a tenth of the repository's retention
+ * after the last complete extension, long before any lock runs out; after a copy, cv_copy has
+ * already asked), and read the locks of the newest round back; `status` counts the repository
+ * as immutable only while this found them in force. */
 static void lock_upkeep(struct daemon *d, struct repo_sched *r, const struct cv_snap_info *info,
                         time_t now)
 {
@@ -342,14 +333,10 @@ static void lock_upkeep(struct daemon *d, struct repo_sched *r, const struct cv_
 
     if (!cv_backend_is_s3(r->cfg->path))
         return;
-    if (now >= r->next_extend) {
-        err = cv_protector_extend_locks(r->vault, &extended);
-        if (!err) {
-            r->next_extend = now + extend_every(r);
-            log_info("[repo %s] %llu object locks extended", r->cfg->name,
-                     (unsigned long long)extended);
-        }
-    }
+    err = cv_protector_extend_locks(r->vault, &extended);
+    if (!err && extended)
+        log_info("[repo %s] %llu object locks extended", r->cfg->name,
+                 (unsigned long long)extended);
     if (!err)
         err = cv_protector_lock(r->vault, info, &li);
     snprintf(key, sizeof(key), "lock:%s", r->cfg->name);

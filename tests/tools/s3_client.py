@@ -14,10 +14,20 @@ S3_ACCESS_KEY and S3_SECRET_KEY from the environment.
                                                 overwrite, plain delete; print what happened
   s3_client.py put BUCKET KEY TEXT              a stranger's object
   s3_client.py delete-all BUCKET KEY            delete every version (unlocked buckets only)
+  s3_client.py serve PORT_FILE                  answer the commands above over TCP (below)
+
+A test makes many of these calls, and a python start with boto3 costs seconds on a loaded
+machine, so tests/tools/s3_lib.sh starts one server and sends each call to it through bash's
+/dev/tcp: the arguments, each ended by \x1f, then a newline; the answer is the command's output,
+then a line "\x1e" and its exit status, then the connection closes. One call at a time.
 """
+import contextlib
 import datetime
+import io
 import os
+import socket
 import sys
+import traceback
 
 import boto3
 from botocore.config import Config
@@ -82,9 +92,7 @@ def attack(s3, bucket, key):
     print("original " + ("kept" if still else "GONE"))
 
 
-def main():
-    s3 = client()
-    cmd, args = sys.argv[1], sys.argv[2:]
+def run(s3, cmd, args):
     if cmd == "mkbucket":
         s3.create_bucket(Bucket=args[0], ObjectLockEnabledForBucket="--lock" in args)
     elif cmd == "keys":
@@ -123,6 +131,49 @@ def main():
             s3.delete_object(Bucket=args[0], Key=args[1], VersionId=v["VersionId"])
     else:
         sys.exit(f"unknown command {cmd}")
+
+
+def serve(port_file):
+    s3 = client()
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    with open(port_file + ".tmp", "w") as f:
+        f.write(str(srv.getsockname()[1]))
+    os.rename(port_file + ".tmp", port_file)
+    while True:
+        conn, _ = srv.accept()
+        with conn:
+            data = b""
+            while not data.endswith(b"\n"):
+                more = conn.recv(65536)
+                if not more:
+                    break
+                data += more
+            argv = data.decode().rstrip("\n").split("\x1f")[:-1]
+            out, rc = io.StringIO(), 0
+            try:
+                with contextlib.redirect_stdout(out):
+                    run(s3, argv[0], argv[1:])
+            except SystemExit as e:
+                rc = e.code if isinstance(e.code, int) else 1
+                if isinstance(e.code, str):
+                    print(e.code, file=sys.stderr)
+            except Exception:  # the test sees the failure as an exit status
+                traceback.print_exc()
+                rc = 1
+            text = out.getvalue()
+            if text and not text.endswith("\n"):
+                text += "\n"
+            conn.sendall((text + f"\x1e{rc}\n").encode())
+
+
+def main():
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2])
+    else:
+        run(client(), sys.argv[1], sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -2,13 +2,16 @@
 """tcp_proxy.py: a TCP proxy on 127.0.0.1 that misbehaves on purpose, for fault tests.
 
   tcp_proxy.py LISTEN_PORT_FILE TARGET_PORT [--drop PERCENT] [--log FILE] [--seed N] [--delay MS]
+               [--mode-file FILE]
 
 Listens on a free port (written to LISTEN_PORT_FILE) and forwards each connection to
 127.0.0.1:TARGET_PORT. With --drop, that share of connections is reset after a random number
 of bytes (0-64 KiB) have gone from the client to the server, i.e. mid-request or mid-upload.
 With --log, the header block of every HTTP request seen is appended to FILE (so a test can
 check what a client sends). With --delay, each chunk from the client waits that long (a slow
-link). Stops by itself after 30 minutes.
+link). With --mode-file, each new connection takes its --drop and --delay from FILE when it
+exists ("drop PERCENT" / "delay MS" lines), so that one proxy serves several phases of a test.
+Stops by itself after 30 minutes.
 """
 import argparse
 import os
@@ -35,14 +38,32 @@ def pump(src, dst):
         pass
 
 
+def mode(args):
+    """--drop and --delay for a new connection: from --mode-file when there is one."""
+    drop, delay = args.drop, args.delay
+    if args.mode_file:
+        try:
+            with open(args.mode_file) as f:
+                for line in f:
+                    k, _, v = line.partition(" ")
+                    if k == "drop":
+                        drop = float(v)
+                    elif k == "delay":
+                        delay = float(v)
+        except OSError:
+            pass
+    return drop, delay
+
+
 def handle(client, args, rng):
+    drop, delay = mode(args)
     try:
         server = socket.create_connection(("127.0.0.1", args.target))
     except OSError:
         client.close()
         return
-    budget = rng.randint(0, 65536) if rng.random() * 100 < args.drop else None
-    threading.Thread(target=pump_logged, args=(client, server, budget, args.log, args.delay),
+    budget = rng.randint(0, 65536) if rng.random() * 100 < drop else None
+    threading.Thread(target=pump_logged, args=(client, server, budget, args.log, delay),
                      daemon=True).start()
     threading.Thread(target=pump, args=(server, client), daemon=True).start()
 
@@ -106,6 +127,7 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--delay", type=float, default=0, help="ms to wait before each forwarded chunk")
+    ap.add_argument("--mode-file", help="read --drop/--delay from this file for each connection")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     ls = socket.socket()
