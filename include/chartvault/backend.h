@@ -125,6 +125,20 @@ enum cv_err cv_copy_begin(struct cv_backend *from, struct cv_backend *to,
 enum cv_err cv_copy_object(struct cv_backend *from, struct cv_backend *to, enum cv_obj_kind kind,
                            const char *name, struct cv_buf *buf, struct cv_copy_stats *st);
 
+/* A sorted set of object names: what a copy compares between its two ends. Zero-initialise;
+ * free with cv_name_set_free. */
+struct cv_name_set {
+    char (*names)[CV_OBJ_NAME_LEN + 1];
+    size_t n, cap;
+};
+/* Every object of `kind` in `be`, added and sorted. */
+enum cv_err cv_name_set_list(struct cv_backend *be, enum cv_obj_kind kind, struct cv_name_set *s);
+/* Add a name (then cv_name_set_sort before asking). */
+enum cv_err cv_name_set_add(struct cv_name_set *s, const char *name);
+void cv_name_set_sort(struct cv_name_set *s);
+bool cv_name_set_has(const struct cv_name_set *s, const char *name);
+void cv_name_set_free(struct cv_name_set *s);
+
 /* true when `name` is exactly 64 lower-case hex digits. */
 bool cv_obj_name_valid(const char *name);
 /* A fresh random object name (64 hex digits + NUL). */

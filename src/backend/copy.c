@@ -16,15 +16,8 @@
 #define SYNC_EVERY 16 /* packs between syncs */
 #define NAME_SIZE  (CV_OBJ_NAME_LEN + 1)
 
-struct name_set {
-    char (*names)[NAME_SIZE];
-    size_t n, cap;
-};
-
-static enum cv_err collect(const char *name, void *arg)
+enum cv_err cv_name_set_add(struct cv_name_set *s, const char *name)
 {
-    struct name_set *s = arg;
-
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
         void *p = cv_reallocarray(s->names, cap, NAME_SIZE);
@@ -34,8 +27,13 @@ static enum cv_err collect(const char *name, void *arg)
         s->names = p;
         s->cap = cap;
     }
-    memcpy(s->names[s->n++], name, NAME_SIZE);
+    cv_strlcpy(s->names[s->n++], name, NAME_SIZE);
     return CV_OK;
+}
+
+static enum cv_err collect(const char *name, void *arg)
+{
+    return cv_name_set_add(arg, name);
 }
 
 static int by_name(const void *a, const void *b)
@@ -43,18 +41,30 @@ static int by_name(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-static enum cv_err list_sorted(struct cv_backend *be, enum cv_obj_kind kind, struct name_set *s)
+void cv_name_set_sort(struct cv_name_set *s)
+{
+    if (s->n)
+        qsort(s->names, s->n, NAME_SIZE, by_name);
+}
+
+enum cv_err cv_name_set_list(struct cv_backend *be, enum cv_obj_kind kind, struct cv_name_set *s)
 {
     enum cv_err err = be->ops->list(be, kind, collect, s, NULL);
 
-    if (!err && s->n)
-        qsort(s->names, s->n, NAME_SIZE, by_name);
+    if (!err)
+        cv_name_set_sort(s);
     return err;
 }
 
-static bool has(const struct name_set *s, const char *name)
+bool cv_name_set_has(const struct cv_name_set *s, const char *name)
 {
     return s->n && bsearch(name, s->names, s->n, NAME_SIZE, by_name) != NULL;
+}
+
+void cv_name_set_free(struct cv_name_set *s)
+{
+    cv_free(s->names);
+    memset(s, 0, sizeof(*s));
 }
 
 static const char *kind_name(enum cv_obj_kind k)
@@ -86,16 +96,16 @@ static enum cv_err copy_kind(struct cv_backend *from, struct cv_backend *to, enu
                              const struct cv_copy_opts *o, struct cv_copy_stats *st,
                              struct cv_buf *buf)
 {
-    struct name_set src = {0}, dst = {0};
-    enum cv_err err = list_sorted(from, kind, &src);
+    struct cv_name_set src = {0}, dst = {0};
+    enum cv_err err = cv_name_set_list(from, kind, &src);
     size_t since_sync = 0;
 
     if (!err)
-        err = list_sorted(to, kind, &dst);
+        err = cv_name_set_list(to, kind, &dst);
     for (size_t i = 0; !err && i < src.n; i++) {
         struct cv_progress p = {"copying", st->done, st->total, st->bytes};
 
-        if (has(&dst, src.names[i])) {
+        if (cv_name_set_has(&dst, src.names[i])) {
             st->skipped[kind]++;
         } else {
             err = cv_copy_object(from, to, kind, src.names[i], buf, st);
@@ -110,19 +120,19 @@ static enum cv_err copy_kind(struct cv_backend *from, struct cv_backend *to, enu
     }
     if (!err)
         err = to->ops->sync(to);
-    cv_free(src.names);
-    cv_free(dst.names);
+    cv_name_set_free(&src);
+    cv_name_set_free(&dst);
     return err;
 }
 
 static enum cv_err count(struct cv_backend *from, struct cv_copy_stats *st)
 {
     for (int k = CV_OBJ_KEY; k <= CV_OBJ_PACK; k++) {
-        struct name_set s = {0};
+        struct cv_name_set s = {0};
         enum cv_err err = from->ops->list(from, (enum cv_obj_kind)k, collect, &s, NULL);
 
         st->total += s.n;
-        cv_free(s.names);
+        cv_name_set_free(&s);
         if (err)
             return err;
     }

@@ -180,23 +180,6 @@ static int report(const struct copy_args *a, const struct cv_copy_stats *st, boo
     return CLI_EXIT_OK;
 }
 
-/* SNAPSHOT...: --from opened with its passphrase (before the target is made), to read the
- * snapshots' trees. */
-static enum cv_err open_source(struct copy_args *a, struct cv_repo **repo)
-{
-    char prompt[512], *pw = NULL;
-    enum cv_err err;
-
-    snprintf(prompt, sizeof(prompt), "passphrase for '%s': ", a->from);
-    err = cli_password_get(a->password_file, true, prompt, false, &pw);
-    if (!err)
-        err = cv_repo_open_with(a->from, pw, &a->src, repo);
-    cli_password_free(pw);
-    if (!err)
-        vault_report_warnings("copy", *repo);
-    return err;
-}
-
 static int run(int argc, char **argv)
 {
     struct copy_args a = {0};
@@ -212,10 +195,18 @@ static int run(int argc, char **argv)
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
     memset(&st, 0, sizeof(st));
-    /* the source first: a mistyped --from, passphrase or snapshot makes no target */
-    err = a.all ? cv_backend_open(a.from, &a.src, &from) : open_source(&a, &repo);
-    if (!err && !a.all)
-        err = cv_copy_plan_new(repo, a.snapshots, a.nsnapshots, &plan);
+    /* the source first: a mistyped --from, passphrase or snapshot makes no target; chosen
+     * snapshots need the key of --from, to read their trees */
+    if (!a.all) {
+        struct vault_args va = {.repo = a.from, .password_file = a.password_file};
+
+        va.backend = a.src;
+        if ((rc = vault_open("copy", &va, &repo)) != CLI_EXIT_OK)
+            return rc;
+        vault_report_warnings("copy", repo);
+    }
+    err = a.all ? cv_backend_open(a.from, &a.src, &from)
+                : cv_copy_plan_new(repo, a.snapshots, a.nsnapshots, &plan);
     if (!err)
         err = open_target(&a, &to, &created);
     if (!err && a.all)

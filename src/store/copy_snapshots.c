@@ -10,7 +10,6 @@
 #include "store_int.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define SYNC_EVERY     16  /* packs between syncs */
@@ -99,12 +98,10 @@ static enum cv_err need_listing(struct needs *n, const struct cv_listing *l, uns
         struct cv_listing sub = {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false};
         bool fresh = true;
 
-        if (e.kind == CV_TE_FILE) {
-            err = need_file(n, &e);
-            continue;
-        }
+        if (e.kind == CV_TE_FILE && (err = need_file(n, &e)) != CV_OK)
+            return err;
         if (e.kind != CV_TE_DIR && e.kind != CV_TE_INLINE)
-            continue; /* symlinks need nothing */
+            continue; /* files are done, symlinks need nothing */
         if (e.kind == CV_TE_DIR)
             err = need_tree(n, e.tree_id, &fresh);
         if (!err && fresh)
@@ -144,57 +141,16 @@ static enum cv_err need_snapshot(struct needs *n, const struct cv_snapshot *s)
 
 /* ---- the target ------------------------------------------------------------------------------ */
 
-struct name_set {
-    char (*v)[CV_OBJ_NAME_LEN + 1];
-    size_t n, cap;
-};
-
-static enum cv_err name_collect(const char *name, void *arg)
-{
-    struct name_set *s = arg;
-
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        void *v = cv_reallocarray(s->v, cap, sizeof(*s->v));
-
-        if (!v)
-            return cv_fail(CV_ENOMEM, "out of memory");
-        s->v = v;
-        s->cap = cap;
-    }
-    cv_strlcpy(s->v[s->n++], name, sizeof(*s->v));
-    return CV_OK;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-static enum cv_err name_list(struct cv_backend *be, enum cv_obj_kind kind, struct name_set *s)
-{
-    enum cv_err err = be->ops->list(be, kind, name_collect, s, NULL);
-
-    if (!err && s->n)
-        qsort(s->v, s->n, sizeof(*s->v), name_cmp);
-    return err;
-}
-
-static bool name_has(const struct name_set *s, const char *name)
-{
-    return s->n && bsearch(name, s->v, s->n, sizeof(*s->v), name_cmp) != NULL;
-}
-
 /* What the target holds: its packs and snapshots, and the packs its own index objects
  * describe. */
 struct target {
-    struct name_set packs, snapshots, indexed;
+    struct cv_name_set packs, snapshots, indexed;
 };
 
 static enum cv_err target_load(struct cv_repo *src, struct cv_backend *to, struct target *t)
 {
     struct cv_repo view = {0}; /* the target under the source's keys: a replica has the same */
-    struct name_set idx = {0};
+    struct cv_name_set idx = {0};
     struct cv_index ix;
     char name[CV_OBJ_NAME_LEN + 1];
     enum cv_err err = cv_index_init(&ix);
@@ -203,22 +159,21 @@ static enum cv_err target_load(struct cv_repo *src, struct cv_backend *to, struc
     view.cfg = src->cfg;
     view.keys = src->keys;
     if (!err)
-        err = name_list(to, CV_OBJ_PACK, &t->packs);
+        err = cv_name_set_list(to, CV_OBJ_PACK, &t->packs);
     if (!err)
-        err = name_list(to, CV_OBJ_SNAPSHOT, &t->snapshots);
+        err = cv_name_set_list(to, CV_OBJ_SNAPSHOT, &t->snapshots);
     if (!err)
-        err = name_list(to, CV_OBJ_INDEX, &idx);
+        err = cv_name_set_list(to, CV_OBJ_INDEX, &idx);
     for (size_t i = 0; i < idx.n && !err; i++)
-        if ((err = cv_repo_read_index_object(&view, idx.v[i], &ix)) != CV_OK)
-            cv_fail_prefix(err, "the target's index object %s: ", idx.v[i]);
+        if ((err = cv_repo_read_index_object(&view, idx.names[i], &ix)) != CV_OK)
+            cv_fail_prefix(err, "the target's index object %s: ", idx.names[i]);
     for (size_t i = 0; i < ix.npacks && !err; i++) {
         cv_hex_encode(ix.packs[i].name, 32, name);
-        err = name_collect(name, &t->indexed);
+        err = cv_name_set_add(&t->indexed, name);
     }
-    if (!err && t->indexed.n)
-        qsort(t->indexed.v, t->indexed.n, sizeof(*t->indexed.v), name_cmp);
+    cv_name_set_sort(&t->indexed);
     cv_index_free(&ix);
-    cv_free(idx.v);
+    cv_name_set_free(&idx);
     return err;
 }
 
@@ -380,8 +335,8 @@ static enum cv_err copy_pack(struct copier *c, uint32_t p, size_t *since_sync)
     enum cv_err err = CV_OK;
 
     cv_hex_encode(ix->packs[p].name, 32, name);
-    present = name_has(&c->t.packs, name);
-    indexed = name_has(&c->t.indexed, name);
+    present = cv_name_set_has(&c->t.packs, name);
+    indexed = cv_name_set_has(&c->t.indexed, name);
     if (!present) {
         err = cv_copy_object(c->repo->be, c->to, CV_OBJ_PACK, name, &c->buf, c->st);
         if (!err && ++*since_sync >= SYNC_EVERY) {
@@ -422,7 +377,7 @@ static enum cv_err copy_snapshot_objects(struct copier *c, const struct cv_snaps
     enum cv_err err = CV_OK;
 
     for (size_t i = 0; i < n && !err; i++) {
-        if (name_has(&c->t.snapshots, s[i].name))
+        if (cv_name_set_has(&c->t.snapshots, s[i].name))
             c->st->skipped[CV_OBJ_SNAPSHOT]++;
         else
             err = cv_copy_object(c->repo->be, c->to, CV_OBJ_SNAPSHOT, s[i].name, &c->buf, c->st);
@@ -526,9 +481,9 @@ enum cv_err cv_copy_plan_run(const struct cv_copy_plan *plan, struct cv_backend 
     if (!err && to->ops->lock_extend && !(o && o->no_extend))
         err = to->ops->lock_extend(to, &st->locks_extended);
     grouped_free(&c.g);
-    cv_free(c.t.packs.v);
-    cv_free(c.t.snapshots.v);
-    cv_free(c.t.indexed.v);
+    cv_name_set_free(&c.t.packs);
+    cv_name_set_free(&c.t.snapshots);
+    cv_name_set_free(&c.t.indexed);
     cv_index_free(&described);
     cv_buf_free(&c.buf);
     return err;
