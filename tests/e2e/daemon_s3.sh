@@ -19,9 +19,10 @@ if [ "${CV_SANITIZE:-0}" = 1 ]; then
     echo "skipped in the ASan build: runs in the release build (see the top of $0)"
     exit 77
 fi
+s3_scratch_tmpfs
 started=$(date +%s)
 at() { echo "($(($(date +%s) - started)) s)"; }
-trap 'cleanup_daemon; s3_stop' EXIT
+trap 'rc=$?; cleanup_daemon; s3_stop; s3_scratch_done $rc' EXIT
 # a small hospital and the local repository, made while the cluster starts
 (make_hospital "$T/src" 2 && new_repo "$T/repo") > "$T/prep.out" 2>&1 &
 prep=$!

@@ -14,13 +14,16 @@
 # part; the S3 -> disk copy).
 . "$(dirname "$0")/../lib.sh"
 . "$CV_SOURCE_DIR/tests/tools/s3_lib.sh"
+s3_scratch_tmpfs
 TOOLS="$CV_SOURCE_DIR/tests/tools"
 FULL=1
 [ "${CV_SANITIZE:-0}" = 1 ] && FULL=0
 PROXY_PID=""
 cleanup() {
+    local rc=$?
     [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2> /dev/null
     s3_stop
+    s3_scratch_done $rc
 }
 trap cleanup EXIT
 started=$(date +%s)

@@ -6,10 +6,38 @@
 #                              CEPH_CONF (exit 77 from the cluster script: packages missing)
 #   s3c ARGS...                one s3_client.py command (see there); its output and status
 #   s3_stop                    stop both (call it from the test's EXIT trap)
+#   s3_scratch_tmpfs           move the test's scratch folder $T to a tmpfs (/dev/shm), when
+#                              there is one: a test against Ceph makes some 10,000 small files
+#                              (trees, repositories, restores, the monitor's store), which on a
+#                              busy shared disk cost tens of seconds to write and to remove
+#   s3_scratch_done STATUS     from the EXIT trap, after s3_stop: remove it after a pass; after
+#                              a failure move it back where lib.sh put $T, to be looked at
 
 S3_TOOLS="$CV_SOURCE_DIR/tests/tools"
 S3_DIR=""
 S3C_PID=""
+S3_SCRATCH=""
+S3_DISK_T=""
+
+s3_scratch_tmpfs() {
+    local t
+    [ -d /dev/shm ] && [ -w /dev/shm ] || return 0
+    t=$(mktemp -d /dev/shm/cv-e2e-XXXXXX) || return 0
+    rm -rf "$T"
+    S3_DISK_T=$T
+    T=$t
+    S3_SCRATCH=$t
+}
+
+s3_scratch_done() {
+    [ -n "$S3_SCRATCH" ] || return 0
+    if [ "$1" = 0 ]; then
+        rm -rf "$S3_SCRATCH"
+    else
+        mv "$S3_SCRATCH" "$S3_DISK_T" && echo "the scratch folder is $S3_DISK_T" >&2
+    fi
+    S3_SCRATCH=""
+}
 
 s3_start() {
     local rc=0
