@@ -31,9 +31,14 @@ bool cv_cidr_match_any(const struct cv_cidr *nets, size_t n, const struct sockad
 
 struct cv_config_repo {
     char *name;          /* from the section title: [repo local] */
-    char *path;          /* repository location (a folder, or a URL the vault understands) */
-    char *password_file; /* private file holding the passphrase */
+    char *path;          /* repository location: a folder, or s3:https://host/bucket/prefix */
+    char *password_file; /* private file holding the passphrase (a copy: its source's) */
     long interval;       /* seconds between snapshots; default 15 min */
+    char *type;          /* "local" or "s3" (optional: the path says which) */
+    char *copy_of;       /* name of the repository this one replicates after each snapshot */
+    long retention;      /* S3: seconds each object stays locked; 0 = the repository's own */
+    char *credentials;   /* S3: private file with the access key */
+    char *ca_file;       /* S3 over https: CA bundle */
 };
 
 struct cv_config {

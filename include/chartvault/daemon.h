@@ -39,7 +39,15 @@ struct cv_status_repo {
     bool drill_ok;
     long long drill_files, drill_errors;
     char drill_detail[256];
-    bool offsite, immutable;   /* from the repository's kind */
+    /* 3-2-1-1-0 counts only what is true now: `counted` = reachable and fresh; `offsite` =
+     * counted and in another place (S3); `immutable` = counted and its locks were read back
+     * in force (lock_ok, lock_until in the future). */
+    bool fresh, counted, offsite, immutable;
+    bool can_lock;        /* an object store that locks (S3) */
+    bool lock_ok;         /* the daemon's last read-back found COMPLIANCE locks */
+    long long lock_time;  /* when it read them back, 0 = never */
+    long long lock_until; /* the weakest retain-until it found */
+    char lock_detail[256];
     unsigned long long device; /* st_dev of a local repository, 0 otherwise */
 };
 

@@ -12,6 +12,9 @@
 #define CV_SNAPSHOT_NAME_LEN 64 /* hex digits; the short ID is the first 8 */
 
 struct cv_repo;
+struct cv_backend_opts;
+struct cv_copy_opts;
+struct cv_copy_stats;
 
 /* ---- repositories ------------------------------------------------------------------------ */
 enum cv_kdf_cost { CV_KDF_DEFAULT, CV_KDF_STRONG, CV_KDF_FAST };
@@ -25,10 +28,19 @@ struct cv_repo_init_opts {
  * `passphrase`. [out] id: the repository ID in hex. */
 enum cv_err cv_repo_init(const char *location, const char *passphrase,
                          const struct cv_repo_init_opts *opts, char id[65]);
+/* The same with the storage's options (S3 credentials, retention, --no-lock); NULL = defaults. */
+enum cv_err cv_repo_init_with(const char *location, const char *passphrase,
+                              const struct cv_repo_init_opts *opts,
+                              const struct cv_backend_opts *bopts, char id[65]);
 
 /* Open a repository: unwrap the key (CV_EAUTH "wrong passphrase for 'DIR'"), check the config,
  * load the index (from the local cache when it is current). Caller closes. */
 enum cv_err cv_repo_open(const char *location, const char *passphrase, struct cv_repo **out);
+/* The same with the storage's options (S3 credentials, CA file, retention); NULL = defaults. */
+enum cv_err cv_repo_open_with(const char *location, const char *passphrase,
+                              const struct cv_backend_opts *opts, struct cv_repo **out);
+/* The storage under an open repository (for copy and lock upkeep). Valid until closed. */
+struct cv_backend *cv_repo_backend(struct cv_repo *repo);
 void cv_repo_close(struct cv_repo *repo);
 const char *cv_repo_id(const struct cv_repo *repo);
 /* Warnings met while opening (damaged index objects skipped), or 0. */
@@ -167,6 +179,27 @@ enum cv_err cv_restore(struct cv_repo *repo, const struct cv_snapshot *snap,
  * existing file unless `force`. [out] size. */
 enum cv_err cv_dump_index(struct cv_repo *repo, const struct cv_snapshot *snap,
                           const char *out_path, bool force, uint64_t *size);
+
+/* ---- copying chosen snapshots ---------------------------------------------------------------- */
+/* What copying chosen snapshots takes: the snapshots and the packs holding a blob they need
+ * (their trees with the ditto copies, file data, the reference index), found by opening their
+ * trees with the key. Made before the target is touched, so that a mistyped or damaged snapshot
+ * leaves no target behind. */
+struct cv_copy_plan;
+/* Plan the copy of `specs[n]` ("latest", names or unique prefixes) of `repo`. CV_ENOENT or
+ * CV_EINVAL for a spec that names no snapshot; CV_ECORRUPT (naming what is missing) when a
+ * snapshot is damaged in `repo`. `repo` must stay open while the plan is used. Caller frees. */
+enum cv_err cv_copy_plan_new(struct cv_repo *repo, const char *const *specs, size_t n,
+                             struct cv_copy_plan **out);
+/* Copy the planned snapshots into `to`, which becomes a replica of the plan's repository (or
+ * must be one already: the same config; its key files, config first, as cv_copy). The packs
+ * `to` lacks are copied as they are, then new index objects describe every such pack that no
+ * index object of `to` describes yet, then the snapshot objects: `to` is a valid repository at
+ * every moment and each of these snapshots restores from it. What `to` holds is skipped (an
+ * interrupted copy resumes). Afterwards the locks of `to` are extended when due (S3). */
+enum cv_err cv_copy_plan_run(const struct cv_copy_plan *plan, struct cv_backend *to,
+                             const struct cv_copy_opts *o, struct cv_copy_stats *st);
+void cv_copy_plan_free(struct cv_copy_plan *plan);
 
 /* ---- check --------------------------------------------------------------------------------- */
 struct cv_check_opts {

@@ -1,6 +1,6 @@
 /*
- * backend.c: what every backend shares: choosing one from a location, object names (64 hex
- * digits, random, checked), and reading a whole object under a size cap.
+ * backend.c: what every backend shares: choosing one from a location (a folder or s3:...), object
+ * names (64 hex digits, random, checked), and reading a whole object under a size cap.
  */
 #include <chartvault/backend.h>
 
@@ -31,14 +31,28 @@ void cv_obj_name_random(char name[CV_OBJ_NAME_LEN + 1])
     cv_hex_encode(raw, sizeof(raw), name);
 }
 
-enum cv_err cv_backend_open(const char *location, bool create, struct cv_backend **out)
+bool cv_backend_is_s3(const char *location)
 {
+    return location && strncmp(location, "s3:", 3) == 0;
+}
+
+enum cv_err cv_backend_open(const char *location, const struct cv_backend_opts *opts,
+                            struct cv_backend **out)
+{
+    static const struct cv_backend_opts none;
+
     *out = NULL;
+    if (!opts)
+        opts = &none;
     if (!location || !*location)
         return cv_fail(CV_EINVAL, "no repository given");
+    if (cv_backend_is_s3(location))
+        return cv_backend_s3_open(location, opts, out);
     if (strstr(location, "://"))
-        return cv_fail(CV_EUNSUPPORTED, "'%s': only local folders are supported so far", location);
-    return cv_backend_local_open(location, create, out);
+        return cv_fail(CV_EUNSUPPORTED,
+                       "'%s': a repository is a folder or an S3 location (s3:https://host/bucket)",
+                       location);
+    return cv_backend_local_open(location, opts, out);
 }
 
 void cv_backend_close(struct cv_backend *be)

@@ -355,26 +355,27 @@ static const struct cv_backend_ops local_ops = {
     .close = local_close,
 };
 
-/* Make the folder layout of a new repository inside the (new or empty) folder `dir`. */
-static enum cv_err create_layout(const char *dir)
+/* Make the folder layout of a new repository inside the (new or empty) folder `dir`; with
+ * `resume`, a folder that already holds the layout (a `copy` killed before its config) too. */
+static enum cv_err create_layout(const char *dir, bool resume)
 {
     static const char *const subdirs[] = {"keys", "snapshots", "index", "packs"};
     char path[PATH_MAX];
 
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return cv_fail_errno(CV_EIO, "cannot create folder '%s'", dir);
-    if (cv_dir_nonempty(dir))
+    if (cv_dir_nonempty(dir) && !resume)
         return cv_fail(CV_EEXIST, "'%s' is not empty", dir);
     for (size_t i = 0; i < CV_ARRAY_LEN(subdirs); i++) {
         if (cv_path_join(path, sizeof(path), dir, subdirs[i]))
             return cv_fail_prefix(CV_ETOOBIG, "repository folder: ");
-        if (mkdir(path, 0700) != 0)
+        if (mkdir(path, 0700) != 0 && !(resume && errno == EEXIST))
             return cv_fail_errno(CV_EIO, "cannot create folder '%s'", path);
     }
     for (unsigned i = 0; i < 256; i++) {
         if (cv_path_format(path, sizeof(path), "%s/packs/%02x", dir, i))
             return cv_fail_prefix(CV_ETOOBIG, "repository folder: ");
-        if (mkdir(path, 0700) != 0)
+        if (mkdir(path, 0700) != 0 && !(resume && errno == EEXIST))
             return cv_fail_errno(CV_EIO, "cannot create folder '%s'", path);
     }
     return cv_fsync_dir(dir);
@@ -406,15 +407,17 @@ static enum cv_err check_not_shared(int dirfd, const char *dir)
     return CV_OK;
 }
 
-enum cv_err cv_backend_local_open(const char *dir, bool create, struct cv_backend **out)
+enum cv_err cv_backend_local_open(const char *dir, const struct cv_backend_opts *opts,
+                                  struct cv_backend **out)
 {
+    bool create = opts && opts->create;
     struct local_backend *l;
     enum cv_err err;
 
     *out = NULL;
     if (strlen(dir) >= PATH_MAX - 128)
         return cv_fail(CV_EINVAL, "path too long: '%s'", dir);
-    if (create && (err = create_layout(dir)) != CV_OK)
+    if (create && (err = create_layout(dir, opts->resume)) != CV_OK)
         return err;
     l = cv_calloc(1, sizeof(*l));
     if (!l || !(l->base.location = cv_strdup(dir))) {

@@ -22,7 +22,11 @@ static const char usage[] =
     "  --tag TAG              a label for the snapshot (repeatable)\n"
     "  --parent SNAPSHOT      compare with this snapshot instead of the latest\n"
     "  --read-all             read every file, even those unchanged since the parent\n"
-    "  --json                 print the figures as one JSON object\n";
+    "  --json                 print the figures as one JSON object\n" VAULT_S3_HELP "\n"
+    "DIR may be an S3 location (s3:https://host/bucket/prefix). There every object is written\n"
+    "locked, and after the snapshot, when due (a tenth of the retention after the last complete\n"
+    "extension), every object of the repository has its lock extended to now + retention, so\n"
+    "what the snapshots need never runs out of its lock.\n";
 
 static void on_problem(void *arg, const char *path, const char *reason)
 {
@@ -34,7 +38,7 @@ static void on_problem(void *arg, const char *path, const char *reason)
     cv_buf_free(&safe);
 }
 
-static int print_json(const char *name, const struct cv_backup_stats *st)
+static int print_json(const char *name, const struct cv_backup_stats *st, uint64_t extended)
 {
     struct cv_buf out = CV_BUF_INIT(1 << 16);
     struct cv_json j;
@@ -56,13 +60,14 @@ static int print_json(const char *name, const struct cv_backup_stats *st)
     cv_json_kv_int(&j, "added_stored", (long long)st->added_stored);
     cv_json_kv_int(&j, "errors", (long long)st->errors);
     cv_json_kv_double(&j, "seconds", st->seconds);
+    cv_json_kv_int(&j, "locks_extended", (long long)extended);
     cv_json_object_end(&j);
     rc = cli_print_json("backup", &j);
     cv_buf_free(&out);
     return rc;
 }
 
-static void print_text(const char *name, const struct cv_backup_stats *st)
+static void print_text(const char *name, const struct cv_backup_stats *st, uint64_t extended)
 {
     char bytes[32], read[32], data[32], tree[32], stored[32];
 
@@ -80,6 +85,9 @@ static void print_text(const char *name, const struct cv_backup_stats *st)
     printf("added:   %s of file data and %s of folder listings, stored as %s\n", data, tree,
            stored);
     printf("time:    %.1f s\n", st->seconds);
+    if (extended)
+        printf("locks:   %llu objects locked until now + retention\n",
+               (unsigned long long)extended);
 }
 
 static int run(int argc, char **argv)
@@ -94,6 +102,8 @@ static int run(int argc, char **argv)
     struct cv_backup_opts bo = {0};
     struct cv_backup_stats st;
     struct cv_repo *repo;
+    struct cv_backend *be;
+    uint64_t extended = 0;
     char name[CV_SNAPSHOT_NAME_LEN + 1];
     enum cv_err err;
     int c, rc;
@@ -132,10 +142,13 @@ static int run(int argc, char **argv)
     vault_report_warnings("backup", repo);
     err = cv_backup(repo, &bo, name, &st);
     cli_progress_done();
+    be = cv_repo_backend(repo);
+    if (!err && be->ops->lock_extend && (err = be->ops->lock_extend(be, &extended)) != CV_OK)
+        cv_fail_prefix(err, "snapshot %.8s is saved, but the locks could not be extended: ", name);
     cv_repo_close(repo);
     if (err)
         return cli_fail("backup", err);
-    rc = a.json ? print_json(name, &st) : (print_text(name, &st), CLI_EXIT_OK);
+    rc = a.json ? print_json(name, &st, extended) : (print_text(name, &st, extended), CLI_EXIT_OK);
     if (rc == CLI_EXIT_OK && st.errors)
         return cli_failf("backup",
                          "%llu file%s could not be read (named above); snapshot %.8s "

@@ -16,7 +16,8 @@ static const char usage[] =
     "indexed data. --read-data also reads every pack and checks every block's MAC and every\n"
     "file's content against its ID; --read-data-subset does that for a random PERCENT of the\n"
     "packs. Damaged objects are named, then the files of each snapshot they make\n"
-    "unrestorable; the exit status is then 1.\n";
+    "unrestorable; the exit status is then 1.\n"
+    "\nREPO may be an S3 location, s3:https://host[:port]/bucket[/prefix]:\n" VAULT_S3_HELP;
 
 /* What check found, kept for --json (text output is printed as it comes). */
 struct pair_list {

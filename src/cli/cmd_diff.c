@@ -15,7 +15,8 @@ static const char usage[] =
     "  R OLD -> NEW   same content under a new name (SS-MIX2's _1 -> _2)\n"
     "  U PATH         only mode or modification time changed\n"
     "then a count of each. --json prints {\"changes\": [{\"change\", \"path\", \"new_path\",\n"
-    "\"type\"}], \"added\", \"removed\", \"modified\", \"renamed\", \"metadata\"}.\n";
+    "\"type\"}], \"added\", \"removed\", \"modified\", \"renamed\", \"metadata\"}.\n"
+    "\nREPO may be an S3 location, s3:https://host[:port]/bucket[/prefix]:\n" VAULT_S3_HELP;
 
 struct diff_out {
     bool json;

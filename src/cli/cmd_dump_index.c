@@ -10,7 +10,8 @@ static const char usage[] =
     "\n"
     "Write the SQLite reference index stored in a snapshot (by 'backup --db') to FILE (mode\n"
     "0600), so that 'chartvault serve' or 'chartvault query' can use it, on this host or a\n"
-    "laptop with a copy of the repository. Refuses an existing FILE unless --force.\n";
+    "laptop with a copy of the repository. Refuses an existing FILE unless --force.\n"
+    "\nREPO may be an S3 location, s3:https://host[:port]/bucket[/prefix]:\n" VAULT_S3_HELP;
 
 static int run(int argc, char **argv)
 {

@@ -7,10 +7,15 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: chartvault init --repo DIR [--password-file FILE] [--kdf default|strong|fast]\n"
-    "                       [--pack-size SIZE] [--json]\n"
+    "usage: chartvault init --repo DIR|s3:URL [--password-file FILE] [--kdf default|strong|fast]\n"
+    "                       [--pack-size SIZE] [--credentials FILE] [--ca-file FILE]\n"
+    "                       [--retention DURATION] [--no-lock] [--json]\n"
     "\n"
-    "Create an encrypted repository in DIR (a new or empty folder). The passphrase comes from\n"
+    "Create an encrypted repository in DIR (a new or empty folder) or in an S3 bucket:\n"
+    "s3:https://host[:port]/bucket[/prefix][?region=R&style=virtual]. The bucket must have\n"
+    "Object Lock (and so versioning): every object is then written locked in COMPLIANCE mode\n"
+    "for --retention (default 30d), and nobody holding these credentials can delete, shorten or\n"
+    "overwrite it. --no-lock accepts a bucket without Object Lock. The passphrase comes from\n"
     "--password-file (mode 0600), $CHARTVAULT_PASSWORD, or is asked twice on the terminal.\n"
     "Keep it safe: without it nothing in the repository can be read.\n"
     "\n"
@@ -18,7 +23,9 @@ static const char usage[] =
     "  --password-file FILE   read the passphrase from FILE's first line\n"
     "  --kdf COST             Argon2id cost: default (3 passes, 64 MiB), strong (4, 1 GiB),\n"
     "                         fast (1, 1 MiB: for tests only)\n"
-    "  --pack-size SIZE       pack target size, e.g. 8M (default), 512K .. 1G\n"
+    "  --pack-size SIZE       pack target size, e.g. 8M (default), 512K .. 1G\n" VAULT_S3_HELP
+    "  --no-lock              S3: accept a bucket without Object Lock (the copy can then be\n"
+    "                         deleted by anyone holding the credentials)\n"
     "  --json                 print {\"repo\", \"id\"}\n";
 
 static int parse_size(const char *s, uint32_t *out)
@@ -42,9 +49,11 @@ static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"kdf", required_argument, NULL, 'k'},
                                          {"pack-size", required_argument, NULL, 's'},
+                                         {"no-lock", no_argument, NULL, 'L'},
                                          VAULT_COMMON_OPTIONS};
     struct vault_args a = {0};
     struct cv_repo_init_opts io = {CV_KDF_DEFAULT, 0};
+    bool no_lock = false;
     char prompt[512], id[65], *pw = NULL;
     enum cv_err err;
     int c, rc;
@@ -64,6 +73,8 @@ static int run(int argc, char **argv)
             return cli_usage_error("init", "--kdf must be default, strong or fast");
         else if (c == 's' && parse_size(optarg, &io.pack_size) != 0)
             return cli_usage_error("init", "--pack-size wants a size from 64K to 1G");
+        else if (c == 'L')
+            no_lock = true;
         else if (c != 's')
             return cli_usage_error("init", "unknown option");
     }
@@ -71,10 +82,11 @@ static int run(int argc, char **argv)
         return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
     if ((rc = vault_need_repo("init", &a)) != 0)
         return rc;
+    a.backend.no_lock = no_lock;
     snprintf(prompt, sizeof(prompt), "new passphrase for '%s': ", a.repo);
     err = cli_password_get(a.password_file, true, prompt, true, &pw);
     if (!err)
-        err = cv_repo_init(a.repo, pw, &io, id);
+        err = cv_repo_init_with(a.repo, pw, &io, &a.backend, id);
     cli_password_free(pw);
     if (err)
         return cli_fail("init", err);

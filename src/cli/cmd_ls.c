@@ -11,7 +11,8 @@ static const char usage[] =
     "\n"
     "List the files and folders of a snapshot (folders end with '/'), or only those at and\n"
     "under PATH. --long adds mode, size and modification time; --json prints a JSON array of\n"
-    "{\"path\", \"type\", \"size\", \"mode\", \"mtime\"}.\n";
+    "{\"path\", \"type\", \"size\", \"mode\", \"mtime\"}.\n"
+    "\nREPO may be an S3 location, s3:https://host[:port]/bucket[/prefix]:\n" VAULT_S3_HELP;
 
 struct ls_out {
     bool json, long_format;

@@ -22,7 +22,8 @@ static const char usage[] =
     "  --force           restore into a non-empty folder, replacing plain files (a file with\n"
     "                    other hard links, a symbolic link or a link to a folder is refused)\n"
     "  --json            print {\"files\", \"dirs\", \"bytes\", \"failed\", \"refused\",\n"
-    "                    \"seconds\"}\n";
+    "                    \"seconds\"}\n"
+    "\nREPO may be an S3 location, s3:https://host[:port]/bucket[/prefix]:\n" VAULT_S3_HELP;
 
 static void on_problem(void *arg, const char *path, const char *reason)
 {

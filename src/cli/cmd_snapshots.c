@@ -7,7 +7,8 @@ static const char usage[] =
     "usage: chartvault snapshots --repo DIR [--password-file FILE] [--json]\n"
     "\n"
     "List the snapshots in the repository, oldest first: short ID, time, host, files, size,\n"
-    "whether it holds the reference index, tags and source folder.\n";
+    "whether it holds the reference index, tags and source folder.\n"
+    "\nREPO may be an S3 location, s3:https://host[:port]/bucket[/prefix]:\n" VAULT_S3_HELP;
 
 static void json_snapshot(struct cv_json *j, const struct cv_snapshot *s)
 {

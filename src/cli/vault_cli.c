@@ -19,6 +19,18 @@ bool vault_common_opt(int c, const char *arg, struct vault_args *a)
     case 'j':
         a->json = true;
         return true;
+    case VAULT_OPT_CREDENTIALS:
+        a->backend.credentials_file = arg;
+        return true;
+    case VAULT_OPT_CA_FILE:
+        a->backend.ca_file = arg;
+        return true;
+    case VAULT_OPT_RETENTION:
+        if (cv_parse_duration(arg, &a->backend.retention) != CV_OK || a->backend.retention <= 0) {
+            cli_usage_error("", "--retention wants a duration such as 30d, 12h or 90s");
+            a->bad_option = true;
+        }
+        return true;
     default:
         return false;
     }
@@ -26,6 +38,8 @@ bool vault_common_opt(int c, const char *arg, struct vault_args *a)
 
 int vault_need_repo(const char *cmd, struct vault_args *a)
 {
+    if (a->bad_option)
+        return CLI_EXIT_USAGE;
     if (!a->repo || !*a->repo)
         a->repo = getenv("CHARTVAULT_REPO");
     if (!a->repo || !*a->repo)
@@ -41,7 +55,7 @@ int vault_open(const char *cmd, const struct vault_args *a, struct cv_repo **rep
     snprintf(prompt, sizeof(prompt), "passphrase for '%s': ", a->repo);
     err = cli_password_get(a->password_file, true, prompt, false, &pw);
     if (!err)
-        err = cv_repo_open(a->repo, pw, repo);
+        err = cv_repo_open_with(a->repo, pw, &a->backend, repo);
     cli_password_free(pw);
     if (err)
         return cli_fail(cmd, err);

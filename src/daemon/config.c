@@ -50,6 +50,11 @@ static const struct key_def keys[] = {
     {"repo", "path", K_TEXT, REPO(path), 0, 0},
     {"repo", "password_file", K_PATH, REPO(password_file), 0, 0},
     {"repo", "interval", K_DURATION, REPO(interval), 0, 0},
+    {"repo", "type", K_TEXT, REPO(type), 0, 0},
+    {"repo", "copy_of", K_TEXT, REPO(copy_of), 0, 0},
+    {"repo", "retention", K_DURATION, REPO(retention), 0, 0},
+    {"repo", "credentials", K_PATH, REPO(credentials), 0, 0},
+    {"repo", "ca_file", K_PATH, REPO(ca_file), 0, 0},
     {"mllp", "listen", K_LISTEN, CFG(mllp_listen), 0, 0},
     {"mllp", "allow", K_ALLOW, CFG(allow), 0, 0},
     {"mllp", "storage", K_PATH, CFG(mllp_storage), 0, 0},
@@ -415,6 +420,43 @@ static void set_defaults(struct cv_config *c)
     c->print_keep = 3;
 }
 
+/* A repository section as a whole: its path and type agree; a copy names a repository that
+ * snapshots (and so takes its passphrase file, for drills: a replica has the same key). */
+static enum cv_err check_repo(struct cv_config *c, struct cv_config_repo *r)
+{
+    bool s3 = r->path && strncmp(r->path, "s3:", 3) == 0;
+    struct cv_config_repo *src = NULL;
+
+    if (!r->path)
+        return cv_fail(CV_EINVAL, "[repo %s] path is missing", r->name);
+    if (r->type && strcmp(r->type, "s3") != 0 && strcmp(r->type, "local") != 0)
+        return cv_fail(CV_EINVAL, "[repo %s] type: '%s' is not s3 or local", r->name, r->type);
+    if (r->type && (strcmp(r->type, "s3") == 0) != s3)
+        return cv_fail(CV_EINVAL, "[repo %s] type = %s but path is %s", r->name, r->type,
+                       s3 ? "an s3: location" : "not an s3: location (s3:https://host/bucket)");
+    if (!s3 && (r->retention || r->credentials || r->ca_file))
+        return cv_fail(CV_EINVAL, "[repo %s] retention, credentials and ca_file are for S3 only",
+                       r->name);
+    if (r->copy_of) {
+        for (size_t k = 0; k < c->nrepos; k++)
+            if (strcmp(c->repos[k].name, r->copy_of) == 0)
+                src = &c->repos[k];
+        if (!src || src == r)
+            return cv_fail(CV_EINVAL, "[repo %s] copy_of: no other [repo %s]", r->name, r->copy_of);
+        if (src->copy_of)
+            return cv_fail(CV_EINVAL,
+                           "[repo %s] copy_of: [repo %s] is itself a copy; name the "
+                           "repository that takes the snapshots",
+                           r->name, r->copy_of);
+        if (!r->password_file && src->password_file &&
+            !(r->password_file = cv_strdup(src->password_file)))
+            return cv_fail(CV_ENOMEM, "out of memory");
+    }
+    if (!r->password_file)
+        return cv_fail(CV_EINVAL, "[repo %s] password_file is missing", r->name);
+    return CV_OK;
+}
+
 /* What no single key can say: required keys and keys that need each other. */
 static enum cv_err check_whole(struct cv_config *c)
 {
@@ -434,10 +476,10 @@ static enum cv_err check_whole(struct cv_config *c)
     if (c->mllp_listen && !c->facility)
         return cv_fail(CV_EINVAL, "[source] facility is missing (MSH-4 of acknowledgements)");
     for (size_t i = 0; i < c->nrepos; i++) {
-        if (!c->repos[i].path)
-            return cv_fail(CV_EINVAL, "[repo %s] path is missing", c->repos[i].name);
-        if (!c->repos[i].password_file)
-            return cv_fail(CV_EINVAL, "[repo %s] password_file is missing", c->repos[i].name);
+        enum cv_err err = check_repo(c, &c->repos[i]);
+
+        if (err)
+            return err;
     }
     if (c->smtp_url && (!c->mail_from || !c->nmail_to))
         return cv_fail(CV_EINVAL, "[alerts] smtp_url needs mail_from and mail_to");
@@ -538,6 +580,9 @@ enum cv_err cv_config_load(const char *path, struct cv_config *out)
         err = cv_file_check_private(out->repos[i].password_file);
         if (err)
             cv_fail_prefix(err, "%s: [repo %s] password_file: ", path, out->repos[i].name);
+        if (!err && out->repos[i].credentials &&
+            (err = cv_file_check_private(out->repos[i].credentials)) != CV_OK)
+            cv_fail_prefix(err, "%s: [repo %s] credentials: ", path, out->repos[i].name);
     }
     if (!err && out->smtp_password_file) {
         err = cv_file_check_private(out->smtp_password_file);
@@ -561,6 +606,10 @@ void cv_config_free(struct cv_config *c)
         cv_free(c->repos[i].name);
         cv_free(c->repos[i].path);
         cv_free(c->repos[i].password_file);
+        cv_free(c->repos[i].type);
+        cv_free(c->repos[i].copy_of);
+        cv_free(c->repos[i].credentials);
+        cv_free(c->repos[i].ca_file);
     }
     cv_free(c->mllp_listen);
     cv_free(c->mllp_host);

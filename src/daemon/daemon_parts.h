@@ -7,6 +7,7 @@
 #ifndef CHARTVAULT_DAEMON_PARTS_H
 #define CHARTVAULT_DAEMON_PARTS_H
 
+#include <chartvault/backend.h>
 #include <chartvault/config.h>
 
 #include "daemon/alert.h"
@@ -65,6 +66,7 @@ struct cv_snap_info {
     long long bytes; /* repository size */
     long long files;
     bool suspect;
+    char names[2][65]; /* full names of the round's snapshots (source, MLLP), "" when absent */
 };
 
 /* One configured repository, opened on first use and kept open (its key is unwrapped once);
@@ -101,8 +103,18 @@ enum cv_err cv_index_probe(const char *path, long long *files);
 /* Check the repository's structure (every index, snapshot and tree; packs are read by drills).
  * *ok false with `detail` when it found damage; an error return when it could not run. */
 enum cv_err cv_protector_check(struct cv_protector *p, bool *ok, char *detail, size_t n);
-/* Where a repository lives, for the 3-2-1-1-0 line. */
+/* Where a repository lives, for the 3-2-1-1-0 line: off-site, and able to lock (S3). */
 void cv_protect_repo_kind(const struct cv_config_repo *r, bool *offsite, bool *immutable);
+/* The storage options of a [repo] section (S3 credentials, CA file, retention). */
+void cv_protect_backend_opts(const struct cv_config_repo *r, struct cv_backend_opts *o);
+/* Read back the locks of the config and of the round's snapshots; *out is the weakest. */
+enum cv_err cv_protector_lock(struct cv_protector *p, const struct cv_snap_info *info,
+                              struct cv_lock_info *out);
+/* Push every object's lock out to now + retention (S3; nothing elsewhere). */
+enum cv_err cv_protector_extend_locks(struct cv_protector *p, uint64_t *extended);
+/* Make this repository a replica of `src` (cv_copy: no key needed), creating it if new. */
+enum cv_err cv_protector_copy_from(struct cv_protector *p, const struct cv_config_repo *src,
+                                   struct cv_copy_stats *st);
 
 /* ---- downtime packs ([print], packs.c) ------------------------------------------------ */
 struct cv_packer;

@@ -113,11 +113,22 @@ void cv_protector_free(struct cv_protector *p)
     cv_free(p);
 }
 
+void cv_protect_backend_opts(const struct cv_config_repo *r, struct cv_backend_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->credentials_file = r->credentials;
+    o->ca_file = r->ca_file;
+    o->retention = r->retention;
+}
+
 static enum cv_err ensure_open(struct cv_protector *p)
 {
+    struct cv_backend_opts o;
+
     if (p->repo)
         return CV_OK;
-    return cv_repo_open(p->r->path, p->pass, &p->repo);
+    cv_protect_backend_opts(p->r, &o);
+    return cv_repo_open_with(p->r->path, p->pass, &o, &p->repo);
 }
 
 /* After a failure the repository is opened afresh next time (it may have vanished and come
@@ -131,9 +142,12 @@ static enum cv_err failed(struct cv_protector *p, enum cv_err err)
 
 enum cv_err cv_protect_reachable(const struct cv_config_repo *r)
 {
+    struct cv_backend_opts o;
     struct cv_backend *be;
-    enum cv_err err = cv_backend_open(r->path, false, &be);
+    enum cv_err err;
 
+    cv_protect_backend_opts(r, &o);
+    err = cv_backend_open(r->path, &o, &be);
     if (!err)
         cv_backend_close(be);
     return err;
@@ -141,9 +155,77 @@ enum cv_err cv_protect_reachable(const struct cv_config_repo *r)
 
 void cv_protect_repo_kind(const struct cv_config_repo *r, bool *offsite, bool *immutable)
 {
-    /* Only local folders exist today; a URL (repo-server, s3) is off-site by nature. */
-    *offsite = strstr(r->path, "://") != NULL;
-    *immutable = strncmp(r->path, "s3://", 5) == 0 || strncmp(r->path, "repo://", 7) == 0;
+    /* An object store is another building by nature; only S3 can lock (and whether a given
+     * repository does is proved by reading its locks back, not by its kind). */
+    *offsite = cv_backend_is_s3(r->path) || strstr(r->path, "://") != NULL;
+    *immutable = cv_backend_is_s3(r->path);
+}
+
+enum cv_err cv_protector_lock(struct cv_protector *p, const struct cv_snap_info *info,
+                              struct cv_lock_info *out)
+{
+    struct cv_backend *be;
+    enum cv_err err = ensure_open(p);
+
+    memset(out, 0, sizeof(*out));
+    if (err)
+        return failed(p, err);
+    be = cv_repo_backend(p->repo);
+    if (!be->ops->lock_read)
+        return cv_fail(CV_EUNSUPPORTED, "[repo %s] cannot lock objects", p->r->name);
+    /* the config and every snapshot of the newest round: the weakest lock is the answer */
+    err = be->ops->lock_read(be, CV_OBJ_CONFIG, NULL, out);
+    for (int i = 0; !err && i < NROOTS; i++) {
+        struct cv_lock_info li;
+
+        if (!info->names[i][0])
+            continue;
+        err = be->ops->lock_read(be, CV_OBJ_SNAPSHOT, info->names[i], &li);
+        if (!err && (!li.locked || li.until < out->until))
+            *out = li;
+    }
+    if (err)
+        return failed(p, err);
+    return CV_OK;
+}
+
+enum cv_err cv_protector_extend_locks(struct cv_protector *p, uint64_t *extended)
+{
+    struct cv_backend *be;
+    enum cv_err err = ensure_open(p);
+
+    *extended = 0;
+    if (err)
+        return failed(p, err);
+    be = cv_repo_backend(p->repo);
+    if (be->ops->lock_extend && (err = be->ops->lock_extend(be, extended)) != CV_OK)
+        return failed(p, err);
+    return CV_OK;
+}
+
+enum cv_err cv_protector_copy_from(struct cv_protector *p, const struct cv_config_repo *src,
+                                   struct cv_copy_stats *st)
+{
+    struct cv_backend_opts so, to;
+    struct cv_backend *from = NULL, *dst = NULL;
+    struct cv_copy_opts co = {.progress = p->go_on, .progress_arg = p->go_on_arg};
+    enum cv_err err;
+
+    memset(st, 0, sizeof(*st));
+    cv_protect_backend_opts(src, &so);
+    cv_protect_backend_opts(p->r, &to);
+    err = cv_backend_open(src->path, &so, &from);
+    if (!err && (err = cv_backend_open(p->r->path, &to, &dst)) == CV_ENOENT) {
+        to.create = to.resume = true; /* the first copy makes the replica */
+        err = cv_backend_open(p->r->path, &to, &dst);
+    }
+    if (!err)
+        err = cv_copy(from, dst, &co, st);
+    cv_backend_close(from);
+    cv_backend_close(dst);
+    if (err)
+        cv_fail_prefix(err, "[repo %s] copy from [repo %s]: ", p->r->name, src->name);
+    return failed(p, err); /* reopen afterwards: the repository gained snapshots */
 }
 
 /* ---- newest round ---------------------------------------------------------------------------- */
@@ -185,11 +267,13 @@ static enum cv_err add_size(const char *name, void *arg)
 }
 
 /* The repository's size: every key, snapshot, index and pack object. */
-static long long repo_bytes(const char *location)
+static long long repo_bytes(const struct cv_config_repo *r)
 {
     struct size_ctx ctx = {0};
+    struct cv_backend_opts o;
 
-    if (cv_backend_open(location, false, &ctx.be) != CV_OK)
+    cv_protect_backend_opts(r, &o);
+    if (cv_backend_open(r->path, &o, &ctx.be) != CV_OK)
         return 0;
     for (int k = CV_OBJ_KEY; k <= CV_OBJ_PACK; k++) {
         ctx.kind = (enum cv_obj_kind)k;
@@ -232,10 +316,11 @@ static void describe_round(struct cv_protector *p, const struct cv_snapshot *new
             out->time = s->time;
         out->files += (long long)s->stats.files;
         out->suspect |= has_tag(s, TAG_SUSPECT);
+        cv_strlcpy(out->names[i], s->name, sizeof(out->names[i]));
         snprintf(out->id + strlen(out->id), sizeof(out->id) - strlen(out->id), "%s%.8s",
                  out->id[0] ? "+" : "", s->name);
     }
-    out->bytes = repo_bytes(p->r->path);
+    out->bytes = repo_bytes(p->r);
 }
 
 enum cv_err cv_protector_newest(struct cv_protector *p, struct cv_snap_info *out)

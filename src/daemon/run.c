@@ -41,6 +41,9 @@ struct repo_sched {
     time_t next_drill;
     time_t next_check;
     long long snap_generation; /* indexer generation at the last good snapshot */
+    int source;                /* copy_of: index of the repository replicated here, else -1 */
+    time_t next_copy;          /* copies: when to replicate next (after a snapshot, or retry) */
+    long copy_failures;
 };
 
 struct daemon {
@@ -224,7 +227,10 @@ static void heartbeat(struct daemon *d, time_t now)
     cv_state_commit(d->state);
 }
 
-/* ---- snapshots, staleness, drills -------------------------------------------------------- */
+/* ---- snapshots, copies, staleness, drills ------------------------------------------------ */
+
+static void lock_upkeep(struct daemon *d, struct repo_sched *r, const struct cv_snap_info *info,
+                        time_t now);
 
 static void snapshot_repo(struct daemon *d, struct repo_sched *r, time_t now)
 {
@@ -264,8 +270,103 @@ static void snapshot_repo(struct daemon *d, struct repo_sched *r, time_t now)
         r->snap_generation = ix.generation;
         r->next_snapshot = now + r->cfg->interval;
         cv_alert_clear(d->alerts, key, "[repo %s] snapshots work again", r->cfg->name);
+        lock_upkeep(d, r, &info, now);
+        for (size_t i = 0; i < d->cfg->nrepos; i++) /* replicate it now */
+            if (d->repos[i].source == (int)(r - d->repos))
+                d->repos[i].next_copy = now;
     }
     cv_state_repo_put(d->state, &r->st);
+}
+
+/* Copies: replicate the source repository (no key is used for the copy itself), then take
+ * the newest round from the replica, as a drill and `status` will see it. */
+static void copy_repo(struct daemon *d, struct repo_sched *r, time_t now)
+{
+    const struct repo_sched *src = &d->repos[r->source];
+    struct cv_copy_stats cs;
+    struct cv_snap_info info;
+    enum cv_err err;
+    char key[96];
+
+    snprintf(key, sizeof(key), "copy-failed:%s", r->cfg->name);
+    r->st.attempt_time = now;
+    err = cv_protector_copy_from(r->vault, src->cfg, &cs);
+    if (d->stopping)
+        return;
+    if (!err)
+        err = cv_protector_newest(r->vault, &info);
+    if (err) {
+        r->copy_failures++;
+        r->st.failures = r->copy_failures;
+        cv_strlcpy(r->st.last_error, cv_errmsg(), sizeof(r->st.last_error));
+        r->next_copy = now + backoff_after(r->copy_failures, src->cfg->interval);
+        cv_alert_raise(d->alerts, CV_ALERT_WARN, key,
+                       "[repo %s] copy failed: %s (attempt %ld; next try in %lld s)", r->cfg->name,
+                       r->st.last_error, r->copy_failures, (long long)(r->next_copy - now));
+        cv_state_repo_put(d->state, &r->st);
+        return;
+    }
+    log_info("[repo %s] copied from [repo %s]: %llu objects, %llu bytes; newest %s", r->cfg->name,
+             src->cfg->name,
+             (unsigned long long)(cs.copied[CV_OBJ_PACK] + cs.copied[CV_OBJ_INDEX] +
+                                  cs.copied[CV_OBJ_SNAPSHOT] + cs.copied[CV_OBJ_KEY]),
+             (unsigned long long)cs.bytes, info.id);
+    r->copy_failures = 0;
+    r->st.failures = 0;
+    r->st.last_error[0] = '\0';
+    r->st.snap_time = info.time;
+    cv_strlcpy(r->st.snap_id, info.id, sizeof(r->st.snap_id));
+    r->st.snap_bytes = info.bytes;
+    r->st.snap_files = info.files;
+    r->st.snap_suspect = info.suspect;
+    r->next_copy = 0; /* until the source's next snapshot */
+    cv_alert_clear(d->alerts, key, "[repo %s] copies work again", r->cfg->name);
+    lock_upkeep(d, r, &info, now);
+    cv_state_repo_put(d->state, &r->st);
+}
+
+/* S3: extend the locks when due (the backend does so a tenth of the repository's retention
+ * after the last complete extension, long before any lock runs out; after a copy, cv_copy has
+ * already asked), and read the locks of the newest round back; `status` counts the repository
+ * as immutable only while this found them in force. */
+static void lock_upkeep(struct daemon *d, struct repo_sched *r, const struct cv_snap_info *info,
+                        time_t now)
+{
+    struct cv_lock_info li;
+    uint64_t extended;
+    char key[96], detail[256];
+    enum cv_err err = CV_OK;
+
+    if (!cv_backend_is_s3(r->cfg->path))
+        return;
+    err = cv_protector_extend_locks(r->vault, &extended);
+    if (!err && extended)
+        log_info("[repo %s] %llu object locks extended", r->cfg->name,
+                 (unsigned long long)extended);
+    if (!err)
+        err = cv_protector_lock(r->vault, info, &li);
+    snprintf(key, sizeof(key), "lock:%s", r->cfg->name);
+    if (err)
+        snprintf(detail, sizeof(detail), "the locks could not be read back: %s", cv_errmsg());
+    else if (!li.locked)
+        snprintf(detail, sizeof(detail), "the newest objects are not locked (mode '%s')", li.mode);
+    else
+        snprintf(detail, sizeof(detail), "COMPLIANCE");
+    cv_state_begin(d->state);
+    snprintf(key, sizeof(key), "lock_time:%s", r->cfg->name);
+    cv_state_set_int(d->state, key, now);
+    snprintf(key, sizeof(key), "lock_ok:%s", r->cfg->name);
+    cv_state_set_int(d->state, key, !err && li.locked);
+    snprintf(key, sizeof(key), "lock_until:%s", r->cfg->name);
+    cv_state_set_int(d->state, key, err ? 0 : li.until);
+    snprintf(key, sizeof(key), "lock_detail:%s", r->cfg->name);
+    cv_state_set_text(d->state, key, detail);
+    cv_state_commit(d->state);
+    snprintf(key, sizeof(key), "lock:%s", r->cfg->name);
+    if (err || !li.locked)
+        cv_alert_raise(d->alerts, CV_ALERT_WARN, key, "[repo %s] %s", r->cfg->name, detail);
+    else if (cv_alert_active(d->alerts, key))
+        cv_alert_clear(d->alerts, key, "[repo %s] objects are locked again", r->cfg->name);
 }
 
 static void check_stale(struct daemon *d, struct repo_sched *r, time_t now)
@@ -355,8 +456,10 @@ static void repos_tend(struct daemon *d, time_t now)
 
         bool worked = false;
 
-        if (ready && now >= r->next_snapshot)
+        if (r->source < 0 && ready && now >= r->next_snapshot)
             snapshot_repo(d, r, now), worked = true;
+        if (r->source >= 0 && r->next_copy && now >= r->next_copy)
+            copy_repo(d, r, now), worked = true;
         if (d->cfg->drill_interval > 0 && r->st.snap_time && now >= r->next_drill)
             drill_repo(d, r, cv_now()), worked = true;
         if (d->cfg->check_interval > 0 && r->st.snap_time && now >= r->next_check)
@@ -414,6 +517,11 @@ static enum cv_err load_repos(struct daemon *d, time_t now)
         enum cv_err err;
 
         r->cfg = &d->cfg->repos[i];
+        r->source = -1;
+        for (size_t k = 0; r->cfg->copy_of && k < d->cfg->nrepos; k++)
+            if (strcmp(d->cfg->repos[k].name, r->cfg->copy_of) == 0)
+                r->source = (int)k;
+        r->next_copy = r->source >= 0 ? now : 0; /* catch up at start */
         err = cv_protector_new(&r->vault, d->cfg, r->cfg);
         if (err)
             return err;

@@ -97,6 +97,38 @@ static void read_daemon(struct cv_status *st, struct cv_state *s, const struct c
     st->mllp_rejected = cv_state_get_int(s, "mllp_rejected", 0);
 }
 
+static void read_lock(struct cv_status_repo *r, struct cv_state *s, const struct cv_config_repo *rc)
+{
+    char key[128], *detail;
+
+    if (!s)
+        return;
+    snprintf(key, sizeof(key), "lock_time:%s", rc->name);
+    r->lock_time = cv_state_get_int(s, key, 0);
+    snprintf(key, sizeof(key), "lock_ok:%s", rc->name);
+    r->lock_ok = cv_state_get_int(s, key, 0) != 0;
+    snprintf(key, sizeof(key), "lock_until:%s", rc->name);
+    r->lock_until = cv_state_get_int(s, key, 0);
+    snprintf(key, sizeof(key), "lock_detail:%s", rc->name);
+    detail = cv_state_get_text(s, key);
+    cv_strlcpy(r->lock_detail, detail ? detail : "", sizeof(r->lock_detail));
+    cv_free(detail);
+}
+
+/* What this repository may count for: nothing unless it answers now and is fresh; off-site
+ * when it lives elsewhere; immutable when its locks were read back in force. */
+static void judge_counts(struct cv_status_repo *r, const struct cv_config *cfg,
+                         const struct cv_config_repo *rc, long long now)
+{
+    bool elsewhere;
+
+    cv_protect_repo_kind(rc, &elsewhere, &r->can_lock);
+    r->fresh = r->newest_time && r->newest_age <= cfg->snapshot_max_age;
+    r->counted = r->reachable && r->fresh;
+    r->offsite = r->counted && elsewhere;
+    r->immutable = r->counted && r->can_lock && r->lock_ok && r->lock_until > now;
+}
+
 static void read_repo(struct cv_status *st, struct cv_state *s, const struct cv_config *cfg,
                       const struct cv_config_repo *rc, long long now)
 {
@@ -130,10 +162,10 @@ static void read_repo(struct cv_status *st, struct cv_state *s, const struct cv_
     r->drill_files = sr.drill_files;
     r->drill_errors = sr.drill_errors;
     cv_strlcpy(r->drill_detail, sr.drill_detail, sizeof(r->drill_detail));
-    cv_protect_repo_kind(rc, &r->offsite, &r->immutable);
-    if (!r->offsite && stat(rc->path, &sb) == 0)
+    read_lock(r, s, rc);
+    judge_counts(r, cfg, rc, now);
+    if (!cv_backend_is_s3(rc->path) && stat(rc->path, &sb) == 0)
         r->device = (unsigned long long)sb.st_dev;
-    (void)cfg;
 }
 
 static void judge_repo(struct cv_status *st, const struct cv_config *cfg,
@@ -155,6 +187,11 @@ static void judge_repo(struct cv_status *st, const struct cv_config *cfg,
                 r->failures, r->error);
     if (r->newest_suspect)
         problem(st, CV_VERDICT_WARN, "[repo %s] newest snapshot is tagged suspect", r->name);
+    if (r->can_lock && r->lock_time && !r->lock_ok)
+        problem(st, CV_VERDICT_WARN, "[repo %s] %s", r->name, r->lock_detail);
+    else if (r->can_lock && r->lock_ok && r->lock_until <= cv_now())
+        problem(st, CV_VERDICT_WARN, "[repo %s] the locks read back ran out; not immutable",
+                r->name);
     if (r->drill_time && !r->drill_ok)
         problem(st, CV_VERDICT_CRIT, "[repo %s] last restore drill failed: %s", r->name,
                 r->drill_detail);
@@ -167,7 +204,19 @@ static void judge_repo(struct cv_status *st, const struct cv_config *cfg,
 }
 
 /* 3-2-1-1-0: 3 copies, 2 media, 1 off-site, 1 offline or immutable, 0 errors in the last
- * drill. The source counts as a copy; a repository counts when its newest snapshot is fresh. */
+ * drill. The source counts as a copy; a repository counts only when it answered just now and
+ * its newest snapshot is fresh, as off-site only then, as immutable only when its locks were
+ * also read back in force (judge_counts). */
+/* Why nothing counts as off-site (or immutable): none is configured, or none is true now. */
+static const char *none_why(const struct cv_status *st, bool immutable)
+{
+    for (size_t i = 0; i < st->nrepos; i++)
+        if (immutable ? st->repos[i].can_lock : st->repos[i].offsite || st->repos[i].can_lock)
+            return immutable ? " (none verified locked, reachable and fresh)"
+                             : " (none reachable and fresh)";
+    return " (none configured)";
+}
+
 static void rule_32110(struct cv_status *st, const struct cv_config *cfg)
 {
     unsigned long long devs[CV_CONFIG_MAX_REPOS + 1];
@@ -183,8 +232,9 @@ static void rule_32110(struct cv_status *st, const struct cv_config *cfg)
         const struct cv_status_repo *r = &st->repos[i];
         bool seen = false;
 
-        if (r->newest_time && r->newest_age <= cfg->snapshot_max_age)
-            st->copies++;
+        if (!r->counted)
+            continue;
+        st->copies++;
         st->offsite += r->offsite;
         st->immutable += r->immutable;
         if (r->offsite) {
@@ -195,6 +245,10 @@ static void rule_32110(struct cv_status *st, const struct cv_config *cfg)
             if (!seen)
                 devs[ndev++] = r->device;
         }
+    }
+    for (size_t i = 0; i < st->nrepos; i++) {
+        const struct cv_status_repo *r = &st->repos[i];
+
         if (r->drill_time) {
             drilled = true;
             st->drill_errors += r->drill_errors;
@@ -208,8 +262,8 @@ static void rule_32110(struct cv_status *st, const struct cv_config *cfg)
     snprintf(st->rule_line, sizeof(st->rule_line),
              "3-2-1-1-0: copies %d/3, media %d/2, off-site %d/1%s, offline/immutable %d/1%s, "
              "drill errors %s",
-             st->copies, st->media, st->offsite, st->offsite ? "" : " (none configured)",
-             st->immutable, st->immutable ? "" : " (none configured)", drill);
+             st->copies, st->media, st->offsite, st->offsite ? "" : none_why(st, false),
+             st->immutable, st->immutable ? "" : none_why(st, true), drill);
 }
 
 enum cv_err cv_daemon_status(const struct cv_config *cfg, struct cv_status *st)

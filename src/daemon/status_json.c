@@ -71,8 +71,18 @@ static void repo_json(struct cv_json *j, const struct cv_status_repo *r)
     } else {
         cv_json_null(j);
     }
+    cv_json_kv_bool(j, "fresh", r->fresh);
+    cv_json_kv_bool(j, "counted", r->counted);
     cv_json_kv_bool(j, "offsite", r->offsite);
     cv_json_kv_bool(j, "immutable", r->immutable);
+    cv_json_kv_bool(j, "can_lock", r->can_lock);
+    cv_json_key(j, "lock");
+    cv_json_object_begin(j);
+    cv_json_kv_bool(j, "verified", r->lock_ok);
+    cv_json_kv_int(j, "checked", r->lock_time);
+    cv_json_kv_int(j, "until", r->lock_until);
+    cv_json_kv_string(j, "detail", r->lock_detail);
+    cv_json_object_end(j);
     cv_json_object_end(j);
 }
 

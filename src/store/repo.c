@@ -65,6 +65,13 @@ static enum cv_err write_key(struct cv_backend *be, const struct cv_config *cfg,
 enum cv_err cv_repo_init(const char *location, const char *passphrase,
                          const struct cv_repo_init_opts *opts, char id[65])
 {
+    return cv_repo_init_with(location, passphrase, opts, NULL, id);
+}
+
+enum cv_err cv_repo_init_with(const char *location, const char *passphrase,
+                              const struct cv_repo_init_opts *opts,
+                              const struct cv_backend_opts *bopts, char id[65])
+{
     struct cv_backend *be = NULL;
     struct cv_keys *keys = NULL;
     struct cv_config cfg;
@@ -86,7 +93,14 @@ enum cv_err cv_repo_init(const char *location, const char *passphrase,
     cfg.block_size = DEFAULT_BLOCK_SIZE;
     cfg.pack_size = opts && opts->pack_size ? opts->pack_size : DEFAULT_PACK_SIZE;
     cfg.level = DEFAULT_LEVEL;
-    err = cv_backend_open(location, true, &be);
+    {
+        struct cv_backend_opts bo = {0};
+
+        if (bopts)
+            bo = *bopts;
+        bo.create = true;
+        err = cv_backend_open(location, &bo, &be);
+    }
     if (!err)
         err = cv_keys_from_master(master, &keys);
     if (!err) /* the key first: a repository without config is not one, so a crash here is safe */
@@ -166,6 +180,17 @@ static enum cv_err read_config(struct cv_repo *repo, struct cv_buf *text)
 
 enum cv_err cv_repo_open(const char *location, const char *passphrase, struct cv_repo **out)
 {
+    return cv_repo_open_with(location, passphrase, NULL, out);
+}
+
+struct cv_backend *cv_repo_backend(struct cv_repo *repo)
+{
+    return repo->be;
+}
+
+enum cv_err cv_repo_open_with(const char *location, const char *passphrase,
+                              const struct cv_backend_opts *opts, struct cv_repo **out)
+{
     struct cv_repo *repo = cv_calloc(1, sizeof(*repo));
     struct cv_buf config = CV_BUF_INIT(CV_CONFIG_MAX);
     enum cv_err err;
@@ -174,7 +199,7 @@ enum cv_err cv_repo_open(const char *location, const char *passphrase, struct cv
     if (!repo)
         return cv_fail(CV_ENOMEM, "out of memory");
     cv_index_init(&repo->ix);
-    err = cv_backend_open(location, false, &repo->be);
+    err = cv_backend_open(location, opts, &repo->be);
     if (!err)
         err = read_config(repo, &config);
     if (!err)
