@@ -27,9 +27,12 @@ struct cv_print_contact {
 struct cv_print_options {
     const char *facility;   /* printed on every page; NULL: the index's facility folder name */
     long validity_seconds;  /* "not valid after" = as of + this; 0: one hour */
-    const char *as_of_date; /* "YYYY-MM-DD" medications are judged current on; NULL: today */
-    long recent_days;       /* medications that ended within this many days are listed as
-                               recently ended; 0: 7 */
+    const char *as_of_date; /* "YYYY-MM-DD" medications are judged current on and ages
+                               counted to; NULL: today at the facility (cv_today_days) */
+    long recent_days;       /* medications that ended (or start) within this many days of
+                               it are listed as recently ended (starting soon); 1..
+                               CV_RECENT_DAYS_MAX, 0: CV_RECENT_DAYS_DEFAULT (30) as `query`
+                               and the viewer */
     const struct cv_print_contact *contacts; /* NULL / 0: the box says none are configured */
     size_t ncontacts;
     const char *font_dir; /* folder holding the three font files; NULL: Debian's places */

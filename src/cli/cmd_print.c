@@ -15,7 +15,8 @@
 static const char usage[] =
     "usage: chartvault print (--db FILE | --repo LOCATION [--snapshot ID|latest]) --out DIR\n"
     "                        [--ward W] [--facility TEXT] [--valid-for DURATION]\n"
-    "                        [--as-of DATE] [--password-file FILE] [--json]\n"
+    "                        [--as-of DATE] [--recent-days N] [--password-file FILE]\n"
+    "                        [--json]\n"
     "\n"
     "Write downtime packs as A4 PDF: per ward (census, one page per inpatient, wristband\n"
     "labels with Code 128 and QR) as DIR/ward-<W>.pdf, and DIR/hospital.pdf (every ward's\n"
@@ -30,7 +31,10 @@ static const char usage[] =
     "  --facility TEXT      the hospital's name on every page (default: the facility\n"
     "                       folder the index was built from)\n"
     "  --valid-for DURATION how long after the data time a pack may be used (default 1h)\n"
-    "  --as-of DATE         judge current medications on DATE (default today)\n"
+    "  --as-of DATE         judge current medications and count ages on DATE (default\n"
+    "                       today at the facility, $CHARTVAULT_TIMEZONE or Asia/Tokyo)\n"
+    "  --recent-days N      also list medications that ended in the N days before it and\n"
+    "                       those starting in the N days after it (1-3650, default 30)\n"
     "  --password-file FILE the repository passphrase (or $CHARTVAULT_PASSWORD)\n"
     "  --json               print a summary as one JSON object\n";
 
@@ -51,6 +55,7 @@ static int parse(int argc, char **argv, struct args *a)
         {"facility", required_argument, NULL, 'f'},
         {"valid-for", required_argument, NULL, 'v'},
         {"as-of", required_argument, NULL, 'a'},
+        {"recent-days", required_argument, NULL, 'R'},
         {"password-file", required_argument, NULL, 'P'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
@@ -92,6 +97,10 @@ static int parse(int argc, char **argv, struct args *a)
             if (cv_parse_date(optarg, &days) != CV_OK)
                 return cli_usage_error("print", "--as-of: '%s' is not a date (YYYY-MM-DD)", optarg);
             a->opt.as_of_date = optarg;
+            break;
+        case 'R':
+            if (cli_parse_long("--recent-days", optarg, 1, CV_RECENT_DAYS_MAX, &a->opt.recent_days))
+                return cli_usage_error("print", "%s", cv_errmsg());
             break;
         case 'P':
             a->password_file = optarg;

@@ -72,6 +72,21 @@ void pr_allergy_text(const struct cv_patient *p, struct pr_text *b)
                   p->allergies[i].allergen ? p->allergies[i].allergen : "(名称なし)");
 }
 
+void pr_blood_text(const struct cv_patient *p, struct pr_text *b)
+{
+    if (!p->blood_type && !p->rh)
+        pr_puts(b, "未登録");
+    else if (!p->rh)
+        pr_printf(b, "%s（Rh未登録）", p->blood_type);
+    else
+        pr_printf(b, "%s Rh%s", p->blood_type ? p->blood_type : "未登録", p->rh);
+}
+
+bool pr_unconfirmed(const struct cv_patient *p)
+{
+    return !p->demographics_source || strcmp(p->demographics_source, "ADT-00") != 0;
+}
+
 /* ---- tables ----------------------------------------------------------------------------- */
 
 struct col {
@@ -149,6 +164,8 @@ static void census_row(struct pr_doc *d, const struct pr_inpatient *ip)
     pr_printf(&t[2], "%s %s\n%s %s\n%s", p->name.family ? p->name.family : "-",
               p->name.given ? p->name.given : "", p->kana.family ? p->kana.family : "",
               p->kana.given ? p->kana.given : "", p->id);
+    if (pr_unconfirmed(p))
+        pr_puts(&t[2], "\n" PR_UNCONFIRMED);
     if (ip->age >= 0)
         pr_printf(&t[3], "%d歳 ", ip->age);
     pr_puts(&t[3], pr_sex_text(p->sex));

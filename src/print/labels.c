@@ -1,6 +1,7 @@
 /*
- * labels.c: wristband labels, two to a row: name, kana, birth date, sex, ID, blood type and an
- * allergy mark, with the ID as a QR code and as Code 128 for ward scanners. Modules are 1.0 pt
+ * labels.c: wristband labels, two to a row: name, kana, birth date, sex, ID, blood type (未登録
+ * when none), an allergy mark, and first of all a mark when no registration record confirms
+ * who this is; with the ID as a QR code and as Code 128 for ward scanners. Modules are 1.0 pt
  * (Code 128) and 1.5 pt (QR), above the 0.85 pt that ward scanners need, with the quiet zones
  * of each symbology. A label is as tall as its text needs; a name too long for any label
  * flows onto the next page rather than being cut.
@@ -39,11 +40,14 @@ static enum cv_err label_make(struct pr_doc *d, const struct pr_inpatient *ip, s
         return err;
     lb->qr_side = (lb->qr.cols + 2 * QR_QUIET) * QR_MODULE;
     pr_text_init(&t);
-    pr_printf(&t, "%s %s\n%s %s\n生年月日 %s  %s\nID %s\n血液型 %s%s%s\n%s",
+    if (pr_unconfirmed(p)) /* first: whoever reads the band reads this */
+        pr_puts(&t, PR_UNCONFIRMED "\n");
+    pr_printf(&t, "%s %s\n%s %s\n生年月日 %s  %s\nID %s\n血液型 ",
               p->name.family ? p->name.family : "-", p->name.given ? p->name.given : "",
               p->kana.family ? p->kana.family : "", p->kana.given ? p->kana.given : "",
-              p->birth_date ? p->birth_date : "不明", pr_sex_text(p->sex), p->id,
-              p->blood_type ? p->blood_type : "不明", p->rh ? " Rh" : "", p->rh ? p->rh : "",
+              p->birth_date ? p->birth_date : "不明", pr_sex_text(p->sex), p->id);
+    pr_blood_text(p, &t);
+    pr_printf(&t, "\n%s",
               p->allergies_recorded && p->nallergies ? "⚠ アレルギーあり" : "アレルギー: 未確認");
     lb->text = pr_text_layout(d, PR_F_BOLD, &t, LABEL_W - lb->qr_side - 2 * LABEL_PAD);
     pr_text_free(&t);

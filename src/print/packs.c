@@ -70,6 +70,10 @@ static enum cv_err job_open(struct pr_job *job, struct cv_index *idx,
     memset(job, 0, sizeof(*job));
     job->idx = idx;
     job->opt = opt;
+    if (opt->recent_days < 0 || opt->recent_days > CV_RECENT_DAYS_MAX)
+        return cv_fail(CV_EINVAL, "recent days %ld is not 1..%d", opt->recent_days,
+                       CV_RECENT_DAYS_MAX);
+    cv_facility_zone(); /* times below are the facility's (installs its zone if none was) */
     err = cv_index_info(idx, &info);
     if (err)
         return err;
@@ -90,11 +94,7 @@ static enum cv_err job_open(struct pr_job *job, struct cv_index *idx,
         if (cv_parse_date(opt->as_of_date, &job->today) != CV_OK)
             return cv_fail(CV_EINVAL, "bad date '%s' (want YYYY-MM-DD)", opt->as_of_date);
     } else {
-        time_t now = cv_now();
-        struct tm tm;
-
-        localtime_r(&now, &tm);
-        job->today = cv_ymd_to_days(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        job->today = cv_today_days(); /* the one today: ages, current orders */
     }
     cv_days_to_ymd(job->today, &y, &m, &dd);
     snprintf(job->as_of_date, sizeof(job->as_of_date), "%04d-%02d-%02d", y, m, dd);
@@ -228,7 +228,7 @@ static enum cv_err load_wards(struct pr_job *job, char *const *names, size_t n,
     if (!w)
         return cv_fail(CV_ENOMEM, "out of memory");
     for (size_t i = 0; !err && i < n; i++)
-        err = pr_ward_load(job->idx, names[i], job->as_of_date, &w[i]);
+        err = pr_ward_load(job->idx, names[i], job->as_of_date, (int)job->opt->recent_days, &w[i]);
     st->load_seconds += cv_seconds_since(t0);
     return err;
 }

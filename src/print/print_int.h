@@ -171,7 +171,9 @@ struct pr_ward {
     struct pr_inpatient *v;
     size_t n;
 };
-enum cv_err pr_ward_load(struct cv_index *idx, const char *ward, const char *as_of,
+/* Summaries as of `as_of`, with medications ended or starting within `recent_days` of it
+ * (0: CV_RECENT_DAYS_DEFAULT, as `query` and the viewer). */
+enum cv_err pr_ward_load(struct cv_index *idx, const char *ward, const char *as_of, int recent_days,
                          struct pr_ward *w);
 void pr_ward_free(struct pr_ward *w);
 
@@ -181,8 +183,8 @@ struct pr_job {
     const struct cv_print_options *opt;
     struct pr_fonts fonts;
     struct pr_frame frame;
-    char as_of_date[11];
-    long today; /* days since 1970 of as_of_date */
+    char as_of_date[11]; /* --as-of, else today at the facility (cv_today_days) */
+    long today;          /* days since 1970 of as_of_date */
 };
 /* 男 / 女 / その他 / 不明 (census.c) */
 const char *pr_sex_text(const char *sex);
@@ -192,6 +194,15 @@ void pr_kin_text(const struct cv_patient *p, struct pr_text *t);
 void pr_diet_text(const struct cv_patient *p, struct pr_text *t);
 /* "未確認" when no allergy is recorded, else "あり: " and every allergen. */
 void pr_allergy_text(const struct cv_patient *p, struct pr_text *t);
+/* Blood type and Rh as the viewer shows them: "A Rh+", "A（Rh未登録）", "未登録" when none. */
+void pr_blood_text(const struct cv_patient *p, struct pr_text *t);
+/* Name, kana, birth date and sex not confirmed by a registration record (ADT-00): taken from
+ * another message's PID, or not known at all. Marked on the census, the patient page and the
+ * wristband with PR_UNCONFIRMED. */
+bool pr_unconfirmed(const struct cv_patient *p);
+#define PR_UNCONFIRMED "【本人未確認】患者登録（ADT-00）なし"
+#define PR_SUSPECTED   "【疑い】" /* before a suspected diagnosis (JHSD0005 "1") */
+#define PR_DIAG_OLDER  "以前の病名ファイルにのみ記載"
 
 void pr_contacts_box(struct pr_doc *d, const struct pr_job *job);
 /* Starts a page; `contacts`: the box of people to call first (the first page of a pack). */

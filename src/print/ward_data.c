@@ -1,6 +1,7 @@
 /*
  * ward_data.c: what one ward's pack prints, read once: the census rows (room, bed, age) and
- * each inpatient's full summary (next of kin, allergies, medications...) as of the pack's date.
+ * each inpatient's full summary (next of kin, allergies, medications current, recently ended
+ * and starting soon within the pack's recent days...) as of the pack's date.
  * A patient whose summary cannot be read fails the pack: a pack that silently lacks a patient
  * would be worse than none.
  */
@@ -49,7 +50,7 @@ static void count_beds(const struct cv_ward *cw, void *arg)
         w->beds = cw->beds;
 }
 
-enum cv_err pr_ward_load(struct cv_index *idx, const char *ward, const char *as_of,
+enum cv_err pr_ward_load(struct cv_index *idx, const char *ward, const char *as_of, int recent_days,
                          struct pr_ward *w)
 {
     struct load ld = {w, CV_OK};
@@ -65,7 +66,7 @@ enum cv_err pr_ward_load(struct cv_index *idx, const char *ward, const char *as_
     if (!err)
         err = ld.err;
     for (size_t i = 0; !err && i < w->n; i++) {
-        err = cv_index_patient(idx, w->v[i].id, as_of, &w->v[i].p);
+        err = cv_index_patient_recent(idx, w->v[i].id, as_of, recent_days, &w->v[i].p);
         if (err) /* the index's message may name the patient: not for logs */
             err = cv_fail(err, "ward %s: cannot read the summary of inpatient %zu of %zu (%s)",
                           ward, i + 1, w->n, cv_strerror(err));
