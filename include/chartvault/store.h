@@ -19,6 +19,10 @@ enum cv_kdf_cost { CV_KDF_DEFAULT, CV_KDF_STRONG, CV_KDF_FAST };
 struct cv_repo_init_opts {
     enum cv_kdf_cost kdf;
     uint32_t pack_size; /* bytes; 0 = default (8 MiB) */
+    unsigned format;    /* 0 = the current one (2); 1 = a full tree per snapshot, as before */
+    /* format 2: runs of one level merged into one of the next (0 = 16), levels before the
+     * full tree is rewritten (0 = 3); small values are for tests */
+    unsigned merge_fan_in, merge_levels;
 };
 
 /* Create a repository at `location` (a new or empty folder), its master key wrapped by
@@ -31,6 +35,8 @@ enum cv_err cv_repo_init(const char *location, const char *passphrase,
 enum cv_err cv_repo_open(const char *location, const char *passphrase, struct cv_repo **out);
 void cv_repo_close(struct cv_repo *repo);
 const char *cv_repo_id(const struct cv_repo *repo);
+/* The repository's format (1 or 2, docs/FORMAT.md). */
+unsigned cv_repo_format(const struct cv_repo *repo);
 /* Warnings met while opening (damaged index objects skipped), or 0. */
 uint64_t cv_repo_warnings(const struct cv_repo *repo);
 
@@ -45,6 +51,14 @@ struct cv_backup_stats {
     double seconds;
 };
 
+#define CV_RUNS_MAX 64 /* runs one snapshot may stack on its full tree */
+
+/* A run: the changes of one backup, or of several merged (docs/FORMAT.md "Runs"). */
+struct cv_snapshot_run {
+    uint8_t root[32]; /* its root listing (a tree blob) */
+    uint8_t level;    /* 0: one backup's; n: the merge of CV_MERGE_FAN_IN runs of level n - 1 */
+};
+
 struct cv_snapshot {
     char name[CV_SNAPSHOT_NAME_LEN + 1];
     int64_t time;       /* seconds since the epoch */
@@ -53,7 +67,9 @@ struct cv_snapshot {
     char *source;
     char **tags;
     size_t ntags;
-    uint8_t tree[32];
+    uint8_t tree[32];             /* the full tree at the bottom of the snapshot */
+    struct cv_snapshot_run *runs; /* the changes on top of it, oldest first */
+    size_t nruns;
     bool has_parent;
     char parent[CV_SNAPSHOT_NAME_LEN + 1];
     bool has_db;
@@ -83,6 +99,11 @@ struct cv_backup_opts {
     const char *const *tags; /* NULL-terminated, or NULL */
     const char *parent;      /* snapshot spec to compare against; NULL = latest of source */
     bool read_all;           /* read every file, even those the parent shows unchanged */
+    /* A change journal: the paths (relative to `source`, '/'-separated) that may have changed
+     * since the parent snapshot; nothing else is looked at (a folder named is read whole).
+     * Used in a format-2 repository with a parent; otherwise the whole source is walked. */
+    const char *const *changes;
+    size_t nchanges;
     cv_progress_fn progress;
     void *progress_arg;
     cv_problem_fn problem;

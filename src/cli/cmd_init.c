@@ -8,7 +8,7 @@
 
 static const char usage[] =
     "usage: chartvault init --repo DIR [--password-file FILE] [--kdf default|strong|fast]\n"
-    "                       [--pack-size SIZE] [--json]\n"
+    "                       [--pack-size SIZE] [--format 1|2] [--merge FAN-IN,LEVELS] [--json]\n"
     "\n"
     "Create an encrypted repository in DIR (a new or empty folder). The passphrase comes from\n"
     "--password-file (mode 0600), $CHARTVAULT_PASSWORD, or is asked twice on the terminal.\n"
@@ -19,6 +19,10 @@ static const char usage[] =
     "  --kdf COST             Argon2id cost: default (3 passes, 64 MiB), strong (4, 1 GiB),\n"
     "                         fast (1, 1 MiB: for tests only)\n"
     "  --pack-size SIZE       pack target size, e.g. 8M (default), 512K .. 1G\n"
+    "  --format N             2 (default): each snapshot stores what changed; 1: a full tree\n"
+    "                         per snapshot, readable by chartvault before 2026-12\n"
+    "  --merge FAN-IN,LEVELS  format 2: merge this many runs of one level into one of the\n"
+    "                         next, and rewrite the full tree after LEVELS levels (16,3)\n"
     "  --json                 print {\"repo\", \"id\"}\n";
 
 static int parse_size(const char *s, uint32_t *out)
@@ -42,9 +46,11 @@ static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"kdf", required_argument, NULL, 'k'},
                                          {"pack-size", required_argument, NULL, 's'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"merge", required_argument, NULL, 'm'},
                                          VAULT_COMMON_OPTIONS};
     struct vault_args a = {0};
-    struct cv_repo_init_opts io = {CV_KDF_DEFAULT, 0};
+    struct cv_repo_init_opts io = {.kdf = CV_KDF_DEFAULT};
     char prompt[512], id[65], *pw = NULL;
     enum cv_err err;
     int c, rc;
@@ -64,7 +70,19 @@ static int run(int argc, char **argv)
             return cli_usage_error("init", "--kdf must be default, strong or fast");
         else if (c == 's' && parse_size(optarg, &io.pack_size) != 0)
             return cli_usage_error("init", "--pack-size wants a size from 64K to 1G");
-        else if (c != 's')
+        else if (c == 'f' && strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0)
+            return cli_usage_error("init", "--format must be 1 or 2");
+        else if (c == 'f')
+            io.format = (unsigned)(optarg[0] - '0');
+        else if (c == 'm' &&
+                 (sscanf(optarg, "%u,%u", &io.merge_fan_in, &io.merge_levels) != 2 ||
+                  io.merge_fan_in < 2 || io.merge_fan_in > 64 || io.merge_levels < 1 ||
+                  io.merge_levels > 8 || io.merge_levels * (io.merge_fan_in - 1) >= CV_RUNS_MAX))
+            return cli_usage_error("init",
+                                   "--merge wants FAN-IN,LEVELS (2..64, 1..8, and "
+                                   "fewer than %d runs in all)",
+                                   CV_RUNS_MAX);
+        else if (c != 's' && c != 'm')
             return cli_usage_error("init", "unknown option");
     }
     if (optind != argc)

@@ -1,7 +1,8 @@
 /*
  * check.c: proving a repository restores. Without --read-data: every snapshot and index object
  * opens and parses, every pack the index names exists with the right size, and every snapshot's
- * trees load and name only indexed blobs. With --read-data (or a subset of packs): every block
+ * layers (its full tree and each run on it) load, hold only the entries their kind may hold and
+ * name only indexed blobs. With --read-data (or a subset of packs): every block
  * of those packs is read, authenticated, decompressed and every blob in it is checked against
  * its ID. Each damaged object is named; then each snapshot is walked again to name the files
  * the damage makes unrestorable. Trees already found clean are not walked twice.
@@ -322,24 +323,37 @@ static bool file_sound(struct checker *c, const struct cv_tree_entry *e)
     return sound;
 }
 
+/* The clean-set key of a folder stored as a blob: its ID, marked when it is read as a run's
+ * (the same bytes may be sound in a run and not in a full tree). */
+static bool blob_key(const struct cv_tree_entry *e, uint8_t key[CV_ID_LEN])
+{
+    if (e->kind != CV_TE_DIR && e->kind != CV_TE_NEW_DIR)
+        return false;
+    memcpy(key, e->tree_id, CV_ID_LEN);
+    if (e->flags & CV_TREE_RUN)
+        key[CV_ID_LEN - 1] ^= 0x80;
+    return true;
+}
+
 static enum cv_err check_dir(struct checker *c, const struct cv_tree_entry *e, unsigned depth,
                              bool *clean)
 {
-    struct cv_listing sub = {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false};
-    bool sub_clean = true;
+    struct cv_listing sub = CV_LISTING_INIT;
+    uint8_t key[CV_ID_LEN];
+    bool sub_clean = true, is_blob = blob_key(e, key);
     enum cv_err err;
 
-    if (e->kind == CV_TE_DIR && idset_has(&c->clean, e->tree_id))
+    if (is_blob && idset_has(&c->clean, key))
         return CV_OK; /* seen in full before, and sound */
-    if (cv_listing_load(c->rd, NULL, e, &sub) != CV_OK) {
+    if (cv_listing_load(c->rd, e, &sub) != CV_OK) {
         folder_lost(c, cv_errmsg());
         *clean = false;
         cv_listing_free(&sub);
         return CV_OK;
     }
     err = check_listing(c, &sub, depth + 1, &sub_clean);
-    if (!err && sub_clean && e->kind == CV_TE_DIR) {
-        err = idset_add(&c->clean, e->tree_id);
+    if (!err && sub_clean && is_blob) {
+        err = idset_add(&c->clean, key);
         c->st->trees++;
     }
     *clean = *clean && sub_clean;
@@ -373,7 +387,7 @@ static enum cv_err check_listing(struct checker *c, const struct cv_listing *l, 
                 affected(c, c->path);
                 *clean = false;
             }
-        } else if (e.kind == CV_TE_DIR || e.kind == CV_TE_INLINE) {
+        } else if (cv_te_is_dir(&e)) {
             err = check_dir(c, &e, depth, clean);
         }
         c->path[len] = '\0';
@@ -405,10 +419,16 @@ static enum cv_err check_snapshot(struct checker *c, const char *name)
     c->snap = s.name;
     c->snap_missing = 0;
     c->path[0] = '\0';
-    memset(&root, 0, sizeof(root));
-    root.kind = CV_TE_DIR;
-    root.tree_id = s.tree;
-    err = check_dir(c, &root, 0, &clean);
+    /* each layer on its own: the full tree, then every run (a run is checked once however
+     * many snapshots stack it; files a damaged one loses are named under every snapshot) */
+    err = CV_OK;
+    for (size_t i = 0; i <= s.nruns && !err; i++) {
+        memset(&root, 0, sizeof(root));
+        root.kind = CV_TE_DIR;
+        root.tree_id = i == 0 ? s.tree : s.runs[i - 1].root;
+        root.flags = i == 0 ? 0 : CV_TREE_RUN;
+        err = check_dir(c, &root, 0, &clean);
+    }
     if (!err && s.has_db) {
         cv_tree_rd_inline(&t, s.db_entry_, s.db_entry_len_);
         if (cv_tree_next(&t, &db, &more) == CV_OK && more && !file_sound(c, &db)) {

@@ -33,7 +33,9 @@ struct cv_writer {
     struct cv_repo *repo;
     ZSTD_CCtx *cctx;
     struct block_builder blocks[3]; /* by enum cv_blob_kind */
-    struct pack_builder packs[2];   /* data and tree blocks; ditto blocks */
+    /* one pack at a time per blob kind: a pack holds data, trees or second copies only, so
+     * that the trees of forgotten snapshots fill packs that prune can remove whole */
+    struct pack_builder packs[3];
     unsigned packs_unindexed;
     size_t p0, b0, e0; /* first pack, block, entry not yet in an index object */
     struct cv_buf raw, comp;
@@ -139,7 +141,7 @@ static enum cv_err assemble_raw(struct cv_writer *w, const struct block_builder 
 /* Compress and seal a block into the current pack; hand the pack over when it is full. */
 static enum cv_err finish_block(struct cv_writer *w, struct block_builder *b)
 {
-    struct pack_builder *pb = &w->packs[b->kind == CV_BLOB_DITTO];
+    struct pack_builder *pb = &w->packs[b->kind];
     uint8_t ad[40], lenbytes[4];
     uint64_t offset;
     uint32_t len;
@@ -212,6 +214,51 @@ enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uin
     if (!err && w->packs_unindexed >= PACKS_PER_INDEX)
         err = cv_writer_flush(w);
     return err;
+}
+
+static enum cv_err store_tree_blob(struct cv_writer *w, const void *p, size_t n, bool ditto,
+                                   uint8_t id[32], uint64_t *raw, uint64_t *blobs)
+{
+    bool stored;
+    enum cv_err err;
+
+    cv_blob_id(w->repo->keys, p, n, id);
+    err = cv_writer_add(w, CV_BLOB_TREE, id, p, n, &stored);
+    if (!err && stored) {
+        *raw += n;
+        (*blobs)++;
+    }
+    if (!err && ditto)
+        err = cv_writer_add(w, CV_BLOB_DITTO, id, p, n, &stored);
+    if (!err && ditto && stored)
+        *raw += n;
+    return err;
+}
+
+enum cv_err cv_tree_store(struct cv_writer *w, const struct cv_buf *l, bool ditto,
+                          struct cv_buf *scratch, uint8_t id[CV_ID_LEN], uint64_t *raw,
+                          uint64_t *blobs)
+{
+    uint8_t version = CV_TREE_VERSION, parts = CV_TREE_PARTS;
+    enum cv_err err;
+
+    cv_buf_reset(scratch);
+    if (l->len < CV_TREE_PART) {
+        err = cv_buf_append(scratch, &version, 1);
+        if (!err)
+            err = cv_buf_append(scratch, l->data, l->len);
+        return err ? err : store_tree_blob(w, scratch->data, scratch->len, ditto, id, raw, blobs);
+    }
+    err = cv_buf_append(scratch, &parts, 1);
+    for (size_t off = 0; off < l->len && !err; off += CV_TREE_PART) {
+        size_t n = l->len - off < CV_TREE_PART ? l->len - off : CV_TREE_PART;
+        uint8_t part[CV_ID_LEN];
+
+        err = store_tree_blob(w, l->data + off, n, ditto, part, raw, blobs);
+        if (!err)
+            err = cv_buf_append(scratch, part, CV_ID_LEN);
+    }
+    return err ? err : store_tree_blob(w, scratch->data, scratch->len, ditto, id, raw, blobs);
 }
 
 static enum cv_err write_index(struct cv_writer *w)

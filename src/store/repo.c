@@ -86,6 +86,14 @@ enum cv_err cv_repo_init(const char *location, const char *passphrase,
     cfg.block_size = DEFAULT_BLOCK_SIZE;
     cfg.pack_size = opts && opts->pack_size ? opts->pack_size : DEFAULT_PACK_SIZE;
     cfg.level = DEFAULT_LEVEL;
+    cfg.version = opts && opts->format ? opts->format : CV_FORMAT_VERSION;
+    cfg.merge_fan_in = opts && opts->merge_fan_in ? opts->merge_fan_in : CV_MERGE_FAN_IN;
+    cfg.merge_levels = opts && opts->merge_levels ? opts->merge_levels : CV_MERGE_LEVELS;
+    if (cfg.version < 1 || cfg.version > CV_FORMAT_VERSION) {
+        sodium_free(master);
+        return cv_fail(CV_EINVAL, "format %u is not one this chartvault writes (1 to %u)",
+                       cfg.version, CV_FORMAT_VERSION);
+    }
     err = cv_backend_open(location, true, &be);
     if (!err)
         err = cv_keys_from_master(master, &keys);
@@ -208,6 +216,11 @@ void cv_repo_close(struct cv_repo *repo)
 const char *cv_repo_id(const struct cv_repo *repo)
 {
     return repo->cfg.id_hex;
+}
+
+unsigned cv_repo_format(const struct cv_repo *repo)
+{
+    return repo->cfg.version;
 }
 
 uint64_t cv_repo_warnings(const struct cv_repo *repo)

@@ -1,8 +1,8 @@
 /*
- * snapshot.c: snapshot objects: what a backup made (time, host, source, tags, root tree,
- * parent, the stored reference index and the backup's figures) as tagged fields, so that later
- * versions can add fields old readers skip. Listing reads every snapshot object; a damaged one
- * is skipped with a warning (check names it).
+ * snapshot.c: snapshot objects: what a backup made (time, host, source, tags, its full tree and
+ * the runs on top of it, parent, the stored reference index and the backup's figures) as
+ * tagged fields, so that later versions can add fields old readers skip. Listing reads every
+ * snapshot object; a damaged one is skipped with a warning (check names it).
  */
 #include "store_int.h"
 
@@ -23,7 +23,11 @@ enum snap_tag {
     TAG_DB = 7,
     TAG_STATS = 8,
     TAG_TIME_NSEC = 9,
+    TAG_RUNS = 10,
 };
+
+#define RUN_REC   33u /* u8 level | root ID[32] */
+#define LEVEL_MAX 15u
 
 static enum cv_err put_field(struct cv_buf *out, unsigned tag, const void *p, size_t n)
 {
@@ -84,6 +88,14 @@ enum cv_err cv_snapshot_encode(const struct cv_snapshot *s, struct cv_buf *out)
         err = put_text(out, TAG_TAG, s->tags[i]);
     if (!err)
         err = put_field(out, TAG_TREE, s->tree, 32);
+    cv_buf_reset(&tmp);
+    for (size_t i = 0; i < s->nruns && !err; i++) {
+        err = cv_buf_append(&tmp, &s->runs[i].level, 1);
+        if (!err)
+            err = cv_buf_append(&tmp, s->runs[i].root, 32);
+    }
+    if (!err && s->nruns)
+        err = put_field(out, TAG_RUNS, tmp.data, tmp.len);
     if (!err && s->has_parent && cv_hex_decode(s->parent, parent, 32) == CV_OK)
         err = put_field(out, TAG_PARENT, parent, 32);
     if (!err && s->has_db)
@@ -143,6 +155,26 @@ static enum cv_err decode_stats(const uint8_t *p, size_t n, struct cv_backup_sta
     if (!cv_rd_varint_max(&r, 1ull << 50, &ms))
         return cv_fail(CV_ECORRUPT, "snapshot: bad statistics");
     st->seconds = (double)ms / 1000;
+    return CV_OK;
+}
+
+static enum cv_err decode_runs(const uint8_t *p, size_t n, struct cv_snapshot *s)
+{
+    size_t count = n / RUN_REC;
+
+    if (n == 0 || n % RUN_REC || count > CV_RUNS_MAX)
+        return cv_fail(CV_ECORRUPT, "snapshot: bad list of runs");
+    s->runs = cv_calloc(count, sizeof(*s->runs));
+    if (!s->runs)
+        return cv_fail(CV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        s->runs[i].level = p[i * RUN_REC];
+        memcpy(s->runs[i].root, p + i * RUN_REC + 1, 32);
+        /* levels never grow from the oldest run to the newest */
+        if (s->runs[i].level > LEVEL_MAX || (i && s->runs[i].level > s->runs[i - 1].level))
+            return cv_fail(CV_ECORRUPT, "snapshot: runs out of order");
+    }
+    s->nruns = count;
     return CV_OK;
 }
 
@@ -208,6 +240,8 @@ static enum cv_err decode_field(uint64_t tag, const uint8_t *p, size_t n, struct
         return decode_db(p, n, s);
     case TAG_STATS:
         return decode_stats(p, n, &s->stats);
+    case TAG_RUNS:
+        return decode_runs(p, n, s);
     default:
         return CV_OK; /* a later version's field */
     }
@@ -252,6 +286,7 @@ void cv_snapshot_clear(struct cv_snapshot *s)
     cv_free(s->tags);
     cv_free(s->db_name);
     cv_free(s->db_entry_);
+    cv_free(s->runs);
     memset(s, 0, sizeof(*s));
 }
 

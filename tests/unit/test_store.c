@@ -161,6 +161,9 @@ static void test_config_and_keys(void **state)
     c.block_size = 262144;
     c.pack_size = 8 << 20;
     c.level = 3;
+    c.version = CV_FORMAT_VERSION;
+    c.merge_fan_in = 16;
+    c.merge_levels = 3;
     assert_int_equal(cv_config_format(&c, k, &text), CV_OK);
     assert_int_equal(cv_config_parse(text.data, text.len, &back), CV_OK);
     assert_int_equal(back.pack_size, c.pack_size);
@@ -314,7 +317,7 @@ static void damage_blocks(struct cv_repo *repo, const char *dir, uint8_t kind)
 static void test_packs_and_ditto(void **state)
 {
     const char *dir = tmpdir("packs");
-    struct cv_repo_init_opts io = {CV_KDF_FAST, 64 << 10};
+    struct cv_repo_init_opts io = {.kdf = CV_KDF_FAST, .pack_size = 64 << 10};
     struct cv_repo *repo;
     struct cv_writer *w;
     struct cv_reader *rd;
@@ -367,7 +370,7 @@ static void test_packs_and_ditto(void **state)
 static void test_latest_within_a_second(void **state)
 {
     const char *dir = tmpdir("latest");
-    struct cv_repo_init_opts io = {CV_KDF_FAST, 64 << 10};
+    struct cv_repo_init_opts io = {.kdf = CV_KDF_FAST, .pack_size = 64 << 10};
     struct cv_snapshot s, found, *all;
     struct cv_repo *repo;
     char rid[65], last[CV_SNAPSHOT_NAME_LEN + 1];
@@ -430,7 +433,7 @@ static void test_allocation_failures(void **state)
 {
     const char *dir = tmpdir("alloc");
     char repo_dir[600], target[600], cmd[700], id[65];
-    struct cv_repo_init_opts io = {CV_KDF_FAST, 64 << 10};
+    struct cv_repo_init_opts io = {.kdf = CV_KDF_FAST, .pack_size = 64 << 10};
     unsigned long total;
     bool ran;
     long n;
