@@ -11,7 +11,9 @@
 #include <string.h>
 #include <zstd.h>
 
-#define PACKS_PER_INDEX 8u
+#define PACKS_PER_INDEX   8u
+#define SMALL_BLOCK       (64u << 10)
+#define SMALL_BLOCK_LEVEL 19
 
 struct block_builder {
     bool open;
@@ -154,6 +156,10 @@ static enum cv_err finish_block(struct cv_writer *w, struct block_builder *b)
         err = cv_buf_reserve(&w->comp, ZSTD_compressBound(w->raw.len));
     if (err)
         return err;
+    /* a small block (the last of a backup that changed little: every 15 minutes in the daemon)
+     * is compressed harder; at this size that costs milliseconds */
+    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
+                           w->raw.len < SMALL_BLOCK ? SMALL_BLOCK_LEVEL : w->repo->cfg.level);
     clen = ZSTD_compress2(w->cctx, w->comp.data, w->comp.cap, w->raw.data, w->raw.len);
     if (ZSTD_isError(clen))
         return cv_fail(CV_EIO, "cannot compress a block: %s", ZSTD_getErrorName(clen));
