@@ -71,6 +71,7 @@ static const struct key_def keys[] = {
     {"thresholds", "anomaly_files", K_COUNT, CFG(anomaly_files), 1, 100000000},
     {"thresholds", "anomaly_percent", K_PERCENT, CFG(anomaly_percent), 0, 0},
     {"daemon", "state_dir", K_PATH, CFG(state_dir), 0, 0},
+    {"daemon", "full_walk", K_DURATION0, CFG(full_walk), 0, 0},
 };
 
 struct parse_ctx {
@@ -395,6 +396,7 @@ static void set_defaults(struct cv_config *c)
     c->drill_interval = 3600;
     c->drill_sample = 1000;
     c->check_interval = 86400;
+    c->full_walk = 86400;
     c->snapshot_max_age = 3600;
     c->anomaly_files = 500;
     c->anomaly_percent = 1.0;
