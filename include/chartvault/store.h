@@ -89,6 +89,13 @@ void cv_snapshots_free(struct cv_snapshot *s, size_t n);
 enum cv_err cv_snapshot_find(struct cv_repo *repo, const char *spec, struct cv_snapshot *out);
 void cv_snapshot_clear(struct cv_snapshot *s);
 
+/* Every blob a snapshot needs (its full tree, its runs, its files, its reference index) that
+ * the index knows, each once, with the name of the pack that holds it: what a copy of that
+ * snapshot must carry. */
+typedef enum cv_err (*cv_blob_fn)(void *arg, const uint8_t id[32], const char *pack);
+enum cv_err cv_snapshot_blobs(struct cv_repo *repo, const struct cv_snapshot *s, cv_blob_fn fn,
+                              void *arg);
+
 /* ---- backup -------------------------------------------------------------------------------- */
 /* Called for each file or folder that could not be read (the backup goes on without it). */
 typedef void (*cv_problem_fn)(void *arg, const char *path, const char *reason);

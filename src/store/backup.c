@@ -597,7 +597,10 @@ enum cv_err cv_backup(struct cv_repo *repo, const struct cv_backup_opts *opts,
     if (!realpath(opts->source, source))
         return cv_fail_errno(CV_EIO, "cannot open source '%s'", opts->source);
     gethostname(host, sizeof(host) - 1);
-    err = builder_init(&b, repo, opts, stats);
+    memset(&b, 0, sizeof(b));
+    err = cv_repo_refresh(repo); /* a prune since the index was loaded (docs/FORMAT.md "Prune") */
+    if (!err)
+        err = builder_init(&b, repo, opts, stats);
     if (!err)
         err = find_parent(repo, opts, host, source, &parent, &has_parent);
     b.total_hint = has_parent ? parent.stats.files : 0;
@@ -611,6 +614,8 @@ enum cv_err cv_backup(struct cv_repo *repo, const struct cv_backup_opts *opts,
         err = store_db(&b, opts->db, &snap);
     if (!err)
         err = cv_writer_flush(b.w); /* packs, then the index objects naming them */
+    if (!err) /* a prune beside this backup must keep what the snapshot relies on */
+        err = cv_prune_check(repo, b.w, has_parent ? parent.name : NULL);
     if (!err) {
         snap.has_parent = has_parent;
         memcpy(snap.parent, parent.name, sizeof(snap.parent));

@@ -227,9 +227,13 @@ static bool unchanged(struct walker *wk, const struct cv_tree_entry *pe, const s
         pe->inode != (uint64_t)st->st_ino || pe->mode != (st->st_mode & 07777) ||
         pe->nchunks * CV_ID_LEN > KNOWN_IDS_MAX)
         return false;
-    for (size_t i = 0; i < pe->nchunks; i++)
-        if (!cv_index_has(&wk->repo->ix, pe->chunks + i * CV_ID_LEN))
-            return false; /* its index object was lost: read it again and heal */
+    for (size_t i = 0; i < pe->nchunks; i++) {
+        uint32_t pack;
+
+        /* its index object was lost, or a prune is removing it: read it again and heal */
+        if (!cv_index_usable(&wk->repo->ix, pe->chunks + i * CV_ID_LEN, &pack))
+            return false;
+    }
     return true;
 }
 

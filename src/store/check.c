@@ -14,73 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A set of IDs (open addressing; the IDs are MACs, so their first bytes hash well). */
-struct idset {
-    uint8_t (*v)[CV_ID_LEN];
-    bool *used;
-    size_t n, cap;
-};
-
-static bool idset_has(const struct idset *s, const uint8_t *id)
-{
-    uint64_t h;
-
-    if (!s->cap)
-        return false;
-    memcpy(&h, id, sizeof(h));
-    for (size_t i = h & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-        if (memcmp(s->v[i], id, CV_ID_LEN) == 0)
-            return true;
-    return false;
-}
-
-static enum cv_err idset_add(struct idset *s, const uint8_t *id)
-{
-    uint64_t h;
-    size_t i;
-
-    if ((s->n + 1) * 2 > s->cap) {
-        struct idset bigger = {NULL, NULL, 0, s->cap ? s->cap * 2 : 1024};
-
-        bigger.v = cv_calloc(bigger.cap, CV_ID_LEN);
-        bigger.used = cv_calloc(bigger.cap, sizeof(bool));
-        if (!bigger.v || !bigger.used) {
-            cv_free(bigger.v);
-            cv_free(bigger.used);
-            return cv_fail(CV_ENOMEM, "out of memory");
-        }
-        for (size_t k = 0; k < s->cap; k++)
-            if (s->used[k])
-                idset_add(&bigger, s->v[k]);
-        cv_free(s->v);
-        cv_free(s->used);
-        *s = bigger;
-    }
-    if (idset_has(s, id))
-        return CV_OK;
-    memcpy(&h, id, sizeof(h));
-    for (i = h & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-        ;
-    memcpy(s->v[i], id, CV_ID_LEN);
-    s->used[i] = true;
-    s->n++;
-    return CV_OK;
-}
-
-static void idset_free(struct idset *s)
-{
-    cv_free(s->v);
-    cv_free(s->used);
-    memset(s, 0, sizeof(*s));
-}
-
 struct checker {
     struct cv_repo *repo;
     const struct cv_check_opts *o;
     struct cv_check_stats *st;
     struct cv_reader *rd;
-    struct idset bad;        /* blobs found damaged or missing */
-    struct idset clean;      /* tree blobs whose whole subtree was found sound */
+    struct cv_idset bad;     /* blobs found damaged or missing */
+    struct cv_idset clean;   /* tree blobs whose whole subtree was found sound */
     struct cv_ix_entry *all; /* every entry of the index */
     size_t nall;
     uint32_t *by_block;  /* entry numbers grouped by block */
@@ -159,7 +99,7 @@ static enum cv_err mark_block_bad(struct checker *c, size_t b)
     enum cv_err err = CV_OK;
 
     for (size_t k = c->block_start[b]; k < c->block_start[b + 1] && !err; k++)
-        err = idset_add(&c->bad, c->all[c->by_block[k]].id);
+        err = cv_idset_add(&c->bad, c->all[c->by_block[k]].id);
     return err;
 }
 
@@ -176,7 +116,7 @@ static enum cv_err mark_pack_bad(struct checker *c, uint32_t pack)
  * ------------------------------------------------------------------------------------------ */
 struct pack_seen {
     struct checker *c;
-    struct idset names;
+    struct cv_idset names;
 };
 
 static enum cv_err note_pack(const char *name, void *arg)
@@ -185,7 +125,7 @@ static enum cv_err note_pack(const char *name, void *arg)
     uint8_t raw[32];
 
     cv_hex_decode(name, raw, 32);
-    return idset_add(&ps->names, raw);
+    return cv_idset_add(&ps->names, raw);
 }
 
 /* Every pack the index names exists and has the size it says; count the others. */
@@ -202,7 +142,7 @@ static enum cv_err check_packs_exist(struct checker *c)
 
         cv_hex_encode(ix->packs[p].name, 32, name);
         snprintf(what, sizeof(what), "pack %s", name);
-        if (!idset_has(&ps.names, ix->packs[p].name))
+        if (!cv_idset_has(&ps.names, ix->packs[p].name))
             snprintf(reason, sizeof(reason), "is missing");
         else if (be->ops->size(be, CV_OBJ_PACK, name, &size) != CV_OK)
             snprintf(reason, sizeof(reason), "cannot be read: %s", cv_errmsg());
@@ -216,7 +156,7 @@ static enum cv_err check_packs_exist(struct checker *c)
     }
     c->st->packs = ix->npacks;
     c->st->unindexed_packs = ps.names.n > ix->npacks ? ps.names.n - ix->npacks : 0;
-    idset_free(&ps.names);
+    cv_idset_free(&ps.names);
     return err;
 }
 
@@ -316,7 +256,7 @@ static bool file_sound(struct checker *c, const struct cv_tree_entry *e)
         if (!cv_index_has(&c->repo->ix, id)) {
             c->snap_missing++;
             sound = false;
-        } else if (idset_has(&c->bad, id)) {
+        } else if (cv_idset_has(&c->bad, id)) {
             sound = false;
         }
     }
@@ -343,7 +283,7 @@ static enum cv_err check_dir(struct checker *c, const struct cv_tree_entry *e, u
     bool sub_clean = true, is_blob = blob_key(e, key);
     enum cv_err err;
 
-    if (is_blob && idset_has(&c->clean, key))
+    if (is_blob && cv_idset_has(&c->clean, key))
         return CV_OK; /* seen in full before, and sound */
     if (cv_listing_load(c->rd, e, &sub) != CV_OK) {
         folder_lost(c, cv_errmsg());
@@ -353,7 +293,7 @@ static enum cv_err check_dir(struct checker *c, const struct cv_tree_entry *e, u
     }
     err = check_listing(c, &sub, depth + 1, &sub_clean);
     if (!err && sub_clean && is_blob) {
-        err = idset_add(&c->clean, key);
+        err = cv_idset_add(&c->clean, key);
         c->st->trees++;
     }
     *clean = *clean && sub_clean;
@@ -576,8 +516,8 @@ enum cv_err cv_check(struct cv_repo *repo, const struct cv_check_opts *opts,
     stats->indexes = repo->nindex_names;
     stats->blobs = c.nall;
     cv_reader_free(c.rd);
-    idset_free(&c.bad);
-    idset_free(&c.clean);
+    cv_idset_free(&c.bad);
+    cv_idset_free(&c.clean);
     cv_free(c.all);
     cv_free(c.by_block);
     cv_free(c.block_start);

@@ -42,6 +42,9 @@ struct cv_writer {
     size_t p0, b0, e0; /* first pack, block, entry not yet in an index object */
     struct cv_buf raw, comp;
     uint64_t stored;
+    /* the packs (older than this writer) that some blob added found already stored */
+    size_t p_start;
+    uint8_t *deduped; /* bitmap over [0, p_start) */
 };
 
 enum cv_err cv_writer_new(struct cv_repo *repo, struct cv_writer **out)
@@ -68,8 +71,25 @@ enum cv_err cv_writer_new(struct cv_repo *repo, struct cv_writer **out)
     w->p0 = repo->ix.npacks;
     w->b0 = repo->ix.nblocks;
     w->e0 = repo->ix.nentries;
+    w->p_start = repo->ix.npacks;
+    w->deduped = cv_calloc(w->p_start / 8 + 1, 1);
+    if (!w->deduped) {
+        cv_writer_free(w);
+        return cv_fail(CV_ENOMEM, "out of memory");
+    }
     *out = w;
     return CV_OK;
+}
+
+static enum cv_err dedup_note(struct cv_writer *w, uint32_t pack)
+{
+    w->deduped[pack / 8] |= (uint8_t)(1u << (pack % 8));
+    return CV_OK;
+}
+
+bool cv_writer_deduped(const struct cv_writer *w, uint32_t pack)
+{
+    return pack < w->p_start && (w->deduped[pack / 8] & (1u << (pack % 8)));
 }
 
 void cv_writer_free(struct cv_writer *w)
@@ -85,6 +105,7 @@ void cv_writer_free(struct cv_writer *w)
         cv_buf_free(&w->packs[i].buf);
     cv_buf_free(&w->raw);
     cv_buf_free(&w->comp);
+    cv_free(w->deduped);
     cv_free(w);
 }
 
@@ -191,7 +212,8 @@ enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uin
 {
     struct block_builder *b = &w->blocks[kind];
     uint8_t key[CV_ID_LEN];
-    enum cv_err err;
+    uint32_t pack;
+    enum cv_err err = CV_OK;
 
     *stored = false;
     if (n > CV_CHUNK_MAX)
@@ -200,8 +222,11 @@ enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uin
         cv_ditto_key(w->repo->keys, id, key);
         id = key;
     }
-    if (cv_index_has(&w->repo->ix, id))
-        return CV_OK;
+    if (cv_index_usable(&w->repo->ix, id, &pack)) {
+        if (pack != CV_IX_UNASSIGNED && pack < w->p_start)
+            err = dedup_note(w, pack); /* relies on an older pack (see cv_prune_check) */
+        return err;
+    }
     if (!b->open) {
         err = cv_index_add_block(&w->repo->ix, b->kind, &b->no);
         if (err)

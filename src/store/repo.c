@@ -208,6 +208,7 @@ void cv_repo_close(struct cv_repo *repo)
     for (size_t i = 0; i < repo->nindex_names; i++)
         cv_free(repo->index_names[i]);
     cv_free(repo->index_names);
+    cv_names_free(&repo->prune_known);
     cv_keys_free(repo->keys);
     cv_backend_close(repo->be);
     cv_free(repo);

@@ -40,6 +40,17 @@
  * under cv_ditto_key(ID) and checked against ID itself. */
 enum cv_blob_kind { CV_BLOB_DATA = 0, CV_BLOB_TREE = 1, CV_BLOB_DITTO = 2 };
 
+/* ---- idset.c: a set of blob IDs ---------------------------------------------------------------
+ */
+struct cv_idset {
+    uint8_t (*v)[32];
+    bool *used;
+    size_t n, cap;
+};
+bool cv_idset_has(const struct cv_idset *s, const uint8_t *id);
+enum cv_err cv_idset_add(struct cv_idset *s, const uint8_t *id);
+void cv_idset_free(struct cv_idset *s);
+
 /* ---- codec.c: varints and a bounded reader ------------------------------------------------ */
 struct cv_rd {
     const uint8_t *p, *end;
@@ -140,6 +151,7 @@ enum cv_err cv_keyfile_unwrap(const struct cv_keyfile *kf, const uint8_t repo_id
 struct cv_ix_pack {
     uint8_t name[32];
     uint64_t size;
+    bool condemned; /* a running prune is about to remove it: never deduplicate against it */
 };
 struct cv_ix_block {
     uint32_t pack; /* CV_IX_UNASSIGNED while being filled */
@@ -191,6 +203,11 @@ struct cv_index {
 enum cv_err cv_index_init(struct cv_index *ix);
 void cv_index_free(struct cv_index *ix);
 bool cv_index_has(struct cv_index *ix, const uint8_t id[CV_ID_LEN]);
+/* Is `id` stored where a new snapshot may use it (not in a condemned pack)? [out] pack: its
+ * pack's number, or CV_IX_UNASSIGNED for a blob this process has not written out yet. */
+bool cv_index_usable(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t *pack);
+/* Mark the pack named `name` condemned (if the index has it). */
+void cv_index_condemn(struct cv_index *ix, const uint8_t name[32]);
 bool cv_index_locate(struct cv_index *ix, const uint8_t id[CV_ID_LEN], struct cv_blob_loc *loc);
 /* Every blob the index knows: loaded runs first, then this process's, numbered from 0. */
 size_t cv_index_count(struct cv_index *ix);
@@ -203,7 +220,7 @@ enum cv_err cv_index_add_block(struct cv_index *ix, uint8_t kind, uint32_t *no);
 void cv_index_set_block(struct cv_index *ix, uint32_t block, uint32_t pack, uint32_t offset,
                         uint32_t stored, uint32_t raw);
 void cv_index_set_pack_size(struct cv_index *ix, uint32_t pack, uint64_t size);
-/* Add a blob unless its ID is known; *added says which. */
+/* Add a blob unless its ID is known (outside a condemned pack); *added says which. */
 enum cv_err cv_index_add_entry(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t block,
                                uint32_t off, uint32_t len, bool *added);
 /* Check an index object body and add what it holds, all or nothing: decode copies the bytes,
@@ -306,6 +323,9 @@ enum cv_err cv_tree_store(struct cv_writer *w, const struct cv_buf *listing, boo
 /* Make everything added so far durable and indexed (packs, then an index object). */
 enum cv_err cv_writer_flush(struct cv_writer *w);
 uint64_t cv_writer_stored_bytes(const struct cv_writer *w);
+/* Did a blob added find itself already stored in pack number `pack` (one loaded before the
+ * writer began)? The new snapshot then relies on that pack. */
+bool cv_writer_deduped(const struct cv_writer *w, uint32_t pack);
 void cv_writer_free(struct cv_writer *w);
 
 struct cv_reader;
@@ -335,6 +355,41 @@ enum cv_err cv_block_open(const struct cv_keys *k, const uint8_t pack[32], uint6
                           const uint8_t *stored, size_t n, struct cv_buf *scratch,
                           struct ZSTD_DCtx_s *dctx, struct cv_buf *raw);
 
+/* ---- prune_guard.c: prune records, and what a backup does about them ----------------------------
+ */
+/* A sorted list of object names. */
+struct cv_names {
+    char (*v)[CV_OBJ_NAME_LEN + 1];
+    size_t n, cap;
+};
+struct cv_repo;
+enum cv_err cv_names_list(struct cv_repo *repo, enum cv_obj_kind kind, struct cv_names *l);
+bool cv_names_has(const struct cv_names *l, const char *name);
+void cv_names_free(struct cv_names *l);
+
+/* What a prune is about to remove ("prune/<name>", object kind 'P'). */
+struct cv_prune_record {
+    char name[CV_OBJ_NAME_LEN + 1];
+    int64_t time;         /* when it was written */
+    int64_t grace;        /* seconds the prune waits before removing */
+    uint8_t (*snaps)[32]; /* the snapshots it saw */
+    size_t nsnaps;
+    uint8_t (*packs)[32]; /* the packs it removes */
+    size_t npacks;
+};
+enum cv_err cv_prune_record_encode(const struct cv_prune_record *r, struct cv_buf *out);
+enum cv_err cv_prune_record_decode(const uint8_t *p, size_t n, struct cv_prune_record *r);
+enum cv_err cv_prune_record_read(struct cv_repo *repo, const char *name, struct cv_prune_record *r);
+/* Seal and write `r` under a fresh name (set in r->name), durably. */
+enum cv_err cv_prune_record_write(struct cv_repo *repo, struct cv_prune_record *r);
+void cv_prune_record_clear(struct cv_prune_record *r);
+/* Before a backup: load the index afresh if a prune rewrote it, and condemn the packs every
+ * prune record names (remembered as known). */
+enum cv_err cv_repo_refresh(struct cv_repo *repo);
+/* After a backup, before its snapshot: CV_EBUSY when a prune that ran beside it may remove
+ * something it relies on (its parent, a pack the writer `w` found blobs in). */
+enum cv_err cv_prune_check(struct cv_repo *repo, const struct cv_writer *w, const char *parent);
+
 /* ---- repo.c ------------------------------------------------------------------------------------
  */
 struct cv_repo {
@@ -345,6 +400,7 @@ struct cv_repo {
     uint64_t warnings;
     char **index_names; /* index objects loaded, sorted */
     size_t nindex_names;
+    struct cv_names prune_known; /* prune records seen by the last cv_repo_refresh */
 };
 /* Load the index: the local cache, then every index object it does not cover. */
 enum cv_err cv_repo_load_index(struct cv_repo *repo);
@@ -400,6 +456,13 @@ enum cv_err cv_runs_settle(struct cv_repo *repo, struct cv_writer *w, struct cv_
 /* Merge all of `s`'s runs into its full tree now (a new full tree, no runs). */
 enum cv_err cv_runs_rebase(struct cv_repo *repo, struct cv_writer *w, struct cv_snapshot *s,
                            struct cv_backup_stats *st);
+
+/* ---- reach.c ----------------------------------------------------------------------------------
+ */
+/* Add every blob `s` needs to `live` (tree blobs with the keys of their second copies); trees
+ * already in `live` are not read again. */
+enum cv_err cv_reach_snapshot(struct cv_repo *repo, struct cv_reader *rd,
+                              const struct cv_snapshot *s, struct cv_idset *live);
 
 /* ---- dbcopy.c ---------------------------------------------------------------------------------
  */
