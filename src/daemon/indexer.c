@@ -74,6 +74,7 @@ struct cv_indexer {
     struct cv_watch_batch batch;
     struct cv_journal *journal; /* the source tree's change journal, or NULL */
     size_t journaled;           /* batch entries already in the journal */
+    size_t left_out_at_start;   /* folders over the watch budget from the start (old dates) */
     atomic_bool journaling;     /* events read from inotify, not yet in the journal */
     struct cv_hl7_msg *msg;
     struct cv_buf file;
@@ -612,8 +613,10 @@ static void apply_todo(struct cv_indexer *ix, struct todo *t)
 }
 
 /* The paths the batch gained since the last call go into the change journal as soon as they
- * are read (both ends of a rename are entries of their own); events lost, or folders left
- * unwatched, and the journal cannot be trusted until the next walk. */
+ * are read (both ends of a rename are entries of their own). Events lost, or a new folder the
+ * budget could not watch, and the journal cannot be trusted until the next walk. (Folders left
+ * out from the start, the oldest care dates of a tree larger than the budget, are the full
+ * walk's: see DAEMON.md.) */
 static void journal_batch(struct cv_indexer *ix)
 {
     size_t watched, left_out;
@@ -621,7 +624,7 @@ static void journal_batch(struct cv_indexer *ix)
     if (!ix->journal)
         return;
     cv_watch_counts(ix->watch, &watched, &left_out);
-    if (ix->batch.overflow || left_out) {
+    if (ix->batch.overflow || left_out > ix->left_out_at_start) {
         cv_journal_lost(ix->journal);
         ix->journaled = ix->batch.n;
         return;
@@ -878,10 +881,13 @@ enum cv_err cv_indexer_start(struct cv_indexer *ix)
         if (err)
             return err;
         cv_watch_counts(ix->watch, &watched, &left_out);
+        ix->left_out_at_start = left_out;
         if (left_out)
             log_warn("watching %zu folders of '%s'; %zu more (with what is below them) are over "
-                     "the inotify budget and are covered by the rescan every %ld s",
-                     watched, ix->roots[ROOT_SOURCE], left_out, ix->cfg->rescan);
+                     "the inotify budget and are covered by the rescan every %ld s and by the "
+                     "snapshots' full walk every %ld s",
+                     watched, ix->roots[ROOT_SOURCE], left_out, ix->cfg->rescan,
+                     ix->cfg->full_walk);
         else
             log_info("watching %zu folders of '%s'", watched, ix->roots[ROOT_SOURCE]);
     }
