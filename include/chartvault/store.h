@@ -23,6 +23,7 @@ struct cv_repo_init_opts {
     /* format 2: runs of one level merged into one of the next (0 = 16), levels before the
      * full tree is rewritten (0 = 3); small values are for tests */
     unsigned merge_fan_in, merge_levels;
+    uint32_t chunk_size; /* bytes of a file chunk, 4 KiB to 1 MiB; 0 = 64 KiB. For tests */
 };
 
 /* Create a repository at `location` (a new or empty folder), its master key wrapped by
@@ -76,9 +77,13 @@ struct cv_snapshot {
     char *db_name; /* file name of the stored reference index */
     uint64_t db_size;
     struct cv_backup_stats stats; /* as recorded by the backup that made it */
-    /* private: the reference index's tree entry */
+    /* private: the reference index's tree entry, in the snapshot (db_entry_) or, in format 2,
+     * a tree blob of its own listing that one entry (db_tree_), so that the snapshot object
+     * stays small however many chunks the index has */
     uint8_t *db_entry_;
     size_t db_entry_len_;
+    bool db_out_of_line_;
+    uint8_t db_tree_[32];
 };
 
 /* Every snapshot, oldest first. Caller frees with cv_snapshots_free(). */

@@ -8,7 +8,8 @@
 
 static const char usage[] =
     "usage: chartvault init --repo DIR [--password-file FILE] [--kdf default|strong|fast]\n"
-    "                       [--pack-size SIZE] [--format 1|2] [--merge FAN-IN,LEVELS] [--json]\n"
+    "                       [--pack-size SIZE] [--format 1|2] [--merge FAN-IN,LEVELS]\n"
+    "                       [--chunk-size SIZE] [--json]\n"
     "\n"
     "Create an encrypted repository in DIR (a new or empty folder). The passphrase comes from\n"
     "--password-file (mode 0600), $CHARTVAULT_PASSWORD, or is asked twice on the terminal.\n"
@@ -23,9 +24,11 @@ static const char usage[] =
     "                         per snapshot, readable by chartvault before 2026-12\n"
     "  --merge FAN-IN,LEVELS  format 2: merge this many runs of one level into one of the\n"
     "                         next, and rewrite the full tree after LEVELS levels (16,3)\n"
+    "  --chunk-size SIZE      files are stored in chunks of SIZE, 4K .. 1M (default 64K;\n"
+    "                         small values are for tests)\n"
     "  --json                 print {\"repo\", \"id\"}\n";
 
-static int parse_size(const char *s, uint32_t *out)
+static int parse_size(const char *s, double min, double max, uint32_t *out)
 {
     static const char suffixes[] = "KMG";
     char *end;
@@ -36,7 +39,7 @@ static int parse_size(const char *s, uint32_t *out)
         return -1;
     for (const char *u = suffixes; unit && u <= unit; u++)
         v *= 1024;
-    if (v < 64 * 1024 || v > 1024.0 * 1024 * 1024)
+    if (v < min || v > max)
         return -1;
     *out = (uint32_t)v;
     return 0;
@@ -44,11 +47,10 @@ static int parse_size(const char *s, uint32_t *out)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"kdf", required_argument, NULL, 'k'},
-                                         {"pack-size", required_argument, NULL, 's'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"merge", required_argument, NULL, 'm'},
-                                         VAULT_COMMON_OPTIONS};
+    static const struct option opts[] = {
+        {"kdf", required_argument, NULL, 'k'},        {"pack-size", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},     {"merge", required_argument, NULL, 'm'},
+        {"chunk-size", required_argument, NULL, 'c'}, VAULT_COMMON_OPTIONS};
     struct vault_args a = {0};
     struct cv_repo_init_opts io = {.kdf = CV_KDF_DEFAULT};
     char prompt[512], id[65], *pw = NULL;
@@ -68,8 +70,10 @@ static int run(int argc, char **argv)
             io.kdf = CV_KDF_FAST;
         else if (c == 'k')
             return cli_usage_error("init", "--kdf must be default, strong or fast");
-        else if (c == 's' && parse_size(optarg, &io.pack_size) != 0)
+        else if (c == 's' && parse_size(optarg, 64 * 1024, 1024.0 * 1024 * 1024, &io.pack_size))
             return cli_usage_error("init", "--pack-size wants a size from 64K to 1G");
+        else if (c == 'c' && parse_size(optarg, 4096, 1024 * 1024, &io.chunk_size))
+            return cli_usage_error("init", "--chunk-size wants a size from 4K to 1M");
         else if (c == 'f' && strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0)
             return cli_usage_error("init", "--format must be 1 or 2");
         else if (c == 'f')
@@ -82,7 +86,7 @@ static int run(int argc, char **argv)
                                    "--merge wants FAN-IN,LEVELS (2..64, 1..8, and "
                                    "fewer than %d runs in all)",
                                    CV_RUNS_MAX);
-        else if (c != 's' && c != 'm')
+        else if (c != 's' && c != 'm' && c != 'c')
             return cli_usage_error("init", "unknown option");
     }
     if (optind != argc)

@@ -388,10 +388,28 @@ static enum cv_err store_db(struct builder *b, const char *db, struct cv_snapsho
         cv_buf_free(&entry);
         return err;
     }
+    if (b->repo->cfg.version >= 2) {
+        /* a tree blob of its own (twice, as every listing that names others): a 4 GB index
+         * has 65,536 chunks, a 2 MiB list no snapshot object could carry */
+        err = store_listing(b, &entry, true, snap->db_tree_);
+        cv_buf_free(&entry);
+        if (err)
+            return err;
+        if (!(snap->db_name = cv_strdup(base)))
+            return cv_fail(CV_ENOMEM, "out of memory");
+        snap->db_out_of_line_ = true;
+    } else if (entry.len > CV_SNAPSHOT_MAX - 64 * 1024) {
+        cv_buf_free(&entry);
+        return cv_fail(CV_ETOOBIG,
+                       "'%s' (%llu bytes) is too large for a repository of format 1 (about "
+                       "2 GiB at most): back up into a repository of format 2 (chartvault init)",
+                       db, (unsigned long long)b->file_size);
+    } else {
+        snap->db_entry_len_ = entry.len;
+        snap->db_entry_ = (uint8_t *)cv_buf_steal(&entry, &snap->db_entry_len_);
+    }
     snap->has_db = true;
     snap->db_size = b->file_size;
-    snap->db_entry_len_ = entry.len;
-    snap->db_entry_ = (uint8_t *)cv_buf_steal(&entry, &snap->db_entry_len_);
     return CV_OK;
 }
 

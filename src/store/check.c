@@ -345,9 +345,8 @@ static enum cv_err check_snapshot(struct checker *c, const char *name)
 {
     struct cv_snapshot s;
     struct cv_tree_entry root, db;
-    struct cv_tree_rd t;
     char what[80];
-    bool clean = true, more;
+    bool clean = true;
     enum cv_err err;
 
     snprintf(what, sizeof(what), "snapshot %s", name);
@@ -370,12 +369,22 @@ static enum cv_err check_snapshot(struct checker *c, const char *name)
         err = check_dir(c, &root, 0, &clean);
     }
     if (!err && s.has_db) {
-        cv_tree_rd_inline(&t, s.db_entry_, s.db_entry_len_);
-        if (cv_tree_next(&t, &db, &more) == CV_OK && more && !file_sound(c, &db)) {
+        struct cv_listing dbl = CV_LISTING_INIT;
+
+        bool found = cv_snapshot_db_entry(c->rd, &s, &dbl, &db) == CV_OK;
+
+        if (!found) { /* its own tree blob (format 2) is lost */
+            char why[600];
+
+            snprintf(why, sizeof(why), "reference index: %s", cv_errmsg());
+            problem(c, what, why);
+        }
+        if (!found || !file_sound(c, &db)) {
             snprintf(c->path, sizeof(c->path), "(reference index %s)", s.db_name);
             affected(c, c->path);
             c->path[0] = '\0';
         }
+        cv_listing_free(&dbl);
     }
     if (!err && c->snap_missing) {
         char reason[128];

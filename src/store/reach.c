@@ -1,7 +1,8 @@
 /*
  * reach.c: every blob a snapshot needs. Its layers (the full tree and each run) are read as
  * they are stored, not merged: each tree blob (and each part of a listing stored in parts),
- * the key of its second copy, every chunk of every file, and the reference index's chunks.
+ * the key of its second copy, every chunk of every file, and the reference index's chunks
+ * (and its own tree blob, in format 2).
  * A tree blob already in the set is not read again, so the trees many snapshots share are
  * read once. Prune decides with it what may go; `copy` may use it to pick one snapshot's
  * objects.
@@ -113,7 +114,9 @@ enum cv_err cv_reach_snapshot(struct cv_repo *repo, struct cv_reader *rd,
 
     for (size_t i = 0; i < s->nruns && !err; i++)
         err = reach_blob(&r, s->runs[i].root, CV_TREE_RUN, 0);
-    if (!err && s->has_db)
+    if (!err && s->has_db && s->db_out_of_line_)
+        err = reach_blob(&r, s->db_tree_, 0, 0);
+    else if (!err && s->has_db)
         err = reach_listing(&r, s->db_entry_, s->db_entry_len_, 0, 0);
     cv_buf_free(&r.scratch);
     if (err)

@@ -82,13 +82,18 @@ enum cv_err cv_repo_init(const char *location, const char *passphrase,
     randombytes_buf(master, 32);
     randombytes_buf(cfg.id, sizeof(cfg.id));
     cv_hex_encode(cfg.id, sizeof(cfg.id), cfg.id_hex);
-    cfg.chunk_size = DEFAULT_CHUNK_SIZE;
+    cfg.chunk_size = opts && opts->chunk_size ? opts->chunk_size : DEFAULT_CHUNK_SIZE;
     cfg.block_size = DEFAULT_BLOCK_SIZE;
     cfg.pack_size = opts && opts->pack_size ? opts->pack_size : DEFAULT_PACK_SIZE;
     cfg.level = DEFAULT_LEVEL;
     cfg.version = opts && opts->format ? opts->format : CV_FORMAT_VERSION;
     cfg.merge_fan_in = opts && opts->merge_fan_in ? opts->merge_fan_in : CV_MERGE_FAN_IN;
     cfg.merge_levels = opts && opts->merge_levels ? opts->merge_levels : CV_MERGE_LEVELS;
+    if (cfg.chunk_size < 4096 || cfg.chunk_size > CV_CHUNK_MAX) {
+        sodium_free(master);
+        return cv_fail(CV_EINVAL, "a chunk size of %u bytes is outside 4 KiB to 1 MiB",
+                       cfg.chunk_size);
+    }
     if (cfg.version < 1 || cfg.version > CV_FORMAT_VERSION) {
         sodium_free(master);
         return cv_fail(CV_EINVAL, "format %u is not one this chartvault writes (1 to %u)",

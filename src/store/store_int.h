@@ -445,6 +445,11 @@ enum cv_err cv_listing_iter(const struct cv_listing *l, struct cv_tree_rd *t);
 /* A key for "the same folder contents" of a folder entry: its tree ID, or a hash of its inline
  * or merged bytes (32 bytes). */
 void cv_dir_key(const struct cv_tree_entry *e, uint8_t key[CV_ID_LEN]);
+/* The reference index's file entry of `s` (which has one): a view into the snapshot, or into
+ * `l` when it is a tree blob of its own (format 2), loaded and checked against the name and
+ * size the snapshot records. */
+enum cv_err cv_snapshot_db_entry(struct cv_reader *rd, const struct cv_snapshot *s,
+                                 struct cv_listing *l, struct cv_tree_entry *e);
 
 /* ---- merge.c: keeping a snapshot's runs few -------------------------------------------------- */
 #define CV_MERGE_FAN_IN 16 /* default: this many runs of one level become one of the next */

@@ -1,8 +1,9 @@
 /*
  * test_retention.c: which snapshots a keep policy keeps (per host and source, the newest of
  * each always; last N; within a duration of the newest; the newest of each of the last N
- * hours/days/weeks/months/years that have one; a tag limiting what is judged), and the prune
- * record's encoding.
+ * hours/days/weeks/months/years that have one; a tag limiting what is judged), the prune
+ * record's encoding, and what forget and prune do when the storage keeps an object under a lock
+ * (the answer an S3 bucket with Object Lock gives until the retention date: backend_remove.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,10 +15,13 @@
 
 #include "store/store_int.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DAY  86400
 #define HOUR 3600
@@ -165,6 +169,168 @@ static void test_record(void **state)
     cv_buf_free(&out);
 }
 
+/* ---- a storage that locks objects --------------------------------------------------------- */
+/* The local remover, except that objects of the kinds in `locked` are kept and answered
+ * CV_REMOVE_LOCKED, as a bucket under Object Lock answers before their retention date. */
+struct locking_remover {
+    struct cv_remover base;
+    struct cv_remover *real;
+    unsigned locked; /* 1u << enum cv_obj_kind */
+    unsigned asked;  /* removals answered "locked" */
+};
+
+static enum cv_err lk_remove(struct cv_remover *rm, enum cv_obj_kind kind, const char *name,
+                             enum cv_remove_result *res)
+{
+    struct locking_remover *l = (struct locking_remover *)rm;
+
+    if (l->locked & (1u << kind)) {
+        l->asked++;
+        *res = CV_REMOVE_LOCKED;
+        return CV_OK;
+    }
+    return l->real->ops->remove(l->real, kind, name, res);
+}
+
+static enum cv_err lk_sync(struct cv_remover *rm)
+{
+    struct locking_remover *l = (struct locking_remover *)rm;
+
+    return l->real->ops->sync(l->real);
+}
+
+static void lk_close(struct cv_remover *rm)
+{
+    (void)rm;
+}
+
+static const struct cv_remover_ops lk_ops = {lk_remove, lk_sync, lk_close};
+
+static void write_file(const char *dir, const char *name, size_t n, unsigned seed)
+{
+    char path[600];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    assert_non_null(f = fopen(path, "wb"));
+    srand(seed);
+    for (size_t i = 0; i < n; i++)
+        fputc(rand() & 0xff, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static size_t count_files(const char *dir)
+{
+    char cmd[600];
+    FILE *p;
+    size_t n = 0;
+
+    snprintf(cmd, sizeof(cmd), "find '%s' -type f | wc -l", dir);
+    assert_non_null(p = popen(cmd, "r"));
+    assert_int_equal(fscanf(p, "%zu", &n), 1);
+    pclose(p);
+    return n;
+}
+
+static void check_sound(struct cv_repo *repo)
+{
+    struct cv_check_opts co = {.read_data = true, .subset_percent = 100};
+    struct cv_check_stats cs;
+
+    assert_int_equal(cv_repo_refresh(repo), CV_OK);
+    assert_int_equal(cv_check(repo, &co, &cs), CV_OK);
+    assert_int_equal(cs.problems, 0);
+    assert_int_equal(cs.affected_files, 0);
+}
+
+/* forget and prune through a storage that keeps what it locks: a locked snapshot is counted,
+ * not an error, and stays listed; locked packs stay indexed (the repository checks) and the
+ * next prune, once the lock is gone, removes them; a locked index object keeps the packs it
+ * names. */
+static void test_locked_objects(void **state)
+{
+    char base[] = "/tmp/cv-test-retention-XXXXXX", src[600], repo_dir[600], packs[600];
+    struct cv_repo_init_opts io = {.kdf = CV_KDF_FAST, .pack_size = 64 << 10};
+    struct cv_backup_opts bo = {.read_all = true};
+    struct cv_keep_policy keep1 = {.last = 1};
+    struct cv_prune_opts po = {.grace = CV_PRUNE_NO_GRACE};
+    struct cv_forget_stats fs;
+    struct cv_prune_stats ps;
+    struct cv_backup_stats bs;
+    struct locking_remover lk = {{&lk_ops, NULL}, NULL, 0, 0};
+    struct cv_repo *repo;
+    struct cv_snapshot *all;
+    char rid[65], name[CV_SNAPSHOT_NAME_LEN + 1], cmd[700];
+    size_t n, npacks;
+
+    (void)state;
+    assert_non_null(mkdtemp(base));
+    snprintf(src, sizeof(src), "%s/src", base);
+    snprintf(repo_dir, sizeof(repo_dir), "%s/repo", base);
+    snprintf(packs, sizeof(packs), "%s/packs", repo_dir);
+    assert_int_equal(mkdir(src, 0700), 0);
+    bo.source = src;
+    assert_int_equal(cv_repo_init(repo_dir, "pw", &io, rid), CV_OK);
+    assert_int_equal(cv_repo_open(repo_dir, "pw", &repo), CV_OK);
+    assert_int_equal(cv_remover_open(repo_dir, &lk.real), CV_OK);
+    lk.base.location = lk.real->location;
+    /* two snapshots; the data only the first holds (300 KB, several packs) is what prune finds */
+    write_file(src, "a", 300000, 1);
+    write_file(src, "b", 1000, 2);
+    assert_int_equal(cv_backup(repo, &bo, name, &bs), CV_OK);
+    snprintf(cmd, sizeof(cmd), "%s/a", src);
+    assert_int_equal(unlink(cmd), 0);
+    assert_int_equal(cv_backup(repo, &bo, name, &bs), CV_OK);
+
+    /* forget: the storage keeps the snapshot */
+    lk.locked = 1u << CV_OBJ_SNAPSHOT;
+    assert_int_equal(cv_forget(repo, &lk.base, &keep1, false, NULL, NULL, &fs), CV_OK);
+    assert_int_equal(fs.locked, 1);
+    assert_int_equal(cv_snapshots_list(repo, &all, &n), CV_OK);
+    cv_snapshots_free(all, n);
+    assert_int_equal(n, 2);
+    lk.locked = 0;
+    assert_int_equal(cv_forget(repo, &lk.base, &keep1, false, NULL, NULL, &fs), CV_OK);
+    assert_int_equal(fs.forgotten, 1);
+    assert_int_equal(fs.locked, 0);
+
+    /* prune: every pack locked. Nothing goes, it is no failure, and what stays is indexed */
+    npacks = count_files(packs);
+    lk.locked = 1u << CV_OBJ_PACK;
+    assert_int_equal(cv_prune(repo, &lk.base, &po, &ps), CV_OK);
+    assert_true(ps.packs_unused > 0);
+    assert_int_equal(ps.locked, ps.packs_unused);
+    assert_int_equal(ps.removed, 0);
+    assert_int_equal(count_files(packs), npacks);
+    check_sound(repo);
+    po.dry_run = true; /* still indexed, so still found */
+    assert_int_equal(cv_prune(repo, &lk.base, &po, &ps), CV_OK);
+    assert_true(ps.packs_unused > 0);
+    po.dry_run = false;
+
+    /* the index objects locked: the packs they name must stay */
+    lk.locked = 1u << CV_OBJ_INDEX;
+    lk.asked = 0;
+    assert_int_equal(cv_prune(repo, &lk.base, &po, &ps), CV_OK);
+    assert_true(lk.asked > 0);
+    assert_int_equal(ps.removed, 0);
+    assert_int_equal(count_files(packs), npacks);
+    check_sound(repo);
+
+    /* the locks expired: the next prune removes them */
+    lk.locked = 0;
+    assert_int_equal(cv_prune(repo, &lk.base, &po, &ps), CV_OK);
+    assert_true(ps.removed > 0);
+    assert_int_equal(ps.locked, 0);
+    assert_int_equal(count_files(packs), npacks - ps.removed);
+    check_sound(repo);
+
+    cv_remover_close(lk.real);
+    cv_repo_close(repo);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +338,7 @@ int main(void)
         cmocka_unit_test_setup(test_buckets, setup),
         cmocka_unit_test_setup(test_groups_and_tags, setup),
         cmocka_unit_test(test_record),
+        cmocka_unit_test(test_locked_objects),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
