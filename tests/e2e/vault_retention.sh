@@ -2,7 +2,9 @@
 # each prune, and check --read-data passes after each; dry runs change nothing; prune killed
 # (kill -9) at random moments never harms the repository; a prune beside backups never leaves a
 # snapshot that names removed data: a backup that started before the prune's record and
-# relied on a pack it removes refuses to save, one that starts after stores the data afresh.
+# relied on a pack it removes refuses to save, one that starts after stores the data afresh
+# (each case fails if its safeguard is taken out: the record read at the start, the check at
+# the end).
 . "$CV_SOURCE_DIR/tests/lib.sh"
 . "$CV_SOURCE_DIR/tests/vault/lib-vault.sh"
 
@@ -96,20 +98,31 @@ head -c 200000 /dev/urandom > "$S/x"
 cp "$S/x" "$S/src/beside/x"
 backup_saved || fail "backup with x failed"
 forget_x
-# (a) the prune's record exists when the backup starts: x is stored afresh
+# (a) the prune's record exists when the backup starts: x is stored afresh. The backup is
+# stopped (SIGSTOP) once it walks the tree and goes on only when the prune has finished, so
+# the prune's second look cannot see its snapshot: only the record keeps it off x's old pack
+# (built on it, it would refuse to save, as in (b)).
 # (records of the prunes killed above stay an hour: a prune cannot know theirs stopped)
 records() { ls "$R/prune" 2>/dev/null | grep -c . || true; }
 wait_record() { for _ in $(seq 200); do [ "$(records)" -gt "$1" ] && return 0; sleep 0.05; done; return 1; }
+for i in $(seq 1 150); do head -c 50000 /dev/urandom > "$S/src/beside/slow-$i"; done
 n=$(records)
 "$CHARTVAULT" prune --repo "$R" --grace 4s > "$T/prune-a.out" 2>&1 &
 pid=$!
 wait_record "$n" || fail "no prune record appeared"
 cp "$S/x" "$S/src/beside/x"
-backup_saved || fail "a backup that started after the prune's record failed"
+"$CHARTVAULT" backup --repo "$R" --source "$S/src" --json > "$T/b.json" 2> "$T/ba.err" &
+bpid=$!
+walking() { ls -l "/proc/$bpid/fd" 2>/dev/null | grep -q "$S/src"; }
+for _ in $(seq 2000); do walking && break; done
+kill -STOP $bpid || fail "the backup ended before it could be stopped"
 wait $pid || { cat "$T/prune-a.out"; fail "prune (a) failed"; }
+kill -CONT $bpid
+wait $bpid || { cat "$T/ba.err"; fail "a backup that started after the prune's record failed"; }
+tree_hash_meta "$S/src" > "$T/h.$(json_field "$T/b.json" snapshot)"
 expect_status 0 cv check --repo "$R" --read-data
 kept_restore
-pass "a backup while prune waits stores what prune removes afresh: check --read-data passes, every snapshot restores"
+pass "a backup that starts while prune waits and ends after it stores what prune removes afresh: check --read-data passes, every snapshot restores"
 
 # (b) the backup starts before the prune and relies on a pack the prune removes: it refuses.
 # It is stopped (SIGSTOP) once it walks the tree (so it has loaded the index, with no record
