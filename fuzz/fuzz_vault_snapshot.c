@@ -18,7 +18,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cv_snapshot_encode(&s, &out) != CV_OK ||
         cv_snapshot_decode((const uint8_t *)out.data, out.len, &again) != CV_OK ||
         again.time != s.time || again.ntags != s.ntags || memcmp(again.tree, s.tree, 32) != 0 ||
-        again.has_db != s.has_db || again.db_size != s.db_size)
+        again.has_db != s.has_db || again.db_size != s.db_size || again.nruns != s.nruns ||
+        again.db_out_of_line_ != s.db_out_of_line_ || memcmp(again.db_tree_, s.db_tree_, 32) != 0 ||
+        (s.has_db && strcmp(again.db_name, s.db_name) != 0) ||
+        (s.nruns && memcmp(again.runs, s.runs, s.nruns * sizeof(*s.runs)) != 0))
         __builtin_trap();
     cv_snapshot_clear(&again);
     cv_snapshot_clear(&s);

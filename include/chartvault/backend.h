@@ -11,8 +11,17 @@
 #include <chartvault/common.h>
 
 /* The kinds of object a repository holds. Names of keys, snapshots, indexes and packs are 64
- * lower-case hex digits; the config object has no name. */
-enum cv_obj_kind { CV_OBJ_CONFIG, CV_OBJ_KEY, CV_OBJ_SNAPSHOT, CV_OBJ_INDEX, CV_OBJ_PACK };
+ * lower-case hex digits; the config object has no name. CV_OBJ_PRUNE objects ("prune/") say
+ * what a running prune is about to remove (docs/FORMAT.md "Prune"); they come and go with it
+ * and are never copied to another repository. */
+enum cv_obj_kind {
+    CV_OBJ_CONFIG,
+    CV_OBJ_KEY,
+    CV_OBJ_SNAPSHOT,
+    CV_OBJ_INDEX,
+    CV_OBJ_PACK,
+    CV_OBJ_PRUNE
+};
 
 #define CV_OBJ_NAME_LEN 64 /* hex digits in an object name */
 

@@ -100,6 +100,8 @@ struct cv_config {
 
     /* [daemon] */
     char *state_dir; /* status, counters, freeze flag, drill scratch; default beside the index */
+    long full_walk;  /* seconds between snapshots that walk the whole tree (between them the
+                        change journal says what to read); default 1 d, 0 = always walk */
 };
 
 /* Read and check `path`. On a problem the message is one line naming the file, the line and

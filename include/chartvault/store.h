@@ -22,6 +22,11 @@ enum cv_kdf_cost { CV_KDF_DEFAULT, CV_KDF_STRONG, CV_KDF_FAST };
 struct cv_repo_init_opts {
     enum cv_kdf_cost kdf;
     uint32_t pack_size; /* bytes; 0 = default (8 MiB) */
+    unsigned format;    /* 0 = the current one (2); 1 = a full tree per snapshot, as before */
+    /* format 2: runs of one level merged into one of the next (0 = 16), levels before the
+     * full tree is rewritten (0 = 3); small values are for tests */
+    unsigned merge_fan_in, merge_levels;
+    uint32_t chunk_size; /* bytes of a file chunk, 4 KiB to 1 MiB; 0 = 64 KiB. For tests */
 };
 
 /* Create a repository at `location` (a new or empty folder), its master key wrapped by
@@ -43,6 +48,8 @@ enum cv_err cv_repo_open_with(const char *location, const char *passphrase,
 struct cv_backend *cv_repo_backend(struct cv_repo *repo);
 void cv_repo_close(struct cv_repo *repo);
 const char *cv_repo_id(const struct cv_repo *repo);
+/* The repository's format (1 or 2, docs/FORMAT.md). */
+unsigned cv_repo_format(const struct cv_repo *repo);
 /* Warnings met while opening (damaged index objects skipped), or 0. */
 uint64_t cv_repo_warnings(const struct cv_repo *repo);
 
@@ -57,6 +64,14 @@ struct cv_backup_stats {
     double seconds;
 };
 
+#define CV_RUNS_MAX 64 /* runs one snapshot may stack on its full tree */
+
+/* A run: the changes of one backup, or of several merged (docs/FORMAT.md "Runs"). */
+struct cv_snapshot_run {
+    uint8_t root[32]; /* its root listing (a tree blob) */
+    uint8_t level;    /* 0: one backup's; n: the merge of CV_MERGE_FAN_IN runs of level n - 1 */
+};
+
 struct cv_snapshot {
     char name[CV_SNAPSHOT_NAME_LEN + 1];
     int64_t time;       /* seconds since the epoch */
@@ -65,16 +80,22 @@ struct cv_snapshot {
     char *source;
     char **tags;
     size_t ntags;
-    uint8_t tree[32];
+    uint8_t tree[32];             /* the full tree at the bottom of the snapshot */
+    struct cv_snapshot_run *runs; /* the changes on top of it, oldest first */
+    size_t nruns;
     bool has_parent;
     char parent[CV_SNAPSHOT_NAME_LEN + 1];
     bool has_db;
     char *db_name; /* file name of the stored reference index */
     uint64_t db_size;
     struct cv_backup_stats stats; /* as recorded by the backup that made it */
-    /* private: the reference index's tree entry */
+    /* private: the reference index's tree entry, in the snapshot (db_entry_) or, in format 2,
+     * a tree blob of its own listing that one entry (db_tree_), so that the snapshot object
+     * stays small however many chunks the index has */
     uint8_t *db_entry_;
     size_t db_entry_len_;
+    bool db_out_of_line_;
+    uint8_t db_tree_[32];
 };
 
 /* Every snapshot, oldest first. Caller frees with cv_snapshots_free(). */
@@ -84,6 +105,13 @@ void cv_snapshots_free(struct cv_snapshot *s, size_t n);
  * digits. Caller frees with cv_snapshot_clear(). */
 enum cv_err cv_snapshot_find(struct cv_repo *repo, const char *spec, struct cv_snapshot *out);
 void cv_snapshot_clear(struct cv_snapshot *s);
+
+/* Every blob a snapshot needs (its full tree, its runs, its files, its reference index) that
+ * the index knows, each once, with the name of the pack that holds it: what a copy of that
+ * snapshot must carry. */
+typedef enum cv_err (*cv_blob_fn)(void *arg, const uint8_t id[32], const char *pack);
+enum cv_err cv_snapshot_blobs(struct cv_repo *repo, const struct cv_snapshot *s, cv_blob_fn fn,
+                              void *arg);
 
 /* ---- backup -------------------------------------------------------------------------------- */
 /* Called for each file or folder that could not be read (the backup goes on without it). */
@@ -95,6 +123,11 @@ struct cv_backup_opts {
     const char *const *tags; /* NULL-terminated, or NULL */
     const char *parent;      /* snapshot spec to compare against; NULL = latest of source */
     bool read_all;           /* read every file, even those the parent shows unchanged */
+    /* A change journal: the paths (relative to `source`, '/'-separated) that may have changed
+     * since the parent snapshot; nothing else is looked at (a folder named is read whole).
+     * Used in a format-2 repository with a parent; otherwise the whole source is walked. */
+    const char *const *changes;
+    size_t nchanges;
     cv_progress_fn progress;
     void *progress_arg;
     cv_problem_fn problem;

@@ -7,6 +7,8 @@
  */
 #include <chartvault/backend.h>
 
+#include "backend/local_int.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -40,23 +42,20 @@ struct local_backend {
     unsigned fd_next;
 };
 
-static const char *const kind_dirs[] = {[CV_OBJ_CONFIG] = "",
-                                        [CV_OBJ_KEY] = "keys",
-                                        [CV_OBJ_SNAPSHOT] = "snapshots",
-                                        [CV_OBJ_INDEX] = "index",
-                                        [CV_OBJ_PACK] = "packs"};
+static const char *const kind_dirs[] = {
+    [CV_OBJ_CONFIG] = "",     [CV_OBJ_KEY] = "keys",   [CV_OBJ_SNAPSHOT] = "snapshots",
+    [CV_OBJ_INDEX] = "index", [CV_OBJ_PACK] = "packs", [CV_OBJ_PRUNE] = "prune"};
 
 static struct local_backend *local(struct cv_backend *be)
 {
     return (struct local_backend *)be;
 }
 
-/* The path of an object relative to the repository folder. */
-static enum cv_err object_path(enum cv_obj_kind kind, const char *name, char *path, size_t n)
+enum cv_err cv_backend_local_path(enum cv_obj_kind kind, const char *name, char *path, size_t n)
 {
     if (kind == CV_OBJ_CONFIG)
         return cv_path_format(path, n, "config");
-    if ((unsigned)kind > CV_OBJ_PACK || !cv_obj_name_valid(name))
+    if ((unsigned)kind > CV_OBJ_PRUNE || !cv_obj_name_valid(name))
         return cv_fail(CV_EINVAL, "'%s' is not a repository object name", name);
     if (kind == CV_OBJ_PACK)
         return cv_path_format(path, n, "packs/%.2s/%s", name, name);
@@ -99,7 +98,7 @@ static enum cv_err local_put(struct cv_backend *be, enum cv_obj_kind kind, const
         l->cap = cap;
     }
     pd = &l->pending[l->npending];
-    err = object_path(kind, name, pd->final, sizeof(pd->final));
+    err = cv_backend_local_path(kind, name, pd->final, sizeof(pd->final));
     if (err)
         return err;
     if (faccessat(l->dirfd, pd->final, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
@@ -108,6 +107,8 @@ static enum cv_err local_put(struct cv_backend *be, enum cv_obj_kind kind, const
     err = cv_path_format(pd->tmp, sizeof(pd->tmp), "%s.tmp-%.16s", pd->final, suffix);
     if (err)
         return err;
+    if (kind == CV_OBJ_PRUNE) /* a folder repositories made before it existed lack */
+        mkdirat(l->dirfd, kind_dirs[kind], 0700);
     fd = openat(l->dirfd, pd->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return cv_fail_errno(CV_EIO, "cannot create '%s/%s'", be->location, pd->tmp);
@@ -230,7 +231,7 @@ static enum cv_err local_get(struct cv_backend *be, enum cv_obj_kind kind, const
 {
     struct local_backend *l = local(be);
     char path[96];
-    enum cv_err err = object_path(kind, name, path, sizeof(path));
+    enum cv_err err = cv_backend_local_path(kind, name, path, sizeof(path));
     size_t have = 0;
     int fd;
 
@@ -270,7 +271,7 @@ static enum cv_err local_size(struct cv_backend *be, enum cv_obj_kind kind, cons
     struct local_backend *l = local(be);
     char path[96];
     struct stat st;
-    enum cv_err err = object_path(kind, name, path, sizeof(path));
+    enum cv_err err = cv_backend_local_path(kind, name, path, sizeof(path));
 
     *size = 0;
     if (err)
@@ -291,6 +292,8 @@ static enum cv_err list_dir(struct local_backend *l, const char *dir, cv_backend
     struct dirent *e;
     DIR *d;
 
+    if (fd < 0 && errno == ENOENT && strcmp(dir, kind_dirs[CV_OBJ_PRUNE]) == 0)
+        return CV_OK; /* no prune ever ran here */
     if (fd < 0)
         return cv_fail_errno(CV_EIO, "cannot open folder '%s/%s'", l->base.location, dir);
     d = fdopendir(fd);
@@ -316,7 +319,7 @@ static enum cv_err local_list(struct cv_backend *be, enum cv_obj_kind kind, cv_b
     struct local_backend *l = local(be);
     enum cv_err err = CV_OK;
 
-    if (kind == CV_OBJ_CONFIG || (unsigned)kind > CV_OBJ_PACK)
+    if (kind == CV_OBJ_CONFIG || (unsigned)kind > CV_OBJ_PRUNE)
         return cv_fail(CV_EINVAL, "cannot list that kind of object");
     if (kind != CV_OBJ_PACK)
         return list_dir(l, kind_dirs[kind], fn, arg, skipped);
@@ -359,7 +362,7 @@ static const struct cv_backend_ops local_ops = {
  * `resume`, a folder that already holds the layout (a `copy` killed before its config) too. */
 static enum cv_err create_layout(const char *dir, bool resume)
 {
-    static const char *const subdirs[] = {"keys", "snapshots", "index", "packs"};
+    static const char *const subdirs[] = {"keys", "snapshots", "index", "packs", "prune"};
     char path[PATH_MAX];
 
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -386,7 +389,8 @@ static enum cv_err create_layout(const char *dir, bool resume)
  * `status` reports it. The folder, its layout and the config are looked at. */
 static enum cv_err check_not_shared(int dirfd, const char *dir)
 {
-    static const char *const names[] = {".", "config", "keys", "snapshots", "index", "packs"};
+    static const char *const names[] = {".",     "config", "keys", "snapshots",
+                                        "index", "packs",  "prune"};
     struct stat st;
     char name[16];
 

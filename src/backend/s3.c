@@ -88,7 +88,7 @@ struct s3_backend {
     struct cv_s3_loc loc;
     struct cv_s3_http http;
     pthread_mutex_t lock; /* the object table and the singletons below */
-    struct s3_kind kinds[CV_OBJ_PACK + 1];
+    struct s3_kind kinds[CV_OBJ_PRUNE + 1];
     struct s3_obj config, lockobj; /* resolved singletons (name unused) */
     bool have_config, have_lockobj;
     long retention; /* 0: no lock */
@@ -99,11 +99,9 @@ struct s3_backend {
     uint64_t ra_clock;
 };
 
-static const char *const kind_dirs[] = {[CV_OBJ_CONFIG] = "",
-                                        [CV_OBJ_KEY] = "keys",
-                                        [CV_OBJ_SNAPSHOT] = "snapshots",
-                                        [CV_OBJ_INDEX] = "index",
-                                        [CV_OBJ_PACK] = "packs"};
+static const char *const kind_dirs[] = {
+    [CV_OBJ_CONFIG] = "",     [CV_OBJ_KEY] = "keys",   [CV_OBJ_SNAPSHOT] = "snapshots",
+    [CV_OBJ_INDEX] = "index", [CV_OBJ_PACK] = "packs", [CV_OBJ_PRUNE] = "prune"};
 
 static struct s3_backend *s3(struct cv_backend *be)
 {
@@ -118,7 +116,7 @@ static enum cv_err object_key(const struct s3_backend *s, enum cv_obj_kind kind,
         snprintf(key, n, "%sconfig", s->loc.prefix);
         return CV_OK;
     }
-    if ((unsigned)kind > CV_OBJ_PACK || !name || !cv_obj_name_valid(name))
+    if ((unsigned)kind > CV_OBJ_PRUNE || !name || !cv_obj_name_valid(name))
         return cv_fail(CV_EINVAL, "'%s' is not a repository object name", name ? name : "");
     if (kind == CV_OBJ_PACK)
         snprintf(key, n, "%spacks/%.2s/%s", s->loc.prefix, name, name);
@@ -712,7 +710,7 @@ static enum cv_err s3_list(struct cv_backend *be, enum cv_obj_kind kind, cv_back
     size_t n = 0;
     enum cv_err err = CV_OK;
 
-    if (kind == CV_OBJ_CONFIG || (unsigned)kind > CV_OBJ_PACK)
+    if (kind == CV_OBJ_CONFIG || (unsigned)kind > CV_OBJ_PRUNE)
         return cv_fail(CV_EINVAL, "cannot list that kind of object");
     snprintf(prefix, sizeof(prefix), "%s%s/", s->loc.prefix, kind_dirs[kind]);
     l.plen = strlen(prefix);

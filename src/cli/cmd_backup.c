@@ -9,7 +9,8 @@
 
 static const char usage[] =
     "usage: chartvault backup --repo DIR --source DIR [--db FILE] [--tag TAG]...\n"
-    "                         [--parent SNAPSHOT] [--read-all] [--password-file FILE] [--json]\n"
+    "                         [--parent SNAPSHOT] [--read-all] [--changes FILE]\n"
+    "                         [--password-file FILE] [--json]\n"
     "\n"
     "Save a snapshot of the SS-MIX2 tree in --source (and, with --db, a consistent copy of the\n"
     "SQLite reference index). Only new content is stored; files unchanged since the parent\n"
@@ -22,6 +23,11 @@ static const char usage[] =
     "  --tag TAG              a label for the snapshot (repeatable)\n"
     "  --parent SNAPSHOT      compare with this snapshot instead of the latest\n"
     "  --read-all             read every file, even those unchanged since the parent\n"
+    "  --changes FILE         a change journal: the paths (relative to --source, one a line)\n"
+    "                         that may have changed since the parent snapshot; only they are\n"
+    "                         looked at (a folder named is read whole). Anything changed and\n"
+    "                         not named is missed: give it only when the list is complete\n"
+
     "  --json                 print the figures as one JSON object\n" VAULT_S3_HELP "\n"
     "DIR may be an S3 location (s3:https://host/bucket/prefix). There every object is written\n"
     "locked, and after the snapshot, when due (a tenth of the retention after the last complete\n"
@@ -90,13 +96,49 @@ static void print_text(const char *name, const struct cv_backup_stats *st, uint6
                (unsigned long long)extended);
 }
 
+#define CHANGES_MAX_BYTES (256u << 20)
+
+/* Read a change list: one relative path a line (empty lines skipped). [out] the paths point
+ * into `text`. */
+static int read_changes(const char *file, struct cv_buf *text, const char ***paths, size_t *n)
+{
+    size_t cap = 0;
+
+    *paths = NULL;
+    *n = 0;
+    if (cv_buf_read_file(text, file) != CV_OK)
+        return cli_failf("backup", "cannot read the change list '%s': %s", file, cv_errmsg());
+    for (char *line = text->data, *end; line && *line; line = end) {
+        end = strchr(line, '\n');
+        if (end)
+            *end++ = '\0';
+        if (!*line)
+            continue;
+        if (*n == cap) {
+            const char **v = cv_reallocarray(*paths, cap = cap ? cap * 2 : 1024, sizeof(*v));
+
+            if (!v)
+                return cli_failf("backup", "out of memory reading '%s'", file);
+            *paths = v;
+        }
+        (*paths)[(*n)++] = line;
+    }
+    if (!*paths && !(*paths = cv_calloc(1, sizeof(**paths)))) /* an empty list: nothing changed */
+        return cli_failf("backup", "out of memory reading '%s'", file);
+    return CLI_EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"source", required_argument, NULL, 's'}, {"db", required_argument, NULL, 'd'},
-        {"tag", required_argument, NULL, 't'},    {"parent", required_argument, NULL, 'p'},
-        {"read-all", no_argument, NULL, 'a'},     VAULT_COMMON_OPTIONS};
-    const char *tags[TAGS_MAX + 1] = {NULL};
+    static const struct option opts[] = {{"source", required_argument, NULL, 's'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"tag", required_argument, NULL, 't'},
+                                         {"parent", required_argument, NULL, 'p'},
+                                         {"read-all", no_argument, NULL, 'a'},
+                                         {"changes", required_argument, NULL, 'c'},
+                                         VAULT_COMMON_OPTIONS};
+    const char *tags[TAGS_MAX + 1] = {NULL}, *changes_file = NULL, **changes = NULL;
+    struct cv_buf changes_text = CV_BUF_INIT(CHANGES_MAX_BYTES);
     size_t ntags = 0;
     struct vault_args a = {0};
     struct cv_backup_opts bo = {0};
@@ -121,6 +163,8 @@ static int run(int argc, char **argv)
             bo.parent = optarg;
         else if (c == 'a')
             bo.read_all = true;
+        else if (c == 'c')
+            changes_file = optarg;
         else if (c == 't' && ntags < TAGS_MAX && *optarg && strlen(optarg) < 256)
             tags[ntags++] = optarg;
         else if (c == 't')
@@ -137,8 +181,18 @@ static int run(int argc, char **argv)
     bo.tags = tags;
     bo.progress = cli_progress;
     bo.problem = on_problem;
-    if ((rc = vault_open("backup", &a, &repo)) != 0)
+    if (changes_file &&
+        (rc = read_changes(changes_file, &changes_text, &changes, &bo.nchanges)) != 0) {
+        cv_free(changes);
+        cv_buf_free(&changes_text);
         return rc;
+    }
+    bo.changes = changes;
+    if ((rc = vault_open("backup", &a, &repo)) != 0) {
+        cv_free(changes);
+        cv_buf_free(&changes_text);
+        return rc;
+    }
     vault_report_warnings("backup", repo);
     err = cv_backup(repo, &bo, name, &st);
     cli_progress_done();
@@ -146,6 +200,8 @@ static int run(int argc, char **argv)
     if (!err && be->ops->lock_extend && (err = be->ops->lock_extend(be, &extended)) != CV_OK)
         cv_fail_prefix(err, "snapshot %.8s is saved, but the locks could not be extended: ", name);
     cv_repo_close(repo);
+    cv_free(changes);
+    cv_buf_free(&changes_text);
     if (err)
         return cli_fail("backup", err);
     rc = a.json ? print_json(name, &st, extended) : (print_text(name, &st, extended), CLI_EXIT_OK);

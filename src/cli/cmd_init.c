@@ -8,7 +8,8 @@
 
 static const char usage[] =
     "usage: chartvault init --repo DIR|s3:URL [--password-file FILE] [--kdf default|strong|fast]\n"
-    "                       [--pack-size SIZE] [--credentials FILE] [--ca-file FILE]\n"
+    "                       [--pack-size SIZE] [--format 1|2] [--merge FAN-IN,LEVELS]\n"
+    "                       [--chunk-size SIZE] [--credentials FILE] [--ca-file FILE]\n"
     "                       [--retention DURATION] [--no-lock] [--json]\n"
     "\n"
     "Create an encrypted repository in DIR (a new or empty folder) or in an S3 bucket:\n"
@@ -23,12 +24,18 @@ static const char usage[] =
     "  --password-file FILE   read the passphrase from FILE's first line\n"
     "  --kdf COST             Argon2id cost: default (3 passes, 64 MiB), strong (4, 1 GiB),\n"
     "                         fast (1, 1 MiB: for tests only)\n"
-    "  --pack-size SIZE       pack target size, e.g. 8M (default), 512K .. 1G\n" VAULT_S3_HELP
+    "  --pack-size SIZE       pack target size, e.g. 8M (default), 512K .. 1G\n"
+    "  --format N             2 (default): each snapshot stores what changed; 1: a full tree\n"
+    "                         per snapshot, readable by chartvault before 2026-12\n"
+    "  --merge FAN-IN,LEVELS  format 2: merge this many runs of one level into one of the\n"
+    "                         next, and rewrite the full tree after LEVELS levels (16,3)\n"
+    "  --chunk-size SIZE      files are stored in chunks of SIZE, 4K .. 1M (default 64K;\n"
+    "                         small values are for tests)\n" VAULT_S3_HELP
     "  --no-lock              S3: accept a bucket without Object Lock (the copy can then be\n"
     "                         deleted by anyone holding the credentials)\n"
     "  --json                 print {\"repo\", \"id\"}\n";
 
-static int parse_size(const char *s, uint32_t *out)
+static int parse_size(const char *s, double min, double max, uint32_t *out)
 {
     static const char suffixes[] = "KMG";
     char *end;
@@ -39,7 +46,7 @@ static int parse_size(const char *s, uint32_t *out)
         return -1;
     for (const char *u = suffixes; unit && u <= unit; u++)
         v *= 1024;
-    if (v < 64 * 1024 || v > 1024.0 * 1024 * 1024)
+    if (v < min || v > max)
         return -1;
     *out = (uint32_t)v;
     return 0;
@@ -49,10 +56,13 @@ static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"kdf", required_argument, NULL, 'k'},
                                          {"pack-size", required_argument, NULL, 's'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"merge", required_argument, NULL, 'm'},
+                                         {"chunk-size", required_argument, NULL, 'c'},
                                          {"no-lock", no_argument, NULL, 'L'},
                                          VAULT_COMMON_OPTIONS};
     struct vault_args a = {0};
-    struct cv_repo_init_opts io = {CV_KDF_DEFAULT, 0};
+    struct cv_repo_init_opts io = {.kdf = CV_KDF_DEFAULT};
     bool no_lock = false;
     char prompt[512], id[65], *pw = NULL;
     enum cv_err err;
@@ -71,11 +81,25 @@ static int run(int argc, char **argv)
             io.kdf = CV_KDF_FAST;
         else if (c == 'k')
             return cli_usage_error("init", "--kdf must be default, strong or fast");
-        else if (c == 's' && parse_size(optarg, &io.pack_size) != 0)
+        else if (c == 's' && parse_size(optarg, 64 * 1024, 1024.0 * 1024 * 1024, &io.pack_size))
             return cli_usage_error("init", "--pack-size wants a size from 64K to 1G");
+        else if (c == 'c' && parse_size(optarg, 4096, 1024 * 1024, &io.chunk_size))
+            return cli_usage_error("init", "--chunk-size wants a size from 4K to 1M");
+        else if (c == 'f' && strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0)
+            return cli_usage_error("init", "--format must be 1 or 2");
+        else if (c == 'f')
+            io.format = (unsigned)(optarg[0] - '0');
+        else if (c == 'm' &&
+                 (sscanf(optarg, "%u,%u", &io.merge_fan_in, &io.merge_levels) != 2 ||
+                  io.merge_fan_in < 2 || io.merge_fan_in > 64 || io.merge_levels < 1 ||
+                  io.merge_levels > 8 || io.merge_levels * (io.merge_fan_in - 1) >= CV_RUNS_MAX))
+            return cli_usage_error("init",
+                                   "--merge wants FAN-IN,LEVELS (2..64, 1..8, and "
+                                   "fewer than %d runs in all)",
+                                   CV_RUNS_MAX);
         else if (c == 'L')
             no_lock = true;
-        else if (c != 's')
+        else if (c != 's' && c != 'm' && c != 'c')
             return cli_usage_error("init", "unknown option");
     }
     if (optind != argc)

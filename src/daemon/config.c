@@ -83,6 +83,7 @@ static const struct key_def keys[] = {
     {"print", "keep", K_COUNT, CFG(print_keep), 1, 100},
     {"print", "facility_name", K_TEXT, CFG(print_facility), 0, 0},
     {"daemon", "state_dir", K_PATH, CFG(state_dir), 0, 0},
+    {"daemon", "full_walk", K_DURATION0, CFG(full_walk), 0, 0},
 };
 
 struct parse_ctx {
@@ -412,6 +413,7 @@ static void set_defaults(struct cv_config *c)
     c->drill_interval = 3600;
     c->drill_sample = 1000;
     c->check_interval = 86400;
+    c->full_walk = 86400;
     c->snapshot_max_age = 3600;
     c->anomaly_files = 500;
     c->anomaly_percent = 1.0;

@@ -40,6 +40,13 @@ void cv_indexer_stats(struct cv_indexer *ix, struct cv_indexer_stats *out);
  * thread-safe. Gives up with CV_EBUSY rather than wait long (a first full build may hold the
  * index for minutes): the files are durable and the next scan indexes them. */
 enum cv_err cv_indexer_add_mllp_files(struct cv_indexer *ix, const char *const *relpaths, size_t n);
+/* Note every change inotify reports in the source tree in `j` (before cv_indexer_start); when
+ * events are lost or folders go unwatched, the journal is told it lost them. */
+struct cv_journal;
+void cv_indexer_set_journal(struct cv_indexer *ix, struct cv_journal *j);
+/* Is every inotify event so far in the journal (none waiting to be read)? A snapshot that
+ * starts while some wait (the indexer's thread is busy with a full scan) walks the tree. */
+bool cv_indexer_journal_current(struct cv_indexer *ix);
 /* Write a consistent copy of the index database to `dest` (for a snapshot). */
 enum cv_err cv_indexer_copy_db(struct cv_indexer *ix, const char *dest);
 void cv_indexer_free(struct cv_indexer *ix);
@@ -55,6 +62,8 @@ void cv_mllp_store_handle(enum cv_mllp_frame_status status, const char *msg, siz
                           size_t full_len, const char *peer, struct cv_ack_request *req,
                           struct cv_ack_reply *reply, void *arg);
 void cv_mllp_store_free(struct cv_mllp_store *st);
+/* Note every file the store writes or renames in `j`. */
+void cv_mllp_store_set_journal(struct cv_mllp_store *st, struct cv_journal *j);
 /* Storage failures so far; `failing` while none has been stored since the last failure. */
 void cv_mllp_store_health(struct cv_mllp_store *st, unsigned long *failures, bool *failing,
                           char *last, size_t n);
@@ -82,8 +91,19 @@ void cv_protector_free(struct cv_protector *p);
 void cv_protector_set_cancel(struct cv_protector *p, cv_progress_fn fn, void *arg);
 /* The newest complete round of snapshots made by the daemon; CV_ENOENT when there is none. */
 enum cv_err cv_protector_newest(struct cv_protector *p, struct cv_snap_info *out);
-/* Snapshot the source tree and the MLLP storage, each with the index copy at `index_copy`. */
+/* What changed in one tree since this protector's last snapshot of it, from the change journal:
+ * `paths` (relative to the tree); with `walk`, it is not known and the whole tree is read. */
+struct cv_snap_changes {
+    bool walk;
+    const char *const *paths;
+    size_t n;
+};
+/* Snapshot the source tree and the MLLP storage, each with the index copy at `index_copy`.
+ * `changes` (one per tree: source, MLLP storage; NULL = walk both) lets a snapshot read only
+ * what changed; it is used only on top of the snapshot this protector made last of that tree
+ * (any other parent, or none, and the tree is walked). [out] walked: which trees were walked. */
 enum cv_err cv_protector_snapshot(struct cv_protector *p, const char *index_copy, bool suspect,
+                                  const struct cv_snap_changes changes[2], bool walked[2],
                                   struct cv_snap_info *out);
 
 struct cv_drill_result {

@@ -15,6 +15,7 @@
  *  - MLLP files, indexed on the listener's thread under the same lock before the ACK.
  */
 #include "daemon/daemon_parts.h"
+#include "daemon/journal.h"
 #include "daemon/state.h"
 #include "daemon/watch.h"
 
@@ -33,6 +34,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +71,10 @@ struct cv_indexer {
     struct cv_state *state;   /* this thread's own connection */
     struct cv_watch *watch;
     struct cv_watch_batch batch;
+    struct cv_journal *journal; /* the source tree's change journal, or NULL */
+    size_t journaled;           /* batch entries already in the journal */
+    size_t left_out_at_start;   /* folders over the watch budget from the start (old dates) */
+    atomic_bool journaling;     /* events read from inotify, not yet in the journal */
     struct cv_hl7_msg *msg;
     struct cv_buf file;
     struct retry *retries;
@@ -532,6 +538,8 @@ static void judge_entry(struct cv_indexer *ix, const struct cv_watch_entry *e, s
     struct stat sb;
     bool exists;
 
+    if (e->flags == CV_WATCH_ATTRIB)
+        return; /* only its mode or times: the content the index holds is the same */
     if (cv_path_join(abs, sizeof(abs), ix->roots[ROOT_SOURCE], e->path)) {
         log_warn("watch: a changed file was skipped: %s", cv_errmsg());
         return;
@@ -588,6 +596,27 @@ static void apply_todo(struct cv_indexer *ix, struct todo *t)
               (unsigned long long)stats.renamed);
 }
 
+/* The paths the batch gained since the last call go into the change journal as soon as they
+ * are read (both ends of a rename are entries of their own). Events lost, or a new folder the
+ * budget could not watch, and the journal cannot be trusted until the next walk. (Folders left
+ * out from the start, the oldest care dates of a tree larger than the budget, are the full
+ * walk's: see DAEMON.md.) */
+static void journal_batch(struct cv_indexer *ix)
+{
+    size_t watched, left_out;
+
+    if (!ix->journal)
+        return;
+    cv_watch_counts(ix->watch, &watched, &left_out);
+    if (ix->batch.overflow || left_out > ix->left_out_at_start) {
+        cv_journal_lost(ix->journal);
+        ix->journaled = ix->batch.n;
+        return;
+    }
+    for (; ix->journaled < ix->batch.n; ix->journaled++)
+        cv_journal_add(ix->journal, ix->batch.entries[ix->journaled].path);
+}
+
 static void process_batch(struct cv_indexer *ix)
 {
     struct todo t = {0};
@@ -602,6 +631,7 @@ static void process_batch(struct cv_indexer *ix)
     check_pending(ix);
     cv_free(t.paths);
     cv_watch_batch_clear(&ix->batch);
+    ix->journaled = 0;
     set_stats(ix, st_scanned, 0);
 }
 
@@ -735,8 +765,11 @@ static void *indexer_main(void *arg)
             if (p[1].revents & POLLIN) {
                 if (!ix->batch.n)
                     ix->batch_due_ms = cv_monotonic_ms() + BATCH_DELAY_MS;
+                atomic_store(&ix->journaling, true);
                 if (cv_watch_read(ix->watch, &ix->batch) != CV_OK)
                     log_error("%s", cv_errmsg());
+                journal_batch(ix);
+                atomic_store(&ix->journaling, false);
             }
         }
         if (atomic_load(&ix->stop))
@@ -832,10 +865,13 @@ enum cv_err cv_indexer_start(struct cv_indexer *ix)
         if (err)
             return err;
         cv_watch_counts(ix->watch, &watched, &left_out);
+        ix->left_out_at_start = left_out;
         if (left_out)
             log_warn("watching %zu folders of '%s'; %zu more (with what is below them) are over "
-                     "the inotify budget and are covered by the rescan every %ld s",
-                     watched, ix->roots[ROOT_SOURCE], left_out, ix->cfg->rescan);
+                     "the inotify budget and are covered by the rescan every %ld s and by the "
+                     "snapshots' full walk every %ld s",
+                     watched, ix->roots[ROOT_SOURCE], left_out, ix->cfg->rescan,
+                     ix->cfg->full_walk);
         else
             log_info("watching %zu folders of '%s'", watched, ix->roots[ROOT_SOURCE]);
     }
@@ -857,6 +893,22 @@ enum cv_err cv_indexer_start(struct cv_indexer *ix)
     }
     ix->started = true;
     return CV_OK;
+}
+
+void cv_indexer_set_journal(struct cv_indexer *ix, struct cv_journal *j)
+{
+    ix->journal = j;
+}
+
+bool cv_indexer_journal_current(struct cv_indexer *ix)
+{
+    int pending = 0;
+
+    if (!ix->watch || !ix->journal || atomic_load(&ix->journaling))
+        return false;
+    if (ioctl(cv_watch_fd(ix->watch), FIONREAD, &pending) != 0 || pending > 0)
+        return false;
+    return !atomic_load(&ix->journaling); /* a read that began meanwhile has not finished */
 }
 
 void cv_indexer_request_rescan(struct cv_indexer *ix)

@@ -13,6 +13,7 @@
  * <state_dir>/mllp-rejected with its reason, and answered AE or AR.
  */
 #include "daemon/daemon_parts.h"
+#include "daemon/journal.h"
 
 #include <chartvault/hl7.h>
 #include <chartvault/ssmix2.h>
@@ -36,6 +37,7 @@ struct cv_mllp_store {
     char *root;
     char *rejected_dir;
     struct cv_indexer *indexer;
+    struct cv_journal *journal; /* what changed, for the next snapshot; may be NULL */
     struct cv_hl7_msg *msg;
     struct cv_buf converted;
     unsigned long seq;
@@ -110,6 +112,11 @@ enum cv_err cv_mllp_store_open(struct cv_mllp_store **out, const struct cv_confi
     }
     *out = st;
     return CV_OK;
+}
+
+void cv_mllp_store_set_journal(struct cv_mllp_store *st, struct cv_journal *j)
+{
+    st->journal = j;
 }
 
 void cv_mllp_store_free(struct cv_mllp_store *st)
@@ -487,6 +494,8 @@ static enum cv_err store(struct cv_mllp_store *st, struct plan *p, const void *d
         return err;
     }
     relpaths[nrel++] = newrel;
+    for (size_t i = 0; st->journal && i < nrel; i++) /* the next snapshot reads these */
+        cv_journal_add(st->journal, relpaths[i]);
     /* Durable now: a failure to index only delays searchability (the next scan catches it). */
     if (st->indexer && cv_indexer_add_mllp_files(st->indexer, relpaths, nrel) != CV_OK)
         log_warn("mllp: stored %s but could not index it yet: %s", p->file, cv_errmsg());

@@ -34,9 +34,10 @@ struct cv_protector {
     const struct cv_config *cfg;
     const struct cv_config_repo *r;
     const char *roots[NROOTS];
-    char real[NROOTS][PATH_MAX]; /* as snapshots record them */
-    char *pass;                  /* sodium_malloc'd */
-    struct cv_repo *repo;        /* NULL until opened, and after a failure */
+    char real[NROOTS][PATH_MAX];                 /* as snapshots record them */
+    char *pass;                                  /* sodium_malloc'd */
+    struct cv_repo *repo;                        /* NULL until opened, and after a failure */
+    char last[NROOTS][CV_SNAPSHOT_NAME_LEN + 1]; /* the snapshot made last of each tree, or "" */
     cv_progress_fn go_on;
     void *go_on_arg;
 };
@@ -137,6 +138,7 @@ static enum cv_err failed(struct cv_protector *p, enum cv_err err)
 {
     cv_repo_close(p->repo);
     p->repo = NULL;
+    memset(p->last, 0, sizeof(p->last)); /* the next snapshots walk: nothing is assumed */
     return err;
 }
 
@@ -353,6 +355,7 @@ static void log_problem(void *arg, const char *path, const char *reason)
 }
 
 enum cv_err cv_protector_snapshot(struct cv_protector *p, const char *index_copy, bool suspect,
+                                  const struct cv_snap_changes changes[2], bool walked[2],
                                   struct cv_snap_info *out)
 {
     const struct cv_snapshot *newest[NROOTS] = {NULL, NULL};
@@ -371,18 +374,27 @@ enum cv_err cv_protector_snapshot(struct cv_protector *p, const char *index_copy
         struct cv_backup_stats stats;
         char name[CV_SNAPSHOT_NAME_LEN + 1];
 
+        walked[i] = true;
         if (!p->roots[i])
             continue;
+        if (changes && !changes[i].walk && p->last[i][0]) { /* on top of our own last one */
+            opts.parent = p->last[i];
+            opts.changes = changes[i].paths;
+            opts.nchanges = changes[i].n;
+            walked[i] = false;
+        }
         err = cv_backup(p->repo, &opts, name, &stats);
         if (!err)
             err = cv_snapshot_find(p->repo, name, &made[i]);
         if (!err) {
             newest[i] = &made[i];
+            cv_strlcpy(p->last[i], name, sizeof(p->last[i]));
             log_debug("[repo %s] %s tree: %llu files (%llu new, %llu changed), %llu bytes added "
-                      "in %.1f s",
+                      "in %.1f s (%s)",
                       p->r->name, root_tags[i], (unsigned long long)stats.files,
                       (unsigned long long)stats.files_new, (unsigned long long)stats.files_changed,
-                      (unsigned long long)stats.added_stored, stats.seconds);
+                      (unsigned long long)stats.added_stored, stats.seconds,
+                      walked[i] ? "whole tree walked" : "journal");
         }
     }
     if (!err)

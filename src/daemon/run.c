@@ -9,6 +9,7 @@
 #include <chartvault/daemon.h>
 
 #include "daemon/daemon_parts.h"
+#include "daemon/journal.h"
 #include "daemon/state.h"
 
 #include <chartvault/index.h>
@@ -24,6 +25,7 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define HEARTBEAT_EVERY  5    /* seconds */
@@ -31,7 +33,9 @@
 #define BACKOFF_MAX      3600 /* ... doubling up to this (or the interval) */
 #define MLLP_RETRY_FIRST 5
 #define MLLP_RETRY_MAX   300
-#define FIRST_SCAN_WAIT  600 /* seconds the first snapshot waits for the start-up scan */
+#define FIRST_SCAN_WAIT  600     /* seconds the first snapshot waits for the start-up scan */
+#define JOURNAL_MAX      1000000 /* paths a change journal holds before it gives up */
+#define NTREES           2       /* the source tree, the MLLP storage */
 
 struct repo_sched {
     const struct cv_config_repo *cfg;
@@ -44,6 +48,11 @@ struct repo_sched {
     int source;                /* copy_of: index of the repository replicated here, else -1 */
     time_t next_copy;          /* copies: when to replicate next (after a snapshot, or retry) */
     long copy_failures;
+    /* the change journals' marks at the start of the last good snapshot (marks_ok), and when
+     * the whole trees are walked next */
+    uint64_t marks[NTREES];
+    bool marks_ok;
+    time_t next_full_walk;
 };
 
 struct daemon {
@@ -55,6 +64,7 @@ struct daemon {
     struct cv_mllp_server *mllp;
     struct cv_packer *packer;            /* [print] */
     bool packs_now;                      /* the source just froze: print the last good data now */
+    struct cv_journal *journal[NTREES];  /* NULL: that tree is always walked */
     struct cv_mllp_counters mllp_before; /* of listeners that stopped, so totals survive */
     time_t mllp_retry_at;
     long mllp_backoff;
@@ -232,23 +242,69 @@ static void heartbeat(struct daemon *d, time_t now)
 static void lock_upkeep(struct daemon *d, struct repo_sched *r, const struct cv_snap_info *info,
                         time_t now);
 
+/* What the journals say changed since the repository's last good snapshot; a tree without a
+ * journal, or whose journal cannot tell, or that is due for its full walk, is walked. */
+static void journal_changes(struct daemon *d, struct repo_sched *r, time_t now,
+                            struct cv_snap_changes ch[NTREES], char **paths[NTREES],
+                            size_t n[NTREES], uint64_t marks[NTREES])
+{
+    bool full = !r->marks_ok || now >= r->next_full_walk;
+
+    for (int i = 0; i < NTREES; i++) {
+        ch[i] = (struct cv_snap_changes){true, NULL, 0};
+        paths[i] = NULL;
+        n[i] = 0;
+        marks[i] = d->journal[i] ? cv_journal_mark(d->journal[i]) : 0;
+        if (i == 0 && d->journal[i] && !cv_indexer_journal_current(d->indexer))
+            continue; /* inotify events not yet in the journal: walk */
+        if (!full && d->journal[i] &&
+            cv_journal_since(d->journal[i], r->marks[i], &paths[i], &n[i]))
+            ch[i] = (struct cv_snap_changes){false, (const char *const *)paths[i], n[i]};
+    }
+}
+
+/* Forget journal entries every repository's last good snapshot is past. */
+static void journal_trim(struct daemon *d)
+{
+    for (int i = 0; i < NTREES; i++) {
+        uint64_t min = UINT64_MAX;
+
+        if (!d->journal[i])
+            continue;
+        for (size_t k = 0; k < d->cfg->nrepos; k++)
+            if (d->repos[k].marks_ok && d->repos[k].marks[i] < min)
+                min = d->repos[k].marks[i];
+        if (min != UINT64_MAX)
+            cv_journal_trim(d->journal[i], min);
+    }
+}
+
 static void snapshot_repo(struct daemon *d, struct repo_sched *r, time_t now)
 {
     struct cv_indexer_stats ix;
     struct cv_snap_info info;
+    struct cv_snap_changes ch[NTREES];
+    char **paths[NTREES];
+    size_t npaths[NTREES];
+    uint64_t marks[NTREES];
+    bool walked[NTREES] = {true, true};
     enum cv_err err;
     char key[96];
 
     snprintf(key, sizeof(key), "snapshot-failed:%s", r->cfg->name);
     cv_indexer_stats(d->indexer, &ix);
     r->st.attempt_time = now;
+    journal_changes(d, r, now, ch, paths, npaths, marks);
     err = cv_indexer_copy_db(d->indexer, d->index_copy);
     if (!err)
-        err = cv_protector_snapshot(r->vault, d->index_copy, ix.frozen, &info);
+        err = cv_protector_snapshot(r->vault, d->index_copy, ix.frozen, ch, walked, &info);
     unlink(d->index_copy);
+    for (int i = 0; i < NTREES; i++)
+        cv_journal_paths_free(paths[i], npaths[i]);
     if (d->stopping)
         return; /* cancelled by a stop signal: not a failure */
     if (err) {
+        r->marks_ok = false; /* the next snapshot walks: nothing is assumed */
         r->st.failures++;
         cv_strlcpy(r->st.last_error, cv_errmsg(), sizeof(r->st.last_error));
         r->next_snapshot = now + backoff_after((long)r->st.failures, r->cfg->interval);
@@ -258,8 +314,14 @@ static void snapshot_repo(struct daemon *d, struct repo_sched *r, time_t now)
                        r->cfg->name, r->st.last_error, r->st.failures,
                        (long long)(r->next_snapshot - now));
     } else {
-        log_info("[repo %s] snapshot %s: %lld files%s", r->cfg->name, info.id, info.files,
+        log_info("[repo %s] snapshot %s: %lld files%s%s", r->cfg->name, info.id, info.files,
+                 walked[0] && walked[1] ? " (trees walked)" : " (changes from the journal)",
                  info.suspect ? " (tagged suspect: the source is frozen)" : "");
+        memcpy(r->marks, marks, sizeof(r->marks));
+        r->marks_ok = d->cfg->full_walk > 0;
+        if (walked[0] && walked[1])
+            r->next_full_walk = now + d->cfg->full_walk;
+        journal_trim(d);
         r->st.failures = 0;
         r->st.last_error[0] = '\0';
         r->st.snap_time = info.time;
@@ -567,6 +629,43 @@ static enum cv_err load_log_key(const struct cv_config *cfg)
     return err;
 }
 
+/* inotify sees changes made on this machine only: a tree on NFS, SMB or a FUSE mount is
+ * always walked. These are the file systems whose changes it reports. */
+static bool local_fs(const char *path)
+{
+    static const long local[] = {0xEF53 /* ext2/3/4 */,
+                                 0x58465342 /* xfs */,
+                                 0x9123683E /* btrfs */,
+                                 0x01021994 /* tmpfs */,
+                                 0x794C7630 /* overlayfs */,
+                                 0x2FC12FC1 /* zfs */,
+                                 0xF2F52010 /* f2fs */};
+    struct statfs sf;
+
+    if (statfs(path, &sf) != 0)
+        return false;
+    for (size_t i = 0; i < CV_ARRAY_LEN(local); i++)
+        if ((long)sf.f_type == local[i])
+            return true;
+    return false;
+}
+
+static enum cv_err open_journals(struct daemon *d)
+{
+    enum cv_err err = CV_OK;
+
+    if (d->cfg->full_walk <= 0)
+        return CV_OK; /* every snapshot walks */
+    if (d->cfg->source_path && local_fs(d->cfg->source_path))
+        err = cv_journal_new(&d->journal[0], JOURNAL_MAX);
+    else if (d->cfg->source_path)
+        log_info("'%s' is not on a local file system: every snapshot walks it",
+                 d->cfg->source_path);
+    if (!err && d->cfg->mllp_storage) /* written by this daemon alone */
+        err = cv_journal_new(&d->journal[1], JOURNAL_MAX);
+    return err;
+}
+
 static enum cv_err daemon_start(struct daemon *d)
 {
     char host[128] = "localhost";
@@ -586,11 +685,16 @@ static enum cv_err daemon_start(struct daemon *d)
     if (!err)
         err = cv_alerter_open(&d->alerts, d->cfg, host);
     if (!err)
+        err = open_journals(d);
+    if (!err)
         err = cv_indexer_open(&d->indexer, d->cfg, d->alerts);
     if (!err && d->cfg->mllp_listen)
         err = cv_mllp_store_open(&d->store, d->cfg, d->indexer);
     if (err)
         return err;
+    cv_indexer_set_journal(d->indexer, d->journal[0]);
+    if (d->store)
+        cv_mllp_store_set_journal(d->store, d->journal[1]);
     err = cv_path_join(d->scratch, sizeof(d->scratch), d->cfg->state_dir, "drill");
     if (!err)
         err = cv_path_join(d->index_copy, sizeof(d->index_copy), d->cfg->state_dir,
@@ -625,6 +729,8 @@ static void daemon_stop(struct daemon *d)
     cv_mllp_store_free(d->store);
     cv_packer_free(d->packer);
     cv_indexer_free(d->indexer);
+    for (int i = 0; i < NTREES; i++)
+        cv_journal_free(d->journal[i]);
     if (d->state) {
         cv_state_set_int(d->state, "heartbeat", cv_now());
         cv_state_set_int(d->state, "mllp_up", 0);

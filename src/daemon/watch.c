@@ -17,7 +17,7 @@
 
 #define WATCH_MASK                                                                                 \
     (IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF |       \
-     IN_MOVE_SELF | IN_EXCL_UNLINK | IN_DONT_FOLLOW)
+     IN_MOVE_SELF | IN_ATTRIB | IN_EXCL_UNLINK | IN_DONT_FOLLOW)
 #define MAX_DEPTH         8
 #define RECENT_DAYS       62 /* care dates watched first */
 #define BATCH_MAX_ENTRIES 200000
@@ -328,6 +328,8 @@ struct pending_move {
 static void on_dir_event(struct cv_watch *w, const struct inotify_event *ev, const char *path,
                          struct cv_watch_batch *b)
 {
+    if (ev->mask & IN_ATTRIB) /* the folder's own mode or times: the snapshot re-reads it */
+        note(b, path, CV_WATCH_ATTRIB);
     if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
         if (add_tree(w, path, 1, b, false) != CV_OK)
             b->overflow = true;
@@ -348,6 +350,8 @@ static void on_file_event(const struct inotify_event *ev, const char *path, stru
         note(b, path, CV_WATCH_WRITTEN);
     if (ev->mask & IN_DELETE)
         note(b, path, CV_WATCH_DELETED);
+    if (ev->mask & IN_ATTRIB)
+        note(b, path, CV_WATCH_ATTRIB);
     if (ev->mask & IN_MOVED_FROM) {
         /* paired with the IN_MOVED_TO that follows, or a move out of the tree */
         if (mv->used)

@@ -2,8 +2,8 @@
  * watch.h: inotify over a whole SS-MIX2 tree. Every folder gets a watch (new folders too, as
  * they appear), up to a budget; events are merged per file into a batch that says what happened
  * to each path since the last batch: created, written, moved in or out (with the other end of a
- * rename inside the tree), deleted. Overflow of the kernel queue or of the batch is reported so
- * the caller can fall back to a full scan.
+ * rename inside the tree), deleted, its mode or times set. Overflow of the kernel queue or of the
+ * batch is reported so the caller can fall back to a full scan.
  */
 #ifndef CHARTVAULT_DAEMON_WATCH_H
 #define CHARTVAULT_DAEMON_WATCH_H
@@ -16,6 +16,7 @@ enum {
     CV_WATCH_MOVED_IN = 1 << 2,  /* renamed to this name */
     CV_WATCH_MOVED_OUT = 1 << 3, /* renamed away from this name */
     CV_WATCH_DELETED = 1 << 4,
+    CV_WATCH_ATTRIB = 1 << 5, /* mode, times or owner set (the content is as it was) */
 };
 
 struct cv_watch_entry {

@@ -24,7 +24,8 @@ struct frame {
     char name[CV_NAME_MAX + 1];
     size_t name_len;
     bool has_ref;    /* its listing names another tree blob: it gets a ditto copy */
-    struct rec self; /* its DIR_BEGIN record: mode and times */
+    bool changed;    /* (runs) something in it differs from the parent snapshot */
+    struct rec self; /* its DIR_BEGIN record: mode, times, what the parent held */
 };
 
 struct builder {
@@ -43,6 +44,10 @@ struct builder {
     struct cv_buf scratch;
     uint8_t root[CV_ID_LEN];
     bool have_root;
+    bool run;       /* write only what changed since the parent (a run), not a full tree */
+    bool run_empty; /* (runs) nothing changed at all: no run */
+    bool journal;   /* (runs) visit only the paths of opts->changes */
+    uint64_t seen_files, seen_dirs, seen_bytes; /* (journal) what the parent held there */
     uint64_t total_hint, recs;
 };
 
@@ -65,50 +70,13 @@ static enum cv_err store_chunk(struct builder *b, const uint8_t *p, size_t n)
     return err ? err : cv_buf_append(&b->ids, id, CV_ID_LEN);
 }
 
-static enum cv_err store_tree_blob(struct builder *b, const void *p, size_t n, bool ditto,
-                                   uint8_t id[32])
-{
-    bool stored;
-    enum cv_err err;
-
-    cv_blob_id(b->repo->keys, p, n, id);
-    err = cv_writer_add(b->w, CV_BLOB_TREE, id, p, n, &stored);
-    if (!err && stored) {
-        b->st->added_tree_raw += n;
-        b->st->blobs_new++;
-    }
-    if (!err && ditto)
-        err = cv_writer_add(b->w, CV_BLOB_DITTO, id, p, n, &stored);
-    if (!err && ditto && stored)
-        b->st->added_tree_raw += n;
-    return err;
-}
-
 /* Store a listing as one tree blob, or, when large, as parts and a part list; with `ditto`,
  * twice. */
 static enum cv_err store_listing(struct builder *b, const struct cv_buf *l, bool ditto,
                                  uint8_t id[32])
 {
-    uint8_t version = CV_TREE_VERSION, parts = CV_TREE_PARTS;
-    enum cv_err err;
-
-    cv_buf_reset(&b->scratch);
-    if (l->len < CV_TREE_PART) {
-        err = cv_buf_append(&b->scratch, &version, 1);
-        if (!err)
-            err = cv_buf_append(&b->scratch, l->data, l->len);
-        return err ? err : store_tree_blob(b, b->scratch.data, b->scratch.len, ditto, id);
-    }
-    err = cv_buf_append(&b->scratch, &parts, 1);
-    for (size_t off = 0; off < l->len && !err; off += CV_TREE_PART) {
-        size_t n = l->len - off < CV_TREE_PART ? l->len - off : CV_TREE_PART;
-        uint8_t part[CV_ID_LEN];
-
-        err = store_tree_blob(b, l->data + off, n, ditto, part);
-        if (!err)
-            err = cv_buf_append(&b->scratch, part, CV_ID_LEN);
-    }
-    return err ? err : store_tree_blob(b, b->scratch.data, b->scratch.len, ditto, id);
+    return cv_tree_store(b->w, l, ditto, &b->scratch, id, &b->st->added_tree_raw,
+                         &b->st->blobs_new);
 }
 
 /* ---- tree entries
@@ -133,6 +101,7 @@ static enum cv_err add_entry(struct builder *b, const struct cv_tree_entry *e)
 {
     if (b->depth == 0)
         return cv_fail(CV_EINVAL, "backup: an entry outside any folder");
+    b->frames[b->depth - 1].changed = true;
     return cv_tree_put(&b->frames[b->depth - 1].entries, e);
 }
 
@@ -164,6 +133,7 @@ static enum cv_err open_dir(struct builder *b, const struct rec *r, const char *
         return cv_fail(CV_EINVAL, "backup: folders nested too deep");
     f = &b->frames[b->depth++];
     f->has_ref = false;
+    f->changed = false;
     cv_buf_reset(&f->entries);
     f->name_len = r->name_len;
     memcpy(f->name, name, r->name_len);
@@ -171,25 +141,44 @@ static enum cv_err open_dir(struct builder *b, const struct rec *r, const char *
     return CV_OK;
 }
 
+/* (runs) A folder the parent held, unchanged in itself and in everything below it. */
+static bool dir_unchanged(const struct frame *f)
+{
+    return !f->changed && f->self.pdir && f->self.mode == f->self.pmode &&
+           f->self.mtime_sec == f->self.pmtime_sec && f->self.mtime_nsec == f->self.pmtime_nsec;
+}
+
 static enum cv_err close_dir(struct builder *b)
 {
     struct frame *f;
     struct cv_tree_entry e;
     uint8_t id[CV_ID_LEN];
+    bool whole; /* (runs) a folder the parent did not hold: it replaces whatever was there */
     enum cv_err err;
 
     if (b->depth == 0)
         return cv_fail(CV_EINVAL, "backup: a folder ends that never began");
     f = &b->frames[--b->depth];
+    whole = b->run && !f->self.pdir;
+    if (b->run && b->depth > 0 && dir_unchanged(f)) {
+        b->st->dirs++; /* left out of the run: the parent's folder stands */
+        return CV_OK;
+    }
+    if (b->run && b->depth == 0 && f->entries.len == 0) {
+        b->run_empty = true;
+        b->have_root = true;
+        return CV_OK;
+    }
     if (b->depth > 0 && f->entries.len <= CV_INLINE_MAX) {
-        entry_from_rec(&e, CV_TE_INLINE, &f->self, f->name, f->name_len);
+        entry_from_rec(&e, whole ? CV_TE_NEW_INLINE : CV_TE_INLINE, &f->self, f->name, f->name_len);
         e.sub = (const uint8_t *)f->entries.data;
         e.sub_len = f->entries.len;
         b->st->dirs++;
         b->frames[b->depth - 1].has_ref |= f->has_ref; /* its refs are now the parent's */
         return add_entry(b, &e);
     }
-    err = store_listing(b, &f->entries, f->has_ref || b->depth == 0, id);
+    /* a full tree's root always gets its second copy; a run's only when it names blobs */
+    err = store_listing(b, &f->entries, f->has_ref || (b->depth == 0 && !b->run), id);
     if (err)
         return err;
     if (b->depth == 0) {
@@ -197,7 +186,7 @@ static enum cv_err close_dir(struct builder *b)
         b->have_root = true;
         return CV_OK;
     }
-    entry_from_rec(&e, CV_TE_DIR, &f->self, f->name, f->name_len);
+    entry_from_rec(&e, whole ? CV_TE_NEW_DIR : CV_TE_DIR, &f->self, f->name, f->name_len);
     e.tree_id = id;
     b->st->dirs++;
     b->frames[b->depth - 1].has_ref = true;
@@ -244,6 +233,20 @@ static enum cv_err on_known(struct builder *b, const struct rec *r, const uint8_
     b->st->files++;
     b->st->files_unchanged++;
     b->st->bytes += r->size;
+    return b->run ? CV_OK : add_entry(b, &e); /* a run leaves out what did not change */
+}
+
+/* (runs) A name the parent held that is gone. */
+static enum cv_err on_gone(struct builder *b, const struct rec *r, const uint8_t *arena)
+{
+    struct cv_tree_entry e;
+
+    if (!b->run)
+        return CV_OK;
+    memset(&e, 0, sizeof(e));
+    e.kind = CV_TE_GONE;
+    e.name = (const char *)arena + r->name_off;
+    e.name_len = r->name_len;
     return add_entry(b, &e);
 }
 
@@ -275,12 +278,16 @@ static enum cv_err on_record(struct builder *b, const struct rec *r, const uint8
     case REC_KNOWN:
         return on_known(b, r, arena);
     case REC_SYMLINK:
+        if (b->run && r->same)
+            return CV_OK;
         entry_from_rec(&e, CV_TE_SYMLINK, r, (const char *)arena + r->name_off, r->name_len);
         e.sub = arena + r->data_off;
         e.sub_len = r->data_len;
         return add_entry(b, &e);
     case REC_PROBLEM:
         return on_problem(b, r, arena);
+    case REC_GONE:
+        return on_gone(b, r, arena);
     default:
         return cv_fail(CV_EINVAL, "backup: unknown record");
     }
@@ -381,10 +388,28 @@ static enum cv_err store_db(struct builder *b, const char *db, struct cv_snapsho
         cv_buf_free(&entry);
         return err;
     }
+    if (b->repo->cfg.version >= 2) {
+        /* a tree blob of its own (twice, as every listing that names others): a 4 GB index
+         * has 65,536 chunks, a 2 MiB list no snapshot object could carry */
+        err = store_listing(b, &entry, true, snap->db_tree_);
+        cv_buf_free(&entry);
+        if (err)
+            return err;
+        if (!(snap->db_name = cv_strdup(base)))
+            return cv_fail(CV_ENOMEM, "out of memory");
+        snap->db_out_of_line_ = true;
+    } else if (entry.len > CV_SNAPSHOT_MAX - 64 * 1024) {
+        cv_buf_free(&entry);
+        return cv_fail(CV_ETOOBIG,
+                       "'%s' (%llu bytes) is too large for a repository of format 1 (about "
+                       "2 GiB at most): back up into a repository of format 2 (chartvault init)",
+                       db, (unsigned long long)b->file_size);
+    } else {
+        snap->db_entry_len_ = entry.len;
+        snap->db_entry_ = (uint8_t *)cv_buf_steal(&entry, &snap->db_entry_len_);
+    }
     snap->has_db = true;
     snap->db_size = b->file_size;
-    snap->db_entry_len_ = entry.len;
-    snap->db_entry_ = (uint8_t *)cv_buf_steal(&entry, &snap->db_entry_len_);
     return CV_OK;
 }
 
@@ -450,7 +475,7 @@ static enum cv_err walk_and_build(struct builder *b, int root_fd, const struct c
 {
     struct queue q;
     struct walker wk;
-    struct walk_start ws = {&wk, root_fd};
+    struct walk_start ws = {&wk, root_fd, b->opts->changes, b->opts->nchanges};
     pthread_t thread;
     enum cv_err err;
 
@@ -459,14 +484,16 @@ static enum cv_err walk_and_build(struct builder *b, int root_fd, const struct c
     wk.q = &q;
     wk.chunk_size = b->repo->cfg.chunk_size;
     wk.noatime = true;
-    wk.parent_root = has_parent && !b->opts->read_all ? parent->tree : NULL;
-    err = cv_queue_init(&q, 1 + WALK_HELPERS);
+    wk.parent = has_parent && !b->opts->read_all ? parent : NULL;
+    wk.run = b->run;
+    err = cv_queue_init(&q, b->journal ? 1 : 1 + WALK_HELPERS);
     if (err) {
         close(root_fd);
         return err;
     }
     err = cv_reader_new(b->repo, 4, &wk.rd);
-    if (!err && pthread_create(&thread, NULL, cv_backup_walk, &ws) != 0)
+    if (!err && pthread_create(&thread, NULL, b->journal ? cv_backup_journal_walk : cv_backup_walk,
+                               &ws) != 0)
         err = cv_fail(CV_ENOMEM, "cannot start the reading thread");
     if (err) {
         close(root_fd);
@@ -478,10 +505,26 @@ static enum cv_err walk_and_build(struct builder *b, int root_fd, const struct c
         err = cv_fail(wk.err, "%s", wk.errmsg);
     if (!err && (!b->have_root || b->depth != 0 || b->in_file))
         err = cv_fail(CV_EIO, "backup: the walk ended early");
+    b->seen_files = wk.seen_files;
+    b->seen_dirs = wk.seen_dirs;
+    b->seen_bytes = wk.seen_bytes;
 out_free:
     cv_reader_free(wk.rd);
     cv_queue_destroy(&q);
     return err;
+}
+
+/* (journal) The counts of the whole snapshot: the parent's, less what it held where the walk
+ * looked, plus what the walk found there. */
+static void journal_counts(struct builder *b, const struct cv_snapshot *parent)
+{
+    struct cv_backup_stats *st = b->st;
+    const struct cv_backup_stats *ps = &parent->stats;
+
+    st->files = ps->files > b->seen_files ? ps->files - b->seen_files + st->files : st->files;
+    st->dirs = ps->dirs > b->seen_dirs ? ps->dirs - b->seen_dirs + st->dirs : st->dirs;
+    st->bytes = ps->bytes > b->seen_bytes ? ps->bytes - b->seen_bytes + st->bytes : st->bytes;
+    st->files_unchanged = st->files - st->files_new - st->files_changed;
 }
 
 static enum cv_err fill_snapshot(struct cv_snapshot *s, const struct cv_backup_opts *opts,
@@ -503,6 +546,58 @@ static enum cv_err fill_snapshot(struct cv_snapshot *s, const struct cv_backup_o
     return CV_OK;
 }
 
+/* Read the source into a run (with a parent, in format 2) or a full tree. A run needs every
+ * listing of the parent: when one cannot be read, the backup starts again as a full tree. */
+static enum cv_err walk_source(struct builder *b, const char *source,
+                               const struct cv_snapshot *parent, bool has_parent)
+{
+    enum cv_err err;
+    int root_fd;
+
+    b->run = has_parent && !b->opts->read_all && b->repo->cfg.version >= 2;
+    b->journal = b->run && b->opts->changes;
+    for (;;) {
+        root_fd = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+            return cv_fail_errno(CV_EIO, "cannot open source '%s'", b->opts->source);
+        err = walk_and_build(b, root_fd, parent, has_parent);
+        if (!err && b->journal)
+            journal_counts(b, parent);
+        if (err != CV_ECORRUPT || !b->run)
+            return err;
+        log_warn("the parent snapshot %.8s cannot be read (%s): storing a full tree instead",
+                 parent->name, cv_errmsg());
+        memset(b->st, 0, sizeof(*b->st));
+        b->depth = 0;
+        b->in_file = b->have_root = b->run_empty = false;
+        b->recs = 0;
+        b->run = b->journal = false;
+    }
+}
+
+/* The new snapshot's layers: its full tree, or its parent's layers with this backup's run on
+ * top, merged as the rule says (merge.c). */
+static enum cv_err stack_layers(struct builder *b, const struct cv_snapshot *parent,
+                                struct cv_snapshot *snap)
+{
+    if (!b->run) {
+        memcpy(snap->tree, b->root, sizeof(snap->tree));
+        return CV_OK;
+    }
+    memcpy(snap->tree, parent->tree, sizeof(snap->tree));
+    snap->runs = cv_calloc(parent->nruns + 1, sizeof(*snap->runs));
+    if (!snap->runs)
+        return cv_fail(CV_ENOMEM, "out of memory");
+    if (parent->nruns)
+        memcpy(snap->runs, parent->runs, parent->nruns * sizeof(*snap->runs));
+    snap->nruns = parent->nruns;
+    if (!b->run_empty) {
+        memcpy(snap->runs[snap->nruns].root, b->root, CV_ID_LEN);
+        snap->runs[snap->nruns++].level = 0;
+    }
+    return cv_runs_settle(b->repo, b->w, snap, b->st);
+}
+
 enum cv_err cv_backup(struct cv_repo *repo, const struct cv_backup_opts *opts,
                       char name[CV_SNAPSHOT_NAME_LEN + 1], struct cv_backup_stats *stats)
 {
@@ -512,7 +607,6 @@ enum cv_err cv_backup(struct cv_repo *repo, const struct cv_backup_opts *opts,
     char source[PATH_MAX], host[256] = "unknown";
     bool has_parent = false;
     enum cv_err err;
-    int root_fd;
 
     name[0] = '\0';
     memset(stats, 0, sizeof(*stats));
@@ -520,27 +614,27 @@ enum cv_err cv_backup(struct cv_repo *repo, const struct cv_backup_opts *opts,
     memset(&parent, 0, sizeof(parent));
     if (!realpath(opts->source, source))
         return cv_fail_errno(CV_EIO, "cannot open source '%s'", opts->source);
-    root_fd = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd < 0)
-        return cv_fail_errno(CV_EIO, "cannot open source '%s'", opts->source);
     gethostname(host, sizeof(host) - 1);
-    err = builder_init(&b, repo, opts, stats);
+    memset(&b, 0, sizeof(b));
+    err = cv_repo_refresh(repo); /* a prune since the index was loaded (docs/FORMAT.md "Prune") */
+    if (!err)
+        err = builder_init(&b, repo, opts, stats);
     if (!err)
         err = find_parent(repo, opts, host, source, &parent, &has_parent);
-    if (err) {
-        close(root_fd);
-        goto out_free;
-    }
     b.total_hint = has_parent ? parent.stats.files : 0;
-    err = walk_and_build(&b, root_fd, &parent, has_parent);
+    if (!err)
+        err = walk_source(&b, source, &parent, has_parent);
+    if (!err)
+        err = fill_snapshot(&snap, opts, host, source);
+    if (!err)
+        err = stack_layers(&b, &parent, &snap);
     if (!err && opts->db)
         err = store_db(&b, opts->db, &snap);
     if (!err)
         err = cv_writer_flush(b.w); /* packs, then the index objects naming them */
-    if (!err)
-        err = fill_snapshot(&snap, opts, host, source);
+    if (!err) /* a prune beside this backup must keep what the snapshot relies on */
+        err = cv_prune_check(repo, b.w, has_parent ? parent.name : NULL);
     if (!err) {
-        memcpy(snap.tree, b.root, sizeof(snap.tree));
         snap.has_parent = has_parent;
         memcpy(snap.parent, parent.name, sizeof(snap.parent));
         stats->added_stored = cv_writer_stored_bytes(b.w);
@@ -553,7 +647,6 @@ enum cv_err cv_backup(struct cv_repo *repo, const struct cv_backup_opts *opts,
         stats->seconds = cv_seconds_since(t0);
         memcpy(name, snap.name, CV_SNAPSHOT_NAME_LEN + 1);
     }
-out_free:
     builder_free(&b);
     cv_snapshot_clear(&snap);
     cv_snapshot_clear(&parent);

@@ -20,13 +20,18 @@ enum rec_kind {
     REC_FILE,    /* name, stat, data = the file or its first chunk; `more` when chunks follow */
     REC_CHUNK,   /* data = next chunk; `more` when more follow; `failed` abandons the file */
     REC_KNOWN,   /* name, stat, data = chunk IDs copied from the parent snapshot */
-    REC_SYMLINK, /* name, stat, data = target */
+    REC_SYMLINK, /* name, stat, data = target; `same` when the parent's link is identical */
     REC_PROBLEM, /* name = relative path, data = reason */
+    REC_GONE,    /* name: the parent snapshot held it, the source no longer does (runs) */
 };
 
 struct rec {
     uint8_t kind;
-    bool more, failed, is_new;
+    bool more, failed, is_new, same;
+    /* REC_DIR_BEGIN: did the parent snapshot hold a folder under this name, and how was it */
+    bool pdir;
+    uint32_t pmode, pmtime_nsec;
+    int64_t pmtime_sec;
     uint32_t name_off, name_len;
     uint32_t data_off, data_len;
     uint32_t mode;
@@ -97,8 +102,9 @@ struct walker {
     struct walk_shared *sh;
     struct cv_repo *repo;
     struct queue *q;
-    struct cv_reader *rd;       /* reads the parent snapshot's trees (the upper walk only) */
-    const uint8_t *parent_root; /* NULL: no parent */
+    struct cv_reader *rd;             /* reads the parent snapshot's trees */
+    const struct cv_snapshot *parent; /* NULL: no parent */
+    bool run;                         /* writing a run: report what the parent had and is gone */
     uint32_t chunk_size;
     unsigned owner; /* its producer number */
     uint64_t seq;   /* the sequence it is producing */
@@ -109,14 +115,69 @@ struct walker {
     bool noatime;    /* O_NOATIME still worth trying */
     enum cv_err err; /* why the walk stopped, if it did */
     char errmsg[512];
+    /* the journal walk: what the parent snapshot held where it looked (to keep the counts) */
+    uint64_t seen_files, seen_dirs, seen_bytes;
 };
 
 /* The upper walk's thread body: start the helpers, walk `root_fd` (which it closes), wait for
  * the helpers, merge their errors into its own and close the queue. */
 void *cv_backup_walk(void *arg);
+/* The journal walk's thread body (backup_journal.c): visit only the paths of `changes`. */
+void *cv_backup_journal_walk(void *arg);
 struct walk_start {
     struct walker *wk;
     int root_fd;
+    const char *const *changes; /* the journal walk's paths, and how many */
+    size_t nchanges;
 };
+
+/* ---- what the walks share (backup_walk.c) ------------------------------------------------------
+ */
+/* Per-depth working space, reused from folder to folder. */
+struct walk_level {
+    struct cv_buf names; /* NUL-separated */
+    struct cv_buf offs;  /* size_t offsets into names, then sorted pointers */
+    struct cv_listing parent;
+};
+
+struct walk_ctx {
+    struct walker *wk;
+    struct walk_level levels[CV_TREE_DEPTH_MAX + 1];
+};
+
+/* The parent snapshot's listing of the folder being read, consumed in name order. */
+struct parent_iter {
+    struct cv_tree_rd t;
+    struct cv_tree_entry e;
+    bool have;
+    bool matched; /* e was handed out for a name of the source: not gone */
+};
+
+struct walk_ctx *cv_walk_ctx_new(struct walker *wk);
+void cv_walk_ctx_free(struct walk_ctx *c);
+/* A new record in the current batch (NULL once the writer stopped). */
+struct rec *cv_walk_rec(struct walker *wk, uint8_t kind, const char *name, size_t name_len,
+                        size_t data);
+struct stat;
+void cv_walk_fill_stat(struct rec *r, const struct stat *st);
+/* Report `name` in the current folder as not backed up, and why. */
+bool cv_walk_problem(struct walker *wk, const char *name, const char *what, int errnum);
+/* (runs) The parent held `pe` and the source does not. */
+bool cv_walk_gone(struct walker *wk, const struct cv_tree_entry *pe);
+void cv_walk_parent_info(struct rec *r, const struct cv_tree_entry *pe);
+void cv_walk_path_push(struct walker *wk, const char *name, size_t *saved);
+void cv_parent_iter_init(struct parent_iter *pi, const struct cv_listing *l);
+void cv_parent_advance(struct parent_iter *pi);
+/* The parent's entry for `name` (or NULL in *pe), names in order; with `gone`, the parent's
+ * names skipped on the way are reported gone. False when the walk must stop. */
+bool cv_parent_match(struct walker *wk, struct parent_iter *pi, const char *name,
+                     const struct cv_tree_entry **pe, bool gone);
+/* One entry `name` of the open folder `dirfd` at `depth`, beside the parent's entry `pe`: a
+ * file read or known unchanged, a folder walked whole, a symlink. name[-1] is its d_type
+ * (DT_UNKNOWN when not known). */
+bool cv_walk_entry(struct walk_ctx *c, int dirfd, size_t depth, const char *name,
+                   const struct cv_tree_entry *pe);
+/* Give the current batch back and finish the walker's sequence. */
+void cv_walk_end_seq(struct walker *wk);
 
 #endif

@@ -27,23 +27,12 @@
 
 #define KNOWN_IDS_MAX (256u << 10) /* larger chunk lists are re-read rather than copied */
 
-/* Per-depth working space, reused from folder to folder. */
-struct level {
-    struct cv_buf names; /* NUL-separated */
-    struct cv_buf offs;  /* size_t offsets into names, then sorted pointers */
-    struct cv_listing parent;
-};
-
-struct walk_ctx {
-    struct walker *wk;
-    struct level levels[CV_TREE_DEPTH_MAX + 1];
-};
-
 /* A folder at WALK_SPLIT_DEPTH, opened, waiting for a helper. */
 struct walk_unit {
     struct walk_unit *next;
     uint64_t seq;
     int fd;
+    struct rec pinfo;         /* what the parent held under its name (pdir, pmode, pmtime) */
     struct cv_listing parent; /* the parent snapshot's listing of it (own copy) */
     size_t path_len;          /* of the folder it is in */
     char *name;               /* after the path, in the same allocation */
@@ -68,8 +57,8 @@ static bool fail(struct walker *wk, enum cv_err err, const char *msg)
 
 /* ---- records ----------------------------------------------------------------------------------
  */
-static struct rec *new_rec(struct walker *wk, uint8_t kind, const char *name, size_t name_len,
-                           size_t data)
+struct rec *cv_walk_rec(struct walker *wk, uint8_t kind, const char *name, size_t name_len,
+                        size_t data)
 {
     struct batch *b = wk->cur;
     struct rec *r;
@@ -105,7 +94,7 @@ static void commit_data(struct walker *wk, struct rec *r, size_t n)
     wk->cur->used += n;
 }
 
-static void fill_stat(struct rec *r, const struct stat *st)
+void cv_walk_fill_stat(struct rec *r, const struct stat *st)
 {
     r->mode = st->st_mode & 07777;
     r->mtime_sec = st->st_mtim.tv_sec;
@@ -117,7 +106,7 @@ static void fill_stat(struct rec *r, const struct stat *st)
 }
 
 /* Report `name` in the current folder as not backed up, and why ("cannot open: <errno>"). */
-static bool problem(struct walker *wk, const char *name, const char *what, int errnum)
+bool cv_walk_problem(struct walker *wk, const char *name, const char *what, int errnum)
 {
     char path[4400], reason[256];
     size_t n = (size_t)snprintf(path, sizeof(path), "%.*s%s%s", (int)wk->path_len, wk->path,
@@ -130,7 +119,7 @@ static bool problem(struct walker *wk, const char *name, const char *what, int e
         snprintf(reason, sizeof(reason), "%s: %s", what, strerror(errnum));
     else
         snprintf(reason, sizeof(reason), "%s", what);
-    r = new_rec(wk, REC_PROBLEM, path, n, strlen(reason));
+    r = cv_walk_rec(wk, REC_PROBLEM, path, n, strlen(reason));
     if (!r)
         return false;
     memcpy(rec_data(wk, r), reason, strlen(reason));
@@ -178,11 +167,11 @@ static bool read_into_records(struct walker *wk, int fd, const char *name, const
                               bool is_new)
 {
     uint64_t left = (uint64_t)st->st_size;
-    struct rec *r = new_rec(wk, REC_FILE, name, strlen(name), wk->chunk_size);
+    struct rec *r = cv_walk_rec(wk, REC_FILE, name, strlen(name), wk->chunk_size);
 
     if (!r)
         return false;
-    fill_stat(r, st);
+    cv_walk_fill_stat(r, st);
     r->is_new = is_new;
     for (;;) {
         size_t want = left < wk->chunk_size ? (size_t)left : wk->chunk_size;
@@ -193,14 +182,14 @@ static bool read_into_records(struct walker *wk, int fd, const char *name, const
 
             r->failed = true;
             commit_data(wk, r, 0);
-            return problem(wk, name, "cannot read", e);
+            return cv_walk_problem(wk, name, "cannot read", e);
         }
         commit_data(wk, r, (size_t)got);
         left -= (uint64_t)got;
         r->more = left > 0 && (size_t)got == want;
         if (!r->more)
             return true;
-        r = new_rec(wk, REC_CHUNK, "", 0, wk->chunk_size);
+        r = cv_walk_rec(wk, REC_CHUNK, "", 0, wk->chunk_size);
         if (!r)
             return false;
     }
@@ -213,16 +202,16 @@ static bool read_file(struct walker *wk, int dirfd, const char *name, bool is_ne
     bool ok;
 
     if (fd < 0)
-        return problem(wk, name, "cannot open", errno);
+        return cv_walk_problem(wk, name, "cannot open", errno);
     if (fstat(fd, &st) != 0) {
         int e = errno;
 
         close(fd);
-        return problem(wk, name, "cannot stat", e);
+        return cv_walk_problem(wk, name, "cannot stat", e);
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return problem(wk, name, "replaced by something else while being read", 0);
+        return cv_walk_problem(wk, name, "replaced by something else while being read", 0);
     }
     ok = read_into_records(wk, fd, name, &st, is_new);
     close(fd);
@@ -238,9 +227,13 @@ static bool unchanged(struct walker *wk, const struct cv_tree_entry *pe, const s
         pe->inode != (uint64_t)st->st_ino || pe->mode != (st->st_mode & 07777) ||
         pe->nchunks * CV_ID_LEN > KNOWN_IDS_MAX)
         return false;
-    for (size_t i = 0; i < pe->nchunks; i++)
-        if (!cv_index_has(&wk->repo->ix, pe->chunks + i * CV_ID_LEN))
-            return false; /* its index object was lost: read it again and heal */
+    for (size_t i = 0; i < pe->nchunks; i++) {
+        uint32_t pack;
+
+        /* its index object was lost, or a prune is removing it: read it again and heal */
+        if (!cv_index_usable(&wk->repo->ix, pe->chunks + i * CV_ID_LEN, &pack))
+            return false;
+    }
     return true;
 }
 
@@ -248,30 +241,34 @@ static bool emit_known(struct walker *wk, const char *name, const struct stat *s
                        const struct cv_tree_entry *pe)
 {
     size_t n = pe->nchunks * CV_ID_LEN;
-    struct rec *r = new_rec(wk, REC_KNOWN, name, strlen(name), n);
+    struct rec *r = cv_walk_rec(wk, REC_KNOWN, name, strlen(name), n);
 
     if (!r)
         return false;
-    fill_stat(r, st);
+    cv_walk_fill_stat(r, st);
     memcpy(rec_data(wk, r), pe->chunks, n);
     commit_data(wk, r, n);
     return true;
 }
 
-static bool emit_symlink(struct walker *wk, int dirfd, const char *name, const struct stat *st)
+static bool emit_symlink(struct walker *wk, int dirfd, const char *name, const struct stat *st,
+                         const struct cv_tree_entry *pe)
 {
     char target[4097];
     ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
     struct rec *r;
 
     if (n < 0)
-        return problem(wk, name, "cannot read link", errno);
+        return cv_walk_problem(wk, name, "cannot read link", errno);
     if (n == 0 || n >= (ssize_t)sizeof(target) - 1 || memchr(target, '\0', (size_t)n))
-        return problem(wk, name, "link target too long or empty", 0);
-    r = new_rec(wk, REC_SYMLINK, name, strlen(name), (size_t)n);
+        return cv_walk_problem(wk, name, "link target too long or empty", 0);
+    r = cv_walk_rec(wk, REC_SYMLINK, name, strlen(name), (size_t)n);
     if (!r)
         return false;
-    fill_stat(r, st);
+    cv_walk_fill_stat(r, st);
+    r->same = pe && pe->kind == CV_TE_SYMLINK && pe->sub_len == (size_t)n &&
+              memcmp(pe->sub, target, (size_t)n) == 0 && pe->mode == r->mode &&
+              pe->mtime_sec == r->mtime_sec && pe->mtime_nsec == r->mtime_nsec;
     memcpy(rec_data(wk, r), target, (size_t)n);
     commit_data(wk, r, (size_t)n);
     return true;
@@ -297,7 +294,7 @@ struct linux_dirent64 {
 /* Read a folder's names into `lv`, sorted bytewise: each is stored after its d_type byte, so
  * names[i][-1] is its type. getdents64 straight on the folder's descriptor saves the dup,
  * fcntl and close that opendir would cost per folder. [out] n. False when the walk must stop. */
-static bool list_names(struct walker *wk, struct level *lv, int dirfd, size_t *n)
+static bool list_names(struct walker *wk, struct walk_level *lv, int dirfd, size_t *n)
 {
     char buf[32768];
     char **v;
@@ -324,7 +321,7 @@ static bool list_names(struct walker *wk, struct level *lv, int dirfd, size_t *n
         }
     }
     if (got < 0)
-        return problem(wk, "", "cannot read folder", errno);
+        return cv_walk_problem(wk, "", "cannot read folder", errno);
     *n = lv->offs.len / sizeof(size_t);
     v = (char **)lv->offs.data;
     for (size_t i = 0; i < *n; i++) { /* offsets become pointers (same size), then sorted */
@@ -338,14 +335,7 @@ static bool list_names(struct walker *wk, struct level *lv, int dirfd, size_t *n
     return true;
 }
 
-/* The parent snapshot's listing of the folder being read, consumed in name order. */
-struct parent_iter {
-    struct cv_tree_rd t;
-    struct cv_tree_entry e;
-    bool have;
-};
-
-static void parent_advance(struct parent_iter *pi)
+void cv_parent_advance(struct parent_iter *pi)
 {
     bool more;
 
@@ -356,32 +346,49 @@ static void parent_advance(struct parent_iter *pi)
     pi->have = more;
 }
 
-static void parent_iter_init(struct parent_iter *pi, const struct cv_listing *l)
+void cv_parent_iter_init(struct parent_iter *pi, const struct cv_listing *l)
 {
-    cv_tree_rd_inline(&pi->t, l->p, l->n);
-    parent_advance(pi);
+    cv_listing_iter(l, &pi->t);
+    pi->matched = false;
+    cv_parent_advance(pi);
 }
 
-static const struct cv_tree_entry *parent_match(struct parent_iter *pi, const char *name)
+/* A name the parent held and the source no longer has: a removal in the run. */
+bool cv_walk_gone(struct walker *wk, const struct cv_tree_entry *pe)
+{
+    return !wk->run || cv_walk_rec(wk, REC_GONE, pe->name, pe->name_len, 0) != NULL;
+}
+
+/* The parent's entry for `name` (or NULL in *pe); names before it are gone. False when the
+ * walk must stop. */
+bool cv_parent_match(struct walker *wk, struct parent_iter *pi, const char *name,
+                     const struct cv_tree_entry **pe, bool gone)
 {
     size_t len = strlen(name);
 
-    while (pi->have) {
-        size_t m = pi->e.name_len < len ? pi->e.name_len : len;
-        int c = memcmp(pi->e.name, name, m);
-
-        if (c == 0)
-            c = pi->e.name_len < len ? -1 : pi->e.name_len > len;
-        if (c > 0)
-            return NULL;
-        if (c == 0)
-            return &pi->e;
-        parent_advance(pi);
+    *pe = NULL;
+    if (pi->have && pi->matched) {
+        pi->matched = false;
+        cv_parent_advance(pi);
     }
-    return NULL;
+    while (pi->have) {
+        int c = cv_tree_name_cmp(pi->e.name, pi->e.name_len, name, len);
+
+        if (c > 0)
+            return true;
+        if (c == 0) {
+            *pe = &pi->e;
+            pi->matched = true;
+            return true;
+        }
+        if (gone && !cv_walk_gone(wk, &pi->e))
+            return false;
+        cv_parent_advance(pi);
+    }
+    return true;
 }
 
-static void path_push(struct walker *wk, const char *name, size_t *saved)
+void cv_walk_path_push(struct walker *wk, const char *name, size_t *saved)
 {
     *saved = wk->path_len;
     wk->path_len += (size_t)snprintf(wk->path + wk->path_len, sizeof(wk->path) - wk->path_len,
@@ -408,7 +415,18 @@ static bool next_seqs(struct walker *wk, unsigned n, uint64_t *first)
 }
 
 /* Hand the open folder `fd` with its parent listing to the helpers, as the next sequence. */
-static bool hand_off(struct walker *wk, int fd, const char *name, const struct cv_listing *l)
+void cv_walk_parent_info(struct rec *r, const struct cv_tree_entry *pe)
+{
+    r->pdir = pe && cv_te_is_dir(pe);
+    if (r->pdir) {
+        r->pmode = pe->mode;
+        r->pmtime_sec = pe->mtime_sec;
+        r->pmtime_nsec = pe->mtime_nsec;
+    }
+}
+
+static bool hand_off(struct walker *wk, int fd, const char *name, const struct cv_listing *l,
+                     const struct cv_tree_entry *pe)
 {
     size_t nlen = strlen(name);
     struct walk_unit *u = cv_calloc(1, sizeof(*u) + wk->path_len + 1 + nlen + 1);
@@ -431,6 +449,8 @@ static bool hand_off(struct walker *wk, int fd, const char *name, const struct c
     }
     u->parent.p = (const uint8_t *)u->parent.own.data;
     u->parent.n = l->n;
+    u->parent.flags = l->flags;
+    cv_walk_parent_info(&u->pinfo, pe);
     if (!next_seqs(wk, 2, &u->seq)) {
         close(fd);
         cv_listing_free(&u->parent);
@@ -449,8 +469,9 @@ static bool hand_off(struct walker *wk, int fd, const char *name, const struct c
 }
 
 /* Read the open folder `fd` (closed here), named `name`, in the folder at `depth`, beside the
- * parent listing already in c->levels[depth + 1]. */
-static bool walk_open_dir(struct walk_ctx *c, int fd, size_t depth, const char *name)
+ * parent listing already in c->levels[depth + 1]; `pinfo` says what the parent held there. */
+static bool walk_open_dir(struct walk_ctx *c, int fd, size_t depth, const char *name,
+                          const struct rec *pinfo)
 {
     struct walker *wk = c->wk;
     struct stat st;
@@ -462,49 +483,61 @@ static bool walk_open_dir(struct walk_ctx *c, int fd, size_t depth, const char *
         int e = errno;
 
         close(fd);
-        return problem(wk, name, "cannot stat folder", e);
+        return cv_walk_problem(wk, name, "cannot stat folder", e);
     }
-    r = new_rec(wk, REC_DIR_BEGIN, name, strlen(name), 0);
-    if (r)
-        fill_stat(r, &st);
-    path_push(wk, name, &saved);
+    r = cv_walk_rec(wk, REC_DIR_BEGIN, name, strlen(name), 0);
+    if (r) {
+        cv_walk_fill_stat(r, &st);
+        r->pdir = pinfo->pdir;
+        r->pmode = pinfo->pmode;
+        r->pmtime_sec = pinfo->pmtime_sec;
+        r->pmtime_nsec = pinfo->pmtime_nsec;
+    }
+    cv_walk_path_push(wk, name, &saved);
     ok = r && walk_dir(c, fd, depth + 1);
     wk->path_len = saved;
     close(fd);
-    return ok && new_rec(wk, REC_DIR_END, "", 0, 0) != NULL;
+    return ok && cv_walk_rec(wk, REC_DIR_END, "", 0, 0) != NULL;
 }
 
 static bool enter_dir(struct walk_ctx *c, int dirfd, size_t depth, const char *name,
                       const struct cv_tree_entry *pe)
 {
     struct walker *wk = c->wk;
-    struct level *child = &c->levels[depth + 1];
+    struct walk_level *child = &c->levels[depth + 1];
+    struct rec pinfo;
     int fd;
 
     if (depth + 1 >= CV_TREE_DEPTH_MAX)
-        return problem(wk, name, "folders nested too deep; skipped", 0);
+        return cv_walk_problem(wk, name, "folders nested too deep; skipped", 0);
     fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return problem(wk, name, "cannot open folder", errno);
+        return cv_walk_problem(wk, name, "cannot open folder", errno);
     child->parent.p = NULL;
     child->parent.n = 0;
-    if (pe && (pe->kind == CV_TE_DIR || pe->kind == CV_TE_INLINE) &&
-        cv_listing_load(wk->rd, NULL, pe, &child->parent) != CV_OK) {
+    child->parent.flags = 0;
+    memset(&pinfo, 0, sizeof(pinfo));
+    cv_walk_parent_info(&pinfo, pe);
+    if (pinfo.pdir && cv_listing_load(wk->rd, pe, &child->parent) != CV_OK) {
+        if (wk->run) { /* a run needs the parent's listing to say what changed */
+            close(fd);
+            return fail(wk, CV_ECORRUPT, cv_errmsg());
+        }
         /* a folder's bare name may be a patient ID: say where, not which */
         log_warn("parent snapshot: %s; reading a folder at depth %zu afresh", cv_errmsg(),
                  depth + 1);
         child->parent.n = 0;
+        pinfo.pdir = false;
     }
     if (wk->splits && depth + 1 == WALK_SPLIT_DEPTH)
-        return hand_off(wk, fd, name, &child->parent);
-    return walk_open_dir(c, fd, depth, name);
+        return hand_off(wk, fd, name, &child->parent, pe);
+    return walk_open_dir(c, fd, depth, name, &pinfo);
 }
 
-static bool walk_entry(struct walk_ctx *c, int dirfd, size_t depth, const char *name,
-                       struct parent_iter *pi)
+bool cv_walk_entry(struct walk_ctx *c, int dirfd, size_t depth, const char *name,
+                   const struct cv_tree_entry *pe)
 {
     struct walker *wk = c->wk;
-    const struct cv_tree_entry *pe = parent_match(pi, name);
     struct stat st;
 
     if (!pe && (uint8_t)name[-1] == DT_REG)
@@ -512,20 +545,20 @@ static bool walk_entry(struct walk_ctx *c, int dirfd, size_t depth, const char *
     if ((uint8_t)name[-1] == DT_DIR)
         return enter_dir(c, dirfd, depth, name, pe); /* open and fstat, no fstatat */
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return problem(wk, name, "cannot stat", errno);
+        return cv_walk_problem(wk, name, "cannot stat", errno);
     if (S_ISREG(st.st_mode))
         return unchanged(wk, pe, &st) ? emit_known(wk, name, &st, pe)
                                       : read_file(wk, dirfd, name, pe == NULL);
     if (S_ISDIR(st.st_mode))
         return enter_dir(c, dirfd, depth, name, pe);
     if (S_ISLNK(st.st_mode))
-        return emit_symlink(wk, dirfd, name, &st);
-    return problem(wk, name, "not a file, folder or symbolic link; skipped", 0);
+        return emit_symlink(wk, dirfd, name, &st, pe);
+    return cv_walk_problem(wk, name, "not a file, folder or symbolic link; skipped", 0);
 }
 
 static bool walk_dir(struct walk_ctx *c, int dirfd, size_t depth)
 {
-    struct level *lv = &c->levels[depth];
+    struct walk_level *lv = &c->levels[depth];
     struct parent_iter pi;
     size_t n;
     char **names;
@@ -533,14 +566,23 @@ static bool walk_dir(struct walk_ctx *c, int dirfd, size_t depth)
     if (!list_names(c->wk, lv, dirfd, &n))
         return false;
     names = (char **)lv->offs.data;
-    parent_iter_init(&pi, &lv->parent);
-    for (size_t i = 0; i < n; i++)
-        if (!walk_entry(c, dirfd, depth, names[i], &pi))
+    cv_parent_iter_init(&pi, &lv->parent);
+    for (size_t i = 0; i < n; i++) {
+        const struct cv_tree_entry *pe;
+
+        if (!cv_parent_match(c->wk, &pi, names[i], &pe, true) ||
+            !cv_walk_entry(c, dirfd, depth, names[i], pe))
+            return false;
+    }
+    if (pi.have && pi.matched)
+        cv_parent_advance(&pi);
+    for (; pi.have; cv_parent_advance(&pi)) /* what is left of the parent's is gone */
+        if (!cv_walk_gone(c->wk, &pi.e))
             return false;
     return true;
 }
 
-static struct walk_ctx *ctx_new(struct walker *wk)
+struct walk_ctx *cv_walk_ctx_new(struct walker *wk)
 {
     struct walk_ctx *c = cv_calloc(1, sizeof(*c));
 
@@ -555,7 +597,7 @@ static struct walk_ctx *ctx_new(struct walker *wk)
     return c;
 }
 
-static void ctx_free(struct walk_ctx *c)
+void cv_walk_ctx_free(struct walk_ctx *c)
 {
     if (!c)
         return;
@@ -577,20 +619,24 @@ static bool walk_root(struct walk_ctx *c, int root_fd)
         wk->err = cv_fail_errno(CV_EIO, "cannot stat the source");
         return false;
     }
-    if (wk->parent_root &&
-        cv_listing_load(wk->rd, wk->parent_root, NULL, &c->levels[0].parent) != CV_OK) {
+    if (wk->parent && cv_snapshot_root(wk->rd, wk->parent, &c->levels[0].parent) != CV_OK) {
+        if (wk->run) {
+            wk->err = CV_ECORRUPT;
+            cv_strlcpy(wk->errmsg, cv_errmsg(), sizeof(wk->errmsg));
+            return false;
+        }
         log_warn("parent snapshot: %s; reading everything afresh", cv_errmsg());
         c->levels[0].parent.n = 0;
     }
-    r = new_rec(wk, REC_DIR_BEGIN, "", 0, 0);
+    r = cv_walk_rec(wk, REC_DIR_BEGIN, "", 0, 0);
     if (!r)
         return false;
-    fill_stat(r, &st);
-    return walk_dir(c, root_fd, 0) && new_rec(wk, REC_DIR_END, "", 0, 0) != NULL;
+    cv_walk_fill_stat(r, &st);
+    return walk_dir(c, root_fd, 0) && cv_walk_rec(wk, REC_DIR_END, "", 0, 0) != NULL;
 }
 
 /* Give the current batch back, full or not, and finish the walker's sequence. */
-static void end_seq(struct walker *wk)
+void cv_walk_end_seq(struct walker *wk)
 {
     if (wk->cur && wk->cur->nrecs)
         cv_queue_put_full(wk->q, wk->cur);
@@ -619,7 +665,7 @@ static struct walk_unit *take_unit(struct walk_shared *sh)
 static void *helper_main(void *arg)
 {
     struct walker *wk = arg;
-    struct walk_ctx *c = ctx_new(wk);
+    struct walk_ctx *c = cv_walk_ctx_new(wk);
     struct walk_unit *u;
 
     if (!c)
@@ -633,7 +679,7 @@ static void *helper_main(void *arg)
             u->parent = tmp;
             memcpy(wk->path, u->path, u->path_len);
             wk->path_len = u->path_len;
-            if (!walk_open_dir(c, u->fd, WALK_SPLIT_DEPTH - 1, u->name)) {
+            if (!walk_open_dir(c, u->fd, WALK_SPLIT_DEPTH - 1, u->name, &u->pinfo)) {
                 fail(wk, CV_EIO, "the walk stopped");
                 if (!wk->errmsg[0])
                     cv_strlcpy(wk->errmsg, cv_errmsg(), sizeof(wk->errmsg));
@@ -642,11 +688,11 @@ static void *helper_main(void *arg)
         } else {
             close(u->fd);
         }
-        end_seq(wk);
+        cv_walk_end_seq(wk);
         cv_listing_free(&u->parent);
         cv_free(u);
     }
-    ctx_free(c);
+    cv_walk_ctx_free(c);
     return NULL;
 }
 
@@ -656,7 +702,7 @@ void *cv_backup_walk(void *arg)
     struct walker *wk = ws->wk, helpers[WALK_HELPERS];
     struct walk_shared sh;
     pthread_t threads[WALK_HELPERS];
-    struct walk_ctx *c = ctx_new(wk);
+    struct walk_ctx *c = cv_walk_ctx_new(wk);
     unsigned n = 0;
 
     memset(&sh, 0, sizeof(sh));
@@ -669,7 +715,8 @@ void *cv_backup_walk(void *arg)
                                      .q = wk->q,
                                      .chunk_size = wk->chunk_size,
                                      .owner = n + 1,
-                                     .noatime = wk->noatime};
+                                     .noatime = wk->noatime,
+                                     .run = wk->run};
         if (cv_reader_new(wk->repo, 2, &helpers[n].rd) != CV_OK)
             break;
         if (pthread_create(&threads[n], NULL, helper_main, &helpers[n]) != 0) {
@@ -686,7 +733,7 @@ void *cv_backup_walk(void *arg)
         cv_strlcpy(wk->errmsg, cv_errmsg(), sizeof(wk->errmsg));
     if (wk->err)
         cv_queue_stop(wk->q);
-    end_seq(wk);
+    cv_walk_end_seq(wk);
     pthread_mutex_lock(&sh.lock);
     sh.finished = true;
     pthread_cond_broadcast(&sh.changed);
@@ -701,7 +748,7 @@ void *cv_backup_walk(void *arg)
     }
     cv_queue_close(wk->q);
     close(ws->root_fd);
-    ctx_free(c);
+    cv_walk_ctx_free(c);
     pthread_cond_destroy(&sh.changed);
     pthread_mutex_destroy(&sh.lock);
     return NULL;

@@ -1,7 +1,8 @@
 /*
  * check.c: proving a repository restores. Without --read-data: every snapshot and index object
  * opens and parses, every pack the index names exists with the right size, and every snapshot's
- * trees load and name only indexed blobs. With --read-data (or a subset of packs): every block
+ * layers (its full tree and each run on it) load, hold only the entries their kind may hold and
+ * name only indexed blobs. With --read-data (or a subset of packs): every block
  * of those packs is read, authenticated, decompressed and every blob in it is checked against
  * its ID. Each damaged object is named; then each snapshot is walked again to name the files
  * the damage makes unrestorable. Trees already found clean are not walked twice.
@@ -13,73 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A set of IDs (open addressing; the IDs are MACs, so their first bytes hash well). */
-struct idset {
-    uint8_t (*v)[CV_ID_LEN];
-    bool *used;
-    size_t n, cap;
-};
-
-static bool idset_has(const struct idset *s, const uint8_t *id)
-{
-    uint64_t h;
-
-    if (!s->cap)
-        return false;
-    memcpy(&h, id, sizeof(h));
-    for (size_t i = h & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-        if (memcmp(s->v[i], id, CV_ID_LEN) == 0)
-            return true;
-    return false;
-}
-
-static enum cv_err idset_add(struct idset *s, const uint8_t *id)
-{
-    uint64_t h;
-    size_t i;
-
-    if ((s->n + 1) * 2 > s->cap) {
-        struct idset bigger = {NULL, NULL, 0, s->cap ? s->cap * 2 : 1024};
-
-        bigger.v = cv_calloc(bigger.cap, CV_ID_LEN);
-        bigger.used = cv_calloc(bigger.cap, sizeof(bool));
-        if (!bigger.v || !bigger.used) {
-            cv_free(bigger.v);
-            cv_free(bigger.used);
-            return cv_fail(CV_ENOMEM, "out of memory");
-        }
-        for (size_t k = 0; k < s->cap; k++)
-            if (s->used[k])
-                idset_add(&bigger, s->v[k]);
-        cv_free(s->v);
-        cv_free(s->used);
-        *s = bigger;
-    }
-    if (idset_has(s, id))
-        return CV_OK;
-    memcpy(&h, id, sizeof(h));
-    for (i = h & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-        ;
-    memcpy(s->v[i], id, CV_ID_LEN);
-    s->used[i] = true;
-    s->n++;
-    return CV_OK;
-}
-
-static void idset_free(struct idset *s)
-{
-    cv_free(s->v);
-    cv_free(s->used);
-    memset(s, 0, sizeof(*s));
-}
-
 struct checker {
     struct cv_repo *repo;
     const struct cv_check_opts *o;
     struct cv_check_stats *st;
     struct cv_reader *rd;
-    struct idset bad;        /* blobs found damaged or missing */
-    struct idset clean;      /* tree blobs whose whole subtree was found sound */
+    struct cv_idset bad;     /* blobs found damaged or missing */
+    struct cv_idset clean;   /* tree blobs whose whole subtree was found sound */
     struct cv_ix_entry *all; /* every entry of the index */
     size_t nall;
     uint32_t *by_block;  /* entry numbers grouped by block */
@@ -158,7 +99,7 @@ static enum cv_err mark_block_bad(struct checker *c, size_t b)
     enum cv_err err = CV_OK;
 
     for (size_t k = c->block_start[b]; k < c->block_start[b + 1] && !err; k++)
-        err = idset_add(&c->bad, c->all[c->by_block[k]].id);
+        err = cv_idset_add(&c->bad, c->all[c->by_block[k]].id);
     return err;
 }
 
@@ -175,7 +116,7 @@ static enum cv_err mark_pack_bad(struct checker *c, uint32_t pack)
  * ------------------------------------------------------------------------------------------ */
 struct pack_seen {
     struct checker *c;
-    struct idset names;
+    struct cv_idset names;
 };
 
 static enum cv_err note_pack(const char *name, void *arg)
@@ -184,7 +125,7 @@ static enum cv_err note_pack(const char *name, void *arg)
     uint8_t raw[32];
     enum cv_err err = cv_hex_decode(name, raw, 32);
 
-    return err ? err : idset_add(&ps->names, raw);
+    return err ? err : cv_idset_add(&ps->names, raw);
 }
 
 /* Every pack the index names exists and has the size it says; count the others. */
@@ -201,7 +142,7 @@ static enum cv_err check_packs_exist(struct checker *c)
 
         cv_hex_encode(ix->packs[p].name, 32, name);
         snprintf(what, sizeof(what), "pack %s", name);
-        if (!idset_has(&ps.names, ix->packs[p].name))
+        if (!cv_idset_has(&ps.names, ix->packs[p].name))
             snprintf(reason, sizeof(reason), "is missing");
         else if (be->ops->size(be, CV_OBJ_PACK, name, &size) != CV_OK)
             snprintf(reason, sizeof(reason), "cannot be read: %s", cv_errmsg());
@@ -215,7 +156,7 @@ static enum cv_err check_packs_exist(struct checker *c)
     }
     c->st->packs = ix->npacks;
     c->st->unindexed_packs = ps.names.n > ix->npacks ? ps.names.n - ix->npacks : 0;
-    idset_free(&ps.names);
+    cv_idset_free(&ps.names);
     return err;
 }
 
@@ -317,31 +258,44 @@ static bool file_sound(struct checker *c, const struct cv_tree_entry *e)
         if (!cv_index_has(&c->repo->ix, id)) {
             c->snap_missing++;
             sound = false;
-        } else if (idset_has(&c->bad, id)) {
+        } else if (cv_idset_has(&c->bad, id)) {
             sound = false;
         }
     }
     return sound;
 }
 
+/* The clean-set key of a folder stored as a blob: its ID, marked when it is read as a run's
+ * (the same bytes may be sound in a run and not in a full tree). */
+static bool blob_key(const struct cv_tree_entry *e, uint8_t key[CV_ID_LEN])
+{
+    if (e->kind != CV_TE_DIR && e->kind != CV_TE_NEW_DIR)
+        return false;
+    memcpy(key, e->tree_id, CV_ID_LEN);
+    if (e->flags & CV_TREE_RUN)
+        key[CV_ID_LEN - 1] ^= 0x80;
+    return true;
+}
+
 static enum cv_err check_dir(struct checker *c, const struct cv_tree_entry *e, unsigned depth,
                              bool *clean)
 {
-    struct cv_listing sub = {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false};
-    bool sub_clean = true;
+    struct cv_listing sub = CV_LISTING_INIT;
+    uint8_t key[CV_ID_LEN];
+    bool sub_clean = true, is_blob = blob_key(e, key);
     enum cv_err err;
 
-    if (e->kind == CV_TE_DIR && idset_has(&c->clean, e->tree_id))
+    if (is_blob && cv_idset_has(&c->clean, key))
         return CV_OK; /* seen in full before, and sound */
-    if (cv_listing_load(c->rd, NULL, e, &sub) != CV_OK) {
+    if (cv_listing_load(c->rd, e, &sub) != CV_OK) {
         folder_lost(c, cv_errmsg());
         *clean = false;
         cv_listing_free(&sub);
         return CV_OK;
     }
     err = check_listing(c, &sub, depth + 1, &sub_clean);
-    if (!err && sub_clean && e->kind == CV_TE_DIR) {
-        err = idset_add(&c->clean, e->tree_id);
+    if (!err && sub_clean && is_blob) {
+        err = cv_idset_add(&c->clean, key);
         c->st->trees++;
     }
     *clean = *clean && sub_clean;
@@ -375,7 +329,7 @@ static enum cv_err check_listing(struct checker *c, const struct cv_listing *l, 
                 affected(c, c->path);
                 *clean = false;
             }
-        } else if (e.kind == CV_TE_DIR || e.kind == CV_TE_INLINE) {
+        } else if (cv_te_is_dir(&e)) {
             err = check_dir(c, &e, depth, clean);
         }
         c->path[len] = '\0';
@@ -393,9 +347,8 @@ static enum cv_err check_snapshot(struct checker *c, const char *name)
 {
     struct cv_snapshot s;
     struct cv_tree_entry root, db;
-    struct cv_tree_rd t;
     char what[80];
-    bool clean = true, more;
+    bool clean = true;
     enum cv_err err;
 
     snprintf(what, sizeof(what), "snapshot %s", name);
@@ -407,17 +360,33 @@ static enum cv_err check_snapshot(struct checker *c, const char *name)
     c->snap = s.name;
     c->snap_missing = 0;
     c->path[0] = '\0';
-    memset(&root, 0, sizeof(root));
-    root.kind = CV_TE_DIR;
-    root.tree_id = s.tree;
-    err = check_dir(c, &root, 0, &clean);
+    /* each layer on its own: the full tree, then every run (a run is checked once however
+     * many snapshots stack it; files a damaged one loses are named under every snapshot) */
+    err = CV_OK;
+    for (size_t i = 0; i <= s.nruns && !err; i++) {
+        memset(&root, 0, sizeof(root));
+        root.kind = CV_TE_DIR;
+        root.tree_id = i == 0 ? s.tree : s.runs[i - 1].root;
+        root.flags = i == 0 ? 0 : CV_TREE_RUN;
+        err = check_dir(c, &root, 0, &clean);
+    }
     if (!err && s.has_db) {
-        cv_tree_rd_inline(&t, s.db_entry_, s.db_entry_len_);
-        if (cv_tree_next(&t, &db, &more) == CV_OK && more && !file_sound(c, &db)) {
+        struct cv_listing dbl = CV_LISTING_INIT;
+
+        bool found = cv_snapshot_db_entry(c->rd, &s, &dbl, &db) == CV_OK;
+
+        if (!found) { /* its own tree blob (format 2) is lost */
+            char why[600];
+
+            snprintf(why, sizeof(why), "reference index: %s", cv_errmsg());
+            problem(c, what, why);
+        }
+        if (!found || !file_sound(c, &db)) {
             snprintf(c->path, sizeof(c->path), "(reference index %s)", s.db_name);
             affected(c, c->path);
             c->path[0] = '\0';
         }
+        cv_listing_free(&dbl);
     }
     if (!err && c->snap_missing) {
         char reason[128];
@@ -558,8 +527,8 @@ enum cv_err cv_check(struct cv_repo *repo, const struct cv_check_opts *opts,
     stats->indexes = repo->nindex_names;
     stats->blobs = c.nall;
     cv_reader_free(c.rd);
-    idset_free(&c.bad);
-    idset_free(&c.clean);
+    cv_idset_free(&c.bad);
+    cv_idset_free(&c.clean);
     cv_free(c.all);
     cv_free(c.by_block);
     cv_free(c.block_start);

@@ -12,13 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_MAGIC  "chartvault-repository 1"
+#define CONFIG_MAGIC  "chartvault-repository " /* then the format: 1 or 2 */
 #define KEYFILE_MAGIC "chartvault-key 1"
 
 typedef enum cv_err (*line_fn)(const char *key, const char *value, void *arg);
 
-/* Split `text` into "key value" lines after a first line equal to `magic`. */
-static enum cv_err parse_lines(const char *text, size_t n, const char *magic, line_fn fn, void *arg)
+/* Split `text` into "key value" lines after a first line equal to `magic` (with `version`:
+ * `magic` followed by a format number from 1 to CV_FORMAT_VERSION, stored there). */
+static enum cv_err parse_lines(const char *text, size_t n, const char *magic, unsigned *version,
+                               line_fn fn, void *arg)
 {
     char line[256];
     size_t pos = 0, lineno = 0;
@@ -39,6 +41,19 @@ static enum cv_err parse_lines(const char *text, size_t n, const char *magic, li
         line[len] = '\0';
         pos += len + 1;
         if (lineno++ == 0) {
+            size_t m = strlen(magic);
+
+            if (version && strncmp(line, magic, m) == 0 && line[m] >= '1' &&
+                line[m] <= '0' + CV_FORMAT_VERSION && line[m + 1] == '\0') {
+                *version = (unsigned)(line[m] - '0');
+                continue;
+            }
+            if (version && strncmp(line, magic, m) == 0)
+                return cv_fail(CV_EUNSUPPORTED,
+                               "format '%s' is newer than this chartvault reads (%u)", line + m,
+                               CV_FORMAT_VERSION);
+            if (version)
+                return cv_fail(CV_EPARSE, "first line is not '%s%u'", magic, CV_FORMAT_VERSION);
             if (strcmp(line, magic) != 0)
                 return cv_fail(CV_EPARSE, "first line is not '%s'", magic);
             continue;
@@ -109,10 +124,28 @@ static enum cv_err which_key(const char *key, const char *const *keys, unsigned 
 }
 
 /* ---- config ---------------------------------------------------------------------------------- */
-static const char *const config_keys[] = {"id",        "chunk-size",  "block-size",
-                                          "pack-size", "compression", "mac"};
-#define CONFIG_ALL_KEYS 63u
-#define CONFIG_MAC_KEY  5u
+static const char *const config_keys[] = {"id",          "chunk-size", "block-size", "pack-size",
+                                          "compression", "mac",        "merge"};
+#define CONFIG_V1_KEYS 63u  /* every key of format 1 */
+#define CONFIG_V2_KEYS 127u /* and "merge" */
+#define CONFIG_MAC_KEY 5u
+
+/* "merge FAN-IN LEVELS" (format 2): when runs are merged (merge.c). */
+static enum cv_err parse_merge(const char *v, struct cv_config *c)
+{
+    unsigned fan_in, levels;
+    char end;
+
+    if (sscanf(v, "%u %u%c", &fan_in, &levels, &end) != 2 || fan_in < 2 || fan_in > 64 ||
+        levels < 1 || levels > 8 || (levels * (fan_in - 1)) >= CV_RUNS_MAX)
+        return cv_fail(CV_EPARSE,
+                       "'merge' wants a fan-in of 2 to 64 and 1 to 8 levels, "
+                       "with fewer than %u runs in all",
+                       CV_RUNS_MAX);
+    c->merge_fan_in = fan_in;
+    c->merge_levels = levels;
+    return CV_OK;
+}
 
 static enum cv_err config_line(const char *key, const char *v, void *arg)
 {
@@ -143,8 +176,12 @@ static enum cv_err config_line(const char *key, const char *v, void *arg)
         if (!level_ok)
             return cv_fail(CV_EPARSE, "compression must be 'zstd LEVEL'");
         return parse_u32(key, v + 5, 1, 19, (uint32_t *)&c->level);
-    default:
+    case 5:
         return parse_hex(key, v, c->mac, sizeof(c->mac));
+    default:
+        if (c->version < 2)
+            return cv_fail(CV_EPARSE, "'merge' is not a setting of format %u", c->version);
+        return parse_merge(v, c);
     }
 }
 
@@ -158,10 +195,10 @@ enum cv_err cv_config_parse(const char *text, size_t n, struct cv_config *c)
     memset(c, 0, sizeof(*c));
     if (n > CV_CONFIG_MAX)
         return cv_fail(CV_ETOOBIG, "is larger than %u bytes", CV_CONFIG_MAX);
-    err = parse_lines(text, n, CONFIG_MAGIC, config_line, arg);
+    err = parse_lines(text, n, CONFIG_MAGIC, &c->version, config_line, arg);
     if (err)
         return err;
-    if (seen != CONFIG_ALL_KEYS)
+    if (seen != (c->version >= 2 ? CONFIG_V2_KEYS : CONFIG_V1_KEYS))
         return cv_fail(CV_EPARSE, "lacks a required setting");
     mac = strstr(text, "\nmac ");
     c->maced_len = (size_t)(mac - text) + 1;
@@ -175,10 +212,13 @@ enum cv_err cv_config_format(const struct cv_config *c, const struct cv_keys *k,
     size_t start = out->len;
     enum cv_err err;
 
-    err = cv_buf_printf(out,
-                        CONFIG_MAGIC "\nid %s\nchunk-size %u\nblock-size %u\npack-size %u\n"
-                                     "compression zstd %d\n",
-                        c->id_hex, c->chunk_size, c->block_size, c->pack_size, c->level);
+    err =
+        cv_buf_printf(out,
+                      CONFIG_MAGIC "%u\nid %s\nchunk-size %u\nblock-size %u\npack-size %u\n"
+                                   "compression zstd %d\n",
+                      c->version, c->id_hex, c->chunk_size, c->block_size, c->pack_size, c->level);
+    if (!err && c->version >= 2)
+        err = cv_buf_printf(out, "merge %u %u\n", c->merge_fan_in, c->merge_levels);
     if (err)
         return err;
     crypto_generichash(mac, sizeof(mac), (const uint8_t *)out->data + start, out->len - start,
@@ -240,7 +280,7 @@ enum cv_err cv_keyfile_parse(const char *text, size_t n, struct cv_keyfile *kf)
     memset(kf, 0, sizeof(*kf));
     if (n > CV_KEYFILE_MAX)
         return cv_fail(CV_ETOOBIG, "is larger than %u bytes", CV_KEYFILE_MAX);
-    err = parse_lines(text, n, KEYFILE_MAGIC, keyfile_line, arg);
+    err = parse_lines(text, n, KEYFILE_MAGIC, NULL, keyfile_line, arg);
     if (!err && seen != KEYFILE_ALL_KEYS)
         err = cv_fail(CV_EPARSE, "lacks a required setting");
     return err;

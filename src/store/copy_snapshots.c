@@ -16,127 +16,19 @@
 #define PACKS_PER_OBJ  256 /* packs one new index object describes */
 #define TREE_PARTS_MAX (CV_LISTING_MAX / CV_TREE_PART)
 
-/* What the chosen snapshots need of the source. */
-struct needs {
-    struct cv_repo *repo;
-    struct cv_reader *rd;
-    bool *pack;            /* [npacks]: holds a blob they need */
-    struct cv_index trees; /* tree blobs walked already (used as a set of IDs) */
-};
-
-static enum cv_err need_blob(struct needs *n, const uint8_t *id)
+/* Mark the packs that hold a blob in `live` (what cv_reach_snapshot found the chosen snapshots
+ * need). The key of a tree's second copy is in `live` whether the copy was written or not, so
+ * an ID no index names is passed over: a blob the source lacks is the source's damage, which
+ * `check` of either end reports, not something a copy could bring. */
+static void mark_packs(struct cv_repo *repo, const struct cv_idset *live, bool *need)
 {
-    struct cv_blob_loc loc;
-    char hex[65];
+    for (size_t i = 0; i < live->cap; i++) {
+        struct cv_blob_loc loc;
 
-    if (!cv_index_locate(&n->repo->ix, id, &loc) || loc.pack_no >= n->repo->ix.npacks) {
-        cv_hex_encode(id, CV_ID_LEN, hex);
-        return cv_fail(CV_ECORRUPT, "blob %.16s is in no index of the source", hex);
+        if (live->used[i] && cv_index_locate(&repo->ix, live->v[i], &loc) &&
+            loc.pack_no < repo->ix.npacks)
+            need[loc.pack_no] = true;
     }
-    n->pack[loc.pack_no] = true;
-    return CV_OK;
-}
-
-/* A tree blob and its ditto copy when it has one. *fresh: it was not walked before. */
-static enum cv_err need_tree_blob(struct needs *n, const uint8_t *id, bool *fresh)
-{
-    uint8_t key[CV_ID_LEN];
-    struct cv_blob_loc loc;
-    enum cv_err err = cv_index_add_entry(&n->trees, id, 0, 0, 0, fresh);
-
-    if (err || !*fresh)
-        return err;
-    cv_ditto_key(n->repo->keys, id, key);
-    if (cv_index_locate(&n->repo->ix, key, &loc) && loc.pack_no < n->repo->ix.npacks)
-        n->pack[loc.pack_no] = true;
-    return need_blob(n, id);
-}
-
-/* A folder's tree blob, and its parts when it is stored in parts. */
-static enum cv_err need_tree(struct needs *n, const uint8_t *id, bool *fresh)
-{
-    uint8_t parts[TREE_PARTS_MAX * CV_ID_LEN];
-    const uint8_t *p;
-    size_t len;
-    enum cv_err err = need_tree_blob(n, id, fresh);
-
-    if (!err && *fresh)
-        err = cv_reader_blob(n->rd, id, &p, &len);
-    if (err || !*fresh || len < 1 || p[0] != CV_TREE_PARTS)
-        return err;
-    if ((len - 1) % CV_ID_LEN || len - 1 > sizeof(parts))
-        return cv_fail(CV_ECORRUPT, "tree: bad part list");
-    memcpy(parts, p + 1, len - 1); /* the reader's view ends at its next call */
-    for (size_t i = 0; i < len - 1 && !err; i += CV_ID_LEN) {
-        bool part_fresh;
-
-        err = need_tree_blob(n, parts + i, &part_fresh);
-    }
-    return err;
-}
-
-static enum cv_err need_file(struct needs *n, const struct cv_tree_entry *e)
-{
-    enum cv_err err = CV_OK;
-
-    for (size_t i = 0; i < e->nchunks && !err; i++)
-        err = need_blob(n, e->chunks + i * CV_ID_LEN);
-    return err;
-}
-
-static enum cv_err need_listing(struct needs *n, const struct cv_listing *l, unsigned depth)
-{
-    struct cv_tree_rd t;
-    struct cv_tree_entry e;
-    bool more;
-    enum cv_err err;
-
-    if (depth > CV_TREE_DEPTH_MAX)
-        return cv_fail(CV_ECORRUPT, "tree: folders nested deeper than %u", CV_TREE_DEPTH_MAX);
-    cv_listing_iter(l, &t);
-    while ((err = cv_tree_next(&t, &e, &more)) == CV_OK && more) {
-        struct cv_listing sub = {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false};
-        bool fresh = true;
-
-        if (e.kind == CV_TE_FILE && (err = need_file(n, &e)) != CV_OK)
-            return err;
-        if (e.kind != CV_TE_DIR && e.kind != CV_TE_INLINE)
-            continue; /* files are done, symlinks need nothing */
-        if (e.kind == CV_TE_DIR)
-            err = need_tree(n, e.tree_id, &fresh);
-        if (!err && fresh)
-            err = cv_listing_load(n->rd, NULL, &e, &sub);
-        if (!err && fresh)
-            err = need_listing(n, &sub, depth + 1);
-        cv_listing_free(&sub);
-        if (err)
-            return err;
-    }
-    return err;
-}
-
-static enum cv_err need_snapshot(struct needs *n, const struct cv_snapshot *s)
-{
-    struct cv_listing root = {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false};
-    struct cv_tree_rd t;
-    struct cv_tree_entry db;
-    bool fresh, more;
-    enum cv_err err = need_tree(n, s->tree, &fresh);
-
-    if (!err && fresh)
-        err = cv_listing_load(n->rd, s->tree, NULL, &root);
-    if (!err && fresh)
-        err = need_listing(n, &root, 1);
-    cv_listing_free(&root);
-    if (!err && s->has_db) {
-        cv_tree_rd_inline(&t, s->db_entry_, s->db_entry_len_);
-        err = cv_tree_next(&t, &db, &more);
-        if (!err && more)
-            err = need_file(n, &db);
-    }
-    if (err)
-        cv_fail_prefix(err, "snapshot %.8s cannot be copied whole: ", s->name);
-    return err;
 }
 
 /* ---- the target ------------------------------------------------------------------------------ */
@@ -388,16 +280,16 @@ static enum cv_err copy_snapshot_objects(struct copier *c, const struct cv_snaps
     return err ? err : c->to->ops->sync(c->to);
 }
 
-/* Read the chosen snapshots (each once) and mark the packs they need. */
+/* Read the chosen snapshots (each once) and mark the packs they need: every layer of each (its
+ * full tree and its runs, in format 2), as prune sees them (reach.c). */
 static enum cv_err choose(struct cv_repo *repo, const char *const *specs, size_t nspecs,
                           struct cv_snapshot *snaps, size_t *nsnaps, bool *need)
 {
-    struct needs n = {.repo = repo, .pack = need};
-    enum cv_err err = cv_index_init(&n.trees);
+    struct cv_idset live = {0};
+    struct cv_reader *rd = NULL;
+    enum cv_err err = cv_reader_new(repo, 8, &rd);
 
     *nsnaps = 0;
-    if (!err)
-        err = cv_reader_new(repo, 8, &n.rd);
     for (size_t i = 0; i < nspecs && !err; i++) {
         bool dup = false;
 
@@ -408,11 +300,17 @@ static enum cv_err choose(struct cv_repo *repo, const char *const *specs, size_t
             cv_snapshot_clear(&snaps[*nsnaps]);
             continue;
         }
-        if (!err)
-            err = need_snapshot(&n, &snaps[(*nsnaps)++]);
+        if (!err) {
+            err = cv_reach_snapshot(repo, rd, &snaps[*nsnaps], &live);
+            if (err)
+                cv_fail_prefix(err, "snapshot %.8s cannot be copied whole: ", snaps[*nsnaps].name);
+            (*nsnaps)++;
+        }
     }
-    cv_reader_free(n.rd);
-    cv_index_free(&n.trees);
+    if (!err)
+        mark_packs(repo, &live, need);
+    cv_reader_free(rd);
+    cv_idset_free(&live);
     return err;
 }
 

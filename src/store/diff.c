@@ -75,7 +75,7 @@ static bool bytes_eq(const void *a, const void *b, size_t n)
 
 static bool is_dir(const struct cv_tree_entry *e)
 {
-    return e && (e->kind == CV_TE_DIR || e->kind == CV_TE_INLINE);
+    return e && cv_te_is_dir(e);
 }
 
 static enum cv_err diff_listings(struct differ *d, const struct cv_listing *a,
@@ -85,19 +85,18 @@ static enum cv_err diff_listings(struct differ *d, const struct cv_listing *a,
 static enum cv_err diff_dirs(struct differ *d, const struct cv_tree_entry *ea,
                              const struct cv_tree_entry *eb, unsigned depth)
 {
-    struct cv_listing la = {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false};
-    struct cv_listing lb = {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false};
+    struct cv_listing la = CV_LISTING_INIT, lb = CV_LISTING_INIT;
     enum cv_err err = CV_OK;
 
     if (ea && eb && ea->kind == eb->kind &&
         ((ea->kind == CV_TE_DIR && memcmp(ea->tree_id, eb->tree_id, CV_ID_LEN) == 0) ||
-         (ea->kind == CV_TE_INLINE && ea->sub_len == eb->sub_len &&
+         (ea->kind != CV_TE_DIR && ea->sub_len == eb->sub_len &&
           bytes_eq(ea->sub, eb->sub, ea->sub_len))))
-        return CV_OK; /* the same tree: nothing below it changed */
+        return CV_OK; /* the same tree (or the same layers): nothing below it changed */
     if (ea)
-        err = cv_listing_load(d->rd, NULL, ea, &la);
+        err = cv_listing_load(d->rd, ea, &la);
     if (!err && eb)
-        err = cv_listing_load(d->rd, NULL, eb, &lb);
+        err = cv_listing_load(d->rd, eb, &lb);
     if (!err)
         err = diff_listings(d, ea ? &la : NULL, eb ? &lb : NULL, depth + 1);
     cv_listing_free(&la);
@@ -236,20 +235,22 @@ enum cv_err cv_snapshot_diff(struct cv_repo *repo, const struct cv_snapshot *a,
                              const struct cv_snapshot *b, cv_change_fn fn, void *arg,
                              struct cv_diff_stats *stats)
 {
+    struct cv_listing la = CV_LISTING_INIT, lb = CV_LISTING_INIT;
     struct differ d;
-    struct cv_tree_entry ea, eb;
     enum cv_err err;
 
     memset(&d, 0, sizeof(d));
     memset(stats, 0, sizeof(*stats));
-    memset(&ea, 0, sizeof(ea));
-    memset(&eb, 0, sizeof(eb));
-    ea.kind = eb.kind = CV_TE_DIR;
-    ea.tree_id = a->tree;
-    eb.tree_id = b->tree;
     err = cv_reader_new(repo, 16, &d.rd);
-    if (!err)
-        err = diff_dirs(&d, &ea, &eb, 0);
+    if (!err && !(a->nruns == 0 && b->nruns == 0 && memcmp(a->tree, b->tree, CV_ID_LEN) == 0)) {
+        err = cv_snapshot_root(d.rd, a, &la);
+        if (!err)
+            err = cv_snapshot_root(d.rd, b, &lb);
+        if (!err)
+            err = diff_listings(&d, &la, &lb, 1);
+    }
+    cv_listing_free(&la);
+    cv_listing_free(&lb);
     if (!err)
         err = match_renames(&d);
     if (!err) { /* drop the removals that became renames */

@@ -14,11 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static enum cv_err write_chunks(struct cv_repo *repo, const struct cv_tree_entry *e, int fd,
+static enum cv_err write_chunks(struct cv_reader *rd, const struct cv_tree_entry *e, int fd,
                                 const char *path, uint64_t *size)
 {
-    struct cv_reader *rd;
-    enum cv_err err = cv_reader_new(repo, 2, &rd);
+    enum cv_err err = CV_OK;
 
     *size = 0;
     for (size_t i = 0; !err && i < e->nchunks; i++) {
@@ -43,17 +42,16 @@ static enum cv_err write_chunks(struct cv_repo *repo, const struct cv_tree_entry
     if (!err && *size != e->size)
         err = cv_fail(CV_ECORRUPT, "the stored index has %llu bytes, its entry says %llu",
                       (unsigned long long)*size, (unsigned long long)e->size);
-    cv_reader_free(rd);
     return err;
 }
 
 enum cv_err cv_dump_index(struct cv_repo *repo, const struct cv_snapshot *snap,
                           const char *out_path, bool force, uint64_t *size)
 {
-    struct cv_tree_rd t;
+    struct cv_listing l = CV_LISTING_INIT;
     struct cv_tree_entry e;
+    struct cv_reader *rd = NULL;
     char tmp[PATH_MAX], dir[PATH_MAX];
-    bool more;
     enum cv_err err;
     int fd;
 
@@ -61,18 +59,24 @@ enum cv_err cv_dump_index(struct cv_repo *repo, const struct cv_snapshot *snap,
     if (!snap->has_db)
         return cv_fail(CV_ENOENT, "snapshot %.8s holds no reference index (back up with --db)",
                        snap->name);
-    cv_tree_rd_inline(&t, snap->db_entry_, snap->db_entry_len_);
-    err = cv_tree_next(&t, &e, &more);
-    if (err)
-        return err;
     if (!force && access(out_path, F_OK) == 0)
         return cv_fail(CV_EEXIST, "'%s' exists (use --force to replace it)", out_path);
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", out_path, (long)getpid()) >= sizeof(tmp))
         return cv_fail(CV_EINVAL, "path too long: '%s'", out_path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return cv_fail_errno(CV_EIO, "cannot create '%s'", tmp);
-    err = write_chunks(repo, &e, fd, tmp, size);
+    err = cv_reader_new(repo, 2, &rd);
+    if (!err)
+        err = cv_snapshot_db_entry(rd, snap, &l, &e);
+    fd = err ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (!err && fd < 0)
+        err = cv_fail_errno(CV_EIO, "cannot create '%s'", tmp);
+    if (err) {
+        cv_listing_free(&l);
+        cv_reader_free(rd);
+        return err;
+    }
+    err = write_chunks(rd, &e, fd, tmp, size);
+    cv_listing_free(&l);
+    cv_reader_free(rd);
     if (!err && fsync(fd) != 0)
         err = cv_fail_errno(CV_EIO, "cannot sync '%s'", tmp);
     if (close(fd) != 0 && !err)

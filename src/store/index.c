@@ -198,6 +198,35 @@ bool cv_index_has(struct cv_index *ix, const uint8_t id[CV_ID_LEN])
     return found;
 }
 
+/* Is entry `e` (found with find_locked) in a condemned pack? Call with the lock held. */
+static bool condemned_locked(const struct cv_index *ix, const struct cv_ix_entry *e)
+{
+    const struct cv_ix_block *b = &ix->blocks[e->block];
+
+    return b->pack != CV_IX_UNASSIGNED && ix->packs[b->pack].condemned;
+}
+
+bool cv_index_usable(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t *pack)
+{
+    struct cv_ix_entry e;
+    bool found;
+
+    pthread_mutex_lock(&ix->lock);
+    found = find_locked(ix, id, &e) && !condemned_locked(ix, &e);
+    *pack = found ? ix->blocks[e.block].pack : CV_IX_UNASSIGNED;
+    pthread_mutex_unlock(&ix->lock);
+    return found;
+}
+
+void cv_index_condemn(struct cv_index *ix, const uint8_t name[32])
+{
+    pthread_mutex_lock(&ix->lock);
+    for (size_t i = 0; i < ix->npacks; i++)
+        if (memcmp(ix->packs[i].name, name, 32) == 0)
+            ix->packs[i].condemned = true;
+    pthread_mutex_unlock(&ix->lock);
+}
+
 bool cv_index_locate(struct cv_index *ix, const uint8_t id[CV_ID_LEN], struct cv_blob_loc *loc)
 {
     const struct cv_ix_block *b;
@@ -283,6 +312,7 @@ enum cv_err cv_index_add_pack(struct cv_index *ix, const uint8_t name[32], uint3
     if (!err) {
         memcpy(ix->packs[ix->npacks].name, name, 32);
         ix->packs[ix->npacks].size = 0;
+        ix->packs[ix->npacks].condemned = false;
         *no = (uint32_t)ix->npacks++;
     }
     pthread_mutex_unlock(&ix->lock);
@@ -333,8 +363,8 @@ enum cv_err cv_index_add_entry(struct cv_index *ix, const uint8_t id[CV_ID_LEN],
 
     *added = false;
     pthread_mutex_lock(&ix->lock);
-    if (find_locked(ix, id, &found))
-        goto out_unlock;
+    if (find_locked(ix, id, &found) && !condemned_locked(ix, &found))
+        goto out_unlock; /* (a condemned copy is shadowed by the new one, found first) */
     if ((ix->nentries + 1) * 10 > ix->nslots * 7 && (err = grow_slots(ix)) != CV_OK)
         goto out_unlock; /* at most 70% full: a few probes per lookup, 4 bytes per slot */
     err = reserve((void **)&ix->entries, ix->nentries, 1, &ix->cap_entries, sizeof(*ix->entries));
@@ -470,6 +500,7 @@ static enum cv_err add_tables(struct cv_index *ix, const struct ix_parsed *ip, s
         cv_rd_bytes(&r, 32, &name); /* checked by parse_body */
         memcpy(pk->name, name, 32);
         cv_rd_varint(&r, &pk->size);
+        pk->condemned = false;
     }
     cv_rd_init(&r, ip->blocks, ip->blocks_len);
     for (uint64_t i = 0; i < ip->nblocks; i++) {

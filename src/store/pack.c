@@ -11,7 +11,9 @@
 #include <string.h>
 #include <zstd.h>
 
-#define PACKS_PER_INDEX 8u
+#define PACKS_PER_INDEX   8u
+#define SMALL_BLOCK       (64u << 10)
+#define SMALL_BLOCK_LEVEL 19
 
 struct block_builder {
     bool open;
@@ -33,11 +35,16 @@ struct cv_writer {
     struct cv_repo *repo;
     ZSTD_CCtx *cctx;
     struct block_builder blocks[3]; /* by enum cv_blob_kind */
-    struct pack_builder packs[2];   /* data and tree blocks; ditto blocks */
+    /* one pack at a time per blob kind: a pack holds data, trees or second copies only, so
+     * that the trees of forgotten snapshots fill packs that prune can remove whole */
+    struct pack_builder packs[3];
     unsigned packs_unindexed;
     size_t p0, b0, e0; /* first pack, block, entry not yet in an index object */
     struct cv_buf raw, comp;
     uint64_t stored;
+    /* the packs (older than this writer) that some blob added found already stored */
+    size_t p_start;
+    uint8_t *deduped; /* bitmap over [0, p_start) */
 };
 
 enum cv_err cv_writer_new(struct cv_repo *repo, struct cv_writer **out)
@@ -64,8 +71,25 @@ enum cv_err cv_writer_new(struct cv_repo *repo, struct cv_writer **out)
     w->p0 = repo->ix.npacks;
     w->b0 = repo->ix.nblocks;
     w->e0 = repo->ix.nentries;
+    w->p_start = repo->ix.npacks;
+    w->deduped = cv_calloc(w->p_start / 8 + 1, 1);
+    if (!w->deduped) {
+        cv_writer_free(w);
+        return cv_fail(CV_ENOMEM, "out of memory");
+    }
     *out = w;
     return CV_OK;
+}
+
+static enum cv_err dedup_note(struct cv_writer *w, uint32_t pack)
+{
+    w->deduped[pack / 8] |= (uint8_t)(1u << (pack % 8));
+    return CV_OK;
+}
+
+bool cv_writer_deduped(const struct cv_writer *w, uint32_t pack)
+{
+    return pack < w->p_start && (w->deduped[pack / 8] & (1u << (pack % 8)));
 }
 
 void cv_writer_free(struct cv_writer *w)
@@ -81,6 +105,7 @@ void cv_writer_free(struct cv_writer *w)
         cv_buf_free(&w->packs[i].buf);
     cv_buf_free(&w->raw);
     cv_buf_free(&w->comp);
+    cv_free(w->deduped);
     cv_free(w);
 }
 
@@ -139,7 +164,7 @@ static enum cv_err assemble_raw(struct cv_writer *w, const struct block_builder 
 /* Compress and seal a block into the current pack; hand the pack over when it is full. */
 static enum cv_err finish_block(struct cv_writer *w, struct block_builder *b)
 {
-    struct pack_builder *pb = &w->packs[b->kind == CV_BLOB_DITTO];
+    struct pack_builder *pb = &w->packs[b->kind];
     uint8_t ad[40], lenbytes[4];
     uint64_t offset;
     uint32_t len;
@@ -152,6 +177,10 @@ static enum cv_err finish_block(struct cv_writer *w, struct block_builder *b)
         err = cv_buf_reserve(&w->comp, ZSTD_compressBound(w->raw.len));
     if (err)
         return err;
+    /* a small block (the last of a backup that changed little: every 15 minutes in the daemon)
+     * is compressed harder; at this size that costs milliseconds */
+    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
+                           w->raw.len < SMALL_BLOCK ? SMALL_BLOCK_LEVEL : w->repo->cfg.level);
     clen = ZSTD_compress2(w->cctx, w->comp.data, w->comp.cap, w->raw.data, w->raw.len);
     if (ZSTD_isError(clen))
         return cv_fail(CV_EIO, "cannot compress a block: %s", ZSTD_getErrorName(clen));
@@ -183,7 +212,8 @@ enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uin
 {
     struct block_builder *b = &w->blocks[kind];
     uint8_t key[CV_ID_LEN];
-    enum cv_err err;
+    uint32_t pack;
+    enum cv_err err = CV_OK;
 
     *stored = false;
     if (n > CV_CHUNK_MAX)
@@ -192,8 +222,11 @@ enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uin
         cv_ditto_key(w->repo->keys, id, key);
         id = key;
     }
-    if (cv_index_has(&w->repo->ix, id))
-        return CV_OK;
+    if (cv_index_usable(&w->repo->ix, id, &pack)) {
+        if (pack != CV_IX_UNASSIGNED && pack < w->p_start)
+            err = dedup_note(w, pack); /* relies on an older pack (see cv_prune_check) */
+        return err;
+    }
     if (!b->open) {
         err = cv_index_add_block(&w->repo->ix, b->kind, &b->no);
         if (err)
@@ -212,6 +245,51 @@ enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uin
     if (!err && w->packs_unindexed >= PACKS_PER_INDEX)
         err = cv_writer_flush(w);
     return err;
+}
+
+static enum cv_err store_tree_blob(struct cv_writer *w, const void *p, size_t n, bool ditto,
+                                   uint8_t id[32], uint64_t *raw, uint64_t *blobs)
+{
+    bool stored;
+    enum cv_err err;
+
+    cv_blob_id(w->repo->keys, p, n, id);
+    err = cv_writer_add(w, CV_BLOB_TREE, id, p, n, &stored);
+    if (!err && stored) {
+        *raw += n;
+        (*blobs)++;
+    }
+    if (!err && ditto)
+        err = cv_writer_add(w, CV_BLOB_DITTO, id, p, n, &stored);
+    if (!err && ditto && stored)
+        *raw += n;
+    return err;
+}
+
+enum cv_err cv_tree_store(struct cv_writer *w, const struct cv_buf *l, bool ditto,
+                          struct cv_buf *scratch, uint8_t id[CV_ID_LEN], uint64_t *raw,
+                          uint64_t *blobs)
+{
+    uint8_t version = CV_TREE_VERSION, parts = CV_TREE_PARTS;
+    enum cv_err err;
+
+    cv_buf_reset(scratch);
+    if (l->len < CV_TREE_PART) {
+        err = cv_buf_append(scratch, &version, 1);
+        if (!err)
+            err = cv_buf_append(scratch, l->data, l->len);
+        return err ? err : store_tree_blob(w, scratch->data, scratch->len, ditto, id, raw, blobs);
+    }
+    err = cv_buf_append(scratch, &parts, 1);
+    for (size_t off = 0; off < l->len && !err; off += CV_TREE_PART) {
+        size_t n = l->len - off < CV_TREE_PART ? l->len - off : CV_TREE_PART;
+        uint8_t part[CV_ID_LEN];
+
+        err = store_tree_blob(w, l->data + off, n, ditto, part, raw, blobs);
+        if (!err)
+            err = cv_buf_append(scratch, part, CV_ID_LEN);
+    }
+    return err ? err : store_tree_blob(w, scratch->data, scratch->len, ditto, id, raw, blobs);
 }
 
 static enum cv_err write_index(struct cv_writer *w)

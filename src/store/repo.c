@@ -89,10 +89,23 @@ enum cv_err cv_repo_init_with(const char *location, const char *passphrase,
     randombytes_buf(master, 32);
     randombytes_buf(cfg.id, sizeof(cfg.id));
     cv_hex_encode(cfg.id, sizeof(cfg.id), cfg.id_hex);
-    cfg.chunk_size = DEFAULT_CHUNK_SIZE;
+    cfg.chunk_size = opts && opts->chunk_size ? opts->chunk_size : DEFAULT_CHUNK_SIZE;
     cfg.block_size = DEFAULT_BLOCK_SIZE;
     cfg.pack_size = opts && opts->pack_size ? opts->pack_size : DEFAULT_PACK_SIZE;
     cfg.level = DEFAULT_LEVEL;
+    cfg.version = opts && opts->format ? opts->format : CV_FORMAT_VERSION;
+    cfg.merge_fan_in = opts && opts->merge_fan_in ? opts->merge_fan_in : CV_MERGE_FAN_IN;
+    cfg.merge_levels = opts && opts->merge_levels ? opts->merge_levels : CV_MERGE_LEVELS;
+    if (cfg.chunk_size < 4096 || cfg.chunk_size > CV_CHUNK_MAX) {
+        sodium_free(master);
+        return cv_fail(CV_EINVAL, "a chunk size of %u bytes is outside 4 KiB to 1 MiB",
+                       cfg.chunk_size);
+    }
+    if (cfg.version < 1 || cfg.version > CV_FORMAT_VERSION) {
+        sodium_free(master);
+        return cv_fail(CV_EINVAL, "format %u is not one this chartvault writes (1 to %u)",
+                       cfg.version, CV_FORMAT_VERSION);
+    }
     {
         struct cv_backend_opts bo = {0};
 
@@ -225,6 +238,7 @@ void cv_repo_close(struct cv_repo *repo)
     for (size_t i = 0; i < repo->nindex_names; i++)
         cv_free(repo->index_names[i]);
     cv_free(repo->index_names);
+    cv_names_free(&repo->prune_known);
     cv_keys_free(repo->keys);
     cv_backend_close(repo->be);
     cv_free(repo);
@@ -233,6 +247,11 @@ void cv_repo_close(struct cv_repo *repo)
 const char *cv_repo_id(const struct cv_repo *repo)
 {
     return repo->cfg.id_hex;
+}
+
+unsigned cv_repo_format(const struct cv_repo *repo)
+{
+    return repo->cfg.version;
 }
 
 uint64_t cv_repo_warnings(const struct cv_repo *repo)

@@ -163,13 +163,13 @@ static enum cv_err restore_listing(struct restorer *rs, const struct cv_listing 
 
 static enum cv_err restore_dir(struct restorer *rs, const struct cv_tree_entry *e, bool under_match)
 {
-    struct cv_listing sub = {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false};
+    struct cv_listing sub = CV_LISTING_INIT;
     struct pending_dir *d;
     enum cv_err err;
 
     if (rs->ndirs >= CV_TREE_DEPTH_MAX)
         return cv_fail(CV_ECORRUPT, "tree: folders nested deeper than %u", CV_TREE_DEPTH_MAX);
-    err = cv_listing_load(rs->rd, NULL, e, &sub);
+    err = cv_listing_load(rs->rd, e, &sub);
     if (err) { /* a damaged tree: everything in it ("path/") is lost, the rest goes on */
         size_t len = strlen(rs->path);
 
@@ -190,6 +190,8 @@ static enum cv_err restore_dir(struct restorer *rs, const struct cv_tree_entry *
     if (wanted(rs, under_match) && rs->o->include)
         under_match = true;
     err = restore_listing(rs, &sub, under_match);
+    if (!err && !d->emitted && !rs->o->include) /* an empty folder is restored too */
+        err = emit_dirs(rs);
     rs->ndirs--;
     if (!err && d->emitted && !out_rec(rs, REC_DIR_END, "", 0, 0))
         err = CV_ECANCELED;
@@ -212,7 +214,7 @@ static enum cv_err restore_listing(struct restorer *rs, const struct cv_listing 
             return cv_fail(CV_ECORRUPT, "tree: a path longer than %zu bytes", sizeof(rs->path));
         snprintf(rs->path + path_len, sizeof(rs->path) - path_len, "%s%.*s", path_len ? "/" : "",
                  (int)e.name_len, e.name);
-        if (e.kind == CV_TE_DIR || e.kind == CV_TE_INLINE)
+        if (cv_te_is_dir(&e))
             err = restore_dir(rs, &e, under_match);
         else if (wanted(rs, under_match))
             err = e.kind == CV_TE_FILE ? restore_file(rs, &e) : restore_symlink(rs, &e);
@@ -258,7 +260,7 @@ static enum cv_err find_entry(const struct cv_listing *l, const char *name, bool
     cv_listing_iter(l, &t);
     while ((err = cv_tree_next(&t, e, &more)) == CV_OK && more) {
         if (e->name_len == n && memcmp(e->name, name, n) == 0) {
-            *found = !want_dir || e->kind == CV_TE_DIR || e->kind == CV_TE_INLINE;
+            *found = !want_dir || cv_te_is_dir(e);
             return CV_OK;
         }
     }
@@ -295,12 +297,12 @@ static enum cv_err find_patient_direct(struct restorer *rs, const struct cv_list
     snprintf(part, sizeof(part), "%.3s", id);
     err = find_entry(root, part, true, &e[0], found);
     if (!err && *found)
-        err = cv_listing_load(rs->rd, NULL, &e[0], &ls[0]);
+        err = cv_listing_load(rs->rd, &e[0], &ls[0]);
     snprintf(part, sizeof(part), "%.3s", id + 3);
     if (!err && *found)
         err = find_entry(&ls[0], part, true, &e[1], found);
     if (!err && *found)
-        err = cv_listing_load(rs->rd, NULL, &e[1], &ls[1]);
+        err = cv_listing_load(rs->rd, &e[1], &ls[1]);
     if (!err && *found)
         err = find_entry(&ls[1], id, true, &e[2], found);
     return err;
@@ -318,15 +320,15 @@ static enum cv_err find_patient_anywhere(struct restorer *rs, const struct cv_li
     *found = false;
     cv_listing_iter(root, &t0);
     while (!*found && (err = cv_tree_next(&t0, &e[0], &more0)) == CV_OK && more0) {
-        if (e[0].kind != CV_TE_DIR && e[0].kind != CV_TE_INLINE)
+        if (!cv_te_is_dir(&e[0]))
             continue;
-        if ((err = cv_listing_load(rs->rd, NULL, &e[0], &ls[0])) != CV_OK)
+        if ((err = cv_listing_load(rs->rd, &e[0], &ls[0])) != CV_OK)
             return err;
         cv_listing_iter(&ls[0], &t1);
         while (!*found && (err = cv_tree_next(&t1, &e[1], &more1)) == CV_OK && more1) {
-            if (e[1].kind != CV_TE_DIR && e[1].kind != CV_TE_INLINE)
+            if (!cv_te_is_dir(&e[1]))
                 continue;
-            err = cv_listing_load(rs->rd, NULL, &e[1], &ls[1]);
+            err = cv_listing_load(rs->rd, &e[1], &ls[1]);
             if (!err)
                 err = find_entry(&ls[1], id, true, &e[2], found);
             if (err)
@@ -340,8 +342,7 @@ static enum cv_err find_patient_anywhere(struct restorer *rs, const struct cv_li
 
 static enum cv_err restore_patient(struct restorer *rs, const struct cv_listing *root)
 {
-    struct cv_listing ls[2] = {{CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false},
-                               {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false}};
+    struct cv_listing ls[2] = {CV_LISTING_INIT, CV_LISTING_INIT};
     struct cv_tree_entry e[3];
     const char *id = rs->o->patient;
     bool found;
@@ -386,8 +387,8 @@ static enum cv_err open_target(const struct cv_restore_opts *o, int *fd)
 /* Read the snapshot and feed the writer; runs on the calling thread. */
 static enum cv_err read_snapshot_tree(struct restorer *rs, const struct cv_snapshot *snap)
 {
-    struct cv_listing root = {CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false};
-    enum cv_err err = cv_listing_load(rs->rd, snap->tree, NULL, &root);
+    struct cv_listing root = CV_LISTING_INIT;
+    enum cv_err err = cv_snapshot_root(rs->rd, snap, &root);
 
     if (!err)
         err = rs->o->patient ? restore_patient(rs, &root) : restore_listing(rs, &root, false);

@@ -1,8 +1,8 @@
 /*
- * snapshot.c: snapshot objects: what a backup made (time, host, source, tags, root tree,
- * parent, the stored reference index and the backup's figures) as tagged fields, so that later
- * versions can add fields old readers skip. Listing reads every snapshot object; a damaged one
- * is skipped with a warning (check names it).
+ * snapshot.c: snapshot objects: what a backup made (time, host, source, tags, its full tree and
+ * the runs on top of it, parent, the stored reference index and the backup's figures) as
+ * tagged fields, so that later versions can add fields old readers skip. Listing reads every
+ * snapshot object; a damaged one is skipped with a warning (check names it).
  */
 #include "store_int.h"
 
@@ -23,7 +23,12 @@ enum snap_tag {
     TAG_DB = 7,
     TAG_STATS = 8,
     TAG_TIME_NSEC = 9,
+    TAG_RUNS = 10,
+    TAG_DB_TREE = 11, /* format 2: tree blob ID[32] | varint size | name */
 };
+
+#define RUN_REC   33u /* u8 level | root ID[32] */
+#define LEVEL_MAX 15u
 
 static enum cv_err put_field(struct cv_buf *out, unsigned tag, const void *p, size_t n)
 {
@@ -84,10 +89,28 @@ enum cv_err cv_snapshot_encode(const struct cv_snapshot *s, struct cv_buf *out)
         err = put_text(out, TAG_TAG, s->tags[i]);
     if (!err)
         err = put_field(out, TAG_TREE, s->tree, 32);
+    cv_buf_reset(&tmp);
+    for (size_t i = 0; i < s->nruns && !err; i++) {
+        err = cv_buf_append(&tmp, &s->runs[i].level, 1);
+        if (!err)
+            err = cv_buf_append(&tmp, s->runs[i].root, 32);
+    }
+    if (!err && s->nruns)
+        err = put_field(out, TAG_RUNS, tmp.data, tmp.len);
     if (!err && s->has_parent && cv_hex_decode(s->parent, parent, 32) == CV_OK)
         err = put_field(out, TAG_PARENT, parent, 32);
-    if (!err && s->has_db)
+    if (!err && s->has_db && s->db_out_of_line_) {
+        cv_buf_reset(&tmp);
+        err = cv_buf_append(&tmp, s->db_tree_, 32);
+        if (!err)
+            err = cv_put_varint(&tmp, s->db_size);
+        if (!err)
+            err = cv_buf_append(&tmp, s->db_name, strlen(s->db_name));
+        if (!err)
+            err = put_field(out, TAG_DB_TREE, tmp.data, tmp.len);
+    } else if (!err && s->has_db) {
         err = put_field(out, TAG_DB, s->db_entry_, s->db_entry_len_);
+    }
     cv_buf_reset(&tmp);
     for (unsigned i = 0; i < 13 && !err; i++)
         err = cv_put_varint(&tmp, v[i]);
@@ -127,6 +150,55 @@ static enum cv_err decode_db(const uint8_t *p, size_t n, struct cv_snapshot *s)
     return dup_text((const uint8_t *)e.name, e.name_len, &s->db_name);
 }
 
+/* Format 2: the entry is a tree blob of its own; the snapshot keeps its name and size. */
+static enum cv_err decode_db_tree(const uint8_t *p, size_t n, struct cv_snapshot *s)
+{
+    struct cv_rd r;
+    const uint8_t *id, *name;
+    size_t name_len;
+
+    if (s->has_db)
+        return cv_fail(CV_ECORRUPT, "snapshot: two reference index entries");
+    cv_rd_init(&r, p, n);
+    if (!cv_rd_bytes(&r, 32, &id) || !cv_rd_varint(&r, &s->db_size))
+        return cv_fail(CV_ECORRUPT, "snapshot: bad reference index entry");
+    name_len = cv_rd_left(&r);
+    if (!cv_rd_bytes(&r, name_len, &name) || !cv_tree_name_ok((const char *)name, name_len))
+        return cv_fail(CV_ECORRUPT, "snapshot: bad reference index name");
+    memcpy(s->db_tree_, id, 32);
+    s->db_out_of_line_ = true;
+    s->has_db = true;
+    return dup_text(name, name_len, &s->db_name);
+}
+
+enum cv_err cv_snapshot_db_entry(struct cv_reader *rd, const struct cv_snapshot *s,
+                                 struct cv_listing *l, struct cv_tree_entry *e)
+{
+    struct cv_tree_rd t;
+    struct cv_tree_entry extra;
+    bool more;
+    enum cv_err err;
+
+    if (!s->has_db)
+        return cv_fail(CV_ENOENT, "snapshot %.8s holds no reference index", s->name);
+    if (!s->db_out_of_line_) {
+        cv_tree_rd_inline(&t, s->db_entry_, s->db_entry_len_);
+        return cv_tree_next(&t, e, &more); /* (checked when the snapshot was decoded) */
+    }
+    err = cv_listing_load_blob(rd, s->db_tree_, 0, l);
+    if (!err)
+        err = cv_listing_iter(l, &t);
+    if (!err)
+        err = cv_tree_next(&t, e, &more);
+    if (!err && more && e->kind == CV_TE_FILE && e->size == s->db_size &&
+        cv_tree_name_cmp(e->name, e->name_len, s->db_name, strlen(s->db_name)) == 0 &&
+        cv_tree_next(&t, &extra, &more) == CV_OK && !more)
+        return CV_OK;
+    if (!err)
+        err = cv_fail(CV_ECORRUPT, "the reference index's entry does not match its snapshot");
+    return cv_fail_prefix(err, "snapshot %.8s: ", s->name);
+}
+
 static enum cv_err decode_stats(const uint8_t *p, size_t n, struct cv_backup_stats *st)
 {
     uint64_t *dst[12] = {&st->files,          &st->dirs,          &st->bytes,
@@ -143,6 +215,26 @@ static enum cv_err decode_stats(const uint8_t *p, size_t n, struct cv_backup_sta
     if (!cv_rd_varint_max(&r, 1ull << 50, &ms))
         return cv_fail(CV_ECORRUPT, "snapshot: bad statistics");
     st->seconds = (double)ms / 1000;
+    return CV_OK;
+}
+
+static enum cv_err decode_runs(const uint8_t *p, size_t n, struct cv_snapshot *s)
+{
+    size_t count = n / RUN_REC;
+
+    if (n == 0 || n % RUN_REC || count > CV_RUNS_MAX)
+        return cv_fail(CV_ECORRUPT, "snapshot: bad list of runs");
+    s->runs = cv_calloc(count, sizeof(*s->runs));
+    if (!s->runs)
+        return cv_fail(CV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        s->runs[i].level = p[i * RUN_REC];
+        memcpy(s->runs[i].root, p + i * RUN_REC + 1, 32);
+        /* levels never grow from the oldest run to the newest */
+        if (s->runs[i].level > LEVEL_MAX || (i && s->runs[i].level > s->runs[i - 1].level))
+            return cv_fail(CV_ECORRUPT, "snapshot: runs out of order");
+    }
+    s->nruns = count;
     return CV_OK;
 }
 
@@ -205,9 +297,15 @@ static enum cv_err decode_field(uint64_t tag, const uint8_t *p, size_t n, struct
         s->has_parent = true;
         return CV_OK;
     case TAG_DB:
+        if (s->has_db)
+            return cv_fail(CV_ECORRUPT, "snapshot: two reference index entries");
         return decode_db(p, n, s);
+    case TAG_DB_TREE:
+        return decode_db_tree(p, n, s);
     case TAG_STATS:
         return decode_stats(p, n, &s->stats);
+    case TAG_RUNS:
+        return decode_runs(p, n, s);
     default:
         return CV_OK; /* a later version's field */
     }
@@ -252,6 +350,7 @@ void cv_snapshot_clear(struct cv_snapshot *s)
     cv_free(s->tags);
     cv_free(s->db_name);
     cv_free(s->db_entry_);
+    cv_free(s->runs);
     memset(s, 0, sizeof(*s));
 }
 

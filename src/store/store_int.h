@@ -40,6 +40,17 @@
  * under cv_ditto_key(ID) and checked against ID itself. */
 enum cv_blob_kind { CV_BLOB_DATA = 0, CV_BLOB_TREE = 1, CV_BLOB_DITTO = 2 };
 
+/* ---- idset.c: a set of blob IDs ---------------------------------------------------------------
+ */
+struct cv_idset {
+    uint8_t (*v)[32];
+    bool *used;
+    size_t n, cap;
+};
+bool cv_idset_has(const struct cv_idset *s, const uint8_t *id);
+enum cv_err cv_idset_add(struct cv_idset *s, const uint8_t *id);
+void cv_idset_free(struct cv_idset *s);
+
 /* ---- codec.c: varints and a bounded reader ------------------------------------------------ */
 struct cv_rd {
     const uint8_t *p, *end;
@@ -99,13 +110,19 @@ enum cv_err cv_zstd_decompress_bounded(struct ZSTD_DCtx_s *dctx, const void *in,
                                        size_t max, struct cv_buf *out);
 
 /* ---- config.c: the config and key files (text) --------------------------------------------- */
+/* Format 1 stores a full tree with every snapshot; format 2 stores runs (docs/FORMAT.md). A
+ * repository keeps the format it was made with: each is written as it is. */
+#define CV_FORMAT_VERSION 2
+
 struct cv_config {
+    unsigned version; /* format, 1 or 2 */
     uint8_t id[32];
     char id_hex[65];
     uint32_t chunk_size, block_size, pack_size;
     int level;
-    uint8_t mac[32];  /* as read */
-    size_t maced_len; /* bytes the MAC covers */
+    unsigned merge_fan_in, merge_levels; /* format 2: when runs are merged (merge.c) */
+    uint8_t mac[32];                     /* as read */
+    size_t maced_len;                    /* bytes the MAC covers */
 };
 enum cv_err cv_config_parse(const char *text, size_t n, struct cv_config *c);
 enum cv_err cv_config_format(const struct cv_config *c, const struct cv_keys *k,
@@ -134,6 +151,7 @@ enum cv_err cv_keyfile_unwrap(const struct cv_keyfile *kf, const uint8_t repo_id
 struct cv_ix_pack {
     uint8_t name[32];
     uint64_t size;
+    bool condemned; /* a running prune is about to remove it: never deduplicate against it */
 };
 struct cv_ix_block {
     uint32_t pack; /* CV_IX_UNASSIGNED while being filled */
@@ -185,6 +203,11 @@ struct cv_index {
 enum cv_err cv_index_init(struct cv_index *ix);
 void cv_index_free(struct cv_index *ix);
 bool cv_index_has(struct cv_index *ix, const uint8_t id[CV_ID_LEN]);
+/* Is `id` stored where a new snapshot may use it (not in a condemned pack)? [out] pack: its
+ * pack's number, or CV_IX_UNASSIGNED for a blob this process has not written out yet. */
+bool cv_index_usable(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t *pack);
+/* Mark the pack named `name` condemned (if the index has it). */
+void cv_index_condemn(struct cv_index *ix, const uint8_t name[32]);
 bool cv_index_locate(struct cv_index *ix, const uint8_t id[CV_ID_LEN], struct cv_blob_loc *loc);
 /* Every blob the index knows: loaded runs first, then this process's, numbered from 0. */
 size_t cv_index_count(struct cv_index *ix);
@@ -197,7 +220,7 @@ enum cv_err cv_index_add_block(struct cv_index *ix, uint8_t kind, uint32_t *no);
 void cv_index_set_block(struct cv_index *ix, uint32_t block, uint32_t pack, uint32_t offset,
                         uint32_t stored, uint32_t raw);
 void cv_index_set_pack_size(struct cv_index *ix, uint32_t pack, uint64_t size);
-/* Add a blob unless its ID is known; *added says which. */
+/* Add a blob unless its ID is known (outside a condemned pack); *added says which. */
 enum cv_err cv_index_add_entry(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t block,
                                uint32_t off, uint32_t len, bool *added);
 /* Check an index object body and add what it holds, all or nothing: decode copies the bytes,
@@ -213,10 +236,28 @@ enum cv_err cv_index_encode_all(struct cv_index *ix, struct cv_buf *out);
 
 /* ---- tree.c: folder listings ------------------------------------------------------------------
  */
-enum { CV_TE_FILE = 'f', CV_TE_DIR = 'd', CV_TE_INLINE = 'i', CV_TE_SYMLINK = 'l' };
+enum {
+    CV_TE_FILE = 'f',
+    CV_TE_DIR = 'd',    /* a folder whose listing is a tree blob */
+    CV_TE_INLINE = 'i', /* a folder whose listing is inline */
+    CV_TE_SYMLINK = 'l',
+    /* runs only (docs/FORMAT.md "Runs"): a name that is gone, and folders that replace what the
+     * layers below hold under their name instead of adding to it */
+    CV_TE_GONE = 'x',
+    CV_TE_NEW_DIR = 'D',
+    CV_TE_NEW_INLINE = 'I',
+    /* in memory only, never stored: a folder of a merged view, made of the listings of several
+     * layers (payload: see walk.c) */
+    CV_TE_MERGED = 'm',
+};
+
+/* What a listing may hold besides files, folders and symlinks. */
+#define CV_TREE_RUN    1u /* a run's listing: CV_TE_GONE, CV_TE_NEW_DIR, CV_TE_NEW_INLINE */
+#define CV_TREE_MERGED 2u /* a merged view made in memory: CV_TE_MERGED */
 
 struct cv_tree_entry {
     uint8_t kind;
+    unsigned flags;   /* CV_TREE_RUN when it was read from a run's listing */
     const char *name; /* not NUL-terminated */
     size_t name_len;
     uint32_t mode;
@@ -229,7 +270,7 @@ struct cv_tree_entry {
     uint64_t inode;
     size_t nchunks;
     const uint8_t *chunks; /* nchunks * CV_ID_LEN */
-    /* folders: tree_id for 'd', sub/sub_len for 'i'; symlinks: sub/sub_len is the target */
+    /* folders: tree_id for 'd'/'D', sub/sub_len for 'i'/'I'/'m'; symlinks: sub is the target */
     const uint8_t *tree_id;
     const uint8_t *sub;
     size_t sub_len;
@@ -239,10 +280,11 @@ struct cv_tree_rd {
     struct cv_rd r;
     const char *prev;
     size_t prev_len;
+    unsigned flags; /* CV_TREE_RUN, CV_TREE_MERGED: the kinds it accepts */
 };
 
 #define CV_TREE_VERSION 1
-/* A reader over a tree blob (with its version byte) or an inline listing (without). */
+/* A reader over a tree blob (with its version byte) or an inline listing (without); flags 0. */
 enum cv_err cv_tree_rd_blob(struct cv_tree_rd *t, const uint8_t *p, size_t n);
 void cv_tree_rd_inline(struct cv_tree_rd *t, const uint8_t *p, size_t n);
 /* The next entry; *more false at the end. Every field and the order are checked. */
@@ -251,6 +293,18 @@ enum cv_err cv_tree_next(struct cv_tree_rd *t, struct cv_tree_entry *e, bool *mo
 enum cv_err cv_tree_put(struct cv_buf *out, const struct cv_tree_entry *e);
 /* true when a name may appear in a tree (and so in a restored path). */
 bool cv_tree_name_ok(const char *name, size_t n);
+static inline bool cv_te_is_dir(const struct cv_tree_entry *e)
+{
+    return e->kind == CV_TE_DIR || e->kind == CV_TE_INLINE || e->kind == CV_TE_NEW_DIR ||
+           e->kind == CV_TE_NEW_INLINE || e->kind == CV_TE_MERGED;
+}
+/* A folder entry that replaces rather than adds to the layers below (only in runs). */
+static inline bool cv_te_is_new_dir(const struct cv_tree_entry *e)
+{
+    return e->kind == CV_TE_NEW_DIR || e->kind == CV_TE_NEW_INLINE;
+}
+/* Name order: bytewise, a prefix first. */
+int cv_tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 
 /* ---- pack.c: writing blobs into blocks and packs; reading them back ----------------------- */
 struct cv_repo;
@@ -260,9 +314,18 @@ enum cv_err cv_writer_new(struct cv_repo *repo, struct cv_writer **out);
  * CV_BLOB_DITTO, store a second copy of tree blob `id` (unless one exists). */
 enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uint8_t id[32],
                           const void *p, size_t n, bool *stored);
+/* Store a folder listing (entries, no version byte) as a tree blob, or when large as parts and
+ * a blob listing them; with `ditto`, each twice. `scratch` is working space. [out] id; adds
+ * the new bytes and blobs to *raw and *blobs. */
+enum cv_err cv_tree_store(struct cv_writer *w, const struct cv_buf *listing, bool ditto,
+                          struct cv_buf *scratch, uint8_t id[CV_ID_LEN], uint64_t *raw,
+                          uint64_t *blobs);
 /* Make everything added so far durable and indexed (packs, then an index object). */
 enum cv_err cv_writer_flush(struct cv_writer *w);
 uint64_t cv_writer_stored_bytes(const struct cv_writer *w);
+/* Did a blob added find itself already stored in pack number `pack` (one loaded before the
+ * writer began)? The new snapshot then relies on that pack. */
+bool cv_writer_deduped(const struct cv_writer *w, uint32_t pack);
 void cv_writer_free(struct cv_writer *w);
 
 struct cv_reader;
@@ -292,6 +355,41 @@ enum cv_err cv_block_open(const struct cv_keys *k, const uint8_t pack[32], uint6
                           const uint8_t *stored, size_t n, struct cv_buf *scratch,
                           struct ZSTD_DCtx_s *dctx, struct cv_buf *raw);
 
+/* ---- prune_guard.c: prune records, and what a backup does about them ----------------------------
+ */
+/* A sorted list of object names. */
+struct cv_names {
+    char (*v)[CV_OBJ_NAME_LEN + 1];
+    size_t n, cap;
+};
+struct cv_repo;
+enum cv_err cv_names_list(struct cv_repo *repo, enum cv_obj_kind kind, struct cv_names *l);
+bool cv_names_has(const struct cv_names *l, const char *name);
+void cv_names_free(struct cv_names *l);
+
+/* What a prune is about to remove ("prune/<name>", object kind 'P'). */
+struct cv_prune_record {
+    char name[CV_OBJ_NAME_LEN + 1];
+    int64_t time;         /* when it was written */
+    int64_t grace;        /* seconds the prune waits before removing */
+    uint8_t (*snaps)[32]; /* the snapshots it saw */
+    size_t nsnaps;
+    uint8_t (*packs)[32]; /* the packs it removes */
+    size_t npacks;
+};
+enum cv_err cv_prune_record_encode(const struct cv_prune_record *r, struct cv_buf *out);
+enum cv_err cv_prune_record_decode(const uint8_t *p, size_t n, struct cv_prune_record *r);
+enum cv_err cv_prune_record_read(struct cv_repo *repo, const char *name, struct cv_prune_record *r);
+/* Seal and write `r` under a fresh name (set in r->name), durably. */
+enum cv_err cv_prune_record_write(struct cv_repo *repo, struct cv_prune_record *r);
+void cv_prune_record_clear(struct cv_prune_record *r);
+/* Before a backup: load the index afresh if a prune rewrote it, and condemn the packs every
+ * prune record names (remembered as known). */
+enum cv_err cv_repo_refresh(struct cv_repo *repo);
+/* After a backup, before its snapshot: CV_EBUSY when a prune that ran beside it may remove
+ * something it relies on (its parent, a pack the writer `w` found blobs in). */
+enum cv_err cv_prune_check(struct cv_repo *repo, const struct cv_writer *w, const char *parent);
+
 /* ---- repo.c ------------------------------------------------------------------------------------
  */
 struct cv_repo {
@@ -302,6 +400,7 @@ struct cv_repo {
     uint64_t warnings;
     char **index_names; /* index objects loaded, sorted */
     size_t nindex_names;
+    struct cv_names prune_known; /* prune records seen by the last cv_repo_refresh */
 };
 /* Load the index: the local cache, then every index object it does not cover. */
 enum cv_err cv_repo_load_index(struct cv_repo *repo);
@@ -318,18 +417,57 @@ enum cv_err cv_snapshot_write(struct cv_repo *repo, struct cv_snapshot *s);
 enum cv_err cv_snapshot_read(struct cv_repo *repo, const char *name, struct cv_snapshot *s);
 
 /* ---- walk.c: reading a snapshot's tree ------------------------------------------------------ */
-/* One level of a walk: the listing of a folder, owned (a blob) or a view into its parent. */
+/* One level of a walk: the listing of a folder, owned (a blob, a merged view) or a view into
+ * its parent's bytes. `flags` says which entry kinds it may hold (CV_TREE_RUN, CV_TREE_MERGED). */
 struct cv_listing {
     struct cv_buf own;
     const uint8_t *p;
     size_t n;
     bool is_blob;
+    unsigned flags;
 };
-/* Load a folder's listing from its tree entry (or the root ID when e is NULL). */
-enum cv_err cv_listing_load(struct cv_reader *rd, const uint8_t *root,
-                            const struct cv_tree_entry *e, struct cv_listing *l);
+#define CV_LISTING_INIT                                                                            \
+    {                                                                                              \
+        CV_BUF_INIT(CV_LISTING_MAX), NULL, 0, false, 0                                             \
+    }
+/* Load the listing of a folder entry: inline, a tree blob, or the merge of a merged entry's
+ * layers (the entry must stay valid while the listing is used: an inline one is a view). */
+enum cv_err cv_listing_load(struct cv_reader *rd, const struct cv_tree_entry *e,
+                            struct cv_listing *l);
+/* Load the tree blob `id` (a root) as a listing with `flags`. */
+enum cv_err cv_listing_load_blob(struct cv_reader *rd, const uint8_t *id, unsigned flags,
+                                 struct cv_listing *l);
+/* The root listing of a snapshot: its full tree, merged with its runs when it has any. */
+enum cv_err cv_snapshot_root(struct cv_reader *rd, const struct cv_snapshot *s,
+                             struct cv_listing *l);
 void cv_listing_free(struct cv_listing *l);
 enum cv_err cv_listing_iter(const struct cv_listing *l, struct cv_tree_rd *t);
+/* A key for "the same folder contents" of a folder entry: its tree ID, or a hash of its inline
+ * or merged bytes (32 bytes). */
+void cv_dir_key(const struct cv_tree_entry *e, uint8_t key[CV_ID_LEN]);
+/* The reference index's file entry of `s` (which has one): a view into the snapshot, or into
+ * `l` when it is a tree blob of its own (format 2), loaded and checked against the name and
+ * size the snapshot records. */
+enum cv_err cv_snapshot_db_entry(struct cv_reader *rd, const struct cv_snapshot *s,
+                                 struct cv_listing *l, struct cv_tree_entry *e);
+
+/* ---- merge.c: keeping a snapshot's runs few -------------------------------------------------- */
+#define CV_MERGE_FAN_IN 16 /* default: this many runs of one level become one of the next */
+#define CV_MERGE_LEVELS 3  /* default: levels 0..2; merging level-2 runs rewrites the full tree */
+/* After a backup added its run to `s` (runs may be merged, or the full tree rewritten with
+ * them): apply the merge rule, writing through `w`; stats get the tree bytes added. */
+enum cv_err cv_runs_settle(struct cv_repo *repo, struct cv_writer *w, struct cv_snapshot *s,
+                           struct cv_backup_stats *st);
+/* Merge all of `s`'s runs into its full tree now (a new full tree, no runs). */
+enum cv_err cv_runs_rebase(struct cv_repo *repo, struct cv_writer *w, struct cv_snapshot *s,
+                           struct cv_backup_stats *st);
+
+/* ---- reach.c ----------------------------------------------------------------------------------
+ */
+/* Add every blob `s` needs to `live` (tree blobs with the keys of their second copies); trees
+ * already in `live` are not read again. */
+enum cv_err cv_reach_snapshot(struct cv_repo *repo, struct cv_reader *rd,
+                              const struct cv_snapshot *s, struct cv_idset *live);
 
 /* ---- dbcopy.c ---------------------------------------------------------------------------------
  */

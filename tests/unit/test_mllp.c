@@ -171,11 +171,12 @@ static struct cv_mllp_server *start_server_idle(const char *allow, const char *i
     struct cv_config c;
     struct cv_mllp_server *s;
 
-    snprintf(text, sizeof(text),
-             "[index]\ndb=/i\n[source]\nfacility=1234567890\n[mllp]\nstorage=/m\n"
-             "listen=127.0.0.1:1\nallow=%s\nmax_message=2K\nmax_clients=20\n"
-             "idle_timeout=%s\n",
-             allow, idle);
+    snprintf(
+        text, sizeof(text),
+        "[index]\ndb=/i\n[source]\nfacility=1234567890\n[mllp]\nstorage=/m\n"
+        "listen=127.0.0.1:1\nallow=%s\nmax_message=2K\nmax_clients=20\nmax_clients_per_address=20\n"
+        "idle_timeout=%s\n",
+        allow, idle);
     assert_int_equal(cv_config_parse_text("t", text, strlen(text), &c), CV_OK);
     free(c.mllp_host);
     c.mllp_port = 0; /* any free port */

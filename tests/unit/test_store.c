@@ -1,8 +1,8 @@
 /*
  * test_store.c: the vault's pieces on their own: varints, trees, config and key files, index
- * objects, the object envelope, blocks and packs through a real repository (including a damaged
- * block read from its ditto copy), and a backup and restore run with every allocation failing
- * in turn.
+ * objects, the object envelope, snapshot fields, blocks and packs through a real repository
+ * (including a damaged block read from its ditto copy), and a backup and restore run with
+ * every allocation failing in turn.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,6 +161,9 @@ static void test_config_and_keys(void **state)
     c.block_size = 262144;
     c.pack_size = 8 << 20;
     c.level = 3;
+    c.version = CV_FORMAT_VERSION;
+    c.merge_fan_in = 16;
+    c.merge_levels = 3;
     assert_int_equal(cv_config_format(&c, k, &text), CV_OK);
     assert_int_equal(cv_config_parse(text.data, text.len, &back), CV_OK);
     assert_int_equal(back.pack_size, c.pack_size);
@@ -314,7 +317,7 @@ static void damage_blocks(struct cv_repo *repo, const char *dir, uint8_t kind)
 static void test_packs_and_ditto(void **state)
 {
     const char *dir = tmpdir("packs");
-    struct cv_repo_init_opts io = {CV_KDF_FAST, 64 << 10};
+    struct cv_repo_init_opts io = {.kdf = CV_KDF_FAST, .pack_size = 64 << 10};
     struct cv_repo *repo;
     struct cv_writer *w;
     struct cv_reader *rd;
@@ -367,7 +370,7 @@ static void test_packs_and_ditto(void **state)
 static void test_latest_within_a_second(void **state)
 {
     const char *dir = tmpdir("latest");
-    struct cv_repo_init_opts io = {CV_KDF_FAST, 64 << 10};
+    struct cv_repo_init_opts io = {.kdf = CV_KDF_FAST, .pack_size = 64 << 10};
     struct cv_snapshot s, found, *all;
     struct cv_repo *repo;
     char rid[65], last[CV_SNAPSHOT_NAME_LEN + 1];
@@ -395,6 +398,61 @@ static void test_latest_within_a_second(void **state)
         assert_int_equal(all[i].time_nsec, (uint32_t)i * 80000000u);
     cv_snapshots_free(all, n);
     cv_repo_close(repo);
+}
+
+/* The reference index's entry as a tree blob of its own (format 2): name, size and tree ID
+ * round-trip through the snapshot object; the entry inline (format 1) still does; a snapshot
+ * naming two entries is refused. */
+static void test_snapshot_db_fields(void **state)
+{
+    struct cv_snapshot s, back;
+    struct cv_buf out = CV_BUF_INIT(CV_SNAPSHOT_MAX), entry = CV_BUF_INIT(4096);
+    struct cv_tree_entry e = {.kind = CV_TE_FILE, .name = "index.db", .name_len = 8, .size = 5};
+    uint8_t chunk[CV_ID_LEN] = {7};
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    s.time = 1700000000;
+    s.has_db = true;
+    s.db_out_of_line_ = true;
+    s.db_size = 4000000000ull;
+    s.db_name = "index.db";
+    memset(s.db_tree_, 0xab, 32);
+    assert_int_equal(cv_snapshot_encode(&s, &out), CV_OK);
+    assert_true(out.len < 200);
+    assert_int_equal(cv_snapshot_decode((const uint8_t *)out.data, out.len, &back), CV_OK);
+    assert_true(back.has_db && back.db_out_of_line_);
+    assert_int_equal(back.db_size, 4000000000ull);
+    assert_string_equal(back.db_name, "index.db");
+    assert_memory_equal(back.db_tree_, s.db_tree_, 32);
+    assert_null(back.db_entry_);
+    cv_snapshot_clear(&back);
+
+    /* format 1: the entry inline */
+    e.nchunks = 1;
+    e.chunks = chunk;
+    assert_int_equal(cv_tree_put(&entry, &e), CV_OK);
+    s.db_out_of_line_ = false;
+    s.db_entry_ = (uint8_t *)entry.data;
+    s.db_entry_len_ = entry.len;
+    cv_buf_reset(&out);
+    assert_int_equal(cv_snapshot_encode(&s, &out), CV_OK);
+    assert_int_equal(cv_snapshot_decode((const uint8_t *)out.data, out.len, &back), CV_OK);
+    assert_true(back.has_db && !back.db_out_of_line_);
+    assert_int_equal(back.db_size, 5);
+    assert_string_equal(back.db_name, "index.db");
+    cv_snapshot_clear(&back);
+
+    /* both at once: refused */
+    s.db_out_of_line_ = true;
+    cv_buf_reset(&out);
+    assert_int_equal(cv_snapshot_encode(&s, &out), CV_OK);
+    assert_int_equal(cv_put_varint(&out, 7), CV_OK);
+    assert_int_equal(cv_put_varint(&out, entry.len), CV_OK);
+    assert_int_equal(cv_buf_append(&out, entry.data, entry.len), CV_OK);
+    assert_int_equal(cv_snapshot_decode((const uint8_t *)out.data, out.len, &back), CV_ECORRUPT);
+    cv_buf_free(&out);
+    cv_buf_free(&entry);
 }
 
 static int run_backup_restore(const char *repo_dir, const char *target, bool *ran)
@@ -430,7 +488,7 @@ static void test_allocation_failures(void **state)
 {
     const char *dir = tmpdir("alloc");
     char repo_dir[600], target[600], cmd[700], id[65];
-    struct cv_repo_init_opts io = {CV_KDF_FAST, 64 << 10};
+    struct cv_repo_init_opts io = {.kdf = CV_KDF_FAST, .pack_size = 64 << 10};
     unsigned long total;
     bool ran;
     long n;
@@ -466,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_object_envelope),
         cmocka_unit_test(test_packs_and_ditto),
         cmocka_unit_test(test_latest_within_a_second),
+        cmocka_unit_test(test_snapshot_db_fields),
         cmocka_unit_test(test_allocation_failures),
     };
     const char *tmp = getenv("CV_TEST_TMP");

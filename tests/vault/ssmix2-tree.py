@@ -10,6 +10,11 @@
 #   ssmix2-tree.py mutate TREE [--new-percent 1] [--rename-percent 0.5] [--seed S]
 #                         [--journal FILE]
 #   ssmix2-tree.py revert TREE --journal FILE     (undo a journalled mutate)
+#   ssmix2-tree.py rename TREE --percent 2 [--seed S]   (_1 -> _2, the same bytes, nothing else)
+#   ssmix2-tree.py churn TREE --seed S    (a few random changes of every kind a snapshot
+#                                          must express: files added, appended to, removed,
+#                                          renamed; folders removed, new, turned into files and
+#                                          back; symlinks; modes; folder times)
 import argparse, datetime, json, os, random, re, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -165,6 +170,81 @@ def cmd_revert(a):
     print(json.dumps({"reverted": len(ops)}))
 
 
+def cmd_rename(a):
+    rng = random.Random(a.seed)
+    current = []
+    for root, _, names in os.walk(a.tree):
+        current += [os.path.join(root, n) for n in names if n.endswith("_1")]
+    current.sort()
+    total = sum(1 for _, _, n in os.walk(a.tree) for _ in n)
+    picked = rng.sample(current, int(total * a.percent / 100))
+    for path in picked:
+        os.rename(path, path[:-1] + "2")
+    print(json.dumps({"files": total, "renamed": len(picked)}))
+
+
+def cmd_churn(a):
+    import shutil
+    rng = random.Random(a.seed)
+    files, dirs = [], []
+    for root, ds, fs in os.walk(a.tree):
+        dirs += [os.path.join(root, d) for d in ds]
+        files += [os.path.join(root, f) for f in fs]
+    files.sort()
+    dirs.sort()
+    ops = ["add", "add", "append", "delete", "rename", "rmdir", "dir2file", "file2dir", "mkdir",
+           "symlink", "chmod", "touchdir"]
+    for _ in range(rng.randint(1, 6)):
+        op = rng.choice(ops)
+        new = "n%d_%d" % (a.seed, rng.randrange(10**6))
+        try:
+            if op == "add" and dirs:
+                with open(os.path.join(rng.choice(dirs), new), "wb") as fh:
+                    fh.write(bytes(rng.randrange(256) for _ in range(rng.randint(0, 3000))))
+            elif op == "append" and files:
+                p = rng.choice(files)
+                if os.path.isfile(p) and not os.path.islink(p):
+                    with open(p, "ab") as fh:
+                        fh.write(b"NTE|1|churn %d\r" % a.seed)
+            elif op in ("delete", "rename") and files:
+                p = rng.choice(files)
+                if os.path.lexists(p) and not os.path.isdir(p):
+                    os.unlink(p) if op == "delete" else os.rename(p, p + "_r")
+            elif op in ("rmdir", "dir2file") and dirs:
+                d = rng.choice(dirs)
+                if os.path.isdir(d) and not os.path.islink(d):
+                    shutil.rmtree(d)
+                    if op == "dir2file":
+                        with open(d, "wb") as fh:
+                            fh.write(b"was a folder")
+            elif op == "file2dir" and files:
+                p = rng.choice(files)
+                if os.path.lexists(p) and not os.path.isdir(p):
+                    os.unlink(p)
+                    os.makedirs(p)
+                    with open(os.path.join(p, "inside"), "wb") as fh:
+                        fh.write(b"x")
+            elif op == "mkdir" and dirs:
+                d = os.path.join(rng.choice(dirs), new, "deeper")
+                os.makedirs(d)
+                with open(os.path.join(d, "f"), "wb") as fh:
+                    fh.write(b"deep %d" % a.seed)
+            elif op == "symlink" and dirs:
+                d = rng.choice(dirs)
+                if os.path.isdir(d):
+                    os.symlink("target-%d" % a.seed, os.path.join(d, new))
+            elif op == "chmod" and files:
+                p = rng.choice(files)
+                if os.path.isfile(p) and not os.path.islink(p):
+                    os.chmod(p, 0o640 if a.seed % 2 else 0o600)
+            elif op == "touchdir" and dirs:
+                d = rng.choice(dirs)
+                if os.path.isdir(d):
+                    os.utime(d, (1000000000 + a.seed, 1000000000 + a.seed))
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -182,8 +262,16 @@ def main():
     r = sub.add_parser("revert")
     r.add_argument("tree")
     r.add_argument("--journal", required=True)
+    n = sub.add_parser("rename")
+    n.add_argument("tree")
+    n.add_argument("--percent", type=float, default=2.0)
+    n.add_argument("--seed", type=int, default=1)
+    c = sub.add_parser("churn")
+    c.add_argument("tree")
+    c.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
-    return {"make": cmd_make, "mutate": cmd_mutate, "revert": cmd_revert}[a.cmd](a)
+    return {"make": cmd_make, "mutate": cmd_mutate, "revert": cmd_revert, "rename": cmd_rename,
+            "churn": cmd_churn}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,520 @@
+/*
+ * prune.c: removing the packs no snapshot needs (docs/FORMAT.md "Prune"). In order, each step
+ * durable before the next, so that a prune stopped at any moment leaves a sound repository:
+ *  1. every snapshot is read and every blob it needs marked (a snapshot, tree or index object
+ *     that cannot be read stops the prune: what it names would look unneeded);
+ *  2. packs none of whose blobs is needed are the ones to remove; a pack still partly needed is
+ *     kept whole (see FORMAT.md for why it is not repacked);
+ *  3. a record of them is written and the prune waits `grace` seconds: backups read records and
+ *     neither build on those packs nor save a snapshot that relies on them;
+ *  4. the snapshots are read again, and packs that a snapshot written meanwhile needs are kept;
+ *  5. new index objects covering every kept pack are written, then the old ones removed;
+ *  6. the packs are removed, then the record.
+ * Removal goes through the caller's removal handle; what the storage refuses (a lock not yet
+ * expired) stays indexed and is tried again by the next prune.
+ */
+#include <chartvault/retention.h>
+
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_GRACE    60
+#define PACKS_PER_OBJECT 4096 /* packs one new index object covers */
+#define STALE_RECORD     3600 /* a record this much past its grace belongs to a stopped prune */
+
+struct pruner {
+    struct cv_repo *repo;
+    struct cv_remover *rm;
+    const struct cv_prune_opts *o;
+    struct cv_prune_stats *st;
+    struct cv_reader *rd;
+    struct cv_idset live;
+    struct cv_names seen;    /* snapshots whose needs are in `live` */
+    struct cv_ix_entry *all; /* the index's entries when the prune began */
+    size_t nall;
+    size_t npacks; /* packs indexed when the prune began: the only ones it may remove */
+    /* a pack named by several index objects has several numbers: canon[p] is the first, and
+     * only it is judged, written and removed (with the blocks and entries of all) */
+    uint32_t *canon;
+    struct cv_names index0; /* index objects then: the ones it replaces */
+    uint8_t *unused;        /* per canonical pack: 1 = to remove */
+};
+
+static const struct cv_index *canon_ix; /* qsort has no context argument */
+
+static int by_pack_name(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    int c = memcmp(canon_ix->packs[x].name, canon_ix->packs[y].name, 32);
+
+    return c ? c : (x > y) - (x < y);
+}
+
+static enum cv_err find_canon(struct pruner *pr)
+{
+    const struct cv_index *ix = &pr->repo->ix;
+    uint32_t *order = cv_calloc(pr->npacks + 1, sizeof(*order));
+
+    pr->canon = cv_calloc(pr->npacks + 1, sizeof(*pr->canon));
+    if (!order || !pr->canon) {
+        cv_free(order);
+        return cv_fail(CV_ENOMEM, "out of memory");
+    }
+    for (size_t p = 0; p < pr->npacks; p++)
+        order[p] = (uint32_t)p;
+    canon_ix = ix;
+    qsort(order, pr->npacks, sizeof(*order), by_pack_name);
+    for (size_t i = 0; i < pr->npacks; i++)
+        pr->canon[order[i]] =
+            i && memcmp(ix->packs[order[i]].name, ix->packs[order[i - 1]].name, 32) == 0
+                ? pr->canon[order[i - 1]]
+                : order[i];
+    cv_free(order);
+    return CV_OK;
+}
+
+static bool go_on(struct pruner *pr, const char *phase, uint64_t done, uint64_t total)
+{
+    struct cv_progress p = {phase, done, total, 0};
+
+    return !pr->o->progress || pr->o->progress(&p, pr->o->progress_arg);
+}
+
+/* Load the index objects written since the prune began (by backups beside it), so that the
+ * trees of their snapshots can be read. */
+static enum cv_err load_new_index(struct pruner *pr)
+{
+    struct cv_names now;
+    enum cv_err err = cv_names_list(pr->repo, CV_OBJ_INDEX, &now);
+
+    for (size_t i = 0; i < now.n && !err; i++) {
+        bool loaded = false;
+
+        for (size_t k = 0; k < pr->repo->nindex_names && !loaded; k++)
+            loaded = strcmp(pr->repo->index_names[k], now.v[i]) == 0;
+        if (loaded)
+            continue;
+        err = cv_repo_read_index_object(pr->repo, now.v[i], &pr->repo->ix);
+        if (!err)
+            err = cv_repo_note_index(pr->repo, now.v[i]);
+        else
+            cv_fail_prefix(err, "index object %.8s cannot be read: ", now.v[i]);
+    }
+    cv_names_free(&now);
+    return err;
+}
+
+/* Mark what every snapshot not yet seen needs. */
+static enum cv_err reach_all(struct pruner *pr)
+{
+    struct cv_names names;
+    enum cv_err err = cv_names_list(pr->repo, CV_OBJ_SNAPSHOT, &names);
+
+    for (size_t i = 0; i < names.n && !err; i++) {
+        struct cv_snapshot s;
+
+        if (cv_names_has(&pr->seen, names.v[i]))
+            continue;
+        err = cv_snapshot_read(pr->repo, names.v[i], &s);
+        if (err) {
+            cv_fail_prefix(err,
+                           "snapshot %.8s cannot be read (run check; prune removes "
+                           "nothing while a snapshot is unreadable): ",
+                           names.v[i]);
+            break;
+        }
+        err = cv_reach_snapshot(pr->repo, pr->rd, &s, &pr->live);
+        if (err)
+            cv_fail_prefix(err, "a tree cannot be read (run check; prune removes nothing while "
+                                "a snapshot is unreadable): ");
+        cv_snapshot_clear(&s);
+        if (!err && !go_on(pr, "reading snapshots", i + 1, names.n))
+            err = cv_fail(CV_ECANCELED, "prune cancelled");
+    }
+    if (!err) { /* every snapshot listed is now seen */
+        cv_names_free(&pr->seen);
+        pr->seen = names;
+    } else {
+        cv_names_free(&names);
+    }
+    return err;
+}
+
+/* Which packs hold nothing needed (pr->unused), and the figures. */
+static void find_unused(struct pruner *pr, bool count)
+{
+    struct cv_index *ix = &pr->repo->ix;
+    uint64_t *dead_raw = cv_calloc(pr->npacks ? pr->npacks : 1, sizeof(*dead_raw));
+
+    for (size_t p = 0; count && p < pr->npacks; p++)
+        pr->unused[p] = pr->canon[p] == p; /* until a needed blob is found in it */
+    for (size_t i = 0; i < pr->nall; i++) {
+        uint32_t pack = ix->blocks[pr->all[i].block].pack;
+
+        if (pack >= pr->npacks)
+            continue;
+        if (cv_idset_has(&pr->live, pr->all[i].id))
+            pr->unused[pr->canon[pack]] = 0;
+        else if (dead_raw && pr->canon[pack] == pack)
+            dead_raw[pack] += pr->all[i].len;
+    }
+    for (size_t p = 0; count && p < pr->npacks; p++) {
+        if (pr->canon[p] != p)
+            continue;
+        pr->st->packs++;
+        pr->st->packs_bytes += ix->packs[p].size;
+        if (pr->unused[p]) {
+            pr->st->packs_unused++;
+            pr->st->unused_bytes += ix->packs[p].size;
+        } else if (dead_raw && dead_raw[p]) {
+            pr->st->packs_partly++;
+            pr->st->partly_bytes += ix->packs[p].size;
+            pr->st->dead_in_partly += dead_raw[p];
+        }
+    }
+    cv_free(dead_raw);
+}
+
+static void report(struct pruner *pr, const char *what, const uint8_t name[32], uint64_t bytes,
+                   enum cv_remove_result res)
+{
+    char hex[CV_OBJ_NAME_LEN + 1];
+
+    if (!pr->o->item)
+        return;
+    cv_hex_encode(name, 32, hex);
+    pr->o->item(pr->o->arg, what, hex, bytes, res);
+}
+
+/* ---- the index without the removed packs ------------------------------------------------------
+ */
+/* Group `n` numbers by key (< nkeys): the members of key k are order[start[k] .. start[k+1]). */
+static enum cv_err group(size_t n, size_t nkeys, const uint32_t *key, uint32_t **order,
+                         size_t **start)
+{
+    size_t *st = cv_calloc(nkeys + 2, sizeof(*st));
+    uint32_t *ord = cv_calloc(n ? n : 1, sizeof(*ord));
+
+    *order = ord;
+    *start = st;
+    if (!st || !ord)
+        return cv_fail(CV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        st[key[i] + 1]++;
+    for (size_t k = 0; k < nkeys; k++)
+        st[k + 1] += st[k];
+    for (size_t i = 0; i < n; i++)
+        ord[st[key[i]]++] = (uint32_t)i;
+    memmove(st + 1, st, nkeys * sizeof(*st));
+    st[0] = 0;
+    return CV_OK;
+}
+
+/* One new index object for the packs [*p, ...) with keep[] set, at most PACKS_PER_OBJECT. */
+static enum cv_err write_index_object(struct pruner *pr, const uint8_t *keep, size_t *p,
+                                      const uint32_t *bl_order, const size_t *bl_start,
+                                      const uint32_t *en_order, const size_t *en_start)
+{
+    struct cv_index *ix = &pr->repo->ix, out;
+    struct cv_buf body = CV_BUF_INIT(CV_INDEX_MAX), obj = CV_BUF_INIT(CV_INDEX_MAX + 4096);
+    uint32_t *newno = cv_calloc(ix->nblocks + 1, sizeof(*newno));
+    char name[CV_OBJ_NAME_LEN + 1];
+    size_t taken = 0;
+    enum cv_err err = newno ? CV_OK : cv_fail(CV_ENOMEM, "out of memory");
+
+    cv_index_init(&out);
+    for (; *p < pr->npacks && taken < PACKS_PER_OBJECT && !err; (*p)++) {
+        uint32_t np;
+
+        if (!keep[*p] || pr->canon[*p] != *p)
+            continue;
+        taken++;
+        err = cv_index_add_pack(&out, ix->packs[*p].name, &np);
+        if (!err)
+            cv_index_set_pack_size(&out, np, ix->packs[*p].size);
+        for (size_t k = bl_start[*p]; k < bl_start[*p + 1] && !err; k++) {
+            size_t b = bl_order[k], same = k;
+            const struct cv_ix_block *blk = &ix->blocks[b];
+            uint32_t nb;
+
+            /* the same block seen through another copy of the pack: one block, entries of
+             * both (cv_index_add_entry keeps each ID once) */
+            while (same > bl_start[*p] && ix->blocks[bl_order[same - 1]].offset != blk->offset)
+                same--;
+            if (same > bl_start[*p]) {
+                nb = newno[same - 1 - bl_start[*p]];
+            } else {
+                err = cv_index_add_block(&out, blk->kind, &nb);
+                if (!err)
+                    cv_index_set_block(&out, nb, np, blk->offset, blk->stored, blk->raw);
+            }
+            newno[k - bl_start[*p]] = nb;
+            for (size_t j = en_start[b]; j < en_start[b + 1] && !err; j++) {
+                const struct cv_ix_entry *e = &pr->all[en_order[j]];
+                bool added;
+
+                err = cv_index_add_entry(&out, e->id, nb, e->off, e->len, &added);
+            }
+        }
+    }
+    if (!err && taken) {
+        cv_obj_name_random(name);
+        err = cv_index_encode(&out, 0, 0, 0, &body);
+        if (!err)
+            err = cv_object_seal(pr->repo->keys, 'I', name, body.data, body.len, false, &obj);
+        if (!err)
+            err = pr->repo->be->ops->put(pr->repo->be, CV_OBJ_INDEX, name, obj.data, obj.len);
+        if (!err)
+            pr->st->index_after++;
+    }
+    cv_buf_free(&body);
+    cv_buf_free(&obj);
+    cv_index_free(&out);
+    cv_free(newno);
+    return err;
+}
+
+/* Write index objects for the packs with keep[p] set, PACKS_PER_OBJECT at a time. */
+static enum cv_err write_index(struct pruner *pr, const uint8_t *keep)
+{
+    struct cv_index *ix = &pr->repo->ix;
+    uint32_t *bkey = cv_calloc(ix->nblocks + 1, sizeof(*bkey));
+    uint32_t *ekey = cv_calloc(pr->nall + 1, sizeof(*ekey));
+    uint32_t *bl_order = NULL, *en_order = NULL;
+    size_t *bl_start = NULL, *en_start = NULL, p = 0;
+    enum cv_err err = bkey && ekey ? CV_OK : cv_fail(CV_ENOMEM, "out of memory");
+
+    for (size_t b = 0; !err && b < ix->nblocks; b++) /* blocks by pack, entries by block */
+        bkey[b] =
+            ix->blocks[b].pack < pr->npacks ? pr->canon[ix->blocks[b].pack] : (uint32_t)ix->npacks;
+    for (size_t i = 0; !err && i < pr->nall; i++)
+        ekey[i] = pr->all[i].block;
+    if (!err)
+        err = group(ix->nblocks, ix->npacks + 1, bkey, &bl_order, &bl_start);
+    if (!err)
+        err = group(pr->nall, ix->nblocks, ekey, &en_order, &en_start);
+    while (!err && p < pr->npacks)
+        err = write_index_object(pr, keep, &p, bl_order, bl_start, en_order, en_start);
+    if (!err)
+        err = pr->repo->be->ops->sync(pr->repo->be);
+    cv_free(bkey);
+    cv_free(ekey);
+    cv_free(bl_order);
+    cv_free(bl_start);
+    cv_free(en_order);
+    cv_free(en_start);
+    return err;
+}
+
+/* ---- removing -------------------------------------------------------------------------------- */
+/* Remove the old index objects; one the storage keeps pins the packs it names. */
+static enum cv_err remove_index(struct pruner *pr)
+{
+    struct cv_index *ix = &pr->repo->ix;
+    enum cv_err err = CV_OK;
+
+    for (size_t i = 0; i < pr->index0.n && !err; i++) {
+        enum cv_remove_result res;
+        uint8_t raw[32];
+
+        err = pr->rm->ops->remove(pr->rm, CV_OBJ_INDEX, pr->index0.v[i], &res);
+        if (err || res != CV_REMOVE_LOCKED)
+            continue;
+        pr->st->locked++;
+        if (cv_hex_decode(pr->index0.v[i], raw, 32) == CV_OK) /* listed: always a name */
+            report(pr, "index", raw, 0, res);
+        { /* still there: the packs it names must stay */
+            struct cv_index kept;
+
+            cv_index_init(&kept);
+            if (cv_repo_read_index_object(pr->repo, pr->index0.v[i], &kept) == CV_OK)
+                for (size_t p = 0; p < kept.npacks; p++)
+                    for (size_t q = 0; q < pr->npacks; q++)
+                        if (memcmp(kept.packs[p].name, ix->packs[q].name, 32) == 0)
+                            pr->unused[pr->canon[q]] = 0;
+            cv_index_free(&kept);
+        }
+    }
+    pr->st->index_before = pr->index0.n;
+    return err ? err : pr->rm->ops->sync(pr->rm);
+}
+
+static enum cv_err remove_packs(struct pruner *pr, uint8_t *locked)
+{
+    struct cv_index *ix = &pr->repo->ix;
+    enum cv_err err = CV_OK;
+
+    for (size_t p = 0; p < pr->npacks && !err; p++) {
+        enum cv_remove_result res;
+        char name[CV_OBJ_NAME_LEN + 1];
+
+        if (!pr->unused[p])
+            continue;
+        cv_hex_encode(ix->packs[p].name, 32, name);
+        err = pr->rm->ops->remove(pr->rm, CV_OBJ_PACK, name, &res);
+        if (err)
+            break;
+        report(pr, "pack", ix->packs[p].name, ix->packs[p].size, res);
+        if (res == CV_REMOVE_LOCKED) {
+            locked[p] = 1;
+            pr->st->locked++;
+        } else {
+            pr->st->removed++;
+            pr->st->freed_bytes += ix->packs[p].size;
+        }
+        if (!go_on(pr, "removing packs", p + 1, pr->npacks))
+            err = cv_fail(CV_ECANCELED, "prune cancelled");
+    }
+    return err ? err : pr->rm->ops->sync(pr->rm);
+}
+
+/* Remove this prune's record, and those of earlier prunes stopped before they finished. */
+static enum cv_err remove_records(struct pruner *pr, const char *own)
+{
+    struct cv_names names;
+    enum cv_err err = cv_names_list(pr->repo, CV_OBJ_PRUNE, &names);
+    int64_t now = (int64_t)time(NULL);
+
+    for (size_t i = 0; i < names.n && !err; i++) {
+        struct cv_prune_record r;
+        enum cv_remove_result res;
+        bool stale = false;
+
+        if (strcmp(names.v[i], own) != 0) {
+            if (cv_prune_record_read(pr->repo, names.v[i], &r) == CV_OK)
+                stale = r.time + r.grace + STALE_RECORD < now; /* its prune stopped long ago */
+            cv_prune_record_clear(&r);
+            if (!stale)
+                continue; /* maybe a prune still running */
+        }
+        err = pr->rm->ops->remove(pr->rm, CV_OBJ_PRUNE, names.v[i], &res);
+        if (!err && res == CV_REMOVED && strcmp(names.v[i], own) != 0)
+            pr->st->records_removed++;
+    }
+    cv_names_free(&names);
+    return err ? err : pr->rm->ops->sync(pr->rm);
+}
+
+/* ---- the whole prune ------------------------------------------------------------------------- */
+static enum cv_err record_and_wait(struct pruner *pr, struct cv_prune_record *r)
+{
+    struct cv_index *ix = &pr->repo->ix;
+    int64_t grace = pr->o->grace == CV_PRUNE_NO_GRACE ? 0
+                    : pr->o->grace > 0                ? pr->o->grace
+                                                      : DEFAULT_GRACE;
+    enum cv_err err = CV_OK;
+
+    r->time = (int64_t)time(NULL);
+    r->grace = grace;
+    r->snaps = cv_calloc(pr->seen.n ? pr->seen.n : 1, 32);
+    r->packs = cv_calloc(pr->st->packs_unused ? pr->st->packs_unused : 1, 32);
+    if (!r->snaps || !r->packs)
+        return cv_fail(CV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < pr->seen.n; i++)
+        if (cv_hex_decode(pr->seen.v[i], r->snaps[r->nsnaps++], 32) != CV_OK)
+            return cv_fail(CV_ECORRUPT, "snapshot name '%s' is not an object name", pr->seen.v[i]);
+    for (size_t p = 0; p < pr->npacks; p++)
+        if (pr->unused[p])
+            memcpy(r->packs[r->npacks++], ix->packs[p].name, 32);
+    err = cv_prune_record_write(pr->repo, r);
+    for (int64_t waited = 0; !err && waited < grace; waited++) {
+        sleep(1);
+        if (!go_on(pr, "waiting for backups", (uint64_t)waited + 1, (uint64_t)grace))
+            err = cv_fail(CV_ECANCELED, "prune cancelled");
+    }
+    return err;
+}
+
+static enum cv_err prune(struct pruner *pr)
+{
+    struct cv_index *ix = &pr->repo->ix;
+    struct cv_prune_record r;
+    uint8_t *keep = NULL, *locked = NULL;
+    enum cv_err err;
+
+    memset(&r, 0, sizeof(r));
+    pr->npacks = ix->npacks;
+    err = find_canon(pr);
+    if (err)
+        return err;
+    /* the index objects loaded now are the ones replaced; those written later stay */
+    pr->index0.v = cv_calloc(pr->repo->nindex_names + 1, sizeof(*pr->index0.v));
+    err = pr->index0.v ? CV_OK : cv_fail(CV_ENOMEM, "out of memory");
+    for (size_t i = 0; !err && i < pr->repo->nindex_names; i++)
+        cv_strlcpy(pr->index0.v[pr->index0.n++], pr->repo->index_names[i], CV_OBJ_NAME_LEN + 1);
+    if (!err)
+        err = reach_all(pr);
+    if (!err)
+        err = cv_index_all_entries(ix, &pr->all, &pr->nall);
+    if (!err && !(pr->unused = cv_calloc(ix->npacks + 1, 1)))
+        err = cv_fail(CV_ENOMEM, "out of memory");
+    if (err)
+        return err;
+    find_unused(pr, true);
+    pr->st->snapshots = pr->seen.n;
+    if (pr->o->dry_run || !pr->st->packs_unused) {
+        for (size_t p = 0; p < pr->npacks; p++)
+            if (pr->unused[p])
+                report(pr, "pack", ix->packs[p].name, ix->packs[p].size, CV_REMOVE_ABSENT);
+        return CV_OK;
+    }
+    err = record_and_wait(pr, &r);
+    if (!err) /* snapshots written meanwhile keep what they need */
+        err = load_new_index(pr);
+    if (!err)
+        err = reach_all(pr);
+    if (!err) {
+        find_unused(pr, false);
+        pr->st->snapshots = pr->seen.n;
+    }
+    if (!err &&
+        (!(keep = cv_calloc(ix->npacks + 1, 1)) || !(locked = cv_calloc(ix->npacks + 1, 1))))
+        err = cv_fail(CV_ENOMEM, "out of memory");
+    for (size_t p = 0; !err && p < pr->npacks; p++)
+        keep[p] = !pr->unused[p];
+    if (!err)
+        err = write_index(pr, keep);
+    if (!err)
+        err = remove_index(pr);
+    if (!err)
+        err = remove_packs(pr, locked);
+    if (!err && memchr(locked, 1, pr->npacks)) /* what the storage kept stays accounted for */
+        err = write_index(pr, locked);
+    if (!err)
+        err = remove_records(pr, r.name);
+    cv_prune_record_clear(&r);
+    cv_free(keep);
+    cv_free(locked);
+    return err;
+}
+
+enum cv_err cv_prune(struct cv_repo *repo, struct cv_remover *rm, const struct cv_prune_opts *o,
+                     struct cv_prune_stats *st)
+{
+    uint64_t t0 = cv_monotonic_ms();
+    struct pruner pr = {repo, rm, o, st, NULL, {0}, {0}, NULL, 0, 0, NULL, {0}, NULL};
+    enum cv_err err;
+
+    memset(st, 0, sizeof(*st));
+    err = cv_repo_refresh(repo);
+    if (!err && cv_repo_warnings(repo))
+        err = cv_fail(CV_ECORRUPT, "some index objects cannot be read (run check; prune "
+                                   "removes nothing while they are unreadable)");
+    if (!err)
+        err = cv_reader_new(repo, 8, &pr.rd);
+    if (!err)
+        err = prune(&pr);
+    st->seconds = cv_seconds_since(t0);
+    cv_reader_free(pr.rd);
+    cv_idset_free(&pr.live);
+    cv_names_free(&pr.seen);
+    cv_names_free(&pr.index0);
+    cv_free(pr.canon);
+    cv_free(pr.all);
+    cv_free(pr.unused);
+    return err;
+}
