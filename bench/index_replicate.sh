@@ -23,7 +23,8 @@ SQL
         sqlite3 "$dst" > /dev/null <<SQL
 PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;
 INSERT INTO files SELECT id+$off, dir_id+$off, name, size, mtime_ns, hash, $nid, care_date, data_type,
-  order_no, event_time, dept, flag, state, reason, warnings, event, pid3, msg_time
+  order_no, event_time, dept, flag, state, reason, warnings, event, pid3, msg_time, pid_family,
+  pid_given, pid_kana_family, pid_kana_given, pid_birth, pid_sex
   FROM files WHERE id IN keep AND patient_id IS NOT NULL;
 INSERT INTO demographics SELECT file_id+$off, $nid, family, given, kana_family, kana_given,
   birth_date, sex, blood_type, rh, height_cm, weight_kg, postcode, address, phones, updated
@@ -33,15 +34,17 @@ INSERT INTO contacts SELECT file_id+$off, seq, name, relationship, phones FROM c
 INSERT INTO allergy_rows SELECT file_id+$off, seq, $nid, source, type, code, allergen, severity,
   reaction, action, onset FROM allergy_rows WHERE file_id IN keep;
 INSERT INTO diagnosis_rows SELECT file_id+$off, seq, $nid, action, name, code, icd10, onset, main,
-  outcome, resolved FROM diagnosis_rows WHERE file_id IN keep;
+  outcome, resolved, confirmation, start FROM diagnosis_rows WHERE file_id IN keep;
 INSERT INTO adt_events SELECT file_id+$off, $nid, kind, event, cancel, clinical_time,
   patient_class, ward, room, bed, prior_ward, prior_room, prior_bed, admitted, discharged,
   attending FROM adt_events WHERE file_id IN keep;
 INSERT INTO medications SELECT file_id+$off, seq, $nid, kind, order_no, drug_code, drug, dose,
-  unit, usage, start, end, days, route, components, flag FROM medications
-  WHERE file_id IN keep;
+  unit, usage, start, end, days, route, instructions, rate, order_type, start_time, end_time, flag
+  FROM medications WHERE file_id IN keep;
+INSERT INTO med_components SELECT $nid, file_id+$off, seq, k, type, code, name, amount, unit
+  FROM med_components WHERE file_id IN keep;
 INSERT INTO lab_results SELECT file_id+$off, seq, $nid, code, name, value, unit, range, abnormal,
-  time, status, flag, event_time FROM lab_results WHERE file_id IN keep;
+  time, status, flag, event_time, sub_id, obr, test_code, test_name, specimen FROM lab_results WHERE file_id IN keep;
 INSERT INTO diets SELECT file_id+$off, seq, $nid, text, start, flag, event_time FROM diets
   WHERE file_id IN keep;
 INSERT INTO reports SELECT file_id+$off, seq, $nid, kind, text, time, flag, event_time FROM reports
@@ -52,8 +55,8 @@ INSERT INTO current_allergies SELECT $nid, seq, type, code, allergen, severity, 
   FROM current_allergies WHERE substr(patient_id, 1, 1) = '0';
 INSERT INTO patients SELECT '$i' || substr(id, 2), demo_file+$off, ppr_file+$off, family, given,
   kana_family, kana_given, birth_date, sex, blood_type, rh, height_cm, weight_kg, postcode,
-  address, phones, allergy_status, NULL, NULL, NULL, NULL, NULL, pid3_mismatch, name_key, kana_key
-  FROM patients WHERE substr(id, 1, 1) = '0';
+  address, phones, allergy_status, NULL, NULL, NULL, NULL, NULL, pid3_mismatch, name_key, kana_key,
+  demo_source FROM patients WHERE substr(id, 1, 1) = '0';
 COMMIT;
 SQL
         i=$((i + 1))
