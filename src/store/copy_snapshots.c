@@ -79,27 +79,6 @@ struct grouped {
     size_t *block_start, *pack_start;
 };
 
-static enum cv_err group_by(size_t n, size_t nkeys, const uint32_t *key, uint32_t **order,
-                            size_t **start)
-{
-    size_t *st = cv_calloc(nkeys + 2, sizeof(*st));
-    uint32_t *ord = cv_calloc(n ? n : 1, sizeof(*ord));
-
-    *order = ord;
-    *start = st;
-    if (!st || !ord)
-        return cv_fail(CV_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        st[key[i] + 1]++;
-    for (size_t k = 0; k < nkeys; k++)
-        st[k + 1] += st[k];
-    for (size_t i = 0; i < n; i++)
-        ord[st[key[i]]++] = (uint32_t)i;
-    memmove(st + 1, st, nkeys * sizeof(*st));
-    st[0] = 0;
-    return CV_OK;
-}
-
 static enum cv_err group_index(struct cv_index *ix, struct grouped *g)
 {
     uint32_t *key;
@@ -111,11 +90,11 @@ static enum cv_err group_index(struct cv_index *ix, struct grouped *g)
     for (size_t i = 0; !err && i < g->nall; i++)
         key[i] = g->all[i].block < ix->nblocks ? g->all[i].block : (uint32_t)ix->nblocks;
     if (!err)
-        err = group_by(g->nall, ix->nblocks + 1, key, &g->by_block, &g->block_start);
+        err = cv_group_by(g->nall, ix->nblocks + 1, key, &g->by_block, &g->block_start);
     for (size_t b = 0; !err && b < ix->nblocks; b++)
         key[b] = ix->blocks[b].pack < ix->npacks ? ix->blocks[b].pack : (uint32_t)ix->npacks;
     if (!err)
-        err = group_by(ix->nblocks, ix->npacks + 1, key, &g->by_pack, &g->pack_start);
+        err = cv_group_by(ix->nblocks, ix->npacks + 1, key, &g->by_pack, &g->pack_start);
     cv_free(key);
     return err;
 }

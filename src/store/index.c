@@ -761,3 +761,24 @@ enum cv_err cv_index_encode_all(struct cv_index *ix, struct cv_buf *out)
     cv_free(heap);
     return err;
 }
+
+enum cv_err cv_group_by(size_t n, size_t nkeys, const uint32_t *key, uint32_t **order,
+                        size_t **start)
+{
+    size_t *st = cv_calloc(nkeys + 2, sizeof(*st));
+    uint32_t *ord = cv_calloc(n ? n : 1, sizeof(*ord));
+
+    *order = ord;
+    *start = st;
+    if (!st || !ord)
+        return cv_fail(CV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        st[key[i] + 1]++;
+    for (size_t k = 0; k < nkeys; k++)
+        st[k + 1] += st[k];
+    for (size_t i = 0; i < n; i++)
+        ord[st[key[i]]++] = (uint32_t)i;
+    memmove(st + 1, st, nkeys * sizeof(*st));
+    st[0] = 0;
+    return CV_OK;
+}

@@ -192,28 +192,6 @@ static void report(struct pruner *pr, const char *what, const uint8_t name[32], 
 
 /* ---- the index without the removed packs ------------------------------------------------------
  */
-/* Group `n` numbers by key (< nkeys): the members of key k are order[start[k] .. start[k+1]). */
-static enum cv_err group(size_t n, size_t nkeys, const uint32_t *key, uint32_t **order,
-                         size_t **start)
-{
-    size_t *st = cv_calloc(nkeys + 2, sizeof(*st));
-    uint32_t *ord = cv_calloc(n ? n : 1, sizeof(*ord));
-
-    *order = ord;
-    *start = st;
-    if (!st || !ord)
-        return cv_fail(CV_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        st[key[i] + 1]++;
-    for (size_t k = 0; k < nkeys; k++)
-        st[k + 1] += st[k];
-    for (size_t i = 0; i < n; i++)
-        ord[st[key[i]]++] = (uint32_t)i;
-    memmove(st + 1, st, nkeys * sizeof(*st));
-    st[0] = 0;
-    return CV_OK;
-}
-
 /* One new index object for the packs [*p, ...) with keep[] set, at most PACKS_PER_OBJECT. */
 static enum cv_err write_index_object(struct pruner *pr, const uint8_t *keep, size_t *p,
                                       const uint32_t *bl_order, const size_t *bl_start,
@@ -294,9 +272,9 @@ static enum cv_err write_index(struct pruner *pr, const uint8_t *keep)
     for (size_t i = 0; !err && i < pr->nall; i++)
         ekey[i] = pr->all[i].block;
     if (!err)
-        err = group(ix->nblocks, ix->npacks + 1, bkey, &bl_order, &bl_start);
+        err = cv_group_by(ix->nblocks, ix->npacks + 1, bkey, &bl_order, &bl_start);
     if (!err)
-        err = group(pr->nall, ix->nblocks, ekey, &en_order, &en_start);
+        err = cv_group_by(pr->nall, ix->nblocks, ekey, &en_order, &en_start);
     while (!err && p < pr->npacks)
         err = write_index_object(pr, keep, &p, bl_order, bl_start, en_order, en_start);
     if (!err)

@@ -462,6 +462,11 @@ enum cv_err cv_runs_settle(struct cv_repo *repo, struct cv_writer *w, struct cv_
 enum cv_err cv_runs_rebase(struct cv_repo *repo, struct cv_writer *w, struct cv_snapshot *s,
                            struct cv_backup_stats *st);
 
+/* Group `n` numbers by key (each < nkeys): the members of key k are order[start[k] ..
+ * start[k+1]), in their order. Both arrays are the caller's to cv_free (also on failure). */
+enum cv_err cv_group_by(size_t n, size_t nkeys, const uint32_t *key, uint32_t **order,
+                        size_t **start);
+
 /* ---- reach.c ----------------------------------------------------------------------------------
  */
 /* Add every blob `s` needs to `live` (tree blobs with the keys of their second copies); trees
