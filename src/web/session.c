@@ -17,11 +17,13 @@ struct slot {
     uint8_t digest[32];
     struct web_session s;
     time_t created, last_seen;
+    uint64_t use; /* when last created or used, on the counter below: orders uses within a second */
 };
 
 struct web_sessions {
     pthread_mutex_t mu;
     struct slot *v;
+    uint64_t uses;
 };
 
 void web_random_hex(char out[WEB_TOKEN_HEX])
@@ -91,7 +93,7 @@ enum cv_err web_session_create(struct web_sessions *s, const char *user, enum cv
         if (strcmp(e->s.user, user) != 0)
             continue;
         own++;
-        if (!own_oldest || e->last_seen < own_oldest->last_seen)
+        if (!own_oldest || e->use < own_oldest->use)
             own_oldest = e;
     }
     if (own >= WEB_SESSIONS_PER_USER) /* the account's own longest idle session makes room */
@@ -112,6 +114,7 @@ enum cv_err web_session_create(struct web_sessions *s, const char *user, enum cv
     free_slot->s.role = role;
     web_random_hex(free_slot->s.csrf);
     free_slot->created = free_slot->last_seen = now;
+    free_slot->use = ++s->uses;
     pthread_mutex_unlock(&s->mu);
     return CV_OK;
 }
@@ -140,6 +143,7 @@ enum web_session_state web_session_touch(struct web_sessions *s, const char *tok
         st = SESSION_EXPIRED;
     } else if (e) {
         e->last_seen = now;
+        e->use = ++s->uses;
         *out = e->s;
         st = SESSION_OK;
     }
