@@ -469,6 +469,18 @@ static void drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
     r->st.drill_ok = !err && res.errors == 0;
     cv_strlcpy(r->st.drill_detail, err ? cv_errmsg() : res.detail, sizeof(r->st.drill_detail));
     cv_state_repo_put(d->state, &r->st);
+    {
+        struct cv_state_drill h = {.time = now,
+                                   .ok = r->st.drill_ok,
+                                   .files = res.files,
+                                   .errors = r->st.drill_errors,
+                                   .seconds = (double)(time(NULL) - now)};
+
+        cv_strlcpy(h.repo, r->cfg->name, sizeof(h.repo));
+        cv_strlcpy(h.kind, "sample", sizeof(h.kind));
+        cv_strlcpy(h.detail, r->st.drill_detail, sizeof(h.detail));
+        cv_state_drill_add(d->state, &h);
+    }
     if (r->st.drill_ok) {
         log_info("[repo %s] restore drill passed: %lld files", r->cfg->name, res.files);
         cv_alert_clear(d->alerts, key, "[repo %s] restore drill passed again", r->cfg->name);

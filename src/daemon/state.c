@@ -24,7 +24,10 @@ static const char schema[] =
     " drill_errors INTEGER, drill_detail TEXT);"
     "CREATE TABLE IF NOT EXISTS anomaly (id INTEGER PRIMARY KEY, time INTEGER, root TEXT,"
     " existing INTEGER, changed INTEGER, unparseable INTEGER, high_entropy INTEGER,"
-    " renamed_unknown INTEGER, vanished INTEGER, froze INTEGER);";
+    " renamed_unknown INTEGER, vanished INTEGER, froze INTEGER);"
+    "CREATE TABLE IF NOT EXISTS drill (id INTEGER PRIMARY KEY, time INTEGER, repo TEXT, kind TEXT,"
+    " snap_id TEXT, ok INTEGER, files INTEGER, bytes INTEGER, errors INTEGER, seconds REAL,"
+    " rto INTEGER, detail TEXT);";
 
 static enum cv_err db_fail(struct cv_state *s, const char *what)
 {
@@ -300,6 +303,73 @@ enum cv_err cv_state_anomaly_recent(struct cv_state *s, struct cv_state_anomaly 
         a->renamed_unknown = sqlite3_column_int64(st, 6);
         a->vanished = sqlite3_column_int64(st, 7);
         a->froze = sqlite3_column_int(st, 8);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? CV_OK : db_fail(s, "cannot read");
+}
+
+enum cv_err cv_state_drill_add(struct cv_state *s, const struct cv_state_drill *d)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO drill (time, repo, kind, snap_id, ok, files, bytes, errors,"
+                           " seconds, rto, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, "cannot prepare");
+    sqlite3_bind_int64(st, 1, d->time);
+    sqlite3_bind_text(st, 2, d->repo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, d->snap_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, d->ok);
+    sqlite3_bind_int64(st, 6, d->files);
+    sqlite3_bind_int64(st, 7, d->bytes);
+    sqlite3_bind_int64(st, 8, d->errors);
+    sqlite3_bind_double(st, 9, d->seconds);
+    sqlite3_bind_int64(st, 10, d->rto);
+    sqlite3_bind_text(st, 11, d->detail, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    /* a year of hourly drills of one copy is 8,760 rows: keep the newest 10,000 */
+    sqlite3_exec(s->db, "DELETE FROM drill WHERE id <= (SELECT max(id) FROM drill) - 10000", NULL,
+                 NULL, NULL);
+    return rc == SQLITE_DONE ? CV_OK : db_fail(s, "cannot write");
+}
+
+enum cv_err cv_state_drill_list(struct cv_state *s, long long since, const char *kind,
+                                struct cv_state_drill *out, size_t max, size_t *n)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *n = 0;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT time, repo, kind, snap_id, ok, files, bytes, errors, seconds, rto,"
+            " detail FROM drill WHERE time >= ? AND (?2 IS NULL OR kind = ?2)"
+            " ORDER BY id DESC LIMIT ?3",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, "cannot prepare");
+    sqlite3_bind_int64(st, 1, since);
+    if (kind)
+        sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (long long)max);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cv_state_drill *d = &out[(*n)++];
+
+        memset(d, 0, sizeof(*d));
+        d->time = sqlite3_column_int64(st, 0);
+        copy_col(st, 1, d->repo, sizeof(d->repo));
+        copy_col(st, 2, d->kind, sizeof(d->kind));
+        copy_col(st, 3, d->snap_id, sizeof(d->snap_id));
+        d->ok = sqlite3_column_int(st, 4);
+        d->files = sqlite3_column_int64(st, 5);
+        d->bytes = sqlite3_column_int64(st, 6);
+        d->errors = sqlite3_column_int64(st, 7);
+        d->seconds = sqlite3_column_double(st, 8);
+        d->rto = sqlite3_column_int64(st, 9);
+        copy_col(st, 10, d->detail, sizeof(d->detail));
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? CV_OK : db_fail(s, "cannot read");

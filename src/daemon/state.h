@@ -51,6 +51,25 @@ struct cv_state_repo {
 enum cv_err cv_state_repo_get(struct cv_state *s, const char *name, struct cv_state_repo *out);
 enum cv_err cv_state_repo_put(struct cv_state *s, const struct cv_state_repo *r);
 
+/* One restore drill, kept as history for `chartvault report` (the last 1,000 are kept). */
+struct cv_state_drill {
+    long long time;   /* when it started, seconds since the epoch */
+    char repo[64];    /* the repository's name in the config */
+    char kind[8];     /* "sample" (hourly, a sample of files) or "full" (every file, the index) */
+    char snap_id[80]; /* the snapshot restored; "" when the drill could not start */
+    bool ok;
+    long long files;  /* files restored and compared */
+    long long bytes;  /* bytes restored */
+    long long errors; /* mismatches, unreadable files, failures */
+    double seconds;   /* wall time of the restore and its verification */
+    long long rto;    /* the recovery time objective in force, seconds (0 = none) */
+    char detail[256]; /* why it failed, or a summary; never patient data */
+};
+enum cv_err cv_state_drill_add(struct cv_state *s, const struct cv_state_drill *d);
+/* Drills since `since` (0 = all), newest first, at most `max`; `kind` NULL for both kinds. */
+enum cv_err cv_state_drill_list(struct cv_state *s, long long since, const char *kind,
+                                struct cv_state_drill *out, size_t max, size_t *n);
+
 /* One anomaly seen between two scans of a root. */
 struct cv_state_anomaly {
     long long time;
