@@ -217,10 +217,10 @@ const char *index_col(sqlite3_stmt *st, int col); /* NULL for SQL NULL */
 /* ---- walking ------------------------------------------------------------------------------
  * Walk `root` comparing it with the index at `view_path` (read through each thread's own
  * read-only connection; NULL for a first build, when there is nothing to compare with), and
- * hand batches of work items to `sink` (called under a lock; it takes ownership). Patient
- * folders are shared out between threads (one per core, $CV_INDEX_THREADS to override).
- * With `extract`, new and changed files are parsed and their rows extracted; without it
- * (a daemon's scan) changed files are only read and classified. */
+ * hand batches of work items to `sink` (called from every walking thread at once: it locks what it
+ * shares; it takes ownership). Patient folders are shared out between threads (one per core,
+ * $CV_INDEX_THREADS to override). With `extract`, new and changed files are parsed and their rows
+ * extracted; without it (a daemon's scan) changed files are only read and classified. */
 struct walk_sink {
     enum cv_err (*batch_ready)(struct batch *b, void *arg);
     void *arg;

@@ -9,12 +9,14 @@
 #include "index_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 struct cv_index_scan {
     char *root;
+    pthread_mutex_t mu; /* the walk's threads hand in batches at the same time */
     struct batch *head, *tail;
     struct cv_index_scan_summary sum;
 };
@@ -50,6 +52,7 @@ static enum cv_err keep_batch(struct batch *b, void *arg)
 {
     struct cv_index_scan *scan = arg;
 
+    pthread_mutex_lock(&scan->mu);
     for (size_t i = 0; i < b->n; i++)
         summarise(&scan->sum, &b->items[i]);
     b->next = NULL;
@@ -58,6 +61,7 @@ static enum cv_err keep_batch(struct batch *b, void *arg)
     else
         scan->head = b;
     scan->tail = b;
+    pthread_mutex_unlock(&scan->mu);
     return CV_OK;
 }
 
@@ -71,6 +75,7 @@ void cv_index_scan_free(struct cv_index_scan *scan)
         batch_free(scan->head);
         scan->head = next;
     }
+    pthread_mutex_destroy(&scan->mu);
     cv_free(scan->root);
     cv_free(scan);
 }
@@ -94,6 +99,7 @@ enum cv_err cv_index_scan(struct cv_index *idx, const char *root,
         cv_free(scan);
         return cv_fail(CV_ENOMEM, "out of memory");
     }
+    pthread_mutex_init(&scan->mu, NULL);
     err = index_refresh(idx);
     if (!err)
         err = index_open_view(idx, &view);
