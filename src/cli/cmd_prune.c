@@ -76,7 +76,9 @@ static void print_text(const struct cv_prune_stats *st, bool dry_run)
     printf("%llu snapshots; %llu packs (%s)\n", (unsigned long long)st->snapshots,
            (unsigned long long)st->packs, total);
     printf("unneeded: %llu packs (%s)%s\n", (unsigned long long)st->packs_unused, unused,
-           dry_run ? ": would be removed" : "");
+           !dry_run     ? ""
+           : st->locked ? ": would be removed, but for those a lock holds (below)"
+                        : ": would be removed");
     printf("kept whole: %llu packs partly needed (%s, of which %s of data no snapshot needs)\n",
            (unsigned long long)st->packs_partly, partly, dead);
     if (st->unindexed || st->unindexed_young) {
