@@ -11,10 +11,10 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: chartvault forget --repo DIR [--keep-within DURATION] [--keep-last N]\n"
+    "usage: chartvault forget --repo DIR|s3:URL [--keep-within DURATION] [--keep-last N]\n"
     "                         [--keep-hourly N] [--keep-daily N] [--keep-weekly N]\n"
     "                         [--keep-monthly N] [--keep-yearly N] [--tag TAG]\n"
-    "                         [--dry-run] [--password-file FILE] [--json]\n"
+    "                         [--dry-run] [--credentials FILE] [--password-file FILE] [--json]\n"
     "\n"
     "Remove the snapshots no rule keeps. Snapshots are judged per host and source, newest\n"
     "first; the newest of each is always kept. The data they held is removed by `prune`.\n"
@@ -25,6 +25,8 @@ static const char usage[] =
     "  --keep-daily N, --keep-weekly N, --keep-monthly N, --keep-yearly N (local time)\n"
     "  --tag TAG              judge only snapshots with this tag (the others are kept)\n"
     "  --dry-run              say what would be forgotten, remove nothing\n"
+    "  --credentials FILE     S3: the operator's key, allowed s3:DeleteObjectVersion (the\n"
+    "                         daemon's should not be); an object still locked is kept\n"
     "  --json                 print every snapshot's verdict and the totals as JSON\n";
 
 struct forget_out {
