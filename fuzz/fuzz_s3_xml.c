@@ -1,6 +1,8 @@
 /*
- * fuzz_s3_xml.c: what an S3 server (or anyone in its place) answers: version listings, error
- * documents, lock and versioning settings, retention dates, and S3 locations. The same bytes
+ * fuzz_s3_xml.c: what an S3 server (or anyone in its place) answers: version listings (with
+ * the LastModified times prune judges unindexed packs by), error documents, lock and
+ * versioning settings, retention dates (what prune's removal handle reads before deleting a
+ * version), and S3 locations. The same bytes
  * go to every reader; a listing must never hand out a key or version longer than its field.
  */
 #include "fuzz.h"
@@ -13,6 +15,8 @@ static enum cv_err on_version(void *arg, const struct cv_s3_version *v)
 {
     (void)arg;
     if (strlen(v->key) > CV_S3_KEY_MAX || strlen(v->version_id) > CV_S3_VID_MAX)
+        __builtin_trap();
+    if (v->modified < 0) /* prune compares it with now: unreadable is 0, never before 1970 */
         __builtin_trap();
     return CV_OK;
 }

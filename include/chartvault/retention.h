@@ -52,10 +52,16 @@ struct cv_prune_opts {
     int64_t grace;
     cv_progress_fn progress; /* also asked during the grace: false stops (CV_ECANCELED) */
     void *progress_arg;
-    /* Each object that goes (or, with dry_run, would): what ("pack", "index"), its name, its
-     * size, and what the storage said. */
+    /* Packs no index names (a killed backup's) go once written this many seconds ago.
+     * Default (0 given): 24 hours, longer than any backup takes between two index objects;
+     * negative: never. */
+    int64_t unindexed_age;
+    /* Each object that goes (or, with dry_run, would): what ("pack", "unindexed pack",
+     * "index"), its name, its size, what the storage said, and for CV_REMOVE_LOCKED the date
+     * its lock runs out (seconds since the epoch; 0 when the storage did not say). With
+     * dry_run, CV_REMOVE_ABSENT means "would go". */
     void (*item)(void *arg, const char *what, const char *name, uint64_t bytes,
-                 enum cv_remove_result res);
+                 enum cv_remove_result res, int64_t until);
     void *arg;
 };
 #define CV_PRUNE_NO_GRACE (-1)
@@ -67,7 +73,9 @@ struct cv_prune_stats {
     uint64_t packs_partly, partly_bytes; /* packs partly needed: kept whole */
     uint64_t dead_in_partly;             /* of which bytes (raw) no snapshot needs */
     uint64_t removed, freed_bytes;       /* what went: packs, and their bytes */
-    uint64_t locked;                     /* objects the storage refused to remove yet */
+    uint64_t locked, locked_bytes;       /* objects the storage keeps yet (its lock) */
+    uint64_t unindexed, unindexed_bytes; /* stored packs no index names, old enough to go */
+    uint64_t unindexed_young;            /* and those too new to judge (kept) */
     uint64_t index_before, index_after;  /* index objects */
     uint64_t records_removed;            /* records of earlier prunes cleared */
     double seconds;

@@ -99,7 +99,7 @@ struct s3_backend {
     uint64_t ra_clock;
 };
 
-static const char *const kind_dirs[] = {
+const char *const cv_s3_kind_dirs[CV_OBJ_PRUNE + 1] = {
     [CV_OBJ_CONFIG] = "",     [CV_OBJ_KEY] = "keys",   [CV_OBJ_SNAPSHOT] = "snapshots",
     [CV_OBJ_INDEX] = "index", [CV_OBJ_PACK] = "packs", [CV_OBJ_PRUNE] = "prune"};
 
@@ -109,20 +109,26 @@ static struct s3_backend *s3(struct cv_backend *be)
 }
 
 /* The key of an object under the bucket (prefix included). */
-static enum cv_err object_key(const struct s3_backend *s, enum cv_obj_kind kind, const char *name,
-                              char *key, size_t n)
+enum cv_err cv_s3_object_key(const struct cv_s3_loc *loc, enum cv_obj_kind kind, const char *name,
+                             char *key, size_t n)
 {
     if (kind == CV_OBJ_CONFIG) {
-        snprintf(key, n, "%sconfig", s->loc.prefix);
+        snprintf(key, n, "%sconfig", loc->prefix);
         return CV_OK;
     }
     if ((unsigned)kind > CV_OBJ_PRUNE || !name || !cv_obj_name_valid(name))
         return cv_fail(CV_EINVAL, "'%s' is not a repository object name", name ? name : "");
     if (kind == CV_OBJ_PACK)
-        snprintf(key, n, "%spacks/%.2s/%s", s->loc.prefix, name, name);
+        snprintf(key, n, "%spacks/%.2s/%s", loc->prefix, name, name);
     else
-        snprintf(key, n, "%s%s/%s", s->loc.prefix, kind_dirs[kind], name);
+        snprintf(key, n, "%s%s/%s", loc->prefix, cv_s3_kind_dirs[kind], name);
     return CV_OK;
+}
+
+static enum cv_err object_key(const struct s3_backend *s, enum cv_obj_kind kind, const char *name,
+                              char *key, size_t n)
+{
+    return cv_s3_object_key(&s->loc, kind, name, key, n);
 }
 
 /* ---- the table of objects and their versions ----------------------------------------------- */
@@ -712,7 +718,7 @@ static enum cv_err s3_list(struct cv_backend *be, enum cv_obj_kind kind, cv_back
 
     if (kind == CV_OBJ_CONFIG || (unsigned)kind > CV_OBJ_PRUNE)
         return cv_fail(CV_EINVAL, "cannot list that kind of object");
-    snprintf(prefix, sizeof(prefix), "%s%s/", s->loc.prefix, kind_dirs[kind]);
+    snprintf(prefix, sizeof(prefix), "%s%s/", s->loc.prefix, cv_s3_kind_dirs[kind]);
     l.plen = strlen(prefix);
     err = walk_versions(s, prefix, 1000, on_listed, &l);
     /* the callbacks run unlocked (they may read objects): the names are copied first */
@@ -973,7 +979,7 @@ static enum cv_err read_credentials(const char *path, char **userpwd)
     return err;
 }
 
-static enum cv_err credentials(const struct cv_backend_opts *o, char **userpwd)
+enum cv_err cv_s3_credentials(const struct cv_backend_opts *o, char **userpwd)
 {
     const char *id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
 
@@ -1137,7 +1143,7 @@ enum cv_err cv_backend_s3_open(const char *location, const struct cv_backend_opt
     if (!err)
         err = cv_s3_http_init(&s->http, &s->loc, o->ca_file);
     if (!err)
-        err = credentials(o, &s->http.userpwd);
+        err = cv_s3_credentials(o, &s->http.userpwd);
     if (!err)
         err = o->create ? s3_create(s, o) : s3_existing(s, o);
     if (err)

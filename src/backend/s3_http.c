@@ -289,17 +289,16 @@ static enum cv_err http_error(const struct cv_s3_http *h, struct cv_s3_call *c)
         return cv_fail(CV_ENOENT, "bucket '%s' does not exist on %s (HTTP 404 NoSuchBucket)", b,
                        h->loc->endpoint);
     if (st == 404)
-        return cv_fail(CV_ENOENT, "bucket '%s': '%s%s' does not exist (HTTP 404%s%s)", b,
-                       h->loc->prefix, what, code[0] ? " " : "", code);
+        return cv_fail(CV_ENOENT, "bucket '%s': '%s' does not exist (HTTP 404%s%s)", b, what,
+                       code[0] ? " " : "", code);
     if (st == 403)
-        return cv_fail(CV_EPERM, "bucket '%s': access denied to '%s%s' (HTTP 403%s%s%s%s)", b,
-                       h->loc->prefix, what, code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
+        return cv_fail(CV_EPERM, "bucket '%s': access denied to '%s' (HTTP 403%s%s%s%s)", b, what,
+                       code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
     if (st == 409)
-        return cv_fail(CV_EEXIST, "bucket '%s': conflict on '%s%s' (HTTP 409%s%s)", b,
-                       h->loc->prefix, what, code[0] ? " " : "", code);
-    return cv_fail(st >= 500 ? CV_ENET : CV_EIO, "bucket '%s': %s '%s%s' failed (HTTP %ld%s%s%s%s)",
-                   b, c->method, h->loc->prefix, what, st, code[0] ? " " : "", code,
-                   msg[0] ? ": " : "", msg);
+        return cv_fail(CV_EEXIST, "bucket '%s': conflict on '%s' (HTTP 409%s%s)", b, what,
+                       code[0] ? " " : "", code);
+    return cv_fail(st >= 500 ? CV_ENET : CV_EIO, "bucket '%s': %s '%s' failed (HTTP %ld%s%s%s%s)",
+                   b, c->method, what, st, code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
 }
 
 static enum cv_err perform_once(struct cv_s3_http *h, struct cv_s3_call *c, const char *url,
@@ -319,8 +318,8 @@ static enum cv_err perform_once(struct cv_s3_http *h, struct cv_s3_call *c, cons
     rc = curl_easy_perform(c->curl_);
     curl_easy_getinfo(c->curl_, CURLINFO_RESPONSE_CODE, &c->status);
     if (rc == CURLE_WRITE_ERROR && c->too_big)
-        return cv_fail(CV_ETOOBIG, "bucket '%s': the answer to %s '%s%s' is larger than allowed",
-                       h->loc->bucket, c->method, h->loc->prefix, c->key ? c->key : "");
+        return cv_fail(CV_ETOOBIG, "bucket '%s': the answer to %s '%s' is larger than allowed",
+                       h->loc->bucket, c->method, c->key ? c->key : "");
     if (rc != CURLE_OK) {
         *retry = transient_curl(rc);
         return cv_fail(CV_ENET, "bucket '%s' on %s: %s", h->loc->bucket, h->loc->endpoint,

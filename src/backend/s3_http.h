@@ -8,6 +8,8 @@
 
 #include "backend/s3_int.h"
 
+#include <chartvault/backend.h>
+
 #include <curl/curl.h>
 #include <pthread.h>
 
@@ -55,5 +57,13 @@ struct cv_s3_call {
 /* Do the request (retrying transient failures). A non-2xx answer is an error with a message
  * naming the bucket, the status and the server's code (also left in error_code). Thread-safe. */
 enum cv_err cv_s3_call(struct cv_s3_http *h, struct cv_s3_call *c);
+
+/* ---- shared by the backend (s3.c) and its removal half (remove_s3.c) ---------------------- */
+extern const char *const cv_s3_kind_dirs[CV_OBJ_PRUNE + 1]; /* "keys", "packs", ... */
+/* The key of an object under the bucket, prefix included ("p/packs/ab/ab..."). */
+enum cv_err cv_s3_object_key(const struct cv_s3_loc *loc, enum cv_obj_kind kind, const char *name,
+                             char *key, size_t n);
+/* "ACCESS:SECRET" from o->credentials_file or the AWS_* variables; caller wipes and frees. */
+enum cv_err cv_s3_credentials(const struct cv_backend_opts *o, char **userpwd);
 
 #endif

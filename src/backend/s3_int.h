@@ -40,6 +40,7 @@ struct cv_s3_version {
     char key[CV_S3_KEY_MAX + 1];
     char version_id[CV_S3_VID_MAX + 1];
     uint64_t size;
+    int64_t modified; /* LastModified, seconds since the epoch (0: not given) */
     bool delete_marker;
     bool is_latest;
 };

@@ -381,6 +381,13 @@ static enum cv_err on_versions(void *arg, const char *const *stack, int depth, c
             return parse_u64(text, len, &c->v.size);
         if (strcmp(leaf, "IsLatest") == 0)
             c->v.is_latest = len == 4 && memcmp(text, "true", 4) == 0;
+        if (strcmp(leaf, "LastModified") == 0) { /* unreadable: 0, which prune takes as new */
+            char when[40];
+
+            if (copy_text(leaf, text, len, when, sizeof(when)) != CV_OK ||
+                cv_s3_parse_time(when, &c->v.modified) != CV_OK)
+                c->v.modified = 0;
+        }
     }
     return CV_OK;
 }

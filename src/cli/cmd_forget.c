@@ -11,10 +11,10 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: chartvault forget --repo DIR [--keep-within DURATION] [--keep-last N]\n"
+    "usage: chartvault forget --repo DIR|s3:URL [--keep-within DURATION] [--keep-last N]\n"
     "                         [--keep-hourly N] [--keep-daily N] [--keep-weekly N]\n"
     "                         [--keep-monthly N] [--keep-yearly N] [--tag TAG]\n"
-    "                         [--dry-run] [--password-file FILE] [--json]\n"
+    "                         [--dry-run] [--credentials FILE] [--password-file FILE] [--json]\n"
     "\n"
     "Remove the snapshots no rule keeps. Snapshots are judged per host and source, newest\n"
     "first; the newest of each is always kept. The data they held is removed by `prune`.\n"
@@ -25,11 +25,14 @@ static const char usage[] =
     "  --keep-daily N, --keep-weekly N, --keep-monthly N, --keep-yearly N (local time)\n"
     "  --tag TAG              judge only snapshots with this tag (the others are kept)\n"
     "  --dry-run              say what would be forgotten, remove nothing\n"
+    "  --credentials FILE     S3: the operator's key, allowed s3:DeleteObjectVersion (the\n"
+    "                         daemon's should not be); an object still locked is kept\n"
     "  --json                 print every snapshot's verdict and the totals as JSON\n";
 
 struct forget_out {
     bool json, dry_run;
     struct cv_json *j;
+    const struct cv_remover *rm; /* its `until` after a LOCKED answer */
 };
 
 static void on_verdict(void *arg, const struct cv_snapshot *s, bool keep, const char *why,
@@ -47,15 +50,23 @@ static void on_verdict(void *arg, const struct cv_snapshot *s, bool keep, const 
         cv_json_kv_bool(o->j, "keep", keep);
         cv_json_kv_string(o->j, "why", keep ? why : "");
         cv_json_kv_bool(o->j, "locked", res == CV_REMOVE_LOCKED);
+        if (res == CV_REMOVE_LOCKED && o->rm->until)
+            cv_json_kv_int(o->j, "locked_until", (long long)o->rm->until);
         cv_json_object_end(o->j);
         return;
     }
-    if (keep)
+    if (keep) {
         printf("keep    %.8s  %s  (%s)\n", s->name, when, why);
-    else if (res == CV_REMOVE_LOCKED)
-        printf("locked  %.8s  %s  (the storage keeps it until its lock expires)\n", s->name, when);
-    else
+    } else if (res == CV_REMOVE_LOCKED) {
+        char until[32] = "its lock expires";
+
+        if (o->rm->until)
+            vault_format_time(o->rm->until, until, sizeof(until));
+        printf("locked  %.8s  %s  (kept: the storage holds it until %s; forget it again then)\n",
+               s->name, when, until);
+    } else {
         printf("%s  %.8s  %s\n", o->dry_run ? "would forget" : "forget ", s->name, when);
+    }
 }
 
 static int count_opt(const char *opt, const char *v, unsigned *out)
@@ -139,7 +150,7 @@ static int run(int argc, char **argv)
     struct cv_forget_stats st;
     struct cv_buf out = CV_BUF_INIT(1u << 30);
     struct cv_json j;
-    struct forget_out o = {false, false, &j};
+    struct forget_out o = {false, false, &j, NULL};
     struct cv_remover *rm = NULL;
     struct cv_repo *repo;
     enum cv_err err;
@@ -150,11 +161,12 @@ static int run(int argc, char **argv)
     if (rc != CLI_EXIT_OK || (rc = vault_open("forget", &a, &repo)) != 0)
         return rc;
     o.json = a.json;
-    err = cv_remover_open(a.repo, &rm);
+    err = cv_remover_open_with(a.repo, &a.backend, &rm);
     if (err) {
         cv_repo_close(repo);
         return cli_fail("forget", err);
     }
+    o.rm = rm;
     vault_report_warnings("forget", repo);
     cv_json_init(&j, &out, false);
     cv_json_object_begin(&j);

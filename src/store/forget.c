@@ -152,6 +152,14 @@ enum cv_err cv_forget(struct cv_repo *repo, struct cv_remover *rm, const struct 
                 st->locked++;
             else if (!err)
                 st->forgotten++;
+        } else if (rm->ops->probe) { /* would the storage keep it? */
+            err = rm->ops->probe(rm, CV_OBJ_SNAPSHOT, all[i].name, &res);
+            if (!err && res == CV_REMOVE_LOCKED)
+                st->locked++;
+            else if (!err)
+                st->forgotten++;
+            if (res != CV_REMOVE_LOCKED)
+                res = CV_REMOVE_ABSENT;
         } else {
             st->forgotten++;
         }

@@ -11,7 +11,11 @@
  *  5. new index objects covering every kept pack are written, then the old ones removed;
  *  6. the packs are removed, then the record.
  * Removal goes through the caller's removal handle; what the storage refuses (a lock not yet
- * expired) stays indexed and is tried again by the next prune.
+ * expired) stays indexed and is tried again by the next prune. A storage that can say so in
+ * advance (S3) is asked before step 3: packs it keeps, and packs an index object it keeps
+ * names, are left out, so a prune that can remove nothing writes nothing. Packs no index
+ * names (a killed backup's) are removed too, once older than `unindexed_age`: a running
+ * backup names its packs in an index object every few packs, long before that.
  */
 #include <chartvault/retention.h>
 
@@ -22,9 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_GRACE    60
-#define PACKS_PER_OBJECT 4096 /* packs one new index object covers */
-#define STALE_RECORD     3600 /* a record this much past its grace belongs to a stopped prune */
+#define DEFAULT_GRACE         60
+#define PACKS_PER_OBJECT      4096 /* packs one new index object covers */
+#define STALE_RECORD          3600 /* a record this much past its grace belongs to a stopped prune */
+#define DEFAULT_UNINDEXED_AGE (24 * 3600)
+
+struct unindexed {
+    char name[CV_OBJ_NAME_LEN + 1]; /* "" once dropped */
+    uint64_t size;
+};
 
 struct pruner {
     struct cv_repo *repo;
@@ -40,8 +50,12 @@ struct pruner {
     /* a pack named by several index objects has several numbers: canon[p] is the first, and
      * only it is judged, written and removed (with the blocks and entries of all) */
     uint32_t *canon;
-    struct cv_names index0; /* index objects then: the ones it replaces */
-    uint8_t *unused;        /* per canonical pack: 1 = to remove */
+    struct cv_names index0;    /* index objects then: the ones it replaces */
+    uint8_t *index0_locked;    /* per index0 object: the storage keeps it */
+    uint8_t *unused;           /* per canonical pack: 1 = to remove */
+    uint32_t *by_name;         /* pack numbers sorted by name */
+    struct unindexed *orphans; /* stored packs no index names, old enough to go */
+    size_t norphans;
 };
 
 static const struct cv_index *canon_ix; /* qsort has no context argument */
@@ -60,6 +74,7 @@ static enum cv_err find_canon(struct pruner *pr)
     uint32_t *order = cv_calloc(pr->npacks + 1, sizeof(*order));
 
     pr->canon = cv_calloc(pr->npacks + 1, sizeof(*pr->canon));
+    pr->by_name = NULL;
     if (!order || !pr->canon) {
         cv_free(order);
         return cv_fail(CV_ENOMEM, "out of memory");
@@ -73,8 +88,29 @@ static enum cv_err find_canon(struct pruner *pr)
             i && memcmp(ix->packs[order[i]].name, ix->packs[order[i - 1]].name, 32) == 0
                 ? pr->canon[order[i - 1]]
                 : order[i];
-    cv_free(order);
+    pr->by_name = order;
     return CV_OK;
+}
+
+/* The canonical number of the pack named `name` among those indexed when the prune began, or
+ * -1. */
+static long pack_by_name(const struct pruner *pr, const uint8_t name[32])
+{
+    const struct cv_index *ix = &pr->repo->ix;
+    size_t lo = 0, hi = pr->npacks;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(ix->packs[pr->by_name[mid]].name, name, 32);
+
+        if (c == 0)
+            return (long)pr->canon[pr->by_name[mid]];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
 }
 
 static bool go_on(struct pruner *pr, const char *phase, uint64_t done, uint64_t total)
@@ -187,7 +223,7 @@ static void report(struct pruner *pr, const char *what, const uint8_t name[32], 
     if (!pr->o->item)
         return;
     cv_hex_encode(name, 32, hex);
-    pr->o->item(pr->o->arg, what, hex, bytes, res);
+    pr->o->item(pr->o->arg, what, hex, bytes, res, res == CV_REMOVE_LOCKED ? pr->rm->until : 0);
 }
 
 /* ---- the index without the removed packs ------------------------------------------------------
@@ -299,6 +335,8 @@ static enum cv_err remove_index(struct pruner *pr)
         enum cv_remove_result res;
         uint8_t raw[32];
 
+        if (pr->index0_locked && pr->index0_locked[i])
+            continue; /* known to be kept: its packs were left out before */
         err = pr->rm->ops->remove(pr->rm, CV_OBJ_INDEX, pr->index0.v[i], &res);
         if (err || res != CV_REMOVE_LOCKED)
             continue;
@@ -310,13 +348,16 @@ static enum cv_err remove_index(struct pruner *pr)
 
             cv_index_init(&kept);
             if (cv_repo_read_index_object(pr->repo, pr->index0.v[i], &kept) == CV_OK)
-                for (size_t p = 0; p < kept.npacks; p++)
-                    for (size_t q = 0; q < pr->npacks; q++)
-                        if (memcmp(kept.packs[p].name, ix->packs[q].name, 32) == 0)
-                            pr->unused[pr->canon[q]] = 0;
+                for (size_t p = 0; p < kept.npacks; p++) {
+                    long q = pack_by_name(pr, kept.packs[p].name);
+
+                    if (q >= 0)
+                        pr->unused[q] = 0;
+                }
             cv_index_free(&kept);
         }
     }
+    (void)ix;
     pr->st->index_before = pr->index0.n;
     return err ? err : pr->rm->ops->sync(pr->rm);
 }
@@ -340,6 +381,7 @@ static enum cv_err remove_packs(struct pruner *pr, uint8_t *locked)
         if (res == CV_REMOVE_LOCKED) {
             locked[p] = 1;
             pr->st->locked++;
+            pr->st->locked_bytes += ix->packs[p].size;
         } else {
             pr->st->removed++;
             pr->st->freed_bytes += ix->packs[p].size;
@@ -374,6 +416,175 @@ static enum cv_err remove_records(struct pruner *pr, const char *own)
             pr->st->records_removed++;
     }
     cv_names_free(&names);
+    return err ? err : pr->rm->ops->sync(pr->rm);
+}
+
+/* ---- what the storage keeps ------------------------------------------------------------------ */
+/* Leave out what the storage will keep (S3: a lock not yet run out), so that nothing is
+ * rewritten for it: an index object kept keeps every pack it names; a pack kept is kept. Each
+ * is reported as locked, with the date its lock runs out. */
+static enum cv_err hold_locked(struct pruner *pr)
+{
+    struct cv_index *ix = &pr->repo->ix;
+    enum cv_err err = CV_OK;
+
+    if (!pr->rm->ops->probe)
+        return CV_OK;
+    pr->index0_locked = cv_calloc(pr->index0.n + 1, 1);
+    if (!pr->index0_locked)
+        return cv_fail(CV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < pr->index0.n && !err; i++) {
+        enum cv_remove_result res;
+        struct cv_index kept;
+
+        err = pr->rm->ops->probe(pr->rm, CV_OBJ_INDEX, pr->index0.v[i], &res);
+        if (err || res != CV_REMOVE_LOCKED)
+            continue;
+        pr->index0_locked[i] = 1;
+        cv_index_init(&kept);
+        err = cv_repo_read_index_object(pr->repo, pr->index0.v[i], &kept);
+        for (size_t k = 0; !err && k < kept.npacks; k++) {
+            long p = pack_by_name(pr, kept.packs[k].name);
+
+            if (p < 0 || !pr->unused[p])
+                continue;
+            pr->unused[p] = 0;
+            pr->st->locked++;
+            pr->st->locked_bytes += ix->packs[p].size;
+            report(pr, "pack", ix->packs[p].name, ix->packs[p].size, CV_REMOVE_LOCKED);
+        }
+        cv_index_free(&kept);
+    }
+    for (size_t p = 0; p < pr->npacks && !err; p++) {
+        enum cv_remove_result res;
+        char name[CV_OBJ_NAME_LEN + 1];
+
+        if (!pr->unused[p])
+            continue;
+        cv_hex_encode(ix->packs[p].name, 32, name);
+        err = pr->rm->ops->probe(pr->rm, CV_OBJ_PACK, name, &res);
+        if (err || res != CV_REMOVE_LOCKED)
+            continue;
+        pr->unused[p] = 0;
+        pr->st->locked++;
+        pr->st->locked_bytes += ix->packs[p].size;
+        report(pr, "pack", ix->packs[p].name, ix->packs[p].size, res);
+    }
+    for (size_t i = 0; i < pr->norphans && !err; i++) {
+        struct unindexed *u = &pr->orphans[i];
+        enum cv_remove_result res;
+        uint8_t raw[32];
+
+        err = pr->rm->ops->probe(pr->rm, CV_OBJ_PACK, u->name, &res);
+        if (err || res != CV_REMOVE_LOCKED)
+            continue;
+        pr->st->locked++;
+        pr->st->locked_bytes += u->size;
+        if (cv_hex_decode(u->name, raw, 32) == CV_OK)
+            report(pr, "unindexed pack", raw, u->size, res);
+        u->name[0] = '\0';
+    }
+    return err;
+}
+
+/* ---- packs no index names -------------------------------------------------------------------- */
+struct orphan_scan {
+    struct pruner *pr;
+    struct cv_name_set indexed;
+    int64_t before; /* written before this: old enough */
+    size_t cap;
+};
+
+static enum cv_err on_stored_pack(void *arg, const char *name, int64_t modified, uint64_t size)
+{
+    struct orphan_scan *sc = arg;
+    struct pruner *pr = sc->pr;
+
+    if (cv_name_set_has(&sc->indexed, name))
+        return CV_OK;
+    if (!modified || modified > sc->before) { /* maybe a running backup's: not yet */
+        pr->st->unindexed_young++;
+        return CV_OK;
+    }
+    if (pr->norphans == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 16;
+        struct unindexed *v = cv_reallocarray(pr->orphans, cap, sizeof(*v));
+
+        if (!v)
+            return cv_fail(CV_ENOMEM, "out of memory");
+        pr->orphans = v;
+        sc->cap = cap;
+    }
+    cv_strlcpy(pr->orphans[pr->norphans].name, name, CV_OBJ_NAME_LEN + 1);
+    pr->orphans[pr->norphans++].size = size;
+    return CV_OK;
+}
+
+/* The index's pack names, now (with index objects loaded since the prune began). */
+static enum cv_err indexed_names(struct pruner *pr, struct cv_name_set *set)
+{
+    const struct cv_index *ix = &pr->repo->ix;
+    enum cv_err err = CV_OK;
+
+    for (size_t p = 0; p < ix->npacks && !err; p++) {
+        char name[CV_OBJ_NAME_LEN + 1];
+
+        cv_hex_encode(ix->packs[p].name, 32, name);
+        err = cv_name_set_add(set, name);
+    }
+    cv_name_set_sort(set);
+    return err;
+}
+
+/* Every stored pack no index names and written more than unindexed_age ago. */
+static enum cv_err find_orphans(struct pruner *pr)
+{
+    int64_t age = pr->o->unindexed_age > 0 ? pr->o->unindexed_age : DEFAULT_UNINDEXED_AGE;
+    struct orphan_scan sc = {pr, {0}, (int64_t)time(NULL) - age, 0};
+    enum cv_err err;
+
+    if (!pr->rm->ops->list || pr->o->unindexed_age < 0)
+        return CV_OK;
+    err = indexed_names(pr, &sc.indexed);
+    if (!err)
+        err = pr->rm->ops->list(pr->rm, CV_OBJ_PACK, on_stored_pack, &sc);
+    cv_name_set_free(&sc.indexed);
+    for (size_t i = 0; !err && i < pr->norphans; i++) {
+        pr->st->unindexed++;
+        pr->st->unindexed_bytes += pr->orphans[i].size;
+    }
+    return err;
+}
+
+/* Remove them, but none an index object written since names (its backup was still running). */
+static enum cv_err remove_orphans(struct pruner *pr)
+{
+    struct cv_name_set indexed = {0};
+    enum cv_err err = load_new_index(pr);
+
+    if (!err)
+        err = indexed_names(pr, &indexed);
+    for (size_t i = 0; i < pr->norphans && !err; i++) {
+        struct unindexed *u = &pr->orphans[i];
+        enum cv_remove_result res;
+        uint8_t raw[32];
+
+        if (!u->name[0] || cv_name_set_has(&indexed, u->name))
+            continue;
+        err = pr->rm->ops->remove(pr->rm, CV_OBJ_PACK, u->name, &res);
+        if (err)
+            break;
+        if (cv_hex_decode(u->name, raw, 32) == CV_OK)
+            report(pr, "unindexed pack", raw, u->size, res);
+        if (res == CV_REMOVE_LOCKED) {
+            pr->st->locked++;
+            pr->st->locked_bytes += u->size;
+        } else if (res == CV_REMOVED) {
+            pr->st->removed++;
+            pr->st->freed_bytes += u->size;
+        }
+    }
+    cv_name_set_free(&indexed);
     return err ? err : pr->rm->ops->sync(pr->rm);
 }
 
@@ -434,12 +645,25 @@ static enum cv_err prune(struct pruner *pr)
         return err;
     find_unused(pr, true);
     pr->st->snapshots = pr->seen.n;
-    if (pr->o->dry_run || !pr->st->packs_unused) {
+    err = find_orphans(pr);
+    if (!err)
+        err = hold_locked(pr);
+    if (err)
+        return err;
+    if (pr->o->dry_run) {
         for (size_t p = 0; p < pr->npacks; p++)
             if (pr->unused[p])
                 report(pr, "pack", ix->packs[p].name, ix->packs[p].size, CV_REMOVE_ABSENT);
+        for (size_t i = 0; i < pr->norphans; i++) {
+            uint8_t raw[32];
+
+            if (pr->orphans[i].name[0] && cv_hex_decode(pr->orphans[i].name, raw, 32) == CV_OK)
+                report(pr, "unindexed pack", raw, pr->orphans[i].size, CV_REMOVE_ABSENT);
+        }
         return CV_OK;
     }
+    if (!memchr(pr->unused, 1, pr->npacks)) /* nothing indexed can go: no record, no index */
+        return pr->norphans ? remove_orphans(pr) : CV_OK;
     err = record_and_wait(pr, &r);
     if (!err) /* snapshots written meanwhile keep what they need */
         err = load_new_index(pr);
@@ -462,6 +686,8 @@ static enum cv_err prune(struct pruner *pr)
         err = remove_packs(pr, locked);
     if (!err && memchr(locked, 1, pr->npacks)) /* what the storage kept stays accounted for */
         err = write_index(pr, locked);
+    if (!err && pr->norphans)
+        err = remove_orphans(pr);
     if (!err)
         err = remove_records(pr, r.name);
     cv_prune_record_clear(&r);
@@ -474,9 +700,14 @@ enum cv_err cv_prune(struct cv_repo *repo, struct cv_remover *rm, const struct c
                      struct cv_prune_stats *st)
 {
     uint64_t t0 = cv_monotonic_ms();
-    struct pruner pr = {repo, rm, o, st, NULL, {0}, {0}, NULL, 0, 0, NULL, {0}, NULL};
+    struct pruner pr;
     enum cv_err err;
 
+    memset(&pr, 0, sizeof(pr));
+    pr.repo = repo;
+    pr.rm = rm;
+    pr.o = o;
+    pr.st = st;
     memset(st, 0, sizeof(*st));
     err = cv_repo_refresh(repo);
     if (!err && cv_repo_warnings(repo))
@@ -494,5 +725,8 @@ enum cv_err cv_prune(struct cv_repo *repo, struct cv_remover *rm, const struct c
     cv_free(pr.canon);
     cv_free(pr.all);
     cv_free(pr.unused);
+    cv_free(pr.index0_locked);
+    cv_free(pr.by_name);
+    cv_free(pr.orphans);
     return err;
 }

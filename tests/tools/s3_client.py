@@ -14,6 +14,12 @@ S3_ACCESS_KEY and S3_SECRET_KEY from the environment.
                                                 overwrite, plain delete; print what happened
   s3_client.py put BUCKET KEY TEXT              a stranger's object
   s3_client.py delete-all BUCKET KEY            delete every version (unlocked buckets only)
+  s3_client.py as ACCESS SECRET COMMAND ARGS... one of these commands with other credentials
+  s3_client.py policy BUCKET JSON               set the bucket's policy
+  s3_client.py versions BUCKET PREFIX           "KEY VERSION data|marker" for every version
+  s3_client.py extend BUCKET KEY SECONDS        lock every data version of KEY until now + SECONDS
+  s3_client.py delete-version BUCKET KEY        try to delete KEY's oldest version: "deleted" or
+                                                "refused CODE"
   s3_client.py serve PORT_FILE                  answer the commands above over TCP (below)
 
 A test makes many of these calls, and a python start with boto3 costs seconds on a loaded
@@ -34,12 +40,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 
-def client():
+def client(access=None, secret=None):
     return boto3.client(
         "s3",
         endpoint_url=os.environ["S3_ENDPOINT"],
-        aws_access_key_id=os.environ["S3_ACCESS_KEY"],
-        aws_secret_access_key=os.environ["S3_SECRET_KEY"],
+        aws_access_key_id=access or os.environ["S3_ACCESS_KEY"],
+        aws_secret_access_key=secret or os.environ["S3_SECRET_KEY"],
         region_name="us-east-1",
         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
     )
@@ -92,8 +98,34 @@ def attack(s3, bucket, key):
     print("original " + ("kept" if still else "GONE"))
 
 
+def all_versions(s3, bucket, prefix):
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        for v in page.get("Versions", []):
+            yield v["Key"], v["VersionId"], "data"
+        for v in page.get("DeleteMarkers", []):
+            yield v["Key"], v["VersionId"], "marker"
+
+
 def run(s3, cmd, args):
-    if cmd == "mkbucket":
+    if cmd == "as":
+        run(client(args[0], args[1]), args[2], args[3:])
+    elif cmd == "policy":
+        s3.put_bucket_policy(Bucket=args[0], Policy=args[1])
+    elif cmd == "versions":
+        for key, vid, what in sorted(all_versions(s3, args[0], args[1])):
+            print(key, vid, what)
+    elif cmd == "extend":
+        until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=int(args[2]))
+        for v in versions(s3, args[0], args[1]).get(args[1], []):
+            s3.put_object_retention(Bucket=args[0], Key=args[1], VersionId=v["VersionId"],
+                                    Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
+    elif cmd == "delete-version":
+        try:
+            s3.delete_object(Bucket=args[0], Key=args[1], VersionId=oldest(s3, args[0], args[1])["VersionId"])
+            print("deleted")
+        except ClientError as e:
+            print("refused", code(e))
+    elif cmd == "mkbucket":
         s3.create_bucket(Bucket=args[0], ObjectLockEnabledForBucket="--lock" in args)
     elif cmd == "keys":
         for k in sorted(versions(s3, args[0], args[1])):
