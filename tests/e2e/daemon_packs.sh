@@ -34,7 +34,7 @@ state_dir = $T/state
 CONF
 expect_status 0 cv run -n --config "$T/c.conf"
 start_daemon "$T/c.conf"
-wait_for 60 test -f "$P/current/hospital.pdf" || fail "no packs after 60 s (log: $T/daemon.log)"
+wait_for 150 test -f "$P/current/hospital.pdf" || fail "no packs after 150 s (log: $T/daemon.log)"
 [ -L "$P/current" ] || fail "current is not a link"
 first=$(readlink "$P/current")
 case "$first" in packs-*) ;; *) fail "current points to '$first'" ;; esac
@@ -92,7 +92,7 @@ interval = 1h
 state_dir = $T/state2
 CONF
 start_daemon "$T/c2.conf"
-wait_for 60 test -f "$P2/current/hospital.pdf" || fail "no first packs (log: $T/daemon.log)"
+wait_for 150 test -f "$P2/current/hospital.pdf" || fail "no first packs (log: $T/daemon.log)"
 before=$(readlink "$P2/current")
 sleep 1 # a refresh in the same second would get the same name
 find "$T/src2" -type f | awk 'NR % 5 == 0' > "$T/victims"

@@ -88,7 +88,7 @@ for pack in $(find "$T/repo" -path '*packs*' -type f); do
 done
 wait_for 30 status_check "$T/c.conf" 's["repositories"][0]["last_drill"]["ok"] is False' ||
     fail "the drill did not notice tampered packs"
-status_check "$T/c.conf" 's["repositories"][0]["last_drill"]["errors"] > 0 and "authentication failed" in s["repositories"][0]["last_drill"]["detail"] and s["verdict"] == "CRIT"' ||
+status_check "$T/c.conf" 's["repositories"][0]["last_drill"]["errors"] > 0 and any(w in s["repositories"][0]["last_drill"]["detail"] for w in ("authentication failed", "damaged")) and s["verdict"] == "CRIT"' ||
     { cat "$T/.status.json" >&2; fail "status does not report the failed drill"; }
 wait_for 10 sink_has hook '"key":"drill:local"' || fail "no drill alert at the webhook receiver"
 pass "tampered packs: drill failed ($($PY -c 'import json; print(json.load(open("'"$T"'/.status.json"))["repositories"][0]["last_drill"]["detail"][:60])')...), alerted"
