@@ -10,11 +10,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct cv_config c;
+    struct cv_repo_config c;
     struct cv_keyfile kf;
     struct cv_buf out = CV_BUF_INIT(CV_KEYFILE_MAX);
 
-    if (cv_config_parse((const char *)data, size, &c) == CV_OK && c.maced_len > size)
+    if (cv_repo_config_parse((const char *)data, size, &c) == CV_OK && c.maced_len > size)
         __builtin_trap(); /* the MAC must cover bytes that exist */
     if (cv_keyfile_parse((const char *)data, size, &kf) == CV_OK) {
         struct cv_keyfile again;

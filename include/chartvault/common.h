@@ -220,6 +220,15 @@ CV_NODISCARD enum cv_err cv_path_join(char *out, size_t n, const char *dir, cons
 /* snprintf for paths: CV_ETOOBIG (out = "") instead of truncating. */
 CV_NODISCARD enum cv_err cv_path_format(char *out, size_t n, const char *fmt, ...) CV_PRINTF(3, 4);
 
+/* ---- messages between processes (frame.c) --------------------------------------------------
+ * A length-prefixed message (u32 in host order, then the bytes) over a socket between two
+ * processes of the same build: `chartvault serve --repo`'s snapshot helper and the viewer. */
+/* false when n > max or the peer is gone. */
+bool cv_frame_send(int fd, const void *p, size_t n, size_t max);
+/* One message of at most `max` bytes; false (and *p = NULL) when longer or the peer is gone.
+ * [out] *p: NUL-terminated, caller frees with cv_free(); *n its length. */
+CV_NODISCARD bool cv_frame_recv(int fd, char **p, size_t *n, size_t max);
+
 /* ---- JSON output -------------------------------------------------------------------------
  * A streaming writer into a cv_buf: commas and escaping are handled, structure is the
  * caller's. Strings are taken as UTF-8; invalid bytes come out as U+FFFD.

@@ -148,6 +148,19 @@ void cv_index_scan_free(struct cv_index_scan *scan);
 enum cv_err cv_index_snapshot_begin(struct cv_index *idx, bool *began);
 void cv_index_snapshot_end(struct cv_index *idx, bool began);
 
+/* Which data a read snapshot sees, so the viewer can reuse a rendered page only for exactly the
+ * same data (src/index/viewer_version.c). */
+struct cv_index_version {
+    uint64_t dev, ino, data;
+    bool valid;
+};
+/* Inside a snapshot (cv_index_snapshot_begin() began one), the version of the data it reads:
+ * the file (device, inode: a newer index renamed over the path is another inode, since ours
+ * stays open until the handle reopens) and SQLite's data version of it, which changes with
+ * every commit by any connection. Equal versions mean equal data. v->valid is false when
+ * it cannot be told (no snapshot): then nothing may be reused. */
+void cv_index_data_version(struct cv_index *idx, struct cv_index_version *v);
+
 struct cv_index_info {
     char data_time[32];        /* ISO 8601 time of the last completed ingest, "" if none */
     long long data_time_epoch; /* the same as seconds since 1970, 0 if none */

@@ -7,7 +7,7 @@
  */
 #include <chartvault/backend.h>
 
-#include "backend/local_int.h"
+#include "local_int.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  */
 #include <chartvault/backend_remove.h>
 
-#include "backend/local_int.h"
+#include "local_int.h"
 
 #include <dirent.h>
 #include <errno.h>

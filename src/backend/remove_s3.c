@@ -11,7 +11,7 @@
  */
 #include <chartvault/backend_remove.h>
 
-#include "backend/s3_http.h"
+#include "s3_http.h"
 
 #include <stdio.h>
 #include <string.h>

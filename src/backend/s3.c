@@ -15,7 +15,7 @@
  */
 #include <chartvault/backend.h>
 
-#include "backend/s3_http.h"
+#include "s3_http.h"
 
 #include <gnutls/crypto.h>
 #include <pthread.h>

@@ -7,7 +7,7 @@
  * timeouts, resets) are retried with backoff a bounded number of times; every answer body is
  * capped; an error names the bucket, the HTTP status and the server's code.
  */
-#include "backend/s3_http.h"
+#include "s3_http.h"
 
 #include <pthread.h>
 #include <sodium.h>

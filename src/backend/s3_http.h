@@ -6,7 +6,7 @@
 #ifndef CHARTVAULT_S3_HTTP_H
 #define CHARTVAULT_S3_HTTP_H
 
-#include "backend/s3_int.h"
+#include "s3_int.h"
 
 #include <chartvault/backend.h>
 

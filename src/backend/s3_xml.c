@@ -7,7 +7,7 @@
  * brings DTDs, external entities and a large parser to a process that holds the repository
  * key, for three documents of a few known elements; this file is small enough to fuzz whole.
  */
-#include "backend/s3_int.h"
+#include "s3_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

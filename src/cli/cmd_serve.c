@@ -1,27 +1,24 @@
 /*
- * cmd_serve.c: `chartvault serve`: the downtime viewer. It opens the reference index
- * read-only and holds no repository key; it serves HTTPS only, making a self-signed
- * certificate in the state folder on first start when none is given. With --repo it serves
- * the index stored in a snapshot (on a laptop with an offline copy, say) and lets a doctor
- * switch to earlier ones; a helper process forked first holds the key (snapshot_keeper.c).
+ * cmd_serve.c: `chartvault serve`: runs the downtime viewer, the program chartvault-serve
+ * (src/serve/), which links no repository code. The viewer is found beside this binary
+ * (/proc/self/exe's folder), else in CV_LIBEXECDIR where the package puts it. With --repo
+ * this command first forks the snapshot helper (snapshot_keeper.c), which alone opens the
+ * repository and holds its key, then becomes the viewer with the helper's socket
+ * (--keeper-fd): the viewer gets snapshots' indexes as files, never the key.
  */
 #include "cli.h"
 #include "snapshot_keeper.h"
 
-#include <chartvault/web.h>
-
+#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
+#ifndef CV_LIBEXECDIR
+#define CV_LIBEXECDIR "/usr/libexec/chartvault"
+#endif
+#define VIEWER "chartvault-serve"
 
 static void usage(FILE *out)
 {
@@ -32,7 +29,10 @@ static void usage(FILE *out)
             "                        [--stale-minutes N] [--threads N] [--password-file FILE]\n"
             "                        [--request-timeout S] [--max-per-address N]\n\n"
             "Serve the reference index read-only over HTTPS to clinicians: patient search and\n"
-            "summary, ward census and bed map, in Japanese (English on request).\n\n"
+            "summary, ward census and bed map, in Japanese (English on request). The viewer\n"
+            "is the program chartvault-serve (beside chartvault, or in " CV_LIBEXECDIR "),\n"
+            "which links no repository code; with --repo a helper process forked first\n"
+            "holds the key and hands it snapshots' indexes as files.\n\n"
             "  --db FILE            the reference index (may be missing; replaced files are\n"
             "                       picked up without a restart)\n"
             "  --repo LOCATION      a repository (or its offline copy): serve the index stored\n"
@@ -55,69 +55,28 @@ static void usage(FILE *out)
             "                       ward behind one NAT shares its address)\n");
 }
 
-static void warn_no_accounts(const char *state)
+/* The viewer program: beside this binary, else where the package puts it. */
+static enum cv_err find_viewer(char *out, size_t n)
 {
-    struct cv_account_info *v = NULL;
-    size_t n = 0;
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-    if (cv_account_list(state, &v, &n) == CV_OK && n == 0)
-        printf("no accounts yet: add one with 'chartvault user add NAME --role admin --state "
-               "%s'\n",
-               state);
-    cv_free(v);
-}
+    if (len > 0) {
+        char *slash;
 
-/* The viewer's view of the snapshot helper. */
-static enum cv_err snapshots_list(void *arg, struct cv_web_snapshot **v, size_t *n)
-{
-    struct cli_snapshot_entry *e;
-    enum cv_err err = cli_keeper_list(arg, &e, n);
-
-    *v = NULL;
-    if (err)
-        return err;
-    *v = cv_calloc(*n ? *n : 1, sizeof(**v));
-    if (!*v) {
-        cv_free(e);
-        return cv_fail(CV_ENOMEM, "out of memory");
+        self[len] = '\0';
+        slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            if (cv_path_join(out, n, self, VIEWER) == CV_OK && access(out, X_OK) == 0)
+                return CV_OK;
+        }
     }
-    for (size_t i = 0; i < *n; i++) {
-        cv_strlcpy((*v)[i].name, e[i].name, sizeof((*v)[i].name));
-        (*v)[i].time = e[i].time;
-        (*v)[i].has_index = e[i].has_db;
-        (*v)[i].suspect = e[i].suspect;
-    }
-    cv_free(e);
-    return CV_OK;
-}
-
-static enum cv_err snapshots_index_path(void *arg, const char *name, char *path, size_t n,
-                                        long long *time)
-{
-    return cli_keeper_index(arg, name, path, n, NULL, time);
-}
-
-static int serve_loop(const struct cv_web_config *cfg)
-{
-    struct cv_web *w;
-    char *fp;
-    bool made;
-    enum cv_err err = cv_web_start(cfg, &w, &fp, &made);
-
-    if (err)
-        return cli_fail("serve", err);
-    printf("chartvault serve: https://%s/\n", cfg->listen ? cfg->listen : "127.0.0.1:8443");
-    printf("certificate SHA-256 fingerprint: %s%s\n", fp,
-           made ? " (self-signed, made now in the state folder's tls/)" : "");
-    warn_no_accounts(cfg->state_dir);
-    fflush(stdout);
-    cv_free(fp);
-    while (!stop_requested) {
-        sleep(1);
-        cv_web_tick(w);
-    }
-    cv_web_stop(w);
-    return CLI_EXIT_OK;
+    if (cv_path_join(out, n, CV_LIBEXECDIR, VIEWER) == CV_OK && access(out, X_OK) == 0)
+        return CV_OK;
+    return cv_fail(CV_ENOENT,
+                   "cannot find the viewer program " VIEWER " beside chartvault or in %s",
+                   CV_LIBEXECDIR);
 }
 
 static int serve_run(int argc, char **argv)
@@ -125,138 +84,115 @@ static int serve_run(int argc, char **argv)
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"state", required_argument, NULL, 's'},
-        {"listen", required_argument, NULL, 'l'},
+        {"listen", required_argument, NULL, 'o'},
         {"tls-cert", required_argument, NULL, 'c'},
         {"tls-key", required_argument, NULL, 'k'},
-        {"client-ca", required_argument, NULL, 'a'},
-        {"stale-minutes", required_argument, NULL, 'm'},
-        {"threads", required_argument, NULL, 't'},
+        {"client-ca", required_argument, NULL, 'o'},
+        {"stale-minutes", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 'o'},
         {"repo", required_argument, NULL, 'r'},
         {"snapshot", required_argument, NULL, 'S'},
         {"password-file", required_argument, NULL, 'P'},
-        {"packs", required_argument, NULL, 'p'},
-        {"request-timeout", required_argument, NULL, 'T'},
-        {"max-per-address", required_argument, NULL, 'M'},
+        {"packs", required_argument, NULL, 'o'},
+        {"request-timeout", required_argument, NULL, 'o'},
+        {"max-per-address", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct cv_web_config cfg = {0};
-    struct cv_web_snapshots snaps = {snapshots_list, snapshots_index_path, NULL};
-    struct cli_keeper *keeper = NULL;
-    const char *repo = NULL, *spec = NULL, *password_file = NULL;
-    char path[4096], name[80];
-    long long snap_time = 0;
-    struct sigaction sa;
+    const char *repo = NULL, *db = NULL, *state = NULL, *spec = NULL, *password_file = NULL;
+    bool cert = false, key = false;
+    char viewer[PATH_MAX], fdarg[16];
+    char **vargv;
+    size_t vn = 0;
     enum cv_err err;
-    long v;
-    int c, rc;
+    int c;
 
+    /* room for every option and its value, --keeper-fd FD and the NULL */
+    vargv = cv_calloc((size_t)argc * 2 + 4, sizeof(*vargv));
+    if (!vargv)
+        return cli_fail("serve", cv_fail(CV_ENOMEM, "out of memory"));
+    vargv[vn++] = VIEWER;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    for (;;) {
+        int from = optind;
+
+        c = getopt_long(argc, argv, "+h", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
-        case 'd':
-            cfg.db_path = optarg;
-            break;
-        case 's':
-            cfg.state_dir = optarg;
-            break;
-        case 'l':
-            cfg.listen = optarg;
-            break;
-        case 'c':
-            cfg.tls_cert = optarg;
-            break;
-        case 'k':
-            cfg.tls_key = optarg;
-            break;
-        case 'a':
-            cfg.client_ca = optarg;
-            break;
-        case 'm':
-            if (cli_parse_long("--stale-minutes", optarg, 1, 100000, &cfg.stale_minutes))
-                return cli_usage_error("serve", "%s", cv_errmsg());
-            break;
-        case 't':
-            if (cli_parse_long("--threads", optarg, 1, 64, &v))
-                return cli_usage_error("serve", "%s", cv_errmsg());
-            cfg.threads = (unsigned)v;
-            break;
         case 'r':
             repo = optarg;
+            continue; /* the repository and its passphrase stay here, with the helper */
+        case 'P':
+            password_file = optarg;
+            continue;
+        case 'h':
+            usage(stdout);
+            cv_free(vargv);
+            return CLI_EXIT_OK;
+        case 'd':
+            db = optarg;
+            break;
+        case 's':
+            state = optarg;
             break;
         case 'S':
             spec = optarg;
             break;
-        case 'P':
-            password_file = optarg;
+        case 'c':
+            cert = true;
             break;
-        case 'p':
-            cfg.packs_dir = optarg;
+        case 'k':
+            key = true;
             break;
-        case 'T':
-            if (cli_parse_long("--request-timeout", optarg, 2, 3600, &v))
-                return cli_usage_error("serve", "%s", cv_errmsg());
-            cfg.request_secs = (unsigned)v;
+        case 'o':
             break;
-        case 'M':
-            if (cli_parse_long("--max-per-address", optarg, 1, 1024, &v))
-                return cli_usage_error("serve", "%s", cv_errmsg());
-            cfg.per_address = (unsigned)v;
-            break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
         default:
+            cv_free(vargv);
             return cli_usage_error("serve", "unknown option");
         }
+        /* everything else goes to the viewer as it was given ("--db F" or "--db=F") */
+        for (int i = from; i < optind; i++)
+            vargv[vn++] = argv[i];
     }
-    if (optind < argc)
+    if (optind < argc) {
+        cv_free(vargv);
         return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
-    if ((!cfg.db_path && !repo) || !cfg.state_dir)
-        return cli_usage_error("serve", "--db FILE or --repo LOCATION, and --state, are required");
-    if (spec && (!repo || cfg.db_path))
-        return cli_usage_error("serve", "--snapshot goes with --repo (and without --db)");
-    if (!cfg.tls_cert != !cfg.tls_key)
-        return cli_usage_error("serve", "--tls-cert and --tls-key go together");
+    }
+    if ((!db && !repo) || !state || (spec && (!repo || db)) || cert != key) {
+        cv_free(vargv);
+        return cli_usage_error("serve", "%s",
+                               cert != key ? "--tls-cert and --tls-key go together"
+                               : spec      ? "--snapshot goes with --repo (and without --db)"
+                                           : "--db FILE or --repo LOCATION, and --state, are "
+                                             "required");
+    }
+    err = find_viewer(viewer, sizeof(viewer));
+    if (err) {
+        cv_free(vargv);
+        return cli_fail("serve", err);
+    }
     if (repo) {
-        /* first of all, before any thread: the helper that alone will hold the key */
-        err = cli_keeper_start(repo, password_file, &keeper);
-        if (err)
-            return cli_fail("serve", err);
-        snaps.arg = keeper;
-        cfg.snapshots = &snaps;
-        if (cfg.db_path) { /* a wrong passphrase is said now, not at the first switch */
-            struct cli_snapshot_entry *e = NULL;
-            size_t n;
+        int fd;
+        pid_t pid;
 
-            err = cli_keeper_list(keeper, &e, &n);
-            cv_free(e);
-            if (err) {
-                cli_keeper_stop(keeper);
-                return cli_fail("serve", err);
-            }
-        }
-    }
-    if (repo && !cfg.db_path) {
-        err =
-            cli_keeper_index(keeper, spec ? spec : "latest", path, sizeof(path), name, &snap_time);
+        /* first of all, before any thread: the helper that alone will hold the key */
+        err = cli_keeper_start(repo, password_file, &fd, &pid);
         if (err) {
-            cli_keeper_stop(keeper);
+            cv_free(vargv);
             return cli_fail("serve", err);
         }
-        cfg.db_path = path;
-        cfg.snapshot_name = name;
-        cfg.snapshot_time = snap_time;
-        printf("serving the index of snapshot %.8s\n", name);
+        snprintf(fdarg, sizeof(fdarg), "%d", fd);
+        vargv[vn++] = "--keeper-fd";
+        vargv[vn++] = fdarg;
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    rc = serve_loop(&cfg);
-    cli_keeper_stop(keeper);
-    return rc;
+    vargv[vn] = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    execv(viewer, vargv);
+    err = cv_fail_errno(CV_EIO, "cannot run %s", viewer);
+    cv_free(vargv);
+    return cli_fail("serve", err);
 }
 
 const struct cli_command cli_cmd_serve = {

@@ -4,7 +4,7 @@
  * recent keys holds, per channel, when each condition last got through, which is how a lasting
  * condition is repeated only every [alerts] repeat while a failed delivery is retried at once.
  */
-#include "daemon/alert.h"
+#include "alert.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

@@ -10,8 +10,8 @@
 #include <chartvault/backend.h>
 #include <chartvault/config.h>
 
-#include "daemon/alert.h"
-#include "daemon/mllp.h"
+#include "alert.h"
+#include "mllp.h"
 
 /* ---- indexer ------------------------------------------------------------------------- */
 struct cv_indexer;

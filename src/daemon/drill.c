@@ -4,8 +4,8 @@
  */
 #include <chartvault/daemon.h>
 
-#include "daemon/daemon_parts.h"
-#include "daemon/state.h"
+#include "daemon_parts.h"
+#include "state.h"
 
 #include <ftw.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * index_probe.c: does an index file restored by a drill open and answer? Its own file because
  * chartvault/index.h and chartvault/store.h both define CV_CHANGE_RENAMED.
  */
-#include "daemon/daemon_parts.h"
+#include "daemon_parts.h"
 
 #include <chartvault/index.h>
 

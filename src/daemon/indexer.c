@@ -14,10 +14,10 @@
  *    out, until `chartvault resume`.
  *  - MLLP files, indexed on the listener's thread under the same lock before the ACK.
  */
-#include "daemon/daemon_parts.h"
-#include "daemon/journal.h"
-#include "daemon/state.h"
-#include "daemon/watch.h"
+#include "daemon_parts.h"
+#include "journal.h"
+#include "state.h"
+#include "watch.h"
 
 #include <chartvault/hl7.h>
 #include <chartvault/index.h>

@@ -4,7 +4,7 @@
  * the indexer's thread, the MLLP listener's thread and the snapshot loop all use it. Paths are
  * relative paths of the tree: they are only handed to the vault, never logged.
  */
-#include "daemon/journal.h"
+#include "journal.h"
 
 #include <pthread.h>
 #include <stdlib.h>

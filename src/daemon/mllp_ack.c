@@ -5,7 +5,7 @@
  * incoming message is echoed unless it is short, printable ASCII and free of delimiters, so a
  * hostile message cannot smuggle segments into our reply.
  */
-#include "daemon/mllp.h"
+#include "mllp.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
  * and then reported as too big with its head, which is enough to answer it. Blank bytes
  * between frames are ignored; other stray bytes are counted for the log.
  */
-#include "daemon/mllp.h"
+#include "mllp.h"
 
 #include <string.h>
 

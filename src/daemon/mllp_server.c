@@ -6,7 +6,7 @@
  * client is closed after the idle timeout. The thread never exits on a client's behaviour; if
  * it does stop (poll itself failing), cv_mllp_server_alive() says so and the daemon alerts.
  */
-#include "daemon/mllp.h"
+#include "mllp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -12,8 +12,8 @@
  * unacknowledged message the sender resends. A message that cannot be stored is kept aside in
  * <state_dir>/mllp-rejected with its reason, and answered AE or AR.
  */
-#include "daemon/daemon_parts.h"
-#include "daemon/journal.h"
+#include "daemon_parts.h"
+#include "journal.h"
 
 #include <chartvault/hl7.h>
 #include <chartvault/ssmix2.h>

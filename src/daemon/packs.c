@@ -8,7 +8,7 @@
 #include <chartvault/index.h>
 #include <chartvault/print.h>
 
-#include "daemon/daemon_parts.h"
+#include "daemon_parts.h"
 
 #include <string.h>
 

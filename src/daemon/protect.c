@@ -7,7 +7,7 @@
  * verify every object it reads, compare the bytes with the live files that have not changed
  * since, parse them as HL7, and open the snapshot's index.
  */
-#include "daemon/daemon_parts.h"
+#include "daemon_parts.h"
 
 #include <chartvault/backend.h>
 #include <chartvault/hl7.h>

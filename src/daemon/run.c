@@ -8,9 +8,9 @@
  */
 #include <chartvault/daemon.h>
 
-#include "daemon/daemon_parts.h"
-#include "daemon/journal.h"
-#include "daemon/state.h"
+#include "daemon_parts.h"
+#include "journal.h"
+#include "state.h"
 
 #include <chartvault/index.h>
 #include <sodium.h>

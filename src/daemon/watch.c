@@ -5,7 +5,7 @@
  * inside the tree is paired by its cookie so that `_1` -> `_2` arrives as one move. Budgets
  * bound the watches and the batch; past them the caller is told to rescan instead.
  */
-#include "daemon/watch.h"
+#include "watch.h"
 
 #include <dirent.h>
 #include <errno.h>

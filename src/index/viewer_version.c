@@ -1,9 +1,8 @@
 /*
- * viewer_version.c: the version of the data a read snapshot sees (viewer_version.h). Added by
+ * viewer_version.c: the version of the data a read snapshot sees (chartvault/index.h). Added by
  * the viewer (issue 5) as a new file, using only the index's own handle.
  */
 #include "index_internal.h"
-#include "viewer_version.h"
 
 #include <sqlite3.h>
 #include <string.h>

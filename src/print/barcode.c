@@ -4,7 +4,7 @@
  * from zint; doc.c draws it as vector rectangles at a module size the labels choose (at
  * least 0.85 pt), so print resolution never rounds a module away.
  */
-#include "print/print_int.h"
+#include "print_int.h"
 
 #include <string.h>
 #include <zint.h>

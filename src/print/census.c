@@ -5,7 +5,7 @@
  * on the first page of every pack. Cells wrap; rows flow onto the next page with the table
  * header repeated.
  */
-#include "print/print_int.h"
+#include "print_int.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
  * then each page is drawn with its frame: facility, title, "as of", "not valid after" (large),
  * the patient ID footer and page i / n.
  */
-#include "print/print_int.h"
+#include "print_int.h"
 
 #include <cairo-pdf.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
  * TrueType only: cairo 1.16 bloats CFF (OpenType) subsets. Pango works at 72 dpi here, so a
  * point of text is a point on the page (its default is 96).
  */
-#include "print/print_int.h"
+#include "print_int.h"
 
 #include <fontconfig/fontconfig.h>
 #include <pango/pangofc-fontmap.h>

@@ -6,7 +6,7 @@
  * of each symbology. A label is as tall as its text needs; a name too long for any label
  * flows onto the next page rather than being cut.
  */
-#include "print/print_int.h"
+#include "print_int.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
  * a whole set into a new folder and switches the `current` symlink to it in one rename, so a
  * ward PC syncing `current/` never sees a mixture of two refreshes.
  */
-#include "print/print_int.h"
+#include "print_int.h"
 
 #include <dirent.h>
 #include <errno.h>

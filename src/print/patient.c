@@ -10,7 +10,7 @@
  * and its susceptibility; diet. Adding a section is one row in `sections` and two small
  * functions (how many rows, and the texts of one row).
  */
-#include "print/print_int.h"
+#include "print_int.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * A patient whose summary cannot be read fails the pack: a pack that silently lacks a patient
  * would be worse than none.
  */
-#include "print/print_int.h"
+#include "print_int.h"
 
 #include <string.h>
 

@@ -231,7 +231,7 @@ static bool unchanged(struct walker *wk, const struct cv_tree_entry *pe, const s
         uint32_t pack;
 
         /* its index object was lost, or a prune is removing it: read it again and heal */
-        if (!cv_index_usable(&wk->repo->ix, pe->chunks + i * CV_ID_LEN, &pack))
+        if (!cv_pack_index_usable(&wk->repo->ix, pe->chunks + i * CV_ID_LEN, &pack))
             return false;
     }
     return true;

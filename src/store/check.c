@@ -76,7 +76,7 @@ static uint32_t entry_block(const struct checker *c, size_t i)
 
 static uint32_t block_pack(const struct checker *c, size_t i)
 {
-    const struct cv_index *ix = &c->repo->ix;
+    const struct cv_pack_index *ix = &c->repo->ix;
 
     /* a block never assigned to a pack (impossible in a loaded index) goes in no group */
     return ix->blocks[i].pack < ix->npacks ? ix->blocks[i].pack : (uint32_t)ix->npacks;
@@ -84,8 +84,8 @@ static uint32_t block_pack(const struct checker *c, size_t i)
 
 static enum cv_err group_index(struct checker *c)
 {
-    struct cv_index *ix = &c->repo->ix;
-    enum cv_err err = cv_index_all_entries(ix, &c->all, &c->nall);
+    struct cv_pack_index *ix = &c->repo->ix;
+    enum cv_err err = cv_pack_index_all_entries(ix, &c->all, &c->nall);
 
     if (!err)
         err = group(c->nall, ix->nblocks, entry_block, c, &c->by_block, &c->block_start);
@@ -131,7 +131,7 @@ static enum cv_err note_pack(const char *name, void *arg)
 /* Every pack the index names exists and has the size it says; count the others. */
 static enum cv_err check_packs_exist(struct checker *c)
 {
-    struct cv_index *ix = &c->repo->ix;
+    struct cv_pack_index *ix = &c->repo->ix;
     struct pack_seen ps = {c, {0}};
     struct cv_backend *be = c->repo->be;
     enum cv_err err = be->ops->list(be, CV_OBJ_PACK, note_pack, &ps, &c->st->temporaries);
@@ -164,7 +164,7 @@ static enum cv_err check_packs_exist(struct checker *c)
 static enum cv_err check_block(struct checker *c, size_t b, const struct cv_buf *pack,
                                struct cv_buf *scratch, struct cv_buf *raw)
 {
-    struct cv_index *ix = &c->repo->ix;
+    struct cv_pack_index *ix = &c->repo->ix;
     const struct cv_ix_block *blk = &ix->blocks[b];
     struct cv_block_view v;
     enum cv_err err;
@@ -197,7 +197,7 @@ static enum cv_err check_block(struct checker *c, size_t b, const struct cv_buf 
 static enum cv_err read_pack(struct checker *c, uint32_t p, struct cv_buf *pack,
                              struct cv_buf *scratch, struct cv_buf *raw)
 {
-    struct cv_index *ix = &c->repo->ix;
+    struct cv_pack_index *ix = &c->repo->ix;
     char name[65], what[80], reason[256];
     enum cv_err err = CV_OK;
 
@@ -255,7 +255,7 @@ static bool file_sound(struct checker *c, const struct cv_tree_entry *e)
     for (size_t i = 0; i < e->nchunks; i++) {
         const uint8_t *id = e->chunks + i * CV_ID_LEN;
 
-        if (!cv_index_has(&c->repo->ix, id)) {
+        if (!cv_pack_index_has(&c->repo->ix, id)) {
             c->snap_missing++;
             sound = false;
         } else if (cv_idset_has(&c->bad, id)) {

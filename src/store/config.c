@@ -131,7 +131,7 @@ static const char *const config_keys[] = {"id",          "chunk-size", "block-si
 #define CONFIG_MAC_KEY 5u
 
 /* "merge FAN-IN LEVELS" (format 2): when runs are merged (merge.c). */
-static enum cv_err parse_merge(const char *v, struct cv_config *c)
+static enum cv_err parse_merge(const char *v, struct cv_repo_config *c)
 {
     unsigned fan_in, levels;
     char end;
@@ -149,7 +149,7 @@ static enum cv_err parse_merge(const char *v, struct cv_config *c)
 
 static enum cv_err config_line(const char *key, const char *v, void *arg)
 {
-    struct cv_config *c = ((void **)arg)[0];
+    struct cv_repo_config *c = ((void **)arg)[0];
     unsigned *seen = ((void **)arg)[1];
     unsigned which = 0;
     int level_ok;
@@ -185,7 +185,7 @@ static enum cv_err config_line(const char *key, const char *v, void *arg)
     }
 }
 
-enum cv_err cv_config_parse(const char *text, size_t n, struct cv_config *c)
+enum cv_err cv_repo_config_parse(const char *text, size_t n, struct cv_repo_config *c)
 {
     unsigned seen = 0;
     void *arg[2] = {c, &seen};
@@ -205,7 +205,8 @@ enum cv_err cv_config_parse(const char *text, size_t n, struct cv_config *c)
     return CV_OK;
 }
 
-enum cv_err cv_config_format(const struct cv_config *c, const struct cv_keys *k, struct cv_buf *out)
+enum cv_err cv_repo_config_format(const struct cv_repo_config *c, const struct cv_keys *k,
+                                  struct cv_buf *out)
 {
     uint8_t mac[32];
     char hex[65];
@@ -227,8 +228,8 @@ enum cv_err cv_config_format(const struct cv_config *c, const struct cv_keys *k,
     return cv_buf_printf(out, "mac %s\n", hex);
 }
 
-enum cv_err cv_config_verify(const struct cv_config *c, const struct cv_keys *k, const char *text,
-                             const char *where)
+enum cv_err cv_repo_config_verify(const struct cv_repo_config *c, const struct cv_keys *k,
+                                  const char *text, const char *where)
 {
     uint8_t mac[32];
 

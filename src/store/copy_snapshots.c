@@ -25,7 +25,7 @@ static void mark_packs(struct cv_repo *repo, const struct cv_idset *live, bool *
     for (size_t i = 0; i < live->cap; i++) {
         struct cv_blob_loc loc;
 
-        if (live->used[i] && cv_index_locate(&repo->ix, live->v[i], &loc) &&
+        if (live->used[i] && cv_pack_index_locate(&repo->ix, live->v[i], &loc) &&
             loc.pack_no < repo->ix.npacks)
             need[loc.pack_no] = true;
     }
@@ -43,9 +43,9 @@ static enum cv_err target_load(struct cv_repo *src, struct cv_backend *to, struc
 {
     struct cv_repo view = {0}; /* the target under the source's keys: a replica has the same */
     struct cv_name_set idx = {0};
-    struct cv_index ix;
+    struct cv_pack_index ix;
     char name[CV_OBJ_NAME_LEN + 1];
-    enum cv_err err = cv_index_init(&ix);
+    enum cv_err err = cv_pack_index_init(&ix);
 
     view.be = to;
     view.cfg = src->cfg;
@@ -64,7 +64,7 @@ static enum cv_err target_load(struct cv_repo *src, struct cv_backend *to, struc
         err = cv_name_set_add(&t->indexed, name);
     }
     cv_name_set_sort(&t->indexed);
-    cv_index_free(&ix);
+    cv_pack_index_free(&ix);
     cv_name_set_free(&idx);
     return err;
 }
@@ -79,10 +79,10 @@ struct grouped {
     size_t *block_start, *pack_start;
 };
 
-static enum cv_err group_index(struct cv_index *ix, struct grouped *g)
+static enum cv_err group_index(struct cv_pack_index *ix, struct grouped *g)
 {
     uint32_t *key;
-    enum cv_err err = cv_index_all_entries(ix, &g->all, &g->nall);
+    enum cv_err err = cv_pack_index_all_entries(ix, &g->all, &g->nall);
 
     key = cv_calloc((g->nall > ix->nblocks ? g->nall : ix->nblocks) + 1, sizeof(*key));
     if (!err && !key)
@@ -109,34 +109,34 @@ static void grouped_free(struct grouped *g)
 }
 
 /* Add source pack `p`, its blocks and their blobs to `out`. */
-static enum cv_err describe_pack(struct cv_index *src, const struct grouped *g, uint32_t p,
-                                 struct cv_index *out)
+static enum cv_err describe_pack(struct cv_pack_index *src, const struct grouped *g, uint32_t p,
+                                 struct cv_pack_index *out)
 {
     uint32_t pno;
-    enum cv_err err = cv_index_add_pack(out, src->packs[p].name, &pno);
+    enum cv_err err = cv_pack_index_add_pack(out, src->packs[p].name, &pno);
 
     if (!err)
-        cv_index_set_pack_size(out, pno, src->packs[p].size);
+        cv_pack_index_set_pack_size(out, pno, src->packs[p].size);
     for (size_t k = g->pack_start[p]; k < g->pack_start[p + 1] && !err; k++) {
         const struct cv_ix_block *b = &src->blocks[g->by_pack[k]];
         uint32_t bno;
 
-        err = cv_index_add_block(out, b->kind, &bno);
+        err = cv_pack_index_add_block(out, b->kind, &bno);
         if (!err)
-            cv_index_set_block(out, bno, pno, b->offset, b->stored, b->raw);
+            cv_pack_index_set_block(out, bno, pno, b->offset, b->stored, b->raw);
         for (size_t i = g->block_start[g->by_pack[k]];
              i < g->block_start[g->by_pack[k] + 1] && !err; i++) {
             const struct cv_ix_entry *e = &g->all[g->by_block[i]];
             bool added;
 
-            err = cv_index_add_entry(out, e->id, bno, e->off, e->len, &added);
+            err = cv_pack_index_add_entry(out, e->id, bno, e->off, e->len, &added);
         }
     }
     return err;
 }
 
 /* Seal `ix` as a new index object of the target and make it durable. */
-static enum cv_err write_index(struct cv_repo *src, struct cv_backend *to, struct cv_index *ix,
+static enum cv_err write_index(struct cv_repo *src, struct cv_backend *to, struct cv_pack_index *ix,
                                struct cv_copy_stats *st)
 {
     struct cv_buf body = CV_BUF_INIT(CV_INDEX_MAX), obj = CV_BUF_INIT(CV_INDEX_MAX + 4096);
@@ -144,7 +144,7 @@ static enum cv_err write_index(struct cv_repo *src, struct cv_backend *to, struc
     enum cv_err err;
 
     cv_obj_name_random(name);
-    err = cv_index_encode(ix, 0, 0, 0, &body);
+    err = cv_pack_index_encode(ix, 0, 0, 0, &body);
     if (!err)
         err = cv_object_seal(src->keys, 'I', name, body.data, body.len, false, &obj);
     if (!err)
@@ -170,7 +170,7 @@ struct copier {
     struct target t;
     struct grouped g;
     struct cv_buf buf;
-    struct cv_index *described; /* packs not yet in a new index object */
+    struct cv_pack_index *described; /* packs not yet in a new index object */
     size_t ndescribed;
 };
 
@@ -190,8 +190,8 @@ static enum cv_err flush_described(struct copier *c)
         if (!err)
             err = write_index(c->repo, c->to, c->described, c->st);
     }
-    cv_index_free(c->described);
-    cv_index_init(c->described);
+    cv_pack_index_free(c->described);
+    cv_pack_index_init(c->described);
     c->ndescribed = 0;
     return err;
 }
@@ -200,7 +200,7 @@ static enum cv_err flush_described(struct copier *c)
  * does (a copy of the pack killed before its index object, or just copied). */
 static enum cv_err copy_pack(struct copier *c, uint32_t p, size_t *since_sync)
 {
-    struct cv_index *ix = &c->repo->ix;
+    struct cv_pack_index *ix = &c->repo->ix;
     char name[CV_OBJ_NAME_LEN + 1];
     bool present, indexed;
     enum cv_err err = CV_OK;
@@ -338,8 +338,8 @@ enum cv_err cv_copy_plan_run(const struct cv_copy_plan *plan, struct cv_backend 
 {
     struct cv_repo *repo = plan->repo;
     struct copier c = {.repo = repo, .to = to, .o = o, .st = st};
-    struct cv_index described;
-    enum cv_err err = cv_index_init(&described);
+    struct cv_pack_index described;
+    enum cv_err err = cv_pack_index_init(&described);
 
     memset(st, 0, sizeof(*st));
     cv_buf_init(&c.buf, CV_COPY_OBJECT_MAX);
@@ -361,7 +361,7 @@ enum cv_err cv_copy_plan_run(const struct cv_copy_plan *plan, struct cv_backend 
     cv_name_set_free(&c.t.packs);
     cv_name_set_free(&c.t.snapshots);
     cv_name_set_free(&c.t.indexed);
-    cv_index_free(&described);
+    cv_pack_index_free(&described);
     cv_buf_free(&c.buf);
     return err;
 }

@@ -15,7 +15,7 @@
 #define IX_VERSION   2
 #define IX_BAD(what) cv_fail(CV_ECORRUPT, "index: %s", what)
 
-enum cv_err cv_index_init(struct cv_index *ix)
+enum cv_err cv_pack_index_init(struct cv_pack_index *ix)
 {
     memset(ix, 0, sizeof(*ix));
     pthread_mutex_init(&ix->lock, NULL);
@@ -28,7 +28,7 @@ static void run_free(struct cv_ix_run *r)
     cv_free(r->dir);
 }
 
-void cv_index_free(struct cv_index *ix)
+void cv_pack_index_free(struct cv_pack_index *ix)
 {
     for (size_t i = 0; i < ix->nruns; i++)
         run_free(&ix->runs[i]);
@@ -90,7 +90,7 @@ static size_t id_slot(const uint8_t *id, size_t nslots)
     return (size_t)(h & (nslots - 1));
 }
 
-static size_t find_slot(const struct cv_index *ix, const uint8_t *id)
+static size_t find_slot(const struct cv_pack_index *ix, const uint8_t *id)
 {
     size_t i = id_slot(id, ix->nslots);
 
@@ -99,7 +99,7 @@ static size_t find_slot(const struct cv_index *ix, const uint8_t *id)
     return i;
 }
 
-static enum cv_err grow_slots(struct cv_index *ix)
+static enum cv_err grow_slots(struct cv_pack_index *ix)
 {
     size_t n = ix->nslots ? ix->nslots * 2 : 1024;
     uint32_t *old = ix->slots;
@@ -167,7 +167,7 @@ static enum cv_err run_index(struct cv_ix_run *r)
 }
 
 /* Look `id` up anywhere; call with the lock held. Fills `e` (block made global). */
-static bool find_locked(const struct cv_index *ix, const uint8_t *id, struct cv_ix_entry *e)
+static bool find_locked(const struct cv_pack_index *ix, const uint8_t *id, struct cv_ix_entry *e)
 {
     if (ix->nslots && ix->slots[find_slot(ix, id)]) {
         *e = ix->entries[ix->slots[find_slot(ix, id)] - 1];
@@ -187,7 +187,7 @@ static bool find_locked(const struct cv_index *ix, const uint8_t *id, struct cv_
     return false;
 }
 
-bool cv_index_has(struct cv_index *ix, const uint8_t id[CV_ID_LEN])
+bool cv_pack_index_has(struct cv_pack_index *ix, const uint8_t id[CV_ID_LEN])
 {
     struct cv_ix_entry e;
     bool found;
@@ -199,14 +199,14 @@ bool cv_index_has(struct cv_index *ix, const uint8_t id[CV_ID_LEN])
 }
 
 /* Is entry `e` (found with find_locked) in a condemned pack? Call with the lock held. */
-static bool condemned_locked(const struct cv_index *ix, const struct cv_ix_entry *e)
+static bool condemned_locked(const struct cv_pack_index *ix, const struct cv_ix_entry *e)
 {
     const struct cv_ix_block *b = &ix->blocks[e->block];
 
     return b->pack != CV_IX_UNASSIGNED && ix->packs[b->pack].condemned;
 }
 
-bool cv_index_usable(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t *pack)
+bool cv_pack_index_usable(struct cv_pack_index *ix, const uint8_t id[CV_ID_LEN], uint32_t *pack)
 {
     struct cv_ix_entry e;
     bool found;
@@ -218,7 +218,7 @@ bool cv_index_usable(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t 
     return found;
 }
 
-void cv_index_condemn(struct cv_index *ix, const uint8_t name[32])
+void cv_pack_index_condemn(struct cv_pack_index *ix, const uint8_t name[32])
 {
     pthread_mutex_lock(&ix->lock);
     for (size_t i = 0; i < ix->npacks; i++)
@@ -227,7 +227,8 @@ void cv_index_condemn(struct cv_index *ix, const uint8_t name[32])
     pthread_mutex_unlock(&ix->lock);
 }
 
-bool cv_index_locate(struct cv_index *ix, const uint8_t id[CV_ID_LEN], struct cv_blob_loc *loc)
+bool cv_pack_index_locate(struct cv_pack_index *ix, const uint8_t id[CV_ID_LEN],
+                          struct cv_blob_loc *loc)
 {
     const struct cv_ix_block *b;
     struct cv_ix_entry e;
@@ -252,12 +253,12 @@ bool cv_index_locate(struct cv_index *ix, const uint8_t id[CV_ID_LEN], struct cv
     return found && loc->pack_no != CV_IX_UNASSIGNED;
 }
 
-size_t cv_index_count(struct cv_index *ix)
+size_t cv_pack_index_count(struct cv_pack_index *ix)
 {
     return ix->nrun_entries + ix->nentries;
 }
 
-void cv_index_entry(struct cv_index *ix, size_t i, struct cv_ix_entry *out)
+void cv_pack_index_entry(struct cv_pack_index *ix, size_t i, struct cv_ix_entry *out)
 {
     for (size_t r = 0; r < ix->nruns; r++) {
         const uint8_t *rec;
@@ -276,7 +277,7 @@ void cv_index_entry(struct cv_index *ix, size_t i, struct cv_ix_entry *out)
     *out = ix->entries[i];
 }
 
-enum cv_err cv_index_all_entries(struct cv_index *ix, struct cv_ix_entry **out, size_t *n)
+enum cv_err cv_pack_index_all_entries(struct cv_pack_index *ix, struct cv_ix_entry **out, size_t *n)
 {
     struct cv_ix_entry *all;
     size_t k = 0;
@@ -303,7 +304,7 @@ enum cv_err cv_index_all_entries(struct cv_index *ix, struct cv_ix_entry **out, 
 
 /* ---- adding
  * ------------------------------------------------------------------------------------------- */
-enum cv_err cv_index_add_pack(struct cv_index *ix, const uint8_t name[32], uint32_t *no)
+enum cv_err cv_pack_index_add_pack(struct cv_pack_index *ix, const uint8_t name[32], uint32_t *no)
 {
     enum cv_err err;
 
@@ -319,7 +320,7 @@ enum cv_err cv_index_add_pack(struct cv_index *ix, const uint8_t name[32], uint3
     return err;
 }
 
-enum cv_err cv_index_add_block(struct cv_index *ix, uint8_t kind, uint32_t *no)
+enum cv_err cv_pack_index_add_block(struct cv_pack_index *ix, uint8_t kind, uint32_t *no)
 {
     enum cv_err err;
 
@@ -337,8 +338,8 @@ enum cv_err cv_index_add_block(struct cv_index *ix, uint8_t kind, uint32_t *no)
     return err;
 }
 
-void cv_index_set_block(struct cv_index *ix, uint32_t block, uint32_t pack, uint32_t offset,
-                        uint32_t stored, uint32_t raw)
+void cv_pack_index_set_block(struct cv_pack_index *ix, uint32_t block, uint32_t pack,
+                             uint32_t offset, uint32_t stored, uint32_t raw)
 {
     pthread_mutex_lock(&ix->lock);
     ix->blocks[block].pack = pack;
@@ -348,15 +349,15 @@ void cv_index_set_block(struct cv_index *ix, uint32_t block, uint32_t pack, uint
     pthread_mutex_unlock(&ix->lock);
 }
 
-void cv_index_set_pack_size(struct cv_index *ix, uint32_t pack, uint64_t size)
+void cv_pack_index_set_pack_size(struct cv_pack_index *ix, uint32_t pack, uint64_t size)
 {
     pthread_mutex_lock(&ix->lock);
     ix->packs[pack].size = size;
     pthread_mutex_unlock(&ix->lock);
 }
 
-enum cv_err cv_index_add_entry(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t block,
-                               uint32_t off, uint32_t len, bool *added)
+enum cv_err cv_pack_index_add_entry(struct cv_pack_index *ix, const uint8_t id[CV_ID_LEN],
+                                    uint32_t block, uint32_t off, uint32_t len, bool *added)
 {
     struct cv_ix_entry *e, found;
     enum cv_err err = CV_OK;
@@ -479,7 +480,7 @@ static enum cv_err parse_body(const uint8_t *p, size_t n, struct ix_parsed *ip)
 }
 
 /* Add the checked tables of `ip`; call with the lock held. [out] the first block's number. */
-static enum cv_err add_tables(struct cv_index *ix, const struct ix_parsed *ip, size_t *base)
+static enum cv_err add_tables(struct cv_pack_index *ix, const struct ix_parsed *ip, size_t *base)
 {
     size_t pack_base = ix->npacks;
     struct cv_rd r;
@@ -518,7 +519,7 @@ static enum cv_err add_tables(struct cv_index *ix, const struct ix_parsed *ip, s
     return CV_OK;
 }
 
-enum cv_err cv_index_adopt(struct cv_index *ix, struct cv_buf *body, size_t offset)
+enum cv_err cv_pack_index_adopt(struct cv_pack_index *ix, struct cv_buf *body, size_t offset)
 {
     struct ix_parsed ip;
     struct cv_ix_run run;
@@ -552,20 +553,20 @@ enum cv_err cv_index_adopt(struct cv_index *ix, struct cv_buf *body, size_t offs
     return err;
 }
 
-enum cv_err cv_index_decode(struct cv_index *ix, const uint8_t *p, size_t n)
+enum cv_err cv_pack_index_decode(struct cv_pack_index *ix, const uint8_t *p, size_t n)
 {
     struct cv_buf copy = CV_BUF_INIT(n + 1);
     enum cv_err err = cv_buf_append(&copy, p, n);
 
     if (!err)
-        err = cv_index_adopt(ix, &copy, 0);
+        err = cv_pack_index_adopt(ix, &copy, 0);
     cv_buf_free(&copy);
     return err;
 }
 
 /* ---- writing index bodies
  * --------------------------------------------------------------------------- */
-static enum cv_err put_tables(struct cv_index *ix, size_t p0, size_t b0, struct cv_buf *out)
+static enum cv_err put_tables(struct cv_pack_index *ix, size_t p0, size_t b0, struct cv_buf *out)
 {
     uint8_t version = IX_VERSION;
     enum cv_err err = cv_buf_append(out, &version, 1);
@@ -609,7 +610,8 @@ static enum cv_err put_rec(struct cv_buf *out, const uint8_t *id, uint32_t block
     return cv_buf_append(out, rec, sizeof(rec));
 }
 
-static const struct cv_index *sort_ix; /* qsort has no context argument; callers hold ix->lock */
+static const struct cv_pack_index
+    *sort_ix; /* qsort has no context argument; callers hold ix->lock */
 
 static int by_entry_id(const void *a, const void *b)
 {
@@ -618,7 +620,7 @@ static int by_entry_id(const void *a, const void *b)
 }
 
 /* This process's entries [e0, nentries), in ID order. Caller frees. */
-static uint32_t *sorted_entries(const struct cv_index *ix, size_t e0)
+static uint32_t *sorted_entries(const struct cv_pack_index *ix, size_t e0)
 {
     size_t n = ix->nentries - e0;
     uint32_t *order = cv_calloc(n ? n : 1, sizeof(*order));
@@ -632,8 +634,8 @@ static uint32_t *sorted_entries(const struct cv_index *ix, size_t e0)
     return order;
 }
 
-enum cv_err cv_index_encode(struct cv_index *ix, size_t p0, size_t b0, size_t e0,
-                            struct cv_buf *out)
+enum cv_err cv_pack_index_encode(struct cv_pack_index *ix, size_t p0, size_t b0, size_t e0,
+                                 struct cv_buf *out)
 {
     uint32_t *order;
     enum cv_err err;
@@ -665,12 +667,12 @@ struct merge_src {
     const uint32_t *order_end;
 };
 
-static const uint8_t *src_id(const struct cv_index *ix, const struct merge_src *s)
+static const uint8_t *src_id(const struct cv_pack_index *ix, const struct merge_src *s)
 {
     return s->order ? ix->entries[*s->order].id : s->rec;
 }
 
-static void heap_down(const struct cv_index *ix, struct merge_src *h, size_t n, size_t i)
+static void heap_down(const struct cv_pack_index *ix, struct merge_src *h, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, m = i;
@@ -690,7 +692,7 @@ static void heap_down(const struct cv_index *ix, struct merge_src *h, size_t n, 
 }
 
 /* Append the next record of the smallest source; false when it was exhausted. */
-static bool src_take(const struct cv_index *ix, struct merge_src *s, const uint8_t *last,
+static bool src_take(const struct cv_pack_index *ix, struct merge_src *s, const uint8_t *last,
                      struct cv_buf *out, enum cv_err *err, const uint8_t **taken)
 {
     const uint8_t *id = src_id(ix, s);
@@ -712,7 +714,7 @@ static bool src_take(const struct cv_index *ix, struct merge_src *s, const uint8
     return s->rec < s->end;
 }
 
-enum cv_err cv_index_encode_all(struct cv_index *ix, struct cv_buf *out)
+enum cv_err cv_pack_index_encode_all(struct cv_pack_index *ix, struct cv_buf *out)
 {
     struct merge_src *heap;
     uint32_t *order;

@@ -119,7 +119,7 @@ static enum cv_err open_pack(struct cv_writer *w, struct pack_builder *pb)
     enum cv_err err;
 
     randombytes_buf(pb->name, sizeof(pb->name));
-    err = cv_index_add_pack(&w->repo->ix, pb->name, &pb->no);
+    err = cv_pack_index_add_pack(&w->repo->ix, pb->name, &pb->no);
     if (err)
         return err;
     cv_buf_reset(&pb->buf);
@@ -138,7 +138,7 @@ static enum cv_err put_pack(struct cv_writer *w, struct pack_builder *pb)
     err = be->ops->put(be, CV_OBJ_PACK, name, pb->buf.data, pb->buf.len);
     if (err)
         return err;
-    cv_index_set_pack_size(&w->repo->ix, pb->no, pb->buf.len);
+    cv_pack_index_set_pack_size(&w->repo->ix, pb->no, pb->buf.len);
     w->stored += pb->buf.len;
     pb->open = false;
     w->packs_unindexed++;
@@ -196,8 +196,8 @@ static enum cv_err finish_block(struct cv_writer *w, struct block_builder *b)
         err = cv_seal(w->repo->keys, ad, sizeof(ad), w->comp.data, clen, &pb->buf);
     if (err)
         return err;
-    cv_index_set_block(&w->repo->ix, b->no, pb->no, (uint32_t)offset, len + 4,
-                       (uint32_t)w->raw.len);
+    cv_pack_index_set_block(&w->repo->ix, b->no, pb->no, (uint32_t)offset, len + 4,
+                            (uint32_t)w->raw.len);
     b->open = false;
     b->count = 0;
     cv_buf_reset(&b->lens);
@@ -222,18 +222,19 @@ enum cv_err cv_writer_add(struct cv_writer *w, enum cv_blob_kind kind, const uin
         cv_ditto_key(w->repo->keys, id, key);
         id = key;
     }
-    if (cv_index_usable(&w->repo->ix, id, &pack)) {
+    if (cv_pack_index_usable(&w->repo->ix, id, &pack)) {
         if (pack != CV_IX_UNASSIGNED && pack < w->p_start)
             err = dedup_note(w, pack); /* relies on an older pack (see cv_prune_check) */
         return err;
     }
     if (!b->open) {
-        err = cv_index_add_block(&w->repo->ix, b->kind, &b->no);
+        err = cv_pack_index_add_block(&w->repo->ix, b->kind, &b->no);
         if (err)
             return err;
         b->open = true;
     }
-    err = cv_index_add_entry(&w->repo->ix, id, b->no, (uint32_t)b->data.len, (uint32_t)n, stored);
+    err = cv_pack_index_add_entry(&w->repo->ix, id, b->no, (uint32_t)b->data.len, (uint32_t)n,
+                                  stored);
     if (!err && *stored) {
         err = cv_buf_append(&b->data, p, n);
         if (!err)
@@ -300,7 +301,7 @@ static enum cv_err write_index(struct cv_writer *w)
     enum cv_err err;
 
     cv_obj_name_random(name);
-    err = cv_index_encode(&w->repo->ix, w->p0, w->b0, w->e0, &body);
+    err = cv_pack_index_encode(&w->repo->ix, w->p0, w->b0, w->e0, &body);
     if (!err)
         err = cv_object_seal(w->repo->keys, 'I', name, body.data, body.len, false, &obj);
     if (!err)
@@ -519,7 +520,7 @@ static enum cv_err read_blob_at(struct cv_reader *rd, const uint8_t key[32], con
     *p = NULL;
     *n = 0;
     cv_hex_encode(id, CV_ID_LEN, hex);
-    if (!cv_index_locate(&rd->repo->ix, key, loc))
+    if (!cv_pack_index_locate(&rd->repo->ix, key, loc))
         return cv_fail(CV_ENOENT, "blob %.16s is not in any index", hex);
     c = cache_slot(rd, loc->block, &hit);
     if (!hit)
@@ -552,7 +553,7 @@ enum cv_err cv_reader_blob(struct cv_reader *rd, const uint8_t id[32], const uin
     cv_strlcpy(msg, cv_errmsg(), sizeof(msg));
     first = rd->last;
     cv_ditto_key(rd->repo->keys, id, key);
-    if (!cv_index_has(&rd->repo->ix, key) || read_blob_at(rd, key, id, p, n) != CV_OK) {
+    if (!cv_pack_index_has(&rd->repo->ix, key) || read_blob_at(rd, key, id, p, n) != CV_OK) {
         rd->last = first;
         return cv_fail(err, "%s", msg); /* no good second copy: the first failure tells why */
     }

@@ -58,7 +58,7 @@ struct pruner {
     size_t norphans;
 };
 
-static const struct cv_index *canon_ix; /* qsort has no context argument */
+static const struct cv_pack_index *canon_ix; /* qsort has no context argument */
 
 static int by_pack_name(const void *a, const void *b)
 {
@@ -70,7 +70,7 @@ static int by_pack_name(const void *a, const void *b)
 
 static enum cv_err find_canon(struct pruner *pr)
 {
-    const struct cv_index *ix = &pr->repo->ix;
+    const struct cv_pack_index *ix = &pr->repo->ix;
     uint32_t *order = cv_calloc(pr->npacks + 1, sizeof(*order));
 
     pr->canon = cv_calloc(pr->npacks + 1, sizeof(*pr->canon));
@@ -96,7 +96,7 @@ static enum cv_err find_canon(struct pruner *pr)
  * -1. */
 static long pack_by_name(const struct pruner *pr, const uint8_t name[32])
 {
-    const struct cv_index *ix = &pr->repo->ix;
+    const struct cv_pack_index *ix = &pr->repo->ix;
     size_t lo = 0, hi = pr->npacks;
 
     while (lo < hi) {
@@ -183,7 +183,7 @@ static enum cv_err reach_all(struct pruner *pr)
 /* Which packs hold nothing needed (pr->unused), and the figures. */
 static void find_unused(struct pruner *pr, bool count)
 {
-    struct cv_index *ix = &pr->repo->ix;
+    struct cv_pack_index *ix = &pr->repo->ix;
     uint64_t *dead_raw = cv_calloc(pr->npacks ? pr->npacks : 1, sizeof(*dead_raw));
 
     for (size_t p = 0; count && p < pr->npacks; p++)
@@ -233,51 +233,51 @@ static enum cv_err write_index_object(struct pruner *pr, const uint8_t *keep, si
                                       const uint32_t *bl_order, const size_t *bl_start,
                                       const uint32_t *en_order, const size_t *en_start)
 {
-    struct cv_index *ix = &pr->repo->ix, out;
+    struct cv_pack_index *ix = &pr->repo->ix, out;
     struct cv_buf body = CV_BUF_INIT(CV_INDEX_MAX), obj = CV_BUF_INIT(CV_INDEX_MAX + 4096);
     uint32_t *newno = cv_calloc(ix->nblocks + 1, sizeof(*newno));
     char name[CV_OBJ_NAME_LEN + 1];
     size_t taken = 0;
     enum cv_err err = newno ? CV_OK : cv_fail(CV_ENOMEM, "out of memory");
 
-    cv_index_init(&out);
+    cv_pack_index_init(&out);
     for (; *p < pr->npacks && taken < PACKS_PER_OBJECT && !err; (*p)++) {
         uint32_t np;
 
         if (!keep[*p] || pr->canon[*p] != *p)
             continue;
         taken++;
-        err = cv_index_add_pack(&out, ix->packs[*p].name, &np);
+        err = cv_pack_index_add_pack(&out, ix->packs[*p].name, &np);
         if (!err)
-            cv_index_set_pack_size(&out, np, ix->packs[*p].size);
+            cv_pack_index_set_pack_size(&out, np, ix->packs[*p].size);
         for (size_t k = bl_start[*p]; k < bl_start[*p + 1] && !err; k++) {
             size_t b = bl_order[k], same = k;
             const struct cv_ix_block *blk = &ix->blocks[b];
             uint32_t nb;
 
             /* the same block seen through another copy of the pack: one block, entries of
-             * both (cv_index_add_entry keeps each ID once) */
+             * both (cv_pack_index_add_entry keeps each ID once) */
             while (same > bl_start[*p] && ix->blocks[bl_order[same - 1]].offset != blk->offset)
                 same--;
             if (same > bl_start[*p]) {
                 nb = newno[same - 1 - bl_start[*p]];
             } else {
-                err = cv_index_add_block(&out, blk->kind, &nb);
+                err = cv_pack_index_add_block(&out, blk->kind, &nb);
                 if (!err)
-                    cv_index_set_block(&out, nb, np, blk->offset, blk->stored, blk->raw);
+                    cv_pack_index_set_block(&out, nb, np, blk->offset, blk->stored, blk->raw);
             }
             newno[k - bl_start[*p]] = nb;
             for (size_t j = en_start[b]; j < en_start[b + 1] && !err; j++) {
                 const struct cv_ix_entry *e = &pr->all[en_order[j]];
                 bool added;
 
-                err = cv_index_add_entry(&out, e->id, nb, e->off, e->len, &added);
+                err = cv_pack_index_add_entry(&out, e->id, nb, e->off, e->len, &added);
             }
         }
     }
     if (!err && taken) {
         cv_obj_name_random(name);
-        err = cv_index_encode(&out, 0, 0, 0, &body);
+        err = cv_pack_index_encode(&out, 0, 0, 0, &body);
         if (!err)
             err = cv_object_seal(pr->repo->keys, 'I', name, body.data, body.len, false, &obj);
         if (!err)
@@ -287,7 +287,7 @@ static enum cv_err write_index_object(struct pruner *pr, const uint8_t *keep, si
     }
     cv_buf_free(&body);
     cv_buf_free(&obj);
-    cv_index_free(&out);
+    cv_pack_index_free(&out);
     cv_free(newno);
     return err;
 }
@@ -295,7 +295,7 @@ static enum cv_err write_index_object(struct pruner *pr, const uint8_t *keep, si
 /* Write index objects for the packs with keep[p] set, PACKS_PER_OBJECT at a time. */
 static enum cv_err write_index(struct pruner *pr, const uint8_t *keep)
 {
-    struct cv_index *ix = &pr->repo->ix;
+    struct cv_pack_index *ix = &pr->repo->ix;
     uint32_t *bkey = cv_calloc(ix->nblocks + 1, sizeof(*bkey));
     uint32_t *ekey = cv_calloc(pr->nall + 1, sizeof(*ekey));
     uint32_t *bl_order = NULL, *en_order = NULL;
@@ -328,7 +328,7 @@ static enum cv_err write_index(struct pruner *pr, const uint8_t *keep)
 /* Remove the old index objects; one the storage keeps pins the packs it names. */
 static enum cv_err remove_index(struct pruner *pr)
 {
-    struct cv_index *ix = &pr->repo->ix;
+    struct cv_pack_index *ix = &pr->repo->ix;
     enum cv_err err = CV_OK;
 
     for (size_t i = 0; i < pr->index0.n && !err; i++) {
@@ -344,9 +344,9 @@ static enum cv_err remove_index(struct pruner *pr)
         if (cv_hex_decode(pr->index0.v[i], raw, 32) == CV_OK) /* listed: always a name */
             report(pr, "index", raw, 0, res);
         { /* still there: the packs it names must stay */
-            struct cv_index kept;
+            struct cv_pack_index kept;
 
-            cv_index_init(&kept);
+            cv_pack_index_init(&kept);
             if (cv_repo_read_index_object(pr->repo, pr->index0.v[i], &kept) == CV_OK)
                 for (size_t p = 0; p < kept.npacks; p++) {
                     long q = pack_by_name(pr, kept.packs[p].name);
@@ -354,7 +354,7 @@ static enum cv_err remove_index(struct pruner *pr)
                     if (q >= 0)
                         pr->unused[q] = 0;
                 }
-            cv_index_free(&kept);
+            cv_pack_index_free(&kept);
         }
     }
     (void)ix;
@@ -364,7 +364,7 @@ static enum cv_err remove_index(struct pruner *pr)
 
 static enum cv_err remove_packs(struct pruner *pr, uint8_t *locked)
 {
-    struct cv_index *ix = &pr->repo->ix;
+    struct cv_pack_index *ix = &pr->repo->ix;
     enum cv_err err = CV_OK;
 
     for (size_t p = 0; p < pr->npacks && !err; p++) {
@@ -425,7 +425,7 @@ static enum cv_err remove_records(struct pruner *pr, const char *own)
  * is reported as locked, with the date its lock runs out. */
 static enum cv_err hold_locked(struct pruner *pr)
 {
-    struct cv_index *ix = &pr->repo->ix;
+    struct cv_pack_index *ix = &pr->repo->ix;
     enum cv_err err = CV_OK;
 
     if (!pr->rm->ops->probe)
@@ -435,13 +435,13 @@ static enum cv_err hold_locked(struct pruner *pr)
         return cv_fail(CV_ENOMEM, "out of memory");
     for (size_t i = 0; i < pr->index0.n && !err; i++) {
         enum cv_remove_result res;
-        struct cv_index kept;
+        struct cv_pack_index kept;
 
         err = pr->rm->ops->probe(pr->rm, CV_OBJ_INDEX, pr->index0.v[i], &res);
         if (err || res != CV_REMOVE_LOCKED)
             continue;
         pr->index0_locked[i] = 1;
-        cv_index_init(&kept);
+        cv_pack_index_init(&kept);
         err = cv_repo_read_index_object(pr->repo, pr->index0.v[i], &kept);
         for (size_t k = 0; !err && k < kept.npacks; k++) {
             long p = pack_by_name(pr, kept.packs[k].name);
@@ -453,7 +453,7 @@ static enum cv_err hold_locked(struct pruner *pr)
             pr->st->locked_bytes += ix->packs[p].size;
             report(pr, "pack", ix->packs[p].name, ix->packs[p].size, CV_REMOVE_LOCKED);
         }
-        cv_index_free(&kept);
+        cv_pack_index_free(&kept);
     }
     for (size_t p = 0; p < pr->npacks && !err; p++) {
         enum cv_remove_result res;
@@ -523,7 +523,7 @@ static enum cv_err on_stored_pack(void *arg, const char *name, int64_t modified,
 /* The index's pack names, now (with index objects loaded since the prune began). */
 static enum cv_err indexed_names(struct pruner *pr, struct cv_name_set *set)
 {
-    const struct cv_index *ix = &pr->repo->ix;
+    const struct cv_pack_index *ix = &pr->repo->ix;
     enum cv_err err = CV_OK;
 
     for (size_t p = 0; p < ix->npacks && !err; p++) {
@@ -591,7 +591,7 @@ static enum cv_err remove_orphans(struct pruner *pr)
 /* ---- the whole prune ------------------------------------------------------------------------- */
 static enum cv_err record_and_wait(struct pruner *pr, struct cv_prune_record *r)
 {
-    struct cv_index *ix = &pr->repo->ix;
+    struct cv_pack_index *ix = &pr->repo->ix;
     int64_t grace = pr->o->grace == CV_PRUNE_NO_GRACE ? 0
                     : pr->o->grace > 0                ? pr->o->grace
                                                       : DEFAULT_GRACE;
@@ -620,7 +620,7 @@ static enum cv_err record_and_wait(struct pruner *pr, struct cv_prune_record *r)
 
 static enum cv_err prune(struct pruner *pr)
 {
-    struct cv_index *ix = &pr->repo->ix;
+    struct cv_pack_index *ix = &pr->repo->ix;
     struct cv_prune_record r;
     uint8_t *keep = NULL, *locked = NULL;
     enum cv_err err;
@@ -638,7 +638,7 @@ static enum cv_err prune(struct pruner *pr)
     if (!err)
         err = reach_all(pr);
     if (!err)
-        err = cv_index_all_entries(ix, &pr->all, &pr->nall);
+        err = cv_pack_index_all_entries(ix, &pr->all, &pr->nall);
     if (!err && !(pr->unused = cv_calloc(ix->npacks + 1, 1)))
         err = cv_fail(CV_ENOMEM, "out of memory");
     if (err)

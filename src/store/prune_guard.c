@@ -187,8 +187,8 @@ enum cv_err cv_repo_refresh(struct cv_repo *repo)
     enum cv_err err = index_vanished(repo, &vanished);
 
     if (!err && vanished) { /* a prune ran since this index was loaded: load it afresh */
-        cv_index_free(&repo->ix);
-        cv_index_init(&repo->ix);
+        cv_pack_index_free(&repo->ix);
+        cv_pack_index_init(&repo->ix);
         for (size_t i = 0; i < repo->nindex_names; i++)
             cv_free(repo->index_names[i]);
         cv_free(repo->index_names);
@@ -208,7 +208,7 @@ enum cv_err cv_repo_refresh(struct cv_repo *repo)
             continue;
         }
         for (size_t k = 0; k < r.npacks; k++)
-            cv_index_condemn(&repo->ix, r.packs[k]);
+            cv_pack_index_condemn(&repo->ix, r.packs[k]);
         cv_prune_record_clear(&r);
     }
     cv_names_free(&repo->prune_known);

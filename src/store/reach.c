@@ -138,7 +138,7 @@ enum cv_err cv_snapshot_blobs(struct cv_repo *repo, const struct cv_snapshot *s,
         if (live.used[i]) {
             struct cv_blob_loc loc;
 
-            if (cv_index_locate(&repo->ix, live.v[i], &loc)) { /* (a missing one is check's) */
+            if (cv_pack_index_locate(&repo->ix, live.v[i], &loc)) { /* (a missing one is check's) */
                 char pack[CV_OBJ_NAME_LEN + 1];
 
                 cv_hex_encode(loc.pack, 32, pack);

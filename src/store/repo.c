@@ -40,7 +40,7 @@ static void kdf_cost(enum cv_kdf_cost cost, struct cv_keyfile *kf)
     }
 }
 
-static enum cv_err write_key(struct cv_backend *be, const struct cv_config *cfg,
+static enum cv_err write_key(struct cv_backend *be, const struct cv_repo_config *cfg,
                              enum cv_kdf_cost cost, const char *pass, const uint8_t master[32])
 {
     struct cv_keyfile kf;
@@ -74,7 +74,7 @@ enum cv_err cv_repo_init_with(const char *location, const char *passphrase,
 {
     struct cv_backend *be = NULL;
     struct cv_keys *keys = NULL;
-    struct cv_config cfg;
+    struct cv_repo_config cfg;
     struct cv_buf text = CV_BUF_INIT(CV_CONFIG_MAX);
     uint8_t *master;
     enum cv_err err;
@@ -119,7 +119,7 @@ enum cv_err cv_repo_init_with(const char *location, const char *passphrase,
     if (!err) /* the key first: a repository without config is not one, so a crash here is safe */
         err = write_key(be, &cfg, opts ? opts->kdf : CV_KDF_DEFAULT, passphrase, master);
     if (!err)
-        err = cv_config_format(&cfg, keys, &text);
+        err = cv_repo_config_format(&cfg, keys, &text);
     if (!err)
         err = be->ops->put(be, CV_OBJ_CONFIG, NULL, text.data, text.len);
     if (!err)
@@ -186,7 +186,7 @@ static enum cv_err read_config(struct cv_repo *repo, struct cv_buf *text)
 {
     enum cv_err err = cv_backend_get_all(repo->be, CV_OBJ_CONFIG, NULL, CV_CONFIG_MAX, text);
 
-    if (!err && (err = cv_config_parse(text->data, text->len, &repo->cfg)) != CV_OK)
+    if (!err && (err = cv_repo_config_parse(text->data, text->len, &repo->cfg)) != CV_OK)
         cv_fail_prefix(err, "'%s/config': ", repo->be->location);
     return err;
 }
@@ -211,14 +211,14 @@ enum cv_err cv_repo_open_with(const char *location, const char *passphrase,
     *out = NULL;
     if (!repo)
         return cv_fail(CV_ENOMEM, "out of memory");
-    cv_index_init(&repo->ix);
+    cv_pack_index_init(&repo->ix);
     err = cv_backend_open(location, opts, &repo->be);
     if (!err)
         err = read_config(repo, &config);
     if (!err)
         err = open_keys(repo, passphrase);
     if (!err)
-        err = cv_config_verify(&repo->cfg, repo->keys, config.data, location);
+        err = cv_repo_config_verify(&repo->cfg, repo->keys, config.data, location);
     if (!err)
         err = cv_repo_load_index(repo);
     cv_buf_free(&config);
@@ -234,7 +234,7 @@ void cv_repo_close(struct cv_repo *repo)
 {
     if (!repo)
         return;
-    cv_index_free(&repo->ix);
+    cv_pack_index_free(&repo->ix);
     for (size_t i = 0; i < repo->nindex_names; i++)
         cv_free(repo->index_names[i]);
     cv_free(repo->index_names);

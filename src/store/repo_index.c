@@ -124,7 +124,7 @@ static void load_cache(struct cv_repo *repo, const struct name_list *listed,
         if (!name_in(listed, name) || name_add(covered, name) != CV_OK)
             goto out_ignored; /* it covers an object the repository lacks: start afresh */
     }
-    if (cv_index_adopt(&repo->ix, &file, (size_t)(r.p - (const uint8_t *)file.data)) == CV_OK)
+    if (cv_pack_index_adopt(&repo->ix, &file, (size_t)(r.p - (const uint8_t *)file.data)) == CV_OK)
         goto out_free; /* (adopting adds all or nothing) */
 out_ignored:
     log_info("local index cache '%s' not used: %s", path, cv_errmsg());
@@ -168,14 +168,14 @@ static enum cv_err consolidate(struct cv_repo *repo)
     }
     names_len = body.len;
     if (!err)
-        err = cv_index_encode_all(&repo->ix, &body);
+        err = cv_pack_index_encode_all(&repo->ix, &body);
     if (err) {
         cv_buf_free(&body);
         return CV_OK; /* the runs as they are still serve */
     }
-    cv_index_free(&repo->ix);
-    cv_index_init(&repo->ix);
-    err = cv_index_adopt(&repo->ix, &body, names_len); /* only memory can fail it now */
+    cv_pack_index_free(&repo->ix);
+    cv_pack_index_init(&repo->ix);
+    err = cv_pack_index_adopt(&repo->ix, &body, names_len); /* only memory can fail it now */
     cv_buf_free(&body);
     if (!err && cv_object_seal(repo->keys, 'C', repo->cfg.id_hex, repo->ix.runs[0].body.data,
                                repo->ix.runs[0].body.len, false, &obj) == CV_OK)
@@ -186,7 +186,8 @@ static enum cv_err consolidate(struct cv_repo *repo)
 
 /* ---- index objects -----------------------------------------------------------------------------
  */
-enum cv_err cv_repo_read_index_object(struct cv_repo *repo, const char *name, struct cv_index *ix)
+enum cv_err cv_repo_read_index_object(struct cv_repo *repo, const char *name,
+                                      struct cv_pack_index *ix)
 {
     struct cv_buf obj = CV_BUF_INIT(CV_INDEX_MAX + 4096);
     size_t off;
@@ -196,7 +197,7 @@ enum cv_err cv_repo_read_index_object(struct cv_repo *repo, const char *name, st
     if (!err)
         err = cv_object_open_inplace(repo->keys, 'I', name, &obj, CV_INDEX_MAX, &off);
     if (!err)
-        err = cv_index_adopt(ix, &obj, off); /* used where it was read */
+        err = cv_pack_index_adopt(ix, &obj, off); /* used where it was read */
     cv_buf_free(&obj);
     return err;
 }

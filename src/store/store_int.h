@@ -114,7 +114,7 @@ enum cv_err cv_zstd_decompress_bounded(struct ZSTD_DCtx_s *dctx, const void *in,
  * repository keeps the format it was made with: each is written as it is. */
 #define CV_FORMAT_VERSION 2
 
-struct cv_config {
+struct cv_repo_config {
     unsigned version; /* format, 1 or 2 */
     uint8_t id[32];
     char id_hex[65];
@@ -124,11 +124,11 @@ struct cv_config {
     uint8_t mac[32];                     /* as read */
     size_t maced_len;                    /* bytes the MAC covers */
 };
-enum cv_err cv_config_parse(const char *text, size_t n, struct cv_config *c);
-enum cv_err cv_config_format(const struct cv_config *c, const struct cv_keys *k,
-                             struct cv_buf *out);
-enum cv_err cv_config_verify(const struct cv_config *c, const struct cv_keys *k, const char *text,
-                             const char *where);
+enum cv_err cv_repo_config_parse(const char *text, size_t n, struct cv_repo_config *c);
+enum cv_err cv_repo_config_format(const struct cv_repo_config *c, const struct cv_keys *k,
+                                  struct cv_buf *out);
+enum cv_err cv_repo_config_verify(const struct cv_repo_config *c, const struct cv_keys *k,
+                                  const char *text, const char *where);
 
 struct cv_keyfile {
     uint32_t ops;
@@ -186,7 +186,7 @@ struct cv_ix_run {
     unsigned bits;
 };
 
-struct cv_index {
+struct cv_pack_index {
     pthread_mutex_t lock;
     struct cv_ix_pack *packs;
     struct cv_ix_block *blocks;
@@ -200,39 +200,41 @@ struct cv_index {
     size_t nslots;   /* power of two */
 };
 
-enum cv_err cv_index_init(struct cv_index *ix);
-void cv_index_free(struct cv_index *ix);
-bool cv_index_has(struct cv_index *ix, const uint8_t id[CV_ID_LEN]);
+enum cv_err cv_pack_index_init(struct cv_pack_index *ix);
+void cv_pack_index_free(struct cv_pack_index *ix);
+bool cv_pack_index_has(struct cv_pack_index *ix, const uint8_t id[CV_ID_LEN]);
 /* Is `id` stored where a new snapshot may use it (not in a condemned pack)? [out] pack: its
  * pack's number, or CV_IX_UNASSIGNED for a blob this process has not written out yet. */
-bool cv_index_usable(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t *pack);
+bool cv_pack_index_usable(struct cv_pack_index *ix, const uint8_t id[CV_ID_LEN], uint32_t *pack);
 /* Mark the pack named `name` condemned (if the index has it). */
-void cv_index_condemn(struct cv_index *ix, const uint8_t name[32]);
-bool cv_index_locate(struct cv_index *ix, const uint8_t id[CV_ID_LEN], struct cv_blob_loc *loc);
+void cv_pack_index_condemn(struct cv_pack_index *ix, const uint8_t name[32]);
+bool cv_pack_index_locate(struct cv_pack_index *ix, const uint8_t id[CV_ID_LEN],
+                          struct cv_blob_loc *loc);
 /* Every blob the index knows: loaded runs first, then this process's, numbered from 0. */
-size_t cv_index_count(struct cv_index *ix);
-void cv_index_entry(struct cv_index *ix, size_t i, struct cv_ix_entry *out);
+size_t cv_pack_index_count(struct cv_pack_index *ix);
+void cv_pack_index_entry(struct cv_pack_index *ix, size_t i, struct cv_ix_entry *out);
 /* All of them, copied, in that numbering. Caller frees. */
-enum cv_err cv_index_all_entries(struct cv_index *ix, struct cv_ix_entry **out, size_t *n);
+enum cv_err cv_pack_index_all_entries(struct cv_pack_index *ix, struct cv_ix_entry **out,
+                                      size_t *n);
 /* Adders for a writer; they return the new element's number. */
-enum cv_err cv_index_add_pack(struct cv_index *ix, const uint8_t name[32], uint32_t *no);
-enum cv_err cv_index_add_block(struct cv_index *ix, uint8_t kind, uint32_t *no);
-void cv_index_set_block(struct cv_index *ix, uint32_t block, uint32_t pack, uint32_t offset,
-                        uint32_t stored, uint32_t raw);
-void cv_index_set_pack_size(struct cv_index *ix, uint32_t pack, uint64_t size);
+enum cv_err cv_pack_index_add_pack(struct cv_pack_index *ix, const uint8_t name[32], uint32_t *no);
+enum cv_err cv_pack_index_add_block(struct cv_pack_index *ix, uint8_t kind, uint32_t *no);
+void cv_pack_index_set_block(struct cv_pack_index *ix, uint32_t block, uint32_t pack,
+                             uint32_t offset, uint32_t stored, uint32_t raw);
+void cv_pack_index_set_pack_size(struct cv_pack_index *ix, uint32_t pack, uint64_t size);
 /* Add a blob unless its ID is known (outside a condemned pack); *added says which. */
-enum cv_err cv_index_add_entry(struct cv_index *ix, const uint8_t id[CV_ID_LEN], uint32_t block,
-                               uint32_t off, uint32_t len, bool *added);
+enum cv_err cv_pack_index_add_entry(struct cv_pack_index *ix, const uint8_t id[CV_ID_LEN],
+                                    uint32_t block, uint32_t off, uint32_t len, bool *added);
 /* Check an index object body and add what it holds, all or nothing: decode copies the bytes,
  * adopt takes the buffer (which is then empty), whose body starts at `offset`. */
-enum cv_err cv_index_decode(struct cv_index *ix, const uint8_t *p, size_t n);
-enum cv_err cv_index_adopt(struct cv_index *ix, struct cv_buf *buf, size_t offset);
+enum cv_err cv_pack_index_decode(struct cv_pack_index *ix, const uint8_t *p, size_t n);
+enum cv_err cv_pack_index_adopt(struct cv_pack_index *ix, struct cv_buf *buf, size_t offset);
 /* Encode packs [p0, npacks), blocks [b0, nblocks) and this process's entries [e0, nentries)
  * as an index body. */
-enum cv_err cv_index_encode(struct cv_index *ix, size_t p0, size_t b0, size_t e0,
-                            struct cv_buf *out);
+enum cv_err cv_pack_index_encode(struct cv_pack_index *ix, size_t p0, size_t b0, size_t e0,
+                                 struct cv_buf *out);
 /* Encode everything as one body (for the cache), runs merged. */
-enum cv_err cv_index_encode_all(struct cv_index *ix, struct cv_buf *out);
+enum cv_err cv_pack_index_encode_all(struct cv_pack_index *ix, struct cv_buf *out);
 
 /* ---- tree.c: folder listings ------------------------------------------------------------------
  */
@@ -394,9 +396,9 @@ enum cv_err cv_prune_check(struct cv_repo *repo, const struct cv_writer *w, cons
  */
 struct cv_repo {
     struct cv_backend *be;
-    struct cv_config cfg;
+    struct cv_repo_config cfg;
     struct cv_keys *keys;
-    struct cv_index ix;
+    struct cv_pack_index ix;
     uint64_t warnings;
     char **index_names; /* index objects loaded, sorted */
     size_t nindex_names;
@@ -405,7 +407,8 @@ struct cv_repo {
 /* Load the index: the local cache, then every index object it does not cover. */
 enum cv_err cv_repo_load_index(struct cv_repo *repo);
 /* Read and decode one index object into `ix` (check uses a scratch index). */
-enum cv_err cv_repo_read_index_object(struct cv_repo *repo, const char *name, struct cv_index *ix);
+enum cv_err cv_repo_read_index_object(struct cv_repo *repo, const char *name,
+                                      struct cv_pack_index *ix);
 /* Add a freshly written index object's name to the loaded set (so the cache covers it). */
 enum cv_err cv_repo_note_index(struct cv_repo *repo, const char *name);
 

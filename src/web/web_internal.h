@@ -6,9 +6,8 @@
 #ifndef CHARTVAULT_WEB_INTERNAL_H
 #define CHARTVAULT_WEB_INTERNAL_H
 
+#include <chartvault/index.h>
 #include <chartvault/web.h>
-
-#include "index/viewer_version.h"
 
 #include <pthread.h>
 #include <sodium.h>

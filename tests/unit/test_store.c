@@ -147,7 +147,7 @@ static struct cv_keys *keys(uint8_t seed)
 static void test_config_and_keys(void **state)
 {
     struct cv_keys *k = keys(1), *other = keys(2);
-    struct cv_config c, back;
+    struct cv_repo_config c, back;
     struct cv_keyfile kf, kf2;
     struct cv_buf text = CV_BUF_INIT(4096);
     uint8_t master[32] = {42}, out[32];
@@ -164,17 +164,18 @@ static void test_config_and_keys(void **state)
     c.version = CV_FORMAT_VERSION;
     c.merge_fan_in = 16;
     c.merge_levels = 3;
-    assert_int_equal(cv_config_format(&c, k, &text), CV_OK);
-    assert_int_equal(cv_config_parse(text.data, text.len, &back), CV_OK);
+    assert_int_equal(cv_repo_config_format(&c, k, &text), CV_OK);
+    assert_int_equal(cv_repo_config_parse(text.data, text.len, &back), CV_OK);
     assert_int_equal(back.pack_size, c.pack_size);
-    assert_int_equal(cv_config_verify(&back, k, text.data, "r"), CV_OK);
-    assert_int_equal(cv_config_verify(&back, other, text.data, "r"), CV_ECORRUPT);
+    assert_int_equal(cv_repo_config_verify(&back, k, text.data, "r"), CV_OK);
+    assert_int_equal(cv_repo_config_verify(&back, other, text.data, "r"), CV_ECORRUPT);
     p = strstr(text.data, "zstd 3");
     p[5] = '9'; /* a changed setting no longer matches its MAC */
-    assert_int_equal(cv_config_parse(text.data, text.len, &back), CV_OK);
-    assert_int_equal(cv_config_verify(&back, k, text.data, "r"), CV_ECORRUPT);
-    assert_int_equal(cv_config_parse("chartvault-repository 1\nid 00\n", 30, &back), CV_EPARSE);
-    assert_int_equal(cv_config_parse("nope\n", 5, &back), CV_EPARSE);
+    assert_int_equal(cv_repo_config_parse(text.data, text.len, &back), CV_OK);
+    assert_int_equal(cv_repo_config_verify(&back, k, text.data, "r"), CV_ECORRUPT);
+    assert_int_equal(cv_repo_config_parse("chartvault-repository 1\nid 00\n", 30, &back),
+                     CV_EPARSE);
+    assert_int_equal(cv_repo_config_parse("nope\n", 5, &back), CV_EPARSE);
 
     memset(&kf, 0, sizeof(kf));
     kf.ops = 1;
@@ -196,7 +197,7 @@ static void test_config_and_keys(void **state)
 
 static void test_index_objects(void **state)
 {
-    struct cv_index ix, back;
+    struct cv_pack_index ix, back;
     struct cv_buf body = CV_BUF_INIT(1 << 20);
     uint8_t name[32] = {5}, id[32];
     uint32_t pack, block;
@@ -204,52 +205,53 @@ static void test_index_objects(void **state)
     bool added;
 
     (void)state;
-    cv_index_init(&ix);
-    cv_index_init(&back);
-    assert_int_equal(cv_index_add_pack(&ix, name, &pack), CV_OK);
-    cv_index_set_pack_size(&ix, pack, 100000);
-    assert_int_equal(cv_index_add_block(&ix, CV_BLOB_DATA, &block), CV_OK);
-    cv_index_set_block(&ix, block, pack, 8, 5000, 50000);
+    cv_pack_index_init(&ix);
+    cv_pack_index_init(&back);
+    assert_int_equal(cv_pack_index_add_pack(&ix, name, &pack), CV_OK);
+    cv_pack_index_set_pack_size(&ix, pack, 100000);
+    assert_int_equal(cv_pack_index_add_block(&ix, CV_BLOB_DATA, &block), CV_OK);
+    cv_pack_index_set_block(&ix, block, pack, 8, 5000, 50000);
     for (int i = 0; i < 3000; i++) { /* enough to grow the table a few times */
         memset(id, 0, sizeof(id));
         memcpy(id, &i, sizeof(i));
-        assert_int_equal(cv_index_add_entry(&ix, id, block, (uint32_t)i, 10, &added), CV_OK);
+        assert_int_equal(cv_pack_index_add_entry(&ix, id, block, (uint32_t)i, 10, &added), CV_OK);
         assert_true(added);
     }
-    assert_int_equal(cv_index_add_entry(&ix, id, block, 0, 10, &added), CV_OK);
+    assert_int_equal(cv_pack_index_add_entry(&ix, id, block, 0, 10, &added), CV_OK);
     assert_false(added);
-    assert_int_equal(cv_index_encode(&ix, 0, 0, 0, &body), CV_OK);
-    assert_int_equal(cv_index_decode(&back, (const uint8_t *)body.data, body.len), CV_OK);
-    assert_int_equal(cv_index_count(&back), 3000);
-    assert_true(cv_index_locate(&back, id, &loc));
+    assert_int_equal(cv_pack_index_encode(&ix, 0, 0, 0, &body), CV_OK);
+    assert_int_equal(cv_pack_index_decode(&back, (const uint8_t *)body.data, body.len), CV_OK);
+    assert_int_equal(cv_pack_index_count(&back), 3000);
+    assert_true(cv_pack_index_locate(&back, id, &loc));
     assert_int_equal(loc.off, 2999);
     assert_int_equal(loc.offset, 8);
     /* a second copy of the same object: merging keeps each blob once, blocks renumbered */
-    assert_int_equal(cv_index_decode(&back, (const uint8_t *)body.data, body.len), CV_OK);
-    assert_int_equal(cv_index_count(&back), 6000);
+    assert_int_equal(cv_pack_index_decode(&back, (const uint8_t *)body.data, body.len), CV_OK);
+    assert_int_equal(cv_pack_index_count(&back), 6000);
     cv_buf_reset(&body);
-    assert_int_equal(cv_index_encode_all(&back, &body), CV_OK);
-    cv_index_free(&back);
-    cv_index_init(&back);
-    assert_int_equal(cv_index_decode(&back, (const uint8_t *)body.data, body.len), CV_OK);
-    assert_int_equal(cv_index_count(&back), 3000);
-    assert_true(cv_index_locate(&back, id, &loc));
+    assert_int_equal(cv_pack_index_encode_all(&back, &body), CV_OK);
+    cv_pack_index_free(&back);
+    cv_pack_index_init(&back);
+    assert_int_equal(cv_pack_index_decode(&back, (const uint8_t *)body.data, body.len), CV_OK);
+    assert_int_equal(cv_pack_index_count(&back), 3000);
+    assert_true(cv_pack_index_locate(&back, id, &loc));
     assert_int_equal(loc.off, 2999);
-    cv_index_free(&back);
-    cv_index_init(&back);
+    cv_pack_index_free(&back);
+    cv_pack_index_init(&back);
     for (size_t cut = 0; cut < body.len; cut += 997) { /* damaged objects add nothing */
-        assert_int_not_equal(cv_index_decode(&back, (const uint8_t *)body.data, cut), CV_OK);
-        assert_int_equal(cv_index_count(&back), 0);
+        assert_int_not_equal(cv_pack_index_decode(&back, (const uint8_t *)body.data, cut), CV_OK);
+        assert_int_equal(cv_pack_index_count(&back), 0);
         assert_int_equal(back.npacks, 0);
     }
     cv_buf_reset(&body);
-    assert_int_equal(cv_index_encode(&ix, 0, 0, 0, &body), CV_OK);
-    cv_index_set_block(&ix, block, pack, 99990, 5000, 50000); /* outside its pack */
+    assert_int_equal(cv_pack_index_encode(&ix, 0, 0, 0, &body), CV_OK);
+    cv_pack_index_set_block(&ix, block, pack, 99990, 5000, 50000); /* outside its pack */
     cv_buf_reset(&body);
-    assert_int_equal(cv_index_encode(&ix, 0, 0, 0, &body), CV_OK);
-    assert_int_equal(cv_index_decode(&back, (const uint8_t *)body.data, body.len), CV_ECORRUPT);
-    cv_index_free(&ix);
-    cv_index_free(&back);
+    assert_int_equal(cv_pack_index_encode(&ix, 0, 0, 0, &body), CV_OK);
+    assert_int_equal(cv_pack_index_decode(&back, (const uint8_t *)body.data, body.len),
+                     CV_ECORRUPT);
+    cv_pack_index_free(&ix);
+    cv_pack_index_free(&back);
     cv_buf_free(&body);
 }
 
