@@ -39,25 +39,6 @@ messages() {
     done
 }
 
-# send FILES...: in one connection, as a sender does; $T/acks gets "FILE CODE" per message
-# (AA, AE... or none), $T/msa every MSA segment
-send() {
-    cat "$@" > "$T/batch.hl7"
-    mllp_send -p "$PORT" -f "$T/batch.hl7" 127.0.0.1 2> /dev/null | tr '\r' '\n' |
-        grep '^MSA' > "$T/msa1" || true
-    cat "$T/msa1" >> "$T/msa"
-    for f in "$@"; do
-        id=$(sed -n 's/^MSH|\([^|]*|\)\{8\}\([^|]*\)|.*/\2/p' "$f" | head -1)
-        code=$(grep -E "^MSA\|[A-Z]*\|$id(\||$)" "$T/msa1" | cut -d"|" -f2)
-        echo "$f ${code:-none}" >> "$T/acks"
-    done
-}
-
-# on_disk FILE: the message is stored byte for byte under $T/mllp (without its last CR and the
-# MLLP end); stored_hashes first
-stored_hashes() { find "$T/mllp" -type f ! -name '.*' -exec sha256sum {} + | cut -c1-64 > "$T/stored"; }
-on_disk() { grep -qx "$(head -c -3 "$1" | sha256sum | cut -c1-64)" "$T/stored"; }
-
 round=0 aa=0 ae=0
 # two runs of the daemon: writes (torn), renames and new folders failing with EIO, then syncs
 # and opens with EDQUOT (ENOSPC: tests/e2e/fault_full_disk.sh, a real full disk); each kind
@@ -88,7 +69,7 @@ for run in "write,rename,mkdir EIO torn 2,7,12,17,22" "fsync,open EDQUOT fail 3,
     # a restart without faults: every AA'd message is there whole; the resends are stored
     start_daemon "$T/c.conf"
     wait_for 20 mllp_up "$T/c.conf" || fail "the MLLP listener did not come up after the faults"
-    stored_hashes
+    stored_hashes "$T/mllp"
     while read -r f code; do
         if [ "$code" = AA ]; then
             aa=$((aa + 1))
@@ -103,7 +84,7 @@ for run in "write,rename,mkdir EIO torn 2,7,12,17,22" "fsync,open EDQUOT fail 3,
     rm -f "$T/resend"
     bad=$(grep -v ' AA$' "$T/acks" || true)
     [ -z "$bad" ] || fail "$op: resends without faults not stored: $bad"
-    stored_hashes
+    stored_hashes "$T/mllp"
     for f in "$T/msgs/$round-"*.hl7; do on_disk "$f" || fail "$op: $(basename "$f") is not stored"; done
     stop_daemon
     tmp=$(find "$T/mllp" -name '.*' | head -3)

@@ -70,3 +70,23 @@ run_status() {
     got=$?
     set -e
 }
+
+# ---- MLLP (with tests/daemon_lib.sh) ----------------------------------------------------------
+# send FILES...: in one connection, as a sender does; $T/acks gets "FILE CODE" per message
+# (AA, AE... or none), $T/msa every MSA segment
+send() { # (needs PORT)
+    cat "$@" > "$T/batch.hl7"
+    mllp_send -p "$PORT" -f "$T/batch.hl7" 127.0.0.1 2> /dev/null | tr '\r' '\n' |
+        grep '^MSA' > "$T/msa1" || true
+    cat "$T/msa1" >> "$T/msa"
+    for f in "$@"; do
+        id=$(sed -n 's/^MSH|\([^|]*|\)\{8\}\([^|]*\)|.*/\2/p' "$f" | head -1)
+        code=$(grep -E "^MSA\|[A-Z]*\|$id(\||$)" "$T/msa1" | cut -d"|" -f2)
+        echo "$f ${code:-none}" >> "$T/acks"
+    done
+}
+
+# on_disk FILE: the message (made by daemon_lib.sh's hl7) is stored byte for byte (without
+# its last CR and the MLLP end) in the folder given to stored_hashes DIR first
+stored_hashes() { find "$1" -type f ! -name '.*' -exec sha256sum {} + | cut -c1-64 > "$T/stored"; }
+on_disk() { grep -qx "$(head -c -3 "$1" | sha256sum | cut -c1-64)" "$T/stored"; }
