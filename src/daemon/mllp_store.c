@@ -524,6 +524,19 @@ static enum cv_err to_storage_bytes(struct cv_mllp_store *st, const char *msg, s
     return CV_OK;
 }
 
+/* The cause of a storage failure for the sender: the system's words ("No space left on
+ * device"), which end the message after the quoted path; never the path, which names the
+ * patient and would push the cause out of the 200 bytes of MSA-3. */
+static const char *storage_cause(enum cv_err err)
+{
+    const char *msg = cv_errmsg();
+    const char *cause = NULL;
+
+    for (const char *p = strstr(msg, "': "); p; p = strstr(p + 1, "': "))
+        cause = p + 3;
+    return cause && *cause ? cause : cv_strerror(err);
+}
+
 static void handle_message(struct cv_mllp_store *st, const char *msg, size_t len,
                            struct cv_ack_request *req, struct cv_ack_reply *reply)
 {
@@ -555,7 +568,8 @@ static void handle_message(struct cv_mllp_store *st, const char *msg, size_t len
         err = store(st, &p, bytes, nbytes);
     if (err) {
         note_store(st, false);
-        refuse(reply, CV_ACK_AE, "207", "cannot store the message: %s", cv_errmsg());
+        log_error("mllp: cannot store a message: %s", cv_errmsg());
+        refuse(reply, CV_ACK_AE, "207", "cannot store the message: %s", storage_cause(err));
         return;
     }
     note_store(st, true);

@@ -6,6 +6,7 @@
  */
 #include "index_internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,17 +90,46 @@ static const char schema_indexes[] =
     "CREATE INDEX IF NOT EXISTS patients_by_bed ON patients(ward, room, bed)"
     " WHERE ward IS NOT NULL;";
 
+/* SQLite's messages ("disk I/O error", "unable to open database file") hide the cause; the
+ * errno of the system call that failed names it (EIO, EDQUOT, EACCES...). */
+const char *index_db_cause(sqlite3 *db)
+{
+    int e = errno; /* SQLite keeps no system errno for a failed commit; errno still has it */
+
+    if (!db)
+        return "out of memory";
+    if (sqlite3_system_errno(db))
+        return strerror(sqlite3_system_errno(db));
+    if ((sqlite3_errcode(db) & 0xff) == SQLITE_IOERR &&
+        (e == EIO || e == ENOSPC || e == EDQUOT || e == EROFS || e == EFBIG))
+        return strerror(e);
+    return sqlite3_errmsg(db);
+}
+
 enum cv_err index_db_error(sqlite3 *db, const char *what)
 {
+    const char *cause = index_db_cause(db); /* first: it reads errno */
     int code = sqlite3_errcode(db);
+    int sys = sqlite3_system_errno(db);
 
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
         return cv_fail(CV_EBUSY, "index database is busy (%s): %s", what, sqlite3_errmsg(db));
     if (code == SQLITE_FULL)
-        return cv_fail(CV_ENOSPC, "index database: disk full (%s)", what);
+        return cv_fail(CV_ENOSPC, "index database: disk full (%s): %s", what,
+                       strerror(sys ? sys : ENOSPC));
     if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
         return cv_fail(CV_ECORRUPT, "index database is damaged (%s): %s", what, sqlite3_errmsg(db));
-    return cv_fail(CV_EDB, "index database error (%s): %s", what, sqlite3_errmsg(db));
+    return cv_fail(CV_EDB, "index database error (%s): %s", what, cause);
+}
+
+/* SQLite opens a file read-only when opening it for writing fails, and only says "attempt to
+ * write a readonly database" at the first write: refuse such a handle at once, with the cause. */
+enum cv_err index_check_writable(sqlite3 *db, const char *path, int open_errno)
+{
+    if (sqlite3_db_readonly(db, "main") != 1)
+        return CV_OK;
+    return cv_fail(CV_EIO, "cannot open index '%s' for writing: %s", path,
+                   open_errno ? strerror(open_errno) : "the file system allows reading only");
 }
 
 enum cv_err index_exec(sqlite3 *db, const char *sql)
@@ -173,6 +203,9 @@ static enum cv_err check_schema(sqlite3 *db, const char *path, bool empty_ok, in
     int app = pragma_int(db, "PRAGMA application_id");
     int version = pragma_int(db, "PRAGMA user_version");
 
+    if ((app == -1 || version == -1) && (sqlite3_errcode(db) & 0xff) != SQLITE_NOTADB &&
+        (sqlite3_errcode(db) & 0xff) != SQLITE_CORRUPT)
+        return cv_fail(CV_EIO, "cannot read index '%s': %s", path, index_db_cause(db));
     if (app == -1 || version == -1)
         return cv_fail(CV_ECORRUPT, "'%s' is not a readable SQLite database", path);
     if (app == 0 && version == 0 && empty_ok)
@@ -225,11 +258,13 @@ static enum cv_err open_db(struct cv_index *idx)
         return cv_fail_errno(CV_ENOENT, "cannot open index '%s'", idx->path);
     if (!ro && (err = index_file_mode(idx->path)) != CV_OK)
         return err;
+    errno = 0;
     if (sqlite3_open_v2(idx->path, &idx->db, oflags, NULL) != SQLITE_OK) {
-        err = cv_fail(CV_EDB, "cannot open index '%s': %s", idx->path,
-                      idx->db ? sqlite3_errmsg(idx->db) : "out of memory");
+        err = cv_fail(CV_EDB, "cannot open index '%s': %s", idx->path, index_db_cause(idx->db));
         goto out_close;
     }
+    if (!ro && (err = index_check_writable(idx->db, idx->path, errno)) != CV_OK)
+        goto out_close;
     sqlite3_busy_timeout(idx->db, 10000);
     sqlite3_extended_result_codes(idx->db, 0);
     err = check_schema(idx->db, idx->path, !ro, &idx->stale);

@@ -202,6 +202,9 @@ enum cv_err index_exec(sqlite3 *db, const char *sql);
  * the -wal and -shm files the database file's mode. */
 enum cv_err index_file_mode(const char *path);
 enum cv_err index_db_error(sqlite3 *db, const char *what);
+/* what made the last call on db fail: the system error when there was one (never NULL) */
+const char *index_db_cause(sqlite3 *db);
+enum cv_err index_check_writable(sqlite3 *db, const char *path, int open_errno);
 /* "'PATH' was made by an older chartvault ... rebuild it with ..." */
 enum cv_err index_stale_error(const char *path, int version);
 enum cv_err index_create_tables(sqlite3 *db);

@@ -266,15 +266,19 @@ static enum cv_err open_bulk(const char *tmp, sqlite3 **out)
     err = index_file_mode(tmp);
     if (err)
         return err;
+    errno = 0;
     if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
-        err = cv_fail(CV_EDB, "cannot create '%s': %s", tmp, db ? sqlite3_errmsg(db) : "no memory");
+        err = cv_fail(CV_EDB, "cannot create '%s': %s", tmp, index_db_cause(db));
         sqlite3_close(db);
         return err;
     }
-    err = index_exec(db, "PRAGMA page_size=8192; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                         " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-262144;"
-                         " PRAGMA temp_store=MEMORY;");
+    err = index_check_writable(db, tmp, errno);
+    if (!err)
+        err =
+            index_exec(db, "PRAGMA page_size=8192; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                           " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-262144;"
+                           " PRAGMA temp_store=MEMORY;");
     if (!err)
         err = index_create_tables(db);
     if (!err)
