@@ -19,6 +19,8 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +58,22 @@ struct repo_sched {
     time_t next_full_walk;
 };
 
+/* A full drill runs in a thread of its own, with a protector (and so a repository handle and
+ * a key) of its own and a scratch folder of its own: restoring everything takes minutes to
+ * hours, and snapshots and sample drills must go on meanwhile. One at a time. */
+struct full_drill {
+    pthread_t thread;
+    bool running;             /* the main thread's view: a thread to join */
+    atomic_bool done, cancel; /* set by the drill thread / by the main thread */
+    struct repo_sched *r;     /* whose */
+    struct cv_protector *vault;
+    char scratch[4096];
+    long long started;
+    struct cv_drill_result res;
+    enum cv_err err;
+    char errmsg[256];
+};
+
 struct daemon {
     const struct cv_config *cfg;
     struct cv_state *state;
@@ -78,6 +96,7 @@ struct daemon {
     bool was_frozen;
     char scratch[4096];
     char index_copy[4096];
+    struct full_drill full;
 };
 
 static long backoff_after(long failures, long interval)
@@ -481,23 +500,84 @@ static void drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
     }
 }
 
-/* The full drill: the whole newest round restored and verified, timed against the RTO. */
-static void full_drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
+/* ---- full drills (a thread of their own) ---------------------------------------------------- */
+
+static bool full_go_on(const struct cv_progress *p, void *arg)
 {
-    struct cv_drill_result res = {0};
-    struct cv_state_drill h;
+    (void)p;
+    return !atomic_load(&((struct full_drill *)arg)->cancel);
+}
+
+static void *full_drill_main(void *arg)
+{
+    struct full_drill *f = arg;
+
+    f->err = cv_protector_drill_full(f->vault, f->scratch, &f->res);
+    if (f->err)
+        cv_strlcpy(f->errmsg, cv_errmsg(), sizeof(f->errmsg));
+    atomic_store(&f->done, true);
+    return NULL;
+}
+
+/* Start the full drill of `r` (the whole newest round restored and verified, timed). */
+static void full_drill_start(struct daemon *d, struct repo_sched *r, time_t now)
+{
+    struct full_drill *f = &d->full;
     enum cv_err err;
+
+    r->next_full_drill = now + d->cfg->drill_full_interval;
+    memset(&f->res, 0, sizeof(f->res));
+    f->r = r;
+    f->started = now;
+    f->err = CV_OK;
+    f->errmsg[0] = '\0';
+    atomic_store(&f->done, false);
+    atomic_store(&f->cancel, false);
+    err = cv_path_join(f->scratch, sizeof(f->scratch), d->cfg->state_dir, "drill-full");
+    if (!err)
+        err = cv_protector_new(&f->vault, d->cfg, r->cfg);
+    if (!err) {
+        cv_protector_set_cancel(f->vault, full_go_on, f);
+        if (pthread_create(&f->thread, NULL, full_drill_main, f) != 0)
+            err = cv_fail(CV_ENOMEM, "cannot start the full drill's thread");
+    }
+    if (err) {
+        cv_protector_free(f->vault);
+        f->vault = NULL;
+        log_error("[repo %s] full restore drill: %s", r->cfg->name, cv_errmsg());
+        return;
+    }
+    f->running = true;
+    log_info("[repo %s] full restore drill started", r->cfg->name);
+}
+
+static void full_drill_join(struct full_drill *f)
+{
+    if (!f->running)
+        return;
+    pthread_join(f->thread, NULL);
+    cv_protector_free(f->vault);
+    f->vault = NULL;
+    f->running = false;
+}
+
+/* A finished full drill: record it, alert on failure and on a restore slower than the RTO. */
+static void full_drill_tend(struct daemon *d)
+{
+    struct full_drill *f = &d->full;
+    struct repo_sched *r = f->r;
+    struct cv_state_drill h;
     char key[96], rtokey[96], took[32], rto[32];
 
+    if (!f->running || !atomic_load(&f->done))
+        return;
+    full_drill_join(f);
+    if (d->stopping || f->err == CV_ECANCELED)
+        return;
     snprintf(key, sizeof(key), "drill-full:%s", r->cfg->name);
     snprintf(rtokey, sizeof(rtokey), "rto:%s", r->cfg->name);
-    r->next_full_drill = now + d->cfg->drill_full_interval;
-    log_info("[repo %s] full restore drill starting", r->cfg->name);
-    err = cv_protector_drill_full(r->vault, d->scratch, &res);
-    if (d->stopping)
-        return;
-    cv_drill_record(d->state, r->cfg->name, true, now, d->cfg->drill_rto, &res, err, cv_errmsg(),
-                    &h);
+    cv_drill_record(d->state, r->cfg->name, true, f->started, d->cfg->drill_rto, &f->res, f->err,
+                    f->errmsg, &h);
     cv_format_duration((long long)(h.seconds + 0.5), took, sizeof(took));
     cv_format_duration(d->cfg->drill_rto, rto, sizeof(rto));
     if (h.ok) {
@@ -564,8 +644,9 @@ static void repos_tend(struct daemon *d, time_t now)
             copy_repo(d, r, now), worked = true;
         if (d->cfg->drill_interval > 0 && r->st.snap_time && now >= r->next_drill)
             drill_repo(d, r, cv_now()), worked = true;
-        if (d->cfg->drill_full_interval > 0 && r->st.snap_time && now >= r->next_full_drill)
-            full_drill_repo(d, r, cv_now()), worked = true;
+        if (d->cfg->drill_full_interval > 0 && r->st.snap_time && now >= r->next_full_drill &&
+            !d->full.running)
+            full_drill_start(d, r, cv_now());
         if (d->cfg->check_interval > 0 && r->st.snap_time && now >= r->next_check)
             check_repo(d, r, cv_now()), worked = true;
         /* a snapshot of a large tree allocates a lot and frees it: give it back to the system
@@ -774,6 +855,8 @@ static enum cv_err daemon_start(struct daemon *d)
 
 static void daemon_stop(struct daemon *d)
 {
+    atomic_store(&d->full.cancel, true);
+    full_drill_join(&d->full);
     for (size_t i = 0; i < CV_CONFIG_MAX_REPOS; i++)
         cv_protector_free(d->repos[i].vault);
     cv_mllp_server_free(d->mllp);
@@ -840,6 +923,7 @@ enum cv_err cv_daemon_run(const struct cv_config *cfg)
             d.packs_now = false;
         }
         repos_tend(&d, now);
+        full_drill_tend(&d);
     }
     daemon_stop(&d);
     return CV_OK;

@@ -55,7 +55,7 @@ PYEOF
 secs=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["seconds"])' "$T/d.json")
 cv status --config "$T/c.conf" > "$T/status.txt" || true
 assert_contains "$T/status.txt" "last full drill: .*passed: $files files in"
-[ -z "$(ls -A "$T/state" | grep '^drill-')" ] || fail "drill left its scratch folder behind"
+[ -z "$(ls -A "$T/state" | grep '^drill-[0-9]')" ] || fail "drill left its scratch folder behind"
 pass "drill --full restored and verified $files files of each copy in $secs s, recorded in status"
 
 cv drill --config "$T/c.conf" --repo copy > "$T/sample.txt" || fail "sample drill failed"
