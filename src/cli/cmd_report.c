@@ -162,7 +162,7 @@ static int report_run(int argc, char **argv)
         cv_buf_free(&b);
     } else if (!err) {
         for (int i = 0; i < CV_REPORT_SECTIONS; i++)
-            printf("%-40s %s\n", r.sections[i].title,
+            printf("%s: %s\n", r.sections[i].title,
                    cv_report_verdict_text(r.sections[i].verdict, a.english));
         printf("report written to %s\n", a.out);
     }

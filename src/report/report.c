@@ -133,6 +133,13 @@ static void backups(const struct cv_report *r, const struct cv_config *cfg,
         rs_action(s, "%s",
                   RL(r, "バックアップ先が設定されていません（[repo]）",
                      "no repository is configured ([repo])"));
+    else if (cfg->nrepos == 1)
+        rs_action(
+            s, "%s",
+            RL(r,
+               "バックアップのコピーが1つだけです（2つ以上、うち1つは別の場所か変更不可の媒体に）",
+               "there is only one copy (keep two or more, one of them elsewhere or "
+               "immutable)"));
     for (size_t i = 0; i < st->nrepos; i++) {
         const struct cv_status_repo *p = &st->repos[i];
 
