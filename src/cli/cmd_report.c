@@ -11,11 +11,13 @@
 
 #include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const char usage[] =
     "usage: chartvault report --config FILE [--viewer-state DIR] [--since YYYY-MM-DD]\n"
-    "                         [--out FILE.pdf|FILE.html] [--json] [--lang ja|en]\n"
+    "                         [--out FILE.pdf|FILE.html] [--dir DIR] [--json]\n"
+    "                         [--lang ja|en]\n"
     "\n"
     "The report for the on-site inspection (MHLW guideline 6.0 checklist): one section per\n"
     "item chartvault can evidence (backups, restore drills, recovery procedure, contacts,\n"
@@ -29,6 +31,9 @@ static const char usage[] =
     "  --since DATE         start of the period for drills and access logs (default: 30\n"
     "                       days ago)\n"
     "  --out FILE           write the report: FILE.pdf (A4) or FILE.html\n"
+    "  --dir DIR            write report.pdf, report.html, report.json and status.json\n"
+    "                       into DIR (mode 0640), for the viewer's admin page (serve\n"
+    "                       --report DIR); run it hourly (packaging/chartvault-report.timer)\n"
     "  --json               print the report as one JSON object\n"
     "  --lang ja|en         the report's language (default ja)\n"
     "\n"
@@ -36,7 +41,7 @@ static const char usage[] =
     "be, 2 on a usage error.\n";
 
 struct args {
-    const char *config, *viewer_state, *out;
+    const char *config, *viewer_state, *out, *dir;
     long long since;
     bool json, english, pdf;
 };
@@ -57,10 +62,15 @@ static long long local_midnight(long days)
 static int parse(int argc, char **argv, struct args *a)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"viewer-state", required_argument, NULL, 'v'},
-        {"since", required_argument, NULL, 's'},  {"out", required_argument, NULL, 'o'},
-        {"json", no_argument, NULL, 'j'},         {"lang", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"viewer-state", required_argument, NULL, 'v'},
+        {"since", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, 'j'},
+        {"lang", required_argument, NULL, 'l'},
+        {"dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     long days;
     int c;
@@ -86,6 +96,9 @@ static int parse(int argc, char **argv, struct args *a)
         case 'j':
             a->json = true;
             break;
+        case 'd':
+            a->dir = optarg;
+            break;
         case 'l':
             if (strcmp(optarg, "ja") != 0 && strcmp(optarg, "en") != 0)
                 return cli_usage_error("report", "--lang: '%s' is not ja or en", optarg);
@@ -102,8 +115,8 @@ static int parse(int argc, char **argv, struct args *a)
         return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
     if (!a->config)
         return cli_usage_error("report", "--config FILE is required");
-    if (!a->out && !a->json)
-        return cli_usage_error("report", "give --out FILE.pdf|FILE.html, --json, or both");
+    if (!a->out && !a->json && !a->dir)
+        return cli_usage_error("report", "give --out FILE.pdf|FILE.html, --dir DIR or --json");
     if (a->out) {
         size_t n = strlen(a->out);
 
@@ -127,6 +140,53 @@ static enum cv_err write_html(const struct cv_report *r, const char *path)
     return err;
 }
 
+static enum cv_err write_json_file(const char *path, struct cv_json *j, struct cv_buf *b)
+{
+    enum cv_err err = cv_json_finish(j);
+
+    if (!err)
+        err = cv_buf_putc(b, '\n');
+    return err ? cv_fail(err, "'%s' is too large", path)
+               : cv_file_write_atomic(path, b->data, b->len, 0640);
+}
+
+/* --dir: the four files of the viewer's admin page, each replaced whole. */
+static enum cv_err write_dir(const struct cv_report *r, const struct cv_config *cfg,
+                             const char *dir)
+{
+    struct cv_buf b = CV_BUF_INIT(64u << 20);
+    struct cv_status *st = cv_calloc(1, sizeof(*st));
+    char path[4096];
+    struct cv_json j;
+    enum cv_err err = st ? cv_mkdir_p(dir, 0750) : cv_fail(CV_ENOMEM, "out of memory");
+
+    if (!err && !(err = cv_path_join(path, sizeof(path), dir, "report.pdf")) &&
+        !(err = cv_report_pdf(r, path, NULL)) && chmod(path, 0640) != 0)
+        err = cv_fail_errno(CV_EIO, "cannot chmod '%s'", path);
+    if (!err && !(err = cv_path_join(path, sizeof(path), dir, "report.html")))
+        err = write_html(r, path);
+    if (!err && !(err = cv_path_join(path, sizeof(path), dir, "report.json"))) {
+        cv_json_init(&j, &b, false);
+        cv_report_json(r, &j);
+        err = write_json_file(path, &j, &b);
+    }
+    if (!err && !(err = cv_path_join(path, sizeof(path), dir, "status.json"))) {
+        cv_buf_reset(&b);
+        cv_json_init(&j, &b, false);
+        if (cv_daemon_status(cfg, st) == CV_OK) {
+            cv_status_to_json(st, &j);
+        } else {
+            cv_json_object_begin(&j);
+            cv_json_kv_string(&j, "error", cv_errmsg());
+            cv_json_object_end(&j);
+        }
+        err = write_json_file(path, &j, &b);
+    }
+    cv_buf_free(&b);
+    cv_free(st);
+    return err;
+}
+
 static int report_run(int argc, char **argv)
 {
     struct args a = {0};
@@ -144,14 +204,16 @@ static int report_run(int argc, char **argv)
     o = (struct cv_report_options){
         .viewer_state = a.viewer_state, .since = a.since, .english = a.english};
     err = cv_report_build(&cfg, &o, &r);
-    cv_config_free(&cfg);
-    if (err)
+    if (err) {
+        cv_config_free(&cfg);
         return cli_fail("report", err);
-    if (a.out) {
-        err = a.pdf ? cv_report_pdf(&r, a.out, NULL) : write_html(&r, a.out);
-        if (a.pdf)
-            cv_print_release_caches();
     }
+    if (a.out)
+        err = a.pdf ? cv_report_pdf(&r, a.out, NULL) : write_html(&r, a.out);
+    if (!err && a.dir)
+        err = write_dir(&r, &cfg, a.dir);
+    cv_config_free(&cfg);
+    cv_print_release_caches();
     if (!err && a.json) {
         struct cv_buf b = CV_BUF_INIT(64u << 20);
         struct cv_json j;
@@ -164,7 +226,12 @@ static int report_run(int argc, char **argv)
         for (int i = 0; i < CV_REPORT_SECTIONS; i++)
             printf("%s: %s\n", r.sections[i].title,
                    cv_report_verdict_text(r.sections[i].verdict, a.english));
-        printf("report written to %s\n", a.out);
+        if (a.out)
+            printf("report written to %s\n", a.out);
+        if (a.dir)
+            printf("report and status written to %s/ (report.pdf, report.html, report.json, "
+                   "status.json)\n",
+                   a.dir);
     }
     cv_report_free(&r);
     if (err)

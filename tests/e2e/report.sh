@@ -165,6 +165,13 @@ verdict contacts action
 verdict backups met
 pass "no [contacts]: contacts 要対応"
 
+# --- one copy alone: backups 要対応 ------------------------------------------------------------------
+printf '%s\n%s\n' "$(printf '%s\n' "$base" | sed '/^\[repo b\]/,/^interval/d')" "$contacts" | write_config "$T/one.conf"
+report "$T/one.conf"
+verdict backups action
+reason_has backups "1つだけ"
+pass "a single copy: backups 要対応"
+
 # --- unusual use: one account viewing many patients in a day ---------------------------------------
 many=""
 for i in $(seq 1 $((50 + 2))); do many="$many view:ok:boss:M$i:14:$(printf %02d $((i % 60)))"; done
