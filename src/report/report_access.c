@@ -145,7 +145,8 @@ static void distinct(struct access *a)
 {
     size_t i = 0;
 
-    qsort(a->views, a->nviews, sizeof(*a->views), view_cmp);
+    if (a->nviews)
+        qsort(a->views, a->nviews, sizeof(*a->views), view_cmp);
     while (i < a->nviews) {
         size_t j = i, per_day = 0;
 
