@@ -7,7 +7,7 @@
 . "$CV_SOURCE_DIR/tests/lib.sh"
 . "$CV_SOURCE_DIR/tests/daemon_lib.sh"
 
-make_hospital "$T/src" 20
+make_hospital "$T/src" 6
 new_repo "$T/repo-a"
 new_repo "$T/repo-b"
 contacts='[contacts]
