@@ -301,6 +301,8 @@ bool cv_looks_encrypted(const void *p, size_t n, double *bits);
 #define CV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* Copy with truncation; always NUL-terminates when n > 0. Returns strlen(src). */
 size_t cv_strlcpy(char *dst, const char *src, size_t n);
+/* "512 B", "1.5 KiB", "3.2 GiB": a size for people. */
+void cv_format_bytes(uint64_t n, char *buf, size_t len);
 /* Lower-case hex of `n` bytes into `hex` (2n+1 bytes). */
 void cv_hex_encode(const uint8_t *p, size_t n, char *hex);
 /* Parse exactly 2n hex digits into `p`. */

@@ -104,9 +104,11 @@ struct cv_config {
     long alert_repeat; /* seconds before the same alert is sent again; default 1 h */
 
     /* [drill] */
-    long drill_interval; /* default 1 h */
-    long drill_sample;   /* default 1,000 files */
-    long check_interval; /* repository structure check; default 1 d, 0 = off */
+    long drill_interval;      /* default 1 h */
+    long drill_sample;        /* default 1,000 files */
+    long check_interval;      /* repository structure check; default 1 d, 0 = off */
+    long drill_full_interval; /* full restore drill of the newest snapshot; default 30 d, 0 = off */
+    long drill_rto;           /* recovery time objective a full drill is held to; default 4 h */
 
     /* [thresholds] */
     long snapshot_max_age; /* default 1 h */

@@ -16,6 +16,37 @@
  * file, the state folder locked by another daemon); later trouble is alerted, not fatal. */
 enum cv_err cv_daemon_run(const struct cv_config *cfg);
 
+/* ---- drills ---------------------------------------------------------------------------- */
+/* One restore drill of one repository, as `chartvault drill` prints it. */
+struct cv_drill_report {
+    char repo[64];
+    bool full;     /* every file of the newest round, else a sample */
+    bool ran;      /* false: it could not run at all (detail says why) */
+    bool ok;       /* ran, and every restored file and the index verified */
+    bool over_rto; /* full: took longer than [drill] rto */
+    char snap_id[80];
+    long long files, bytes, errors;
+    double seconds; /* wall time: the measured recovery time of the data, for a full drill */
+    long rto;
+    char detail[256];
+};
+typedef void (*cv_drill_done_fn)(const struct cv_drill_report *r, void *arg);
+
+struct cv_drill_opts {
+    const char *repo;        /* only this [repo NAME]; NULL = each in turn */
+    bool full;               /* restore the newest round completely (else [drill] sample files) */
+    cv_progress_fn progress; /* asked now and then; false stops the drill */
+    void *progress_arg;
+    cv_drill_done_fn done; /* each repository's result */
+    void *done_arg;
+};
+
+/* Run one drill of each repository now, as the daemon does (beside a running daemon, in a
+ * scratch folder of its own under the state folder), and record each in the state's drill
+ * history, where `status` and `report` read it. A drill that fails is a result, not an error:
+ * errors are a repository name not in the config, or a state folder that cannot be opened. */
+enum cv_err cv_daemon_drill(const struct cv_config *cfg, const struct cv_drill_opts *o);
+
 /* ---- status ---------------------------------------------------------------------------- */
 enum cv_verdict { CV_VERDICT_OK, CV_VERDICT_WARN, CV_VERDICT_CRIT };
 
@@ -39,6 +70,13 @@ struct cv_status_repo {
     bool drill_ok;
     long long drill_files, drill_errors;
     char drill_detail[256];
+    /* the last full drill (the whole newest round restored): its wall time against the RTO */
+    long long full_time; /* 0: never */
+    bool full_ok;
+    long long full_files, full_bytes, full_errors;
+    double full_seconds;
+    long long full_rto;
+    char full_detail[256];
     /* 3-2-1-1-0 counts only what is true now: `counted` = reachable and fresh; `offsite` =
      * counted and in another place (S3); `immutable` = counted and its locks were read back
      * in force (lock_ok, lock_until in the future). */

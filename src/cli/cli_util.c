@@ -75,18 +75,7 @@ enum cv_err cli_parse_long(const char *opt, const char *s, long min, long max, l
 
 void cli_format_bytes(uint64_t n, char *buf, size_t len)
 {
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)n;
-    size_t u = 0;
-
-    while (v >= 1024 && u + 1 < CV_ARRAY_LEN(units)) {
-        v /= 1024;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, len, "%llu B", (unsigned long long)n);
-    else
-        snprintf(buf, len, "%.1f %s", v, units[u]);
+    cv_format_bytes(n, buf, len);
 }
 
 static bool progress_shown;

@@ -71,6 +71,17 @@ static void print_repo(const struct cv_status_repo *r)
                r->drill_ok ? "" : ": ", r->drill_ok ? "" : r->drill_detail);
     else
         printf("  last drill: never\n");
+    if (r->full_time) {
+        when(r->full_time, drill, sizeof(drill));
+        printf("  last full drill: %s, %s: %lld files in %.1f s (RTO %lld s)%s%s\n", drill,
+               !r->full_ok                             ? "FAILED"
+               : r->full_seconds > (double)r->full_rto ? "OVER THE RTO"
+                                                       : "passed",
+               r->full_files, r->full_seconds, r->full_rto, r->full_ok ? "" : ": ",
+               r->full_ok ? "" : r->full_detail);
+    } else {
+        printf("  last full drill: never\n");
+    }
 }
 
 static void print_text(const struct cv_config *cfg, const struct cv_status *st)

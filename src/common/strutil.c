@@ -3,6 +3,7 @@
  */
 #include <chartvault/common.h>
 
+#include <stdio.h>
 #include <string.h>
 
 size_t cv_strlcpy(char *dst, const char *src, size_t n)
@@ -53,4 +54,20 @@ enum cv_err cv_hex_decode(const char *hex, uint8_t *p, size_t n)
     if (hex[2 * n] != '\0')
         return cv_fail(CV_EPARSE, "hex string longer than %zu bytes", n);
     return CV_OK;
+}
+
+void cv_format_bytes(uint64_t n, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    size_t u = 0;
+
+    while (v >= 1024 && u + 1 < CV_ARRAY_LEN(units)) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%llu B", (unsigned long long)n);
+    else
+        snprintf(buf, len, "%.1f %s", v, units[u]);
 }

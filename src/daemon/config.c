@@ -75,6 +75,8 @@ static const struct key_def keys[] = {
     {"drill", "interval", K_DURATION0, CFG(drill_interval), 0, 0},
     {"drill", "sample", K_COUNT, CFG(drill_sample), 1, 10000000},
     {"drill", "check_interval", K_DURATION0, CFG(check_interval), 0, 0},
+    {"drill", "full_interval", K_DURATION0, CFG(drill_full_interval), 0, 0},
+    {"drill", "rto", K_DURATION, CFG(drill_rto), 0, 0},
     {"thresholds", "snapshot_max_age", K_DURATION, CFG(snapshot_max_age), 0, 0},
     {"thresholds", "anomaly_files", K_COUNT, CFG(anomaly_files), 1, 100000000},
     {"thresholds", "anomaly_percent", K_PERCENT, CFG(anomaly_percent), 0, 0},
@@ -517,6 +519,8 @@ static void set_defaults(struct cv_config *c)
     c->drill_interval = 3600;
     c->drill_sample = 1000;
     c->check_interval = 86400;
+    c->drill_full_interval = 30L * 86400;
+    c->drill_rto = 4L * 3600;
     c->full_walk = 86400;
     c->snapshot_max_age = 3600;
     c->anomaly_files = 500;

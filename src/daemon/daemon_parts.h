@@ -108,7 +108,10 @@ enum cv_err cv_protector_snapshot(struct cv_protector *p, const char *index_copy
 
 struct cv_drill_result {
     long long files;  /* restored and compared */
+    long long bytes;  /* restored */
     long long errors; /* damaged objects, mismatches, files that no longer parse */
+    double seconds;   /* wall time, from opening the repository to the index opened */
+    char snap_id[80]; /* the round restored ("1a2b3c4d+5e6f7a8b") */
     char detail[256]; /* the first problem, or a summary */
 };
 /* Restore a random sample of files and the index of the newest snapshots into `scratch`,
@@ -117,6 +120,19 @@ struct cv_drill_result {
  * return means the drill could not run at all (also a failure). */
 enum cv_err cv_protector_drill(struct cv_protector *p, const char *scratch, long sample,
                                struct cv_drill_result *out);
+/* A full drill: restore the newest round completely into `scratch` (which must have room for
+ * it: checked first), verify every file as the sample drill does (size, the live file's bytes
+ * when unchanged, HL7), restore and open the index, and time it all: the measured recovery
+ * time of the data. Same returns as cv_protector_drill. */
+enum cv_err cv_protector_drill_full(struct cv_protector *p, const char *scratch,
+                                    struct cv_drill_result *out);
+struct cv_state;
+struct cv_state_drill;
+/* Fill `h` for a drill of `repo` started at `started` (a failure to run at all: `err`, with
+ * `why`) and add it to the state's drill history (when `s`). */
+void cv_drill_record(struct cv_state *s, const char *repo, bool full, long long started, long rto,
+                     const struct cv_drill_result *res, enum cv_err err, const char *why,
+                     struct cv_state_drill *h);
 /* Open an index file read-only and read its summary: does a restored index work? (Kept apart
  * from protect.c: chartvault/index.h and chartvault/store.h cannot be included together.) */
 enum cv_err cv_index_probe(const char *path, long long *files);

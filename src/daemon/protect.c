@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TAG_RUN     "chartvault-run"
@@ -637,13 +639,118 @@ out_free:
     return err;
 }
 
-enum cv_err cv_protector_drill(struct cv_protector *p, const char *scratch, long sample,
-                               struct cv_drill_result *out)
+/* ---- full drills ---------------------------------------------------------------------------- */
+
+struct full_verify {
+    struct cv_protector *p;
+    struct drill_ctx *d;
+    const char *live_root, *target;
+    uint64_t seen;
+};
+
+static enum cv_err verify_node(void *arg, const struct cv_node *node)
 {
-    const struct cv_snapshot *newest[NROOTS];
+    struct full_verify *v = arg;
+    struct sampled f;
+
+    if (node->kind != CV_NODE_FILE)
+        return CV_OK;
+    if (++v->seen % 4096 == 0 && v->p->go_on) {
+        struct cv_progress pr = {.phase = "verifying", .done = v->seen};
+
+        if (!v->p->go_on(&pr, v->p->go_on_arg))
+            return cv_fail(CV_ECANCELED, "stopped");
+    }
+    f = (struct sampled){(char *)node->path, node->size, node->mtime_sec, node->mtime_nsec};
+    verify_file(v->d, v->live_root, v->target, &f);
+    return CV_OK;
+}
+
+/* A full restore needs the snapshot's bytes, a block per file and folder, and the index. */
+static enum cv_err room_for(const char *scratch, const struct cv_snapshot *const newest[NROOTS])
+{
+    struct statvfs fs;
+    unsigned long long need = (unsigned long long)64 << 20, nodes = 0, have;
+    char a[32], b[32];
+
+    if (statvfs(scratch, &fs) != 0)
+        return cv_fail(CV_EIO, "drill scratch space: %s", strerror(errno));
+    for (int i = 0; i < NROOTS; i++) {
+        if (!newest[i])
+            continue;
+        nodes += newest[i]->stats.files + newest[i]->stats.dirs;
+        need += newest[i]->stats.bytes + newest[i]->db_size;
+    }
+    need += nodes * fs.f_frsize;
+    have = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    if (have < need) {
+        cv_format_bytes(need, a, sizeof(a));
+        cv_format_bytes(have, b, sizeof(b));
+        return cv_fail(CV_ENOSPC,
+                       "a full drill needs about %s of scratch space in the state folder, and "
+                       "%s is free there",
+                       a, b);
+    }
+    if (fs.f_files && fs.f_favail < nodes)
+        return cv_fail(CV_ENOSPC,
+                       "a full drill restores %llu files and folders, and the scratch file "
+                       "system has only %llu free inodes",
+                       nodes, (unsigned long long)fs.f_favail);
+    return CV_OK;
+}
+
+static enum cv_err drill_root_full(struct cv_protector *p, struct drill_ctx *d, int root,
+                                   const struct cv_snapshot *s, const char *scratch)
+{
+    char target[PATH_MAX];
+    struct cv_restore_opts ro = {.target = target,
+                                 .force = true,
+                                 .progress = p->go_on,
+                                 .progress_arg = p->go_on_arg,
+                                 .problem = restore_problem,
+                                 .problem_arg = d};
+    struct cv_restore_stats rst = {0};
+    struct full_verify v = {p, d, p->roots[root], target, 0};
+    enum cv_err err =
+        cv_path_format(target, sizeof(target), "%s/full-%s", scratch, root_tags[root]);
+
+    if (err)
+        return err;
+    remove_tree(target);
+    err = cv_restore(p->repo, s, &ro, &rst);
+    if (err == CV_ECORRUPT || err == CV_EEXIST)
+        err = CV_OK; /* each such file was counted through restore_problem: the drill goes on */
+    d->res->bytes += (long long)rst.bytes;
+    if (!err)
+        err = cv_snapshot_walk(p->repo, s, NULL, verify_node, &v);
+    if (err == CV_EAUTH || err == CV_ECORRUPT || err == CV_ENOENT) {
+        /* damage that stopped the restore of this tree (its listings): a failed drill */
+        drill_problem(d, "%s", cv_errmsg());
+        err = CV_OK;
+    } else if (!err) {
+        verify_index(d, p->repo, s, scratch);
+    }
+    remove_tree(target);
+    return err;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Both kinds of drill: `sample` files of the newest round, or (sample < 0) all of it. */
+static enum cv_err drill(struct cv_protector *p, const char *scratch, long sample,
+                         struct cv_drill_result *out)
+{
+    const struct cv_snapshot *newest[NROOTS] = {0};
     struct drill_ctx d = {.res = out};
     struct cv_snapshot *list = NULL;
     size_t n = 0, nroots = 0;
+    double t0 = mono_now();
     enum cv_err err;
 
     memset(out, 0, sizeof(*out));
@@ -658,11 +765,20 @@ enum cv_err cv_protector_drill(struct cv_protector *p, const char *scratch, long
         err = cv_snapshots_list(p->repo, &list, &n);
     if (!err)
         err = newest_per_root(p, list, n, newest);
-    for (int i = 0; i < NROOTS; i++)
+    for (int i = 0; i < NROOTS; i++) {
         nroots += p->roots[i] != NULL;
+        if (!err && newest[i])
+            snprintf(out->snap_id + strlen(out->snap_id),
+                     sizeof(out->snap_id) - strlen(out->snap_id), "%s%.8s",
+                     out->snap_id[0] ? "+" : "", newest[i]->name);
+    }
+    if (!err && sample < 0)
+        err = room_for(scratch, newest);
     for (int i = 0; !err && i < NROOTS; i++)
         if (p->roots[i])
-            err = drill_root(p, &d, i, newest[i], scratch, (size_t)sample / nroots);
+            err = sample < 0 ? drill_root_full(p, &d, i, newest[i], scratch)
+                             : drill_root(p, &d, i, newest[i], scratch, (size_t)sample / nroots);
+    out->seconds = mono_now() - t0;
     if (!err && !out->errors)
         snprintf(out->detail, sizeof(out->detail), "%lld files restored, verified and parsed",
                  out->files);
@@ -673,6 +789,18 @@ enum cv_err cv_protector_drill(struct cv_protector *p, const char *scratch, long
     if (err || out->errors)
         failed(p, CV_OK); /* open afresh next time: the damage may be in what we cached */
     return err;
+}
+
+enum cv_err cv_protector_drill_full(struct cv_protector *p, const char *scratch,
+                                    struct cv_drill_result *out)
+{
+    return drill(p, scratch, -1, out);
+}
+
+enum cv_err cv_protector_drill(struct cv_protector *p, const char *scratch, long sample,
+                               struct cv_drill_result *out)
+{
+    return drill(p, scratch, sample < 1 ? 1 : sample, out);
 }
 
 /* ---- check ---------------------------------------------------------------------------------- */

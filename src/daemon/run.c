@@ -44,6 +44,7 @@ struct repo_sched {
     time_t next_snapshot;
     time_t next_drill;
     time_t next_check;
+    time_t next_full_drill;
     long long snap_generation; /* indexer generation at the last good snapshot */
     int source;                /* copy_of: index of the repository replicated here, else -1 */
     time_t next_copy;          /* copies: when to replicate next (after a snapshot, or retry) */
@@ -455,6 +456,7 @@ static void check_stale(struct daemon *d, struct repo_sched *r, time_t now)
 static void drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
 {
     struct cv_drill_result res = {0};
+    struct cv_state_drill h;
     enum cv_err err;
     char key[96];
 
@@ -469,18 +471,7 @@ static void drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
     r->st.drill_ok = !err && res.errors == 0;
     cv_strlcpy(r->st.drill_detail, err ? cv_errmsg() : res.detail, sizeof(r->st.drill_detail));
     cv_state_repo_put(d->state, &r->st);
-    {
-        struct cv_state_drill h = {.time = now,
-                                   .ok = r->st.drill_ok,
-                                   .files = res.files,
-                                   .errors = r->st.drill_errors,
-                                   .seconds = (double)(time(NULL) - now)};
-
-        cv_strlcpy(h.repo, r->cfg->name, sizeof(h.repo));
-        cv_strlcpy(h.kind, "sample", sizeof(h.kind));
-        cv_strlcpy(h.detail, r->st.drill_detail, sizeof(h.detail));
-        cv_state_drill_add(d->state, &h);
-    }
+    cv_drill_record(d->state, r->cfg->name, false, now, 0, &res, err, r->st.drill_detail, &h);
     if (r->st.drill_ok) {
         log_info("[repo %s] restore drill passed: %lld files", r->cfg->name, res.files);
         cv_alert_clear(d->alerts, key, "[repo %s] restore drill passed again", r->cfg->name);
@@ -488,6 +479,43 @@ static void drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
         cv_alert_raise(d->alerts, CV_ALERT_CRIT, key, "[repo %s] restore drill failed: %s",
                        r->cfg->name, r->st.drill_detail);
     }
+}
+
+/* The full drill: the whole newest round restored and verified, timed against the RTO. */
+static void full_drill_repo(struct daemon *d, struct repo_sched *r, time_t now)
+{
+    struct cv_drill_result res = {0};
+    struct cv_state_drill h;
+    enum cv_err err;
+    char key[96], rtokey[96], took[32], rto[32];
+
+    snprintf(key, sizeof(key), "drill-full:%s", r->cfg->name);
+    snprintf(rtokey, sizeof(rtokey), "rto:%s", r->cfg->name);
+    r->next_full_drill = now + d->cfg->drill_full_interval;
+    log_info("[repo %s] full restore drill starting", r->cfg->name);
+    err = cv_protector_drill_full(r->vault, d->scratch, &res);
+    if (d->stopping)
+        return;
+    cv_drill_record(d->state, r->cfg->name, true, now, d->cfg->drill_rto, &res, err, cv_errmsg(),
+                    &h);
+    cv_format_duration((long long)(h.seconds + 0.5), took, sizeof(took));
+    cv_format_duration(d->cfg->drill_rto, rto, sizeof(rto));
+    if (h.ok) {
+        log_info("[repo %s] full restore drill passed: %lld files in %s", r->cfg->name, h.files,
+                 took);
+        cv_alert_clear(d->alerts, key, "[repo %s] full restore drill passed again", r->cfg->name);
+    } else {
+        cv_alert_raise(d->alerts, CV_ALERT_CRIT, key, "[repo %s] full restore drill failed: %s",
+                       r->cfg->name, h.detail);
+    }
+    if (h.ok && h.seconds > (double)d->cfg->drill_rto)
+        cv_alert_raise(d->alerts, CV_ALERT_WARN, rtokey,
+                       "[repo %s] a full restore took %s, longer than the recovery time "
+                       "objective of %s",
+                       r->cfg->name, took, rto);
+    else if (h.ok && cv_alert_active(d->alerts, rtokey))
+        cv_alert_clear(d->alerts, rtokey, "[repo %s] a full restore took %s, within the RTO",
+                       r->cfg->name, took);
 }
 
 static void check_repo(struct daemon *d, struct repo_sched *r, time_t now)
@@ -536,6 +564,8 @@ static void repos_tend(struct daemon *d, time_t now)
             copy_repo(d, r, now), worked = true;
         if (d->cfg->drill_interval > 0 && r->st.snap_time && now >= r->next_drill)
             drill_repo(d, r, cv_now()), worked = true;
+        if (d->cfg->drill_full_interval > 0 && r->st.snap_time && now >= r->next_full_drill)
+            full_drill_repo(d, r, cv_now()), worked = true;
         if (d->cfg->check_interval > 0 && r->st.snap_time && now >= r->next_check)
             check_repo(d, r, cv_now()), worked = true;
         /* a snapshot of a large tree allocates a lot and frees it: give it back to the system
@@ -616,6 +646,15 @@ static enum cv_err load_repos(struct daemon *d, time_t now)
         r->next_drill = r->st.drill_time + d->cfg->drill_interval > now
                             ? (time_t)(r->st.drill_time + d->cfg->drill_interval)
                             : now;
+        {
+            struct cv_state_drill last;
+            size_t n = 0;
+
+            cv_state_drill_list(d->state, 0, r->cfg->name, "full", &last, 1, &n);
+            r->next_full_drill = n && last.time + d->cfg->drill_full_interval > now
+                                     ? (time_t)(last.time + d->cfg->drill_full_interval)
+                                     : now;
+        }
         r->next_check = r->st.check_time + d->cfg->check_interval > now
                             ? (time_t)(r->st.check_time + d->cfg->check_interval)
                             : now;

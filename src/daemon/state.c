@@ -337,8 +337,8 @@ enum cv_err cv_state_drill_add(struct cv_state *s, const struct cv_state_drill *
     return rc == SQLITE_DONE ? CV_OK : db_fail(s, "cannot write");
 }
 
-enum cv_err cv_state_drill_list(struct cv_state *s, long long since, const char *kind,
-                                struct cv_state_drill *out, size_t max, size_t *n)
+enum cv_err cv_state_drill_list(struct cv_state *s, long long since, const char *repo,
+                                const char *kind, struct cv_state_drill *out, size_t max, size_t *n)
 {
     sqlite3_stmt *st;
     int rc;
@@ -347,14 +347,16 @@ enum cv_err cv_state_drill_list(struct cv_state *s, long long since, const char 
     if (sqlite3_prepare_v2(
             s->db,
             "SELECT time, repo, kind, snap_id, ok, files, bytes, errors, seconds, rto,"
-            " detail FROM drill WHERE time >= ? AND (?2 IS NULL OR kind = ?2)"
-            " ORDER BY id DESC LIMIT ?3",
+            " detail FROM drill WHERE time >= ?1 AND (?2 IS NULL OR repo = ?2)"
+            " AND (?3 IS NULL OR kind = ?3) ORDER BY id DESC LIMIT ?4",
             -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, "cannot prepare");
     sqlite3_bind_int64(st, 1, since);
+    if (repo)
+        sqlite3_bind_text(st, 2, repo, -1, SQLITE_STATIC);
     if (kind)
-        sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (long long)max);
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (long long)max);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct cv_state_drill *d = &out[(*n)++];
 

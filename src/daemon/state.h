@@ -66,9 +66,11 @@ struct cv_state_drill {
     char detail[256]; /* why it failed, or a summary; never patient data */
 };
 enum cv_err cv_state_drill_add(struct cv_state *s, const struct cv_state_drill *d);
-/* Drills since `since` (0 = all), newest first, at most `max`; `kind` NULL for both kinds. */
-enum cv_err cv_state_drill_list(struct cv_state *s, long long since, const char *kind,
-                                struct cv_state_drill *out, size_t max, size_t *n);
+/* Drills since `since` (0 = all), newest first, at most `max`; `repo` NULL for every
+ * repository, `kind` NULL for both kinds. */
+enum cv_err cv_state_drill_list(struct cv_state *s, long long since, const char *repo,
+                                const char *kind, struct cv_state_drill *out, size_t max,
+                                size_t *n);
 
 /* One anomaly seen between two scans of a root. */
 struct cv_state_anomaly {

@@ -162,6 +162,21 @@ static void read_repo(struct cv_status *st, struct cv_state *s, const struct cv_
     r->drill_files = sr.drill_files;
     r->drill_errors = sr.drill_errors;
     cv_strlcpy(r->drill_detail, sr.drill_detail, sizeof(r->drill_detail));
+    if (s) {
+        struct cv_state_drill full;
+        size_t n = 0;
+
+        if (cv_state_drill_list(s, 0, rc->name, "full", &full, 1, &n) == CV_OK && n) {
+            r->full_time = full.time;
+            r->full_ok = full.ok;
+            r->full_files = full.files;
+            r->full_bytes = full.bytes;
+            r->full_errors = full.errors;
+            r->full_seconds = full.seconds;
+            r->full_rto = full.rto;
+            cv_strlcpy(r->full_detail, full.detail, sizeof(r->full_detail));
+        }
+    }
     read_lock(r, s, rc);
     judge_counts(r, cfg, rc, now);
     if (!cv_backend_is_s3(rc->path) && stat(rc->path, &sb) == 0)
@@ -192,6 +207,17 @@ static void judge_repo(struct cv_status *st, const struct cv_config *cfg,
     else if (r->can_lock && r->lock_ok && r->lock_until <= cv_now())
         problem(st, CV_VERDICT_WARN, "[repo %s] the locks read back ran out; not immutable",
                 r->name);
+    if (r->full_time && !r->full_ok)
+        problem(st, CV_VERDICT_CRIT, "[repo %s] last full restore drill failed: %s", r->name,
+                r->full_detail);
+    else if (r->full_time && r->full_seconds > (double)r->full_rto)
+        problem(st, CV_VERDICT_WARN,
+                "[repo %s] the last full restore took %.0f s, longer than the RTO (%lld s)",
+                r->name, r->full_seconds, r->full_rto);
+    else if (cfg->drill_full_interval && r->full_time &&
+             cv_now() - r->full_time > cfg->drill_full_interval + 86400)
+        problem(st, CV_VERDICT_WARN, "[repo %s] last full restore drill is %lld d old", r->name,
+                (long long)(cv_now() - r->full_time) / 86400);
     if (r->drill_time && !r->drill_ok)
         problem(st, CV_VERDICT_CRIT, "[repo %s] last restore drill failed: %s", r->name,
                 r->drill_detail);

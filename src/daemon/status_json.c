@@ -71,6 +71,22 @@ static void repo_json(struct cv_json *j, const struct cv_status_repo *r)
     } else {
         cv_json_null(j);
     }
+    cv_json_key(j, "last_full_drill");
+    if (r->full_time) {
+        cv_json_object_begin(j);
+        kv_time(j, "time", r->full_time);
+        cv_json_kv_bool(j, "ok", r->full_ok);
+        cv_json_kv_int(j, "files", r->full_files);
+        cv_json_kv_int(j, "bytes", r->full_bytes);
+        cv_json_kv_int(j, "errors", r->full_errors);
+        cv_json_kv_double(j, "seconds", r->full_seconds);
+        cv_json_kv_int(j, "rto_seconds", r->full_rto);
+        cv_json_kv_bool(j, "within_rto", r->full_seconds <= (double)r->full_rto);
+        cv_json_kv_string(j, "detail", r->full_detail);
+        cv_json_object_end(j);
+    } else {
+        cv_json_null(j);
+    }
     cv_json_kv_bool(j, "fresh", r->fresh);
     cv_json_kv_bool(j, "counted", r->counted);
     cv_json_kv_bool(j, "offsite", r->offsite);
