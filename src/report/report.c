@@ -235,6 +235,75 @@ static void drill_line(const struct cv_report *r, const struct cv_state_drill *d
             d->detail[0] ? " — " : "", d->detail);
 }
 
+/* The newest drill of `kind` for repository `name` in v[0..n) (newest first), or NULL. */
+static const struct cv_state_drill *latest(const struct cv_state_drill *v, size_t n,
+                                           const char *name, const char *kind)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].repo, name) == 0 && (!kind || strcmp(v[i].kind, kind) == 0))
+            return &v[i];
+    return NULL;
+}
+
+/* Full drills: one within `full_interval` (and a day) per repository, passed, within the RTO. */
+static void full_drills(const struct cv_report *r, const struct cv_config *cfg, struct cv_state *st,
+                        struct cv_state_drill *v, struct cv_report_section *s)
+{
+    long long since = (long long)cv_now() - cfg->drill_full_interval - 86400;
+    char rto[32];
+    size_t n = 0;
+
+    rs_age(rto, sizeof(rto), cfg->drill_rto, r->english);
+    rs_line(s,
+            RL(r, "目標復旧時間（RTO）: %s（[drill] rto）",
+               "recovery time objective: %s ([drill] rto)"),
+            rto);
+    if (cfg->drill_full_interval == 0) {
+        rs_action(s, "%s",
+                  RL(r,
+                     "全件復旧訓練が止められています（[drill] full_interval = 0）: "
+                     "復旧にかかる時間が測られていません",
+                     "full restore drills are off ([drill] full_interval = 0): the time a "
+                     "recovery takes is not measured"));
+        return;
+    }
+    if (cv_state_drill_list(st, since, NULL, "full", v, DRILLS_READ, &n) != CV_OK) {
+        rs_action(
+            s, RL(r, "全件訓練の記録を読めません: %s", "the full drill history cannot be read: %s"),
+            cv_errmsg());
+        return;
+    }
+    for (size_t k = 0; k < cfg->nrepos; k++) {
+        const char *name = cfg->repos[k].name;
+        const struct cv_state_drill *d = latest(v, n, name, "full");
+
+        if (!d) {
+            rs_action(s,
+                      RL(r,
+                         "%s: 全件復旧訓練が間隔（[drill] "
+                         "full_interval）内にありません（chartvault drill --full で実施）",
+                         "%s: no full restore drill within [drill] full_interval (chartvault "
+                         "drill --full runs one)"),
+                      name);
+            continue;
+        }
+        rs_line(s,
+                RL(r, "%s: 最新の全件復旧 %.0f秒（%lldファイル）%s",
+                   "%s: latest full restore %.0f s (%lld files)%s"),
+                name, d->seconds, d->files, d->ok ? "" : RL(r, " 失敗", " FAILED"));
+        if (!d->ok)
+            rs_action(s,
+                      RL(r, "%s: 最新の全件復旧訓練が失敗（%s）",
+                         "%s: the latest full drill failed (%s)"),
+                      name, d->detail);
+        else if (cfg->drill_rto > 0 && d->seconds > (double)cfg->drill_rto)
+            rs_action(s,
+                      RL(r, "%s: 全件復旧に%.0f秒、目標復旧時間（%ld秒）を超過",
+                         "%s: restoring took %.0f s, over the RTO (%ld s)"),
+                      name, d->seconds, cfg->drill_rto);
+    }
+}
+
 static void drills(const struct cv_report *r, const struct cv_config *cfg,
                    const struct cv_report_options *o, struct cv_report_section *s)
 {
@@ -244,7 +313,7 @@ static void drills(const struct cv_report *r, const struct cv_config *cfg,
     enum cv_err err = v ? cv_state_open(&st, cfg->state_dir, true) : CV_ENOMEM;
 
     if (!err)
-        err = cv_state_drill_list(st, o->since, NULL, v, DRILLS_READ, &n);
+        err = cv_state_drill_list(st, o->since, NULL, NULL, v, DRILLS_READ, &n);
     if (err) {
         rs_action(s, RL(r, "訓練の記録を読めません: %s", "the drill history cannot be read: %s"),
                   cv_errmsg());
@@ -258,22 +327,15 @@ static void drills(const struct cv_report *r, const struct cv_config *cfg,
         ok += v[i].ok;
         failed += !v[i].ok;
         full += strcmp(v[i].kind, "full") == 0;
-        if (v[i].ok && v[i].rto > 0 && v[i].seconds > (double)v[i].rto)
-            rs_action(s,
-                      RL(r, "%s: 全件復旧に%.0f秒、目標復旧時間（%lld秒）を超過",
-                         "%s: restoring took %.0f s, over the RTO (%lld s)"),
-                      v[i].repo, v[i].seconds, v[i].rto);
     }
     for (size_t k = 0; k < cfg->nrepos; k++) {
         const char *name = cfg->repos[k].name;
-        const struct cv_state_drill *last = NULL;
+        const struct cv_state_drill *last = latest(v, n, name, "sample");
 
-        for (size_t i = 0; i < n && !last; i++)
-            if (strcmp(v[i].repo, name) == 0)
-                last = &v[i];
         if (!last)
             rs_action(s,
-                      RL(r, "%s: 期間内に復旧訓練の記録がありません", "%s: no drill in the period"),
+                      RL(r, "%s: 期間内に抜取復旧訓練の記録がありません",
+                         "%s: no sample drill in the period"),
                       name);
         else if (!last->ok)
             rs_action(s,
@@ -284,12 +346,6 @@ static void drills(const struct cv_report *r, const struct cv_config *cfg,
             RL(r, "期間内の訓練: %zu回（成功 %zu、失敗 %zu、うち全件 %zu）",
                "drills in the period: %zu (%zu passed, %zu failed, %zu full)"),
             n, ok, failed, full);
-    if (!full)
-        rs_line(s, "%s",
-                RL(r,
-                   "全件復旧訓練: 期間内に記録なし（chartvault drill --full で実施し記録できます）",
-                   "full restore drills: none in the period (chartvault drill --full runs and "
-                   "records one)"));
     rs_sub(s, RL(r, "直近の訓練", "latest drills"));
     for (size_t i = 0; i < n && i < DRILLS_SHOWN; i++)
         drill_line(r, &v[i], s);
@@ -298,6 +354,9 @@ static void drills(const struct cv_report *r, const struct cv_config *cfg,
     rs_figure(s, "drills", (long long)n);
     rs_figure(s, "drills_failed", (long long)failed);
     rs_figure(s, "drills_full", (long long)full);
+    rs_sub(s,
+           RL(r, "全件復旧訓練（復旧時間の実測）", "full restore drills (measured recovery time)"));
+    full_drills(r, cfg, st, v, s);
 out:
     cv_state_close(st);
     cv_free(v);

@@ -57,11 +57,11 @@ expect_status 1 cv run -n --config "$T/bad.conf"
 assert_contains "$T/err" "mhlw: 'not-a-mail' is not a mail address"
 pass "[contacts]: checked by run -n (a bad phone or mail is an error, none is a warning)"
 
-# --- a demo installation: two copies with snapshots and passing drills -------------------------
+# --- a demo installation: two copies with snapshots and passing sample and full drills ------------
 start_daemon "$T/c.conf"
 wait_for 120 status_check "$T/c.conf" \
-    'all(r["newest_snapshot"] and (r["last_drill"] or {}).get("ok") for r in s["repositories"])' ||
-    { tail -20 "$T/daemon.log" >&2; fail "no snapshot and passing drill in both copies"; }
+    'all(r["newest_snapshot"] and (r["last_drill"] or {}).get("ok") and (r["last_full_drill"] or {}).get("ok") for r in s["repositories"])' ||
+    { tail -20 "$T/daemon.log" >&2; fail "no snapshot and passing sample and full drills in both copies"; }
 wait_for 60 test -e "$T/packs/current/hospital.pdf" || fail "the daemon made no packs"
 stop_daemon
 pdftotext -l 1 "$T/packs/current/$(ls "$T/packs/current" | grep '^ward-' | head -1)" "$T/pack.txt"
@@ -203,6 +203,13 @@ report "$T/c.conf" --lang en
 verdict drills action
 reason_has drills "b: the latest drill failed"
 pass "a damaged copy's drill failed: drills 要対応"
+
+# --- full drills off, or slower than the RTO: drills 要対応 ----------------------------------------
+printf '%s\n%s\n' "$(printf '%s\n' "$base" | sed 's/^sample = 50$/sample = 50\nfull_interval = 0/')" "$contacts" | write_config "$T/nofull.conf"
+report "$T/nofull.conf"
+verdict drills action
+reason_has drills "full_interval = 0"
+pass "full drills off: drills 要対応"
 
 # --- damaged inputs are findings, not crashes ------------------------------------------------------
 head -c 300 /dev/urandom > "$V/audit.log"
