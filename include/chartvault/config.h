@@ -24,6 +24,28 @@ struct cv_cidr {
     unsigned prefix; /* 0..128 */
 };
 
+/* [contacts]: whom to call in an incident, one key per role (docs/CONFIG.md). Printed on the
+ * first page of every downtime pack and in `chartvault report`. Staff and vendor data, never
+ * patient data. */
+enum cv_contact_role {
+    CV_CONTACT_IT_ONCALL,      /* it_oncall: the hospital's IT person on call */
+    CV_CONTACT_EHR_VENDOR,     /* ehr_vendor */
+    CV_CONTACT_NETWORK_VENDOR, /* network_vendor */
+    CV_CONTACT_PREFECTURE,     /* prefecture: the prefecture's medical affairs desk */
+    CV_CONTACT_POLICE,         /* police: the prefectural police cyber crime desk */
+    CV_CONTACT_MHLW,           /* mhlw: the MHLW incident line */
+    CV_CONTACT_REGIONAL,       /* regional_network: the regional medical network */
+    CV_CONTACT_ROLES
+};
+struct cv_config_contact {
+    char *name;  /* NULL: this role is not set */
+    char *phone; /* digits with - + ( ) # and spaces */
+    char *mail;  /* NULL when none was given */
+};
+/* The role's key in [contacts], and its label as printed (Japanese, or English). */
+const char *cv_contact_role_key(enum cv_contact_role r);
+const char *cv_contact_role_label(enum cv_contact_role r, bool english);
+
 /* Parse "10.0.0.0/8", "127.0.0.1" (= /32), "fd00::/8" or "::1". */
 enum cv_err cv_cidr_parse(const char *s, struct cv_cidr *out);
 /* Is the peer address (AF_INET or AF_INET6 sockaddr) inside one of `n` networks? */
@@ -104,6 +126,10 @@ struct cv_config {
     char *state_dir; /* status, counters, freeze flag, drill scratch; default beside the index */
     long full_walk;  /* seconds between snapshots that walk the whole tree (between them the
                         change journal says what to read); default 1 d, 0 = always walk */
+
+    /* [contacts] */
+    struct cv_config_contact contacts[CV_CONTACT_ROLES];
+    size_t ncontacts; /* roles set */
 };
 
 /* Read and check `path`. On a problem the message is one line naming the file, the line and

@@ -15,6 +15,7 @@
 #define CHARTVAULT_PRINT_H
 
 #include <chartvault/common.h>
+#include <chartvault/config.h>
 
 struct cv_index;
 
@@ -66,6 +67,23 @@ enum cv_err cv_print_refresh(struct cv_index *idx, const char *root, unsigned ke
  * written as "_XX" (hex) + ".pdf", so any ward name gives a safe, distinct name. `out`
  * holds at least 4 * strlen(ward) + 16 bytes. */
 void cv_print_file_name(const char *ward, char *out, size_t n);
+
+/* The contacts of a configuration's [contacts], in role order, as the packs print them
+ * (the strings point into `cfg`). [out] *n of at most CV_CONTACT_ROLES. */
+void cv_print_contacts_from_config(const struct cv_config *cfg,
+                                   struct cv_print_contact out[CV_CONTACT_ROLES], size_t *n);
+
+/* A plain document (the inspection report): blocks of text flowing over A4 pages, every page
+ * framed with `facility`, `title` and the time `as_of` (no "not valid after"). */
+enum cv_print_block_kind { CV_PRINT_HEADING, CV_PRINT_SUBHEADING, CV_PRINT_BODY };
+struct cv_print_block {
+    enum cv_print_block_kind kind;
+    const char *text;
+};
+/* Written under a temporary name, synced and renamed into place. */
+enum cv_err cv_print_document(const char *path, const char *facility, const char *title,
+                              const char *as_of, const struct cv_print_block *blocks, size_t n,
+                              const char *font_dir);
 
 /* Are the fonts there? CV_ENOENT naming the missing file and the Debian package. */
 enum cv_err cv_print_fonts_check(const char *font_dir);

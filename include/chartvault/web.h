@@ -184,6 +184,9 @@ struct cv_web_config {
     const struct cv_web_snapshots *snapshots;
     /* the daemon's downtime packs ([print] folder, its current/ is listed); NULL: none */
     const char *packs_dir;
+    /* the inspection report and status files for the admin page (`chartvault report --dir`:
+       report.pdf, report.html, report.json, status.json); NULL: no admin page */
+    const char *report_dir;
     unsigned request_secs; /* the most one request may take, from its connection's opening
                               (or the previous answer) to its answer; 0: 30 */
     unsigned per_address;  /* connections one client address may hold; 0: 32 */

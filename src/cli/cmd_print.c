@@ -16,7 +16,7 @@ static const char usage[] =
     "usage: chartvault print (--db FILE | --repo LOCATION [--snapshot ID|latest]) --out DIR\n"
     "                        [--ward W] [--facility TEXT] [--valid-for DURATION]\n"
     "                        [--as-of DATE] [--recent-days N] [--password-file FILE]\n"
-    "                        [--json]\n"
+    "                        [--config FILE] [--json]\n"
     "\n"
     "Write downtime packs as A4 PDF: per ward (census, one page per inpatient, wristband\n"
     "labels with Code 128 and QR) as DIR/ward-<W>.pdf, and DIR/hospital.pdf (every ward's\n"
@@ -36,10 +36,13 @@ static const char usage[] =
     "  --recent-days N      also list medications that ended in the N days before it and\n"
     "                       those starting in the N days after it (1-3650, default 30)\n"
     "  --password-file FILE the repository passphrase (or $CHARTVAULT_PASSWORD)\n"
+    "  --config FILE        the daemon's configuration: its [contacts] go on the first\n"
+    "                       page of every pack, its [print] facility_name is the default\n"
+    "                       --facility\n"
     "  --json               print a summary as one JSON object\n";
 
 struct args {
-    const char *db, *repo, *snapshot, *out, *ward, *password_file;
+    const char *db, *repo, *snapshot, *out, *ward, *password_file, *config;
     struct cv_print_options opt;
     bool json;
 };
@@ -58,6 +61,7 @@ static int parse(int argc, char **argv, struct args *a)
         {"recent-days", required_argument, NULL, 'R'},
         {"password-file", required_argument, NULL, 'P'},
         {"json", no_argument, NULL, 'j'},
+        {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -107,6 +111,9 @@ static int parse(int argc, char **argv, struct args *a)
             break;
         case 'j':
             a->json = true;
+            break;
+        case 'c':
+            a->config = optarg;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -165,6 +172,8 @@ static int print_run(int argc, char **argv)
 {
     struct args a = {0};
     struct cli_snapshot_index snap = {0};
+    struct cv_print_contact contacts[CV_CONTACT_ROLES];
+    struct cv_config cfg = {0};
     struct cv_print_stats st;
     struct cv_index *idx = NULL;
     const char *db;
@@ -176,12 +185,23 @@ static int print_run(int argc, char **argv)
     err = cv_print_fonts_check(NULL);
     if (err)
         return cli_fail("print", err);
+    if (a.config) {
+        err = cv_config_load(a.config, &cfg);
+        if (err)
+            return cli_fail("print", err);
+        cv_print_contacts_from_config(&cfg, contacts, &a.opt.ncontacts);
+        a.opt.contacts = contacts;
+        if (!a.opt.facility)
+            a.opt.facility = cfg.print_facility;
+    }
     db = a.db;
     if (a.repo) {
         rc = cli_snapshot_index_get("print", a.repo, a.password_file,
                                     a.snapshot ? a.snapshot : "latest", &snap);
-        if (rc)
+        if (rc) {
+            cv_config_free(&cfg);
             return rc;
+        }
         db = snap.path;
     }
     err = cv_index_open(db, CV_INDEX_READONLY, &idx);
@@ -193,6 +213,7 @@ static int print_run(int argc, char **argv)
     else
         rc = report(&a, &st, a.repo ? snap.name : NULL);
     cli_snapshot_index_drop(&snap);
+    cv_config_free(&cfg);
     cv_print_release_caches();
     return rc;
 }

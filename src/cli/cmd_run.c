@@ -65,6 +65,12 @@ static void check_places(const struct cv_config *cfg)
     for (size_t i = 0; i < cfg->nrepos; i++)
         if (cv_protect_reachable(&cfg->repos[i]) != CV_OK)
             printf("warning: [repo %s] %s\n", cfg->repos[i].name, cv_errmsg());
+    if (!cfg->ncontacts)
+        printf("warning: [contacts] is empty: the downtime packs and the report will say that "
+               "nobody is named to call (docs/CONFIG.md)\n");
+    for (int r = 0; cfg->ncontacts && r < CV_CONTACT_ROLES; r++)
+        if (!cfg->contacts[r].name)
+            printf("warning: [contacts] %s is not set\n", cv_contact_role_key(r));
 }
 
 static int run(int argc, char **argv)

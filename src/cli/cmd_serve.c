@@ -42,6 +42,8 @@ static void usage(FILE *out)
             "  --password-file FILE the repository passphrase (or $CHARTVAULT_PASSWORD, or asked)\n"
             "  --packs DIR          the daemon's downtime packs folder ([print] dir), listed\n"
             "                       per ward for download\n"
+            "  --report DIR         the folder `chartvault report --dir` writes: the admin\n"
+            "                       page offers its report and status for download\n"
             "  --state DIR          accounts, audit log, self-signed certificate\n"
             "  --listen ADDR:PORT   default 127.0.0.1:8443 ([::1]:8443 for IPv6)\n"
             "  --tls-cert/--tls-key a PEM certificate and its key (default: self-signed,\n"
@@ -94,6 +96,7 @@ static int serve_run(int argc, char **argv)
         {"snapshot", required_argument, NULL, 'S'},
         {"password-file", required_argument, NULL, 'P'},
         {"packs", required_argument, NULL, 'o'},
+        {"report", required_argument, NULL, 'o'},
         {"request-timeout", required_argument, NULL, 'o'},
         {"max-per-address", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},

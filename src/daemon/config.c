@@ -28,6 +28,7 @@ enum key_type {
     K_LISTEN,
     K_ALLOW,
     K_MAILTO,
+    K_CONTACT, /* "NAME | PHONE | MAIL"; `min` is the role */
 };
 
 struct key_def {
@@ -86,7 +87,22 @@ static const struct key_def keys[] = {
     {"print", "facility_name", K_TEXT, CFG(print_facility), 0, 0},
     {"daemon", "state_dir", K_PATH, CFG(state_dir), 0, 0},
     {"daemon", "full_walk", K_DURATION0, CFG(full_walk), 0, 0},
+    {"contacts", "it_oncall", K_CONTACT, 0, CV_CONTACT_IT_ONCALL, 0},
+    {"contacts", "ehr_vendor", K_CONTACT, 0, CV_CONTACT_EHR_VENDOR, 0},
+    {"contacts", "network_vendor", K_CONTACT, 0, CV_CONTACT_NETWORK_VENDOR, 0},
+    {"contacts", "prefecture", K_CONTACT, 0, CV_CONTACT_PREFECTURE, 0},
+    {"contacts", "police", K_CONTACT, 0, CV_CONTACT_POLICE, 0},
+    {"contacts", "mhlw", K_CONTACT, 0, CV_CONTACT_MHLW, 0},
+    {"contacts", "regional_network", K_CONTACT, 0, CV_CONTACT_REGIONAL, 0},
 };
+
+const char *cv_contact_role_key(enum cv_contact_role r)
+{
+    for (size_t i = 0; i < CV_ARRAY_LEN(keys); i++)
+        if (keys[i].type == K_CONTACT && keys[i].min == (long)r)
+            return keys[i].key;
+    return "?";
+}
 
 struct parse_ctx {
     const char *name; /* file name for messages */
@@ -262,6 +278,77 @@ static enum cv_err set_string(char **slot, enum key_type t, const char *v)
     return *slot ? CV_OK : cv_fail(CV_ENOMEM, "out of memory");
 }
 
+/* One field of a contact, trimmed in place; "" and "-" read as none. */
+static char *contact_field(char **rest)
+{
+    char *f = *rest, *bar = strchr(f, '|'), *e;
+
+    *rest = bar ? bar + 1 : NULL;
+    if (bar)
+        *bar = '\0';
+    while (isspace((unsigned char)*f))
+        f++;
+    e = f + strlen(f);
+    while (e > f && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return strcmp(f, "-") == 0 ? f + 1 : f;
+}
+
+static enum cv_err check_phone(const char *v)
+{
+    int digits = 0;
+
+    for (const char *p = v; *p; p++) {
+        if (isdigit((unsigned char)*p))
+            digits++;
+        else if (!strchr("+-() #", *p))
+            return cv_fail(CV_EINVAL,
+                           "phone '%s' holds '%c' (a phone number is digits, with - + ( ) # "
+                           "and spaces)",
+                           v, *p);
+    }
+    if (digits < 3 || digits > 20)
+        return cv_fail(CV_EINVAL, "phone '%s' has %d digits (3 to 20 make a phone number)", v,
+                       digits);
+    return CV_OK;
+}
+
+/* "NAME | PHONE | MAIL": the name and phone are needed (an entry nobody can call is no
+ * contact), the mail may be left out. */
+static enum cv_err set_contact(struct cv_config *c, enum cv_contact_role role, const char *value)
+{
+    struct cv_config_contact *k = &c->contacts[role];
+    char tmp[CV_CONFIG_MAX_LINE + 8], *rest = tmp;
+    const char *name, *phone, *mail;
+    enum cv_err err;
+
+    cv_strlcpy(tmp, value, sizeof(tmp));
+    name = contact_field(&rest);
+    phone = rest ? contact_field(&rest) : "";
+    mail = rest ? contact_field(&rest) : "";
+    if (rest)
+        return cv_fail(CV_EINVAL, "wants 'NAME | PHONE | MAIL', not more than three fields");
+    if (!*name)
+        return cv_fail(CV_EINVAL, "has no name (write 'NAME | PHONE | MAIL')");
+    if (!printable(name))
+        return cv_fail(CV_EINVAL, "holds control characters");
+    if (!*phone)
+        return cv_fail(CV_EINVAL, "has no phone number (write 'NAME | PHONE | MAIL')");
+    err = check_phone(phone);
+    if (err)
+        return err;
+    if (*mail && (!strchr(mail, '@') || mail[0] == '@' || !strchr(mail, '@')[1] ||
+                  strchr(strchr(mail, '@') + 1, '@') || strpbrk(mail, " <>\"\t")))
+        return cv_fail(CV_EINVAL, "'%s' is not a mail address (name@example.jp)", mail);
+    k->name = cv_strdup(name);
+    k->phone = cv_strdup(phone);
+    k->mail = *mail ? cv_strdup(mail) : NULL;
+    if (!k->name || !k->phone || (*mail && !k->mail))
+        return cv_fail(CV_ENOMEM, "out of memory");
+    c->ncontacts++;
+    return CV_OK;
+}
+
 static enum cv_err set_value(struct cv_config *c, const struct key_def *k, void *base,
                              const char *value)
 {
@@ -324,6 +411,8 @@ static enum cv_err set_value(struct cv_config *c, const struct key_def *k, void 
     case K_MAILTO:
         cv_strlcpy(tmp, value, sizeof(tmp));
         return each_item(tmp, add_mailto, c);
+    case K_CONTACT:
+        return set_contact(c, (enum cv_contact_role)k->min, value);
     }
     return cv_fail(CV_EINVAL, "unknown key type");
 }
@@ -630,5 +719,10 @@ void cv_config_free(struct cv_config *c)
     cv_free(c->print_dir);
     cv_free(c->print_facility);
     cv_free(c->state_dir);
+    for (size_t i = 0; i < CV_CONTACT_ROLES; i++) {
+        cv_free(c->contacts[i].name);
+        cv_free(c->contacts[i].phone);
+        cv_free(c->contacts[i].mail);
+    }
     memset(c, 0, sizeof(*c));
 }

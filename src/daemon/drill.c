@@ -5,7 +5,7 @@
 #include <chartvault/daemon.h>
 
 #include "daemon_parts.h"
-#include "state.h"
+#include <chartvault/state.h>
 
 #include <ftw.h>
 #include <stdio.h>

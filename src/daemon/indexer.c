@@ -16,7 +16,7 @@
  */
 #include "daemon_parts.h"
 #include "journal.h"
-#include "state.h"
+#include <chartvault/state.h>
 #include "watch.h"
 
 #include <chartvault/hl7.h>

@@ -43,15 +43,18 @@ void cv_packer_free(struct cv_packer *p)
 static enum cv_err refresh(struct cv_packer *p, struct cv_print_stats *st)
 {
     const struct cv_config *c = p->cfg;
+    struct cv_print_contact contacts[CV_CONTACT_ROLES];
     struct cv_print_options opt = {
         .facility = c->print_facility ? c->print_facility : c->facility,
         .validity_seconds = c->print_validity,
+        .contacts = contacts,
     };
     struct cv_index *idx;
     enum cv_err err = cv_index_open(c->index_db, CV_INDEX_READONLY, &idx);
 
     if (err)
         return err;
+    cv_print_contacts_from_config(c, contacts, &opt.ncontacts);
     err = cv_print_refresh(idx, c->print_dir, (unsigned)c->print_keep, &opt, st);
     cv_index_close(idx);
     return err;

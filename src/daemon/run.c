@@ -10,7 +10,7 @@
 
 #include "daemon_parts.h"
 #include "journal.h"
-#include "state.h"
+#include <chartvault/state.h>
 
 #include <chartvault/index.h>
 #include <sodium.h>

@@ -3,7 +3,7 @@
  * counters, one row per repository, and a log of anomalies. WAL mode lets `status` read while
  * the daemon writes; a busy timeout rides over the short write locks.
  */
-#include "state.h"
+#include <chartvault/state.h>
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #include <chartvault/daemon.h>
 
 #include "daemon_parts.h"
-#include "state.h"
+#include <chartvault/state.h>
 
 #include <fcntl.h>
 #include <grp.h>

@@ -435,13 +435,15 @@ static void draw_frame(cairo_t *cr, struct pr_doc *d, const struct pr_page *p, s
              PR_HEADER_H - 22);
     snprintf(buf, sizeof(buf), "データ時点 as of %s", fr->as_of);
     show(cr, d->fonts, PR_F_BODY, buf, right - boxw, PR_MARGIN, boxw, PANGO_ALIGN_RIGHT);
-    cairo_set_line_width(cr, 1.6);
-    cairo_rectangle(cr, right - boxw, PR_MARGIN + 13, boxw, 40);
-    cairo_stroke(cr);
-    show(cr, d->fonts, PR_F_SMALL, "有効期限 not valid after", right - boxw + 4, PR_MARGIN + 15,
-         boxw - 8, PANGO_ALIGN_LEFT);
-    show(cr, d->fonts, PR_F_LARGE, fr->expires, right - boxw + 4, PR_MARGIN + 26, boxw - 8,
-         PANGO_ALIGN_RIGHT);
+    if (!fr->no_expiry) {
+        cairo_set_line_width(cr, 1.6);
+        cairo_rectangle(cr, right - boxw, PR_MARGIN + 13, boxw, 40);
+        cairo_stroke(cr);
+        show(cr, d->fonts, PR_F_SMALL, "有効期限 not valid after", right - boxw + 4, PR_MARGIN + 15,
+             boxw - 8, PANGO_ALIGN_LEFT);
+        show(cr, d->fonts, PR_F_LARGE, fr->expires, right - boxw + 4, PR_MARGIN + 26, boxw - 8,
+             PANGO_ALIGN_RIGHT);
+    }
     cairo_set_line_width(cr, 0.8);
     cairo_move_to(cr, PR_MARGIN, PR_BODY_TOP - 5);
     cairo_line_to(cr, right, PR_BODY_TOP - 5);

@@ -109,6 +109,7 @@ typedef void (*pr_page_fn)(struct pr_doc *d, void *arg);
 struct pr_frame {
     const char *facility;
     char as_of[32], expires[32], printed[32];
+    bool no_expiry; /* a report, not a pack: no "not valid after" box */
 };
 
 struct pr_doc {

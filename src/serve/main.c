@@ -41,6 +41,8 @@ static void usage(FILE *out)
             "                       picked up without a restart)\n"
             "  --packs DIR          the daemon's downtime packs folder ([print] dir), listed\n"
             "                       per ward for download\n"
+            "  --report DIR         the folder `chartvault report --dir` writes: the admin\n"
+            "                       page offers its report and status for download\n"
             "  --state DIR          accounts, audit log, self-signed certificate\n"
             "  --listen ADDR:PORT   default 127.0.0.1:8443 ([::1]:8443 for IPv6)\n"
             "  --tls-cert/--tls-key a PEM certificate and its key (default: self-signed,\n"
@@ -117,6 +119,7 @@ static int serve_run(int argc, char **argv)
         {"snapshot", required_argument, NULL, 'S'},
         {"keeper-fd", required_argument, NULL, 'K'},
         {"packs", required_argument, NULL, 'p'},
+        {"report", required_argument, NULL, 'R'},
         {"request-timeout", required_argument, NULL, 'T'},
         {"max-per-address", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
@@ -173,6 +176,9 @@ static int serve_run(int argc, char **argv)
             break;
         case 'p':
             cfg.packs_dir = optarg;
+            break;
+        case 'R':
+            cfg.report_dir = optarg;
             break;
         case 'T':
             if (cli_parse_long("--request-timeout", optarg, 2, 3600, &v))

@@ -151,6 +151,8 @@ static void header_bar(struct web_req *r)
             html(r, "<a class=\"navbtn\" href=\"/packs\">%s</a>", T(r, M_PACKS));
         if (r->w->cfg.snapshots && web_role_sees_snapshots(r->session.role))
             html(r, "<a class=\"navbtn\" href=\"/snapshots\">%s</a>", T(r, M_SNAPSHOTS));
+        if (r->w->cfg.report_dir && r->session.role == CV_ROLE_ADMIN)
+            html(r, "<a class=\"navbtn\" href=\"/admin\">%s</a>", T(r, M_ADMIN));
         html(r, "<span class=\"who\">%s</span>", r->session.user);
         html(r, "<form class=\"inline\" method=\"post\" action=\"/logout\">");
         html_csrf_field(r, r->session.csrf);

@@ -214,3 +214,13 @@ MSG(M_PACKS_HOSPITAL, "全病棟（入院患者一覧・緊急連絡先一覧）
 MSG(M_PACKS_MADE, "作成", "made")
 MSG(M_PACKS_AGE, "経過", "age")
 MSG(M_PACKS_DOWNLOAD, "ダウンロード", "Download")
+MSG(M_ADMIN, "管理（報告書・状態）", "Admin (report, status)")
+MSG(M_ADMIN_HELP,
+    "立入検査用報告書と保護デーモンの状態（chartvault report --dir "
+    "が定期的に作成）。読み取り専用です。",
+    "The inspection report and the protection daemon's status (made regularly by chartvault "
+    "report --dir). Read only.")
+MSG(M_ADMIN_DENIED, "このページは管理者のみ表示できます。",
+    "Only an administrator may open this page.")
+MSG(M_ADMIN_NONE, "まだ作成されていません（chartvault report --dir）。",
+    "Not made yet (chartvault report --dir).")

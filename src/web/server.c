@@ -283,6 +283,10 @@ static void route_private(struct web_req *r)
         web_page_snapshot_switch(r);
     else if (strcmp(r->path, "/packs") == 0)
         web_page_packs(r);
+    else if (strcmp(r->path, "/admin") == 0)
+        web_page_admin(r);
+    else if (starts(r->path, "/admin/", &rest))
+        web_page_admin_file(r, rest);
     else if (starts(r->path, "/packs/", &rest))
         web_page_pack_file(r, rest);
     else if (starts(r->path, "/patient/", &rest) || starts(r->path, "/ward/", &rest)) {

@@ -238,6 +238,9 @@ void web_snapshot_banner(struct web_req *r);
 bool web_role_sees_snapshots(enum cv_role role);
 /* The daemon's downtime packs (page_packs.c): the list per ward, and one for download. */
 void web_page_packs(struct web_req *r);
+/* The admin page (page_admin.c): the report and status files for download, role admin only. */
+void web_page_admin(struct web_req *r);
+void web_page_admin_file(struct web_req *r, const char *name);
 void web_page_pack_file(struct web_req *r, const char *name);
 /* The ward of a pack's file name "ward-<escaped>.pdf" (the inverse of cv_print_file_name)
  * into `out` (n bytes); false for any other name, and for one that does not decode to

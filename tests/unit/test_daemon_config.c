@@ -263,6 +263,52 @@ static void test_private_files(void **state)
     rmdir(dir);
 }
 
+/* [contacts]: NAME | PHONE | MAIL per role; a bad phone or mail names the key and why. */
+static void test_contacts(void **state)
+{
+    const char *base = "[index]\ndb = /x/i.sqlite\n[source]\npath = /s\n[contacts]\n";
+    char text[1024];
+    struct cv_config c;
+
+    (void)state;
+    snprintf(text, sizeof(text),
+             "%sit_oncall = 情報システム課 当番 | 090-1111-2222 | it@example.jp\n"
+             "police = 県警 | #9110\nmhlw=窓口|03-1234-5678|-\n",
+             base);
+    assert_int_equal(cv_config_parse_text("/etc/cv.conf", text, strlen(text), &c), CV_OK);
+    assert_int_equal(c.ncontacts, 3);
+    assert_string_equal(c.contacts[CV_CONTACT_IT_ONCALL].name, "情報システム課 当番");
+    assert_string_equal(c.contacts[CV_CONTACT_IT_ONCALL].phone, "090-1111-2222");
+    assert_string_equal(c.contacts[CV_CONTACT_IT_ONCALL].mail, "it@example.jp");
+    assert_string_equal(c.contacts[CV_CONTACT_POLICE].phone, "#9110");
+    assert_null(c.contacts[CV_CONTACT_POLICE].mail);
+    assert_null(c.contacts[CV_CONTACT_MHLW].mail);
+    assert_null(c.contacts[CV_CONTACT_EHR_VENDOR].name);
+    assert_string_equal(cv_contact_role_key(CV_CONTACT_REGIONAL), "regional_network");
+    cv_config_free(&c);
+
+    snprintf(text, sizeof(text), "%sit_oncall = 当番 | 090-ABCD\n", base);
+    expect_error(text, "/etc/cv.conf:6: [contacts] it_oncall: phone '090-ABCD' holds 'A' (a "
+                       "phone number is digits, with - + ( ) # and spaces)");
+    snprintf(text, sizeof(text), "%sit_oncall = 当番 | 12\n", base);
+    expect_error(text, "/etc/cv.conf:6: [contacts] it_oncall: phone '12' has 2 digits (3 to 20 "
+                       "make a phone number)");
+    snprintf(text, sizeof(text), "%sehr_vendor = 窓口 | 03-1111-2222 | a@b@c\n", base);
+    expect_error(text, "/etc/cv.conf:6: [contacts] ehr_vendor: 'a@b@c' is not a mail address "
+                       "(name@example.jp)");
+    snprintf(text, sizeof(text), "%sehr_vendor = | 03-1111-2222\n", base);
+    expect_error(text, "/etc/cv.conf:6: [contacts] ehr_vendor: has no name (write 'NAME | PHONE "
+                       "| MAIL')");
+    snprintf(text, sizeof(text), "%sehr_vendor = 窓口\n", base);
+    expect_error(text, "/etc/cv.conf:6: [contacts] ehr_vendor: has no phone number (write 'NAME "
+                       "| PHONE | MAIL')");
+    snprintf(text, sizeof(text), "%sehr_vendor = a | 03-1111-2222 | a@b | x\n", base);
+    expect_error(text, "/etc/cv.conf:6: [contacts] ehr_vendor: wants 'NAME | PHONE | MAIL', not "
+                       "more than three fields");
+    snprintf(text, sizeof(text), "%spolicia = a | 110\n", base);
+    expect_error(text, "/etc/cv.conf:6: [contacts] policia: unknown key");
+}
+
 /* The commented example shipped in packaging/ must stay a valid configuration. */
 static void test_packaged_example(void **state)
 {
@@ -290,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_private_files),
         cmocka_unit_test(test_packaged_example),
+        cmocka_unit_test(test_contacts),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

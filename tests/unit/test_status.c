@@ -14,7 +14,7 @@
 #include <chartvault/config.h>
 #include <chartvault/daemon.h>
 
-#include "daemon/state.h"
+#include <chartvault/state.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 /*
- * state.h: what the protection daemon remembers between runs and tells `chartvault status`:
- * per repository the last snapshot, check and drill; the source's last change and scan; MLLP
- * counters; anomalies; the freeze. Kept in a small SQLite file (<state_dir>/state.sqlite, WAL)
+ * chartvault/state.h: what the protection daemon remembers between runs and tells `chartvault
+ * status`: per repository the last snapshot, check and drill; the source's last change and scan;
+ * MLLP counters; anomalies; the freeze. Kept in a small SQLite file (<state_dir>/state.sqlite, WAL)
  * so that the daemon writes while `status` and `resume` read, with no patient data in it.
  */
-#ifndef CHARTVAULT_DAEMON_STATE_H
-#define CHARTVAULT_DAEMON_STATE_H
+#ifndef CHARTVAULT_STATE_H
+#define CHARTVAULT_STATE_H
 
 #include <chartvault/config.h>
 
